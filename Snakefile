@@ -1,0 +1,60 @@
+# junkdna: the Junk DNA Hypothesis study. The DAG lives here; the logic lives in `pipeline/`.
+#   snakemake --cores 2 all_figures     embedded default study (CPU, offline, minutes)
+#   snakemake -n all_figures            inspect the DAG
+#   snakemake --profile slurm all_figures   paper-scale study on a SLURM cluster
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+validate(config, "pipeline/schemas/config.schema.yaml")
+
+from pipeline import paths, study
+from pipeline.config import check_config
+
+check_config(config)
+
+R = config["results_dir"]
+CELLS = study.cells(config)
+SETTING_OF = study.setting_of(config)
+
+
+wildcard_constraints:
+    model=r"[A-Za-z0-9_.-]+",
+    task=r"[A-Za-z0-9_]+",
+    difficulty=r"[a-z_]+-[^/]+",
+    compression=r"dense|[a-z_0-9]+-[^/]+",
+    method=r"[a-z_0-9]+",
+    level=r"[^/]+",
+    mode=r"[a-z_]+",
+    seed=r"\d+",
+    figure=r"[a-z0-9_]+",
+
+
+include: "rules/models.smk"
+include: "rules/compress.smk"
+include: "rules/finetune.smk"
+include: "rules/aggregate.smk"
+include: "rules/lmc.smk"
+include: "rules/figures.smk"
+
+
+rule all:
+    """Every run of the study, its results tables and the LMC paths."""
+    input:
+        study.table_targets(config),
+
+
+rule all_figures:
+    """Every figure of the study (and, through them, every run)."""
+    input:
+        study.figure_targets(config),
+
+
+rule setting_data_fraction:
+    """Setting 1 only: data adequacy."""
+    input:
+        [c.path(paths.METRICS, R) for c in CELLS if c.setting == "data_fraction"],

@@ -1,0 +1,50 @@
+"""``python -m pipeline <verb> ...``: one verb per Snakemake rule."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# verb -> module under pipeline.verbs. Each module defines HELP, add_arguments(), run();
+# heavy imports (torch, transformers) happen inside run(), so --help is instant.
+VERBS = {
+    "make-world": "make_world",
+    "stage-model": "stage_model",
+    "prune": "prune",
+    "finetune": "finetune",
+    "evaluate": "evaluate",
+    "collect": "collect",
+    "normalize": "normalize",
+    "lmc": "lmc",
+    "figure": "figure",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline",
+        description="junkdna: the Junk DNA Hypothesis study, one verb per workflow step.",
+    )
+    sub = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+    for verb, module_name in VERBS.items():
+        module = importlib.import_module(f"pipeline.verbs.{module_name}")
+        p = sub.add_parser(verb, help=module.HELP, description=module.__doc__,
+                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args._run(args)
+    except (ValueError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Analysis: everything here reads only the study's Parquet tables."""

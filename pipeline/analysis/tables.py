@@ -1,0 +1,77 @@
+"""Gather one-row JSON records into Parquet, and normalize compressed runs by dense ones."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pipeline.finetune.protocol import protocol_diff
+from pipeline.io import atomic_path, read_json
+
+# Nested record fields stored as JSON text columns (Parquet stays flat and schema-stable).
+JSON_COLUMNS = ("protocol", "metrics", "training", "versions")
+CELL_KEYS = ["study", "setting", "model", "task", "difficulty", "seed"]
+
+
+def flatten(record: dict[str, Any]) -> dict[str, Any]:
+    row = {k: v for k, v in record.items() if k not in JSON_COLUMNS}
+    for key in JSON_COLUMNS:
+        if key in record:
+            row[f"{key}_json"] = json.dumps(record[key], sort_keys=True)
+    for name, value in record.get("metrics", {}).items():
+        row[f"metric_{name}"] = value
+    return row
+
+
+def collect(paths: list[str | Path]) -> list[dict[str, Any]]:
+    """Rows from record files; a file holding ``{"rows": [...]}`` contributes each row."""
+    rows = []
+    for path in paths:
+        data = read_json(path)
+        rows += [flatten(r) for r in data["rows"]] if "rows" in data else [flatten(data)]
+    return rows
+
+
+def write_table(rows_or_frame: Any, path: str | Path) -> None:
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = rows_or_frame if isinstance(rows_or_frame, pd.DataFrame) else pd.DataFrame(rows_or_frame)
+    with atomic_path(path) as tmp:
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp)
+
+
+def normalize(results: Any) -> Any:
+    """Normalized score = compressed-run metric / dense-run metric, same task, cell and seed.
+
+    Refuses (ValueError) to divide runs whose protocol hashes differ, naming the fields
+    that differ, so a baseline trained differently never enters a figure.
+    """
+    import pandas as pd
+
+    is_dense = (results["compression"] == "dense") & (results["mode"] == "dense")
+    dense = results[is_dense][CELL_KEYS + ["value", "protocol_hash", "protocol_json"]]
+    if dense.duplicated(CELL_KEYS).any():
+        raise ValueError("more than one dense run for a cell: "
+                         f"{dense[dense.duplicated(CELL_KEYS)][CELL_KEYS].to_dict('records')}")
+    merged = results[~is_dense].merge(dense, on=CELL_KEYS, how="left", suffixes=("", "_dense"))
+    missing = merged["value_dense"].isna()
+    if missing.any():
+        raise ValueError("no dense run for cells: "
+                         f"{merged[missing][CELL_KEYS].drop_duplicates().to_dict('records')}")
+    bad = merged[merged["protocol_hash"] != merged["protocol_hash_dense"]]
+    if len(bad):
+        first = bad.iloc[0]
+        diff = protocol_diff(json.loads(first["protocol_json"]),
+                             json.loads(first["protocol_json_dense"]))
+        raise ValueError(
+            f"protocol mismatch in {len(bad)} runs, e.g. {first[CELL_KEYS].to_dict()} "
+            f"({first['compression']}/{first['mode']}, protocol {first['protocol_hash']}) vs "
+            f"its dense run (protocol {first['protocol_hash_dense']}); differing fields "
+            f"(run, dense): {diff}")
+    merged["normalized"] = merged["value"] / merged["value_dense"]
+    return pd.concat([merged.drop(columns=["protocol_json_dense"]),
+                      results[is_dense].assign(normalized=1.0, value_dense=results["value"])],
+                     ignore_index=True)

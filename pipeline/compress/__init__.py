@@ -1,0 +1,1 @@
+"""Compression methods (one registry) and the one definition of what is prunable."""

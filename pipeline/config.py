@@ -1,0 +1,53 @@
+"""Checks the JSON schema cannot express: cross-references between config sections.
+
+The schema (pipeline/schemas/config.schema.yaml, applied by snakemake.utils.validate)
+catches unknown keys and values; this catches names that point nowhere. Both run before
+any job starts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def _must_be_in(key: str, value: Any, allowed: Any) -> None:
+    if value not in allowed:
+        raise ConfigError(f"config key '{key}': {value!r} is not one of {sorted(allowed)}")
+
+
+def check_config(config: dict[str, Any]) -> None:
+    from pipeline.tasks.registry import TASKS
+
+    models = config["models"]
+    for name, spec in models.items():
+        if spec["source"] in ("synthetic", "scratch"):
+            for key in ("arch", "size", "pretrain"):
+                if key not in spec:
+                    raise ConfigError(f"config key 'models.{name}.{key}' is required for "
+                                      f"source {spec['source']!r}")
+        if spec["source"] == "hub" and "hub_id" not in spec:
+            raise ConfigError(f"config key 'models.{name}.hub_id' is required for source 'hub'")
+    for setting, block in config["settings"].items():
+        _must_be_in(f"settings.{setting}.model", block["model"], models)
+        if "control_model" in block:
+            _must_be_in(f"settings.{setting}.control_model", block["control_model"], models)
+        for i, task in enumerate(block.get("tasks", [])):
+            _must_be_in(f"settings.{setting}.tasks[{i}]", task, TASKS)
+            if TASKS[task].source == "synthetic" and "world" not in config:
+                raise ConfigError(f"config key 'settings.{setting}.tasks[{i}]': synthetic task "
+                                  f"{task!r} needs a 'world' section")
+    for i, cell in enumerate(config.get("lmc", {}).get("cells", [])):
+        key = f"lmc.cells[{i}]"
+        _must_be_in(f"{key}.setting", cell["setting"], config["settings"])
+        block = config["settings"][cell["setting"]]
+        _must_be_in(f"{key}.task", cell["task"], block["tasks"])
+        _must_be_in(f"{key}.fraction", cell["fraction"], block["fractions"])
+        _must_be_in(f"{key}.method", cell["method"], config["compression"]["methods"])
+        _must_be_in(f"{key}.sparsity", cell["sparsity"], config["compression"]["sparsities"])
+        _must_be_in(f"{key}.seed", cell["seed"], config["seeds"])
+        if "sparse" not in config["modes"]:
+            raise ConfigError(f"config key '{key}': LMC needs 'sparse' in 'modes'")

@@ -1,0 +1,1 @@
+"""Figures: one function per paper figure, each reading one Parquet table."""

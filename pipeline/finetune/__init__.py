@@ -1,0 +1,1 @@
+"""Fine-tuning: one protocol per cell, shared by every transfer mode."""

@@ -1,0 +1,1 @@
+"""Model sources and architectures: one loading code path for hub and synthetic models."""

@@ -1,0 +1,78 @@
+"""Pre-train a tiny model on the synthetic corpus so it holds knowledge pruning can remove."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+from pipeline.io import read_json, read_jsonl, write_json
+from pipeline.models.architectures import ARCHITECTURES
+
+
+def world_words(world_dir: Path) -> list[str]:
+    lexicon = read_json(world_dir / "lexicon.json")
+    return [word for words in lexicon.values() for word in words.values()]
+
+
+def init_model(world_dir: Path, arch_name: str, size: dict[str, Any], max_length: int,
+               out_dir: Path, seed: int):
+    """Build the tokenizer and a randomly initialised model of ``arch_name``."""
+    import torch
+    import transformers
+
+    from pipeline.models.tokenizer import build_word_tokenizer
+
+    arch = ARCHITECTURES[arch_name]
+    tokenizer = build_word_tokenizer(world_words(world_dir), out_dir)
+    config = arch.make_config(len(tokenizer), tokenizer.pad_token_id, tokenizer.bos_token_id,
+                              tokenizer.eos_token_id, max_length, size)
+    torch.manual_seed(seed)
+    model = getattr(transformers, arch.pretrain_class)(config)
+    return tokenizer, model
+
+
+def pretrain(world_dir: Path, arch_name: str, size: dict[str, Any], params: dict[str, Any],
+             out_dir: Path, progress: bool = True) -> dict[str, Any]:
+    """Masked-LM pre-training on the world's corpus; saves model + tokenizer in ``out_dir``."""
+    import torch
+    from tqdm import tqdm
+    from transformers import DataCollatorForLanguageModeling, get_linear_schedule_with_warmup
+
+    arch = ARCHITECTURES[arch_name]
+    if arch.objective != "mlm":
+        raise NotImplementedError(f"pre-training objective {arch.objective!r} for {arch_name}")
+    torch.manual_seed(params["seed"])
+    tokenizer, model = init_model(world_dir, arch_name, size, params["max_length"], out_dir,
+                                  params["seed"])
+    texts = [row["text"] for row in read_jsonl(world_dir / "corpus.jsonl")]
+    ids = tokenizer(texts, truncation=True, max_length=params["max_length"])["input_ids"]
+    collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=0.15)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=params["lr"], weight_decay=0.01)
+    steps = params["steps"]
+    scheduler = get_linear_schedule_with_warmup(optimizer, math.ceil(0.06 * steps), steps)
+    generator = torch.Generator().manual_seed(params["seed"])
+    model.train()
+    losses, start = [], time.time()
+    bar = tqdm(range(steps), desc=f"pretrain {arch_name}", disable=not progress, mininterval=2)
+    for _ in bar:
+        batch_idx = torch.randint(len(ids), (params["batch_size"],), generator=generator)
+        batch = collator([{"input_ids": ids[i]} for i in batch_idx.tolist()])
+        loss = model(**batch).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        losses.append(loss.item())
+        bar.set_postfix(loss=f"{sum(losses[-50:]) / len(losses[-50:]):.3f}", refresh=False)
+    model.save_pretrained(str(out_dir))
+    report = {
+        "arch": arch_name, "objective": arch.objective, "size": size, "params": params,
+        "n_parameters": sum(p.numel() for p in model.parameters()),
+        "final_loss": sum(losses[-50:]) / len(losses[-50:]),
+        "wall_time_s": time.time() - start,
+    }
+    write_json(Path(out_dir) / "pretrain.json", report)
+    return report

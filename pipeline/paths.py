@@ -1,0 +1,37 @@
+"""Output path templates: every cell parameter is a path component (paths are the cache key).
+
+The Snakefile fills the wildcards; verbs and tests build the same paths from these.
+"""
+
+WORLD = "world"
+MODEL = "models/{model}"
+MASK = "masks/{model}/{compression}/mask.npz"
+MASK_REPORT = "masks/{model}/{compression}/report.json"
+RUN = "runs/{model}/{task}/{difficulty}/{compression}/{mode}/seed{seed}"
+METRICS = RUN + "/metrics.json"
+FINETUNED = RUN + "/finetuned"
+LMC = "lmc/{model}/{task}/{difficulty}/{compression}/seed{seed}/lmc.json"
+RESULTS_TABLE = "tables/results.parquet"
+NORMALIZED_TABLE = "tables/normalized.parquet"
+LMC_TABLE = "tables/lmc.parquet"
+FIGURE = "figures/{figure}.png"
+
+DENSE = "dense"  # the compression label of an uncompressed run
+
+
+def compression_label(method: str, level: str) -> str:
+    return f"{method}-{level}"
+
+
+def split_compression(label: str) -> tuple[str, str]:
+    """``"magnitude-0.5"`` -> ``("magnitude", "0.5")``; ``"dense"`` -> ``("dense", "0")``."""
+    if label == DENSE:
+        return DENSE, "0"
+    method, _, level = label.partition("-")
+    return method, level
+
+
+def split_difficulty(label: str) -> tuple[str, str]:
+    """``"fraction-0.25"`` -> ``("fraction", "0.25")``."""
+    axis, _, value = label.partition("-")
+    return axis, value

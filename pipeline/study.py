@@ -1,0 +1,104 @@
+"""Expand a validated config into the study's cells and target paths.
+
+A cell is one fine-tuning run: (setting, model, task, difficulty, compression, mode, seed).
+Settings are a registry: each maps its config block to (model, task, difficulty) triples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from pipeline import paths
+
+
+@dataclass(frozen=True)
+class Cell:
+    setting: str
+    model: str
+    task: str
+    difficulty: str
+    compression: str
+    mode: str
+    seed: int
+
+    @property
+    def wildcards(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if k != "setting"}
+
+    def path(self, template: str, results_dir: str) -> str:
+        return f"{results_dir}/" + template.format(**self.wildcards)
+
+
+def fmt(value: float) -> str:
+    """The one way a number becomes a path component (0.50 -> "0.5")."""
+    return f"{value:g}"
+
+
+def data_fraction_levels(block: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
+    for task in block["tasks"]:
+        for fraction in block["fractions"]:
+            yield block["model"], task, f"fraction-{fmt(fraction)}"
+
+
+SETTINGS: dict[str, Callable[[dict[str, Any]], Iterator[tuple[str, str, str]]]] = {
+    "data_fraction": data_fraction_levels,
+}
+
+
+def compressions(config: dict[str, Any]) -> list[str]:
+    comp = config["compression"]
+    return [paths.compression_label(m, fmt(s)) for m in comp["methods"] for s in comp["sparsities"]]
+
+
+def cells(config: dict[str, Any]) -> list[Cell]:
+    """Every fine-tuning run of the study, dense baselines and controls included."""
+    out = []
+    sparse_modes = [m for m in config["modes"] if m != "dense"]
+    for setting, block in config["settings"].items():
+        for model, task, difficulty in SETTINGS[setting](block):
+            for seed in config["seeds"]:
+                out.append(Cell(setting, model, task, difficulty, paths.DENSE, "dense", seed))
+                if control := block.get("control_model"):
+                    out.append(Cell(setting, control, task, difficulty, paths.DENSE, "dense", seed))
+                for compression in compressions(config):
+                    for mode in sparse_modes:
+                        out.append(Cell(setting, model, task, difficulty, compression, mode, seed))
+    return out
+
+
+def lmc_targets(config: dict[str, Any]) -> list[str]:
+    results = config["results_dir"]
+    targets = []
+    for spec in config.get("lmc", {}).get("cells", []):
+        block = config["settings"][spec["setting"]]
+        wildcards = {
+            "model": block["model"], "task": spec["task"],
+            "difficulty": f"fraction-{fmt(spec['fraction'])}",
+            "compression": paths.compression_label(spec["method"], fmt(spec["sparsity"])),
+            "seed": spec["seed"],
+        }
+        targets.append(f"{results}/" + paths.LMC.format(**wildcards))
+    return targets
+
+
+def setting_of(config: dict[str, Any]) -> dict[tuple[str, str, str], str]:
+    """(model, task, difficulty) -> setting name, for labelling result rows."""
+    return {
+        (c.model, c.task, c.difficulty): c.setting for c in cells(config)
+    }
+
+
+def figure_targets(config: dict[str, Any]) -> list[str]:
+    results = config["results_dir"]
+    names = ["fig1_data_fraction"] if "data_fraction" in config["settings"] else []
+    if lmc_targets(config):
+        names.append("fig10_lmc")
+    return [f"{results}/" + paths.FIGURE.format(figure=n) for n in names]
+
+
+def table_targets(config: dict[str, Any]) -> list[str]:
+    results = config["results_dir"]
+    tables = [paths.NORMALIZED_TABLE] + ([paths.LMC_TABLE] if lmc_targets(config) else [])
+    return [f"{results}/{t}" for t in tables]

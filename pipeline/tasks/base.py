@@ -1,0 +1,55 @@
+"""The task interface and the shared data-loading path for synthetic and hub data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline.tasks.metrics import METRICS
+
+
+@dataclass(frozen=True)
+class ClassificationTask:
+    """A GLUE-style sentence (pair) classification or regression task.
+
+    ``source`` is ``synthetic`` (a task of the synthetic world, read from the world folder)
+    or ``hub`` (a hub data set: ``hub_path``/``hub_config``; paper config only).
+    ``metrics`` are all reported; ``metrics[0]`` is the headline metric.
+    """
+
+    name: str
+    text_fields: tuple[str, ...]
+    num_labels: int  # 1 = regression
+    metrics: tuple[str, ...]
+    source: str
+    difficulty_axes: tuple[str, ...] = ("fraction",)
+    hub_path: str | None = None
+    hub_config: str | None = None
+    validation_split: str = "validation"
+    human_score: float | None = None  # paper Table 1 reference, in percent
+
+    @property
+    def kind(self) -> str:
+        return "regression" if self.num_labels == 1 else "classification"
+
+    @property
+    def metric(self) -> str:
+        return self.metrics[0]
+
+    def load_split(self, split: str, world_dir: Path | None) -> list[dict[str, Any]]:
+        """Rows of ``split`` ("train" or "validation") in the data set's own schema."""
+        if split == "validation":
+            split = self.validation_split
+        if self.source == "synthetic":
+            import pyarrow.parquet as pq
+
+            if world_dir is None:
+                raise ValueError(f"task {self.name}: a synthetic task needs the world folder")
+            return pq.read_table(Path(world_dir) / "tasks" / self.name / f"{split}.parquet").to_pylist()
+        from datasets import load_dataset
+
+        return load_dataset(self.hub_path, self.hub_config, split=split).to_list()
+
+    def score(self, labels: list, preds: list) -> dict[str, float]:
+        return {name: METRICS[name](labels, preds) for name in self.metrics}

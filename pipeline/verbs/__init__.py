@@ -1,0 +1,1 @@
+"""CLI verbs: each module is one workflow step (HELP, add_arguments, run)."""

@@ -1,0 +1,29 @@
+"""Stage a model: pre-train it on the synthetic world, initialise it from scratch, or
+download it from the hub. The folder loads with ``from_pretrained`` in every case."""
+
+import argparse
+import json
+from pathlib import Path
+
+HELP = "pre-train (synthetic), initialise (scratch) or download (hub) a model"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--spec", required=True, help="the model's config entry as JSON")
+    p.add_argument("--world", type=Path, help="synthetic world folder (synthetic/scratch)")
+    p.add_argument("--out", required=True, type=Path, help="output model folder")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+
+
+def run(args: argparse.Namespace) -> None:
+    import torch
+
+    from pipeline.io import atomic_dir
+    from pipeline.models.sources import SOURCES
+
+    torch.set_num_threads(args.threads)
+    spec = json.loads(args.spec)
+    if spec["source"] not in SOURCES:
+        raise ValueError(f"model source {spec['source']!r}; allowed: {sorted(SOURCES)}")
+    with atomic_dir(args.out) as tmp:
+        SOURCES[spec["source"]](spec, args.world, tmp)

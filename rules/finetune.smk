@@ -1,0 +1,38 @@
+# Stage 3: fine-tune and evaluate each cell; one protocol for every mode of a cell.
+import json
+
+
+def finetune_inputs(wc):
+    inputs = {"model": f"{R}/{paths.MODEL}".format(model=wc.model), "world": f"{R}/{paths.WORLD}"}
+    if wc.compression != paths.DENSE:
+        inputs["masks"] = f"{R}/{paths.MASK}".format(model=wc.model, compression=wc.compression)
+    return inputs
+
+
+def setting_block(wc):
+    return config["settings"][SETTING_OF[(wc.model, wc.task, wc.difficulty)]]
+
+
+rule finetune:
+    input:
+        unpack(finetune_inputs),
+    output:
+        metrics=f"{R}/{paths.METRICS}",
+        model=temp(directory(f"{R}/{paths.FINETUNED}")),
+    params:
+        setting=lambda wc: SETTING_OF[(wc.model, wc.task, wc.difficulty)],
+        protocol=json.dumps(config["protocol"]),
+        masks=lambda wc, input: f"--masks {input.masks}" if "masks" in input.keys() else "",
+        subset=lambda wc: setting_block(wc).get("subset", "random"),
+        subset_seed=lambda wc: setting_block(wc).get("subset_seed", 0),
+        study=config["study"],
+    log:
+        f"{R}/logs/{paths.RUN}.log",
+    shell:
+        "python -m pipeline finetune --study {params.study} --setting {params.setting} "
+        "--model-name {wildcards.model} --model {input.model} --task {wildcards.task} "
+        "--world {input.world} --difficulty {wildcards.difficulty} "
+        "--compression {wildcards.compression} {params.masks} --mode {wildcards.mode} "
+        "--protocol {params.protocol:q} --seed {wildcards.seed} --subset {params.subset} "
+        "--subset-seed {params.subset_seed} --out-model {output.model} "
+        "--out {output.metrics} --threads {threads} > {log} 2>&1"

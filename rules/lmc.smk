@@ -1,0 +1,36 @@
+# Stage 5: linear mode connectivity between the dense and the sparse fine-tuned model.
+import json
+
+
+localrules:
+    collect_lmc,
+
+
+rule lmc:
+    input:
+        dense=f"{R}/runs/{{model}}/{{task}}/{{difficulty}}/dense/dense/seed{{seed}}/finetuned",
+        sparse=f"{R}/runs/{{model}}/{{task}}/{{difficulty}}/{{compression}}/sparse/seed{{seed}}/finetuned",
+        world=f"{R}/{paths.WORLD}",
+    output:
+        f"{R}/{paths.LMC}",
+    params:
+        protocol=json.dumps(config["protocol"]),
+        alphas=config.get("lmc", {}).get("alphas", 11),
+        cell=lambda wc: json.dumps(dict(wc.items())),
+    log:
+        f"{R}/logs/lmc/{{model}}/{{task}}/{{difficulty}}/{{compression}}/seed{{seed}}.log",
+    shell:
+        "python -m pipeline lmc --dense {input.dense} --sparse {input.sparse} "
+        "--task {wildcards.task} --world {input.world} --protocol {params.protocol:q} "
+        "--alphas {params.alphas} --cell {params.cell:q} --out {output} > {log} 2>&1"
+
+
+rule collect_lmc:
+    input:
+        study.lmc_targets(config),
+    output:
+        f"{R}/{paths.LMC_TABLE}",
+    log:
+        f"{R}/logs/collect_lmc.log",
+    shell:
+        "python -m pipeline collect {input} --out {output} > {log} 2>&1"

@@ -1,0 +1,34 @@
+# Stage 1: the synthetic world and the staged (pre-trained / scratch / hub) models.
+import json
+
+
+def world_input(wildcards):
+    source = config["models"][wildcards.model]["source"]
+    return [f"{R}/{paths.WORLD}"] if source in ("synthetic", "scratch") else []
+
+
+rule make_world:
+    output:
+        directory(f"{R}/{paths.WORLD}"),
+    params:
+        world=json.dumps(config.get("world", {})),
+    log:
+        f"{R}/logs/make_world.log",
+    shell:
+        "python -m pipeline make-world --params {params.world:q} --out {output} > {log} 2>&1"
+
+
+rule stage_model:
+    input:
+        world=world_input,
+    output:
+        directory(f"{R}/{paths.MODEL}"),
+    params:
+        spec=lambda wc: json.dumps(config["models"][wc.model]),
+        world=lambda wc, input: f"--world {input.world}" if input.world else "",
+    threads: 2
+    log:
+        f"{R}/logs/stage_model/{{model}}.log",
+    shell:
+        "python -m pipeline stage-model --spec {params.spec:q} {params.world} "
+        "--out {output} --threads {threads} > {log} 2>&1"
