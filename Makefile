@@ -1,0 +1,26 @@
+# The two commands of the README. Both create .venv from the project's own requirements.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CORES ?= 2
+
+.PHONY: setup study test lint
+
+$(BIN)/snakemake: requirements.txt requirements-dev.txt
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+setup: $(BIN)/snakemake
+
+## Run the embedded default study end to end (figures + results table at the end).
+study: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" HF_HUB_OFFLINE=1 $(BIN)/snakemake --cores $(CORES) all_figures
+
+## Run the test suite (unit, integration on tiny models, real snakemake workflow runs).
+test: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q tests
+
+lint: setup
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/snakemake --lint
