@@ -6,10 +6,11 @@ CORES ?= 2
 
 .PHONY: setup study test lint
 
-$(BIN)/snakemake: requirements.txt requirements-dev.txt
+$(BIN)/snakemake: requirements.txt requirements-dev.txt pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
 setup: $(BIN)/snakemake

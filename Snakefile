@@ -7,7 +7,12 @@ from snakemake.utils import min_version, validate
 min_version("9.0")
 
 
-configfile: "config.yaml"
+# The embedded default study, unless the user names another study with --configfile:
+# a study's config is complete on its own, so the default's keys must never leak into it.
+if not workflow.overwrite_configfiles:
+
+    configfile: "config.yaml"
+
 
 
 validate(config, "pipeline/schemas/config.schema.yaml")

@@ -1,0 +1,149 @@
+"""Real snakemake runs of a tiny study: the DAG, caching and single-cell reruns."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from tests.conftest import TINY_PRETRAIN, TINY_SIZE, TINY_WORLD
+
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.workflow
+
+
+def tiny_config(results: Path, sparsities: list[float]) -> dict:
+    return {
+        "study": "tiny",
+        "results_dir": str(results),
+        "world": TINY_WORLD,
+        "models": {"m": {"source": "synthetic", "arch": "roberta", "size": TINY_SIZE,
+                         "pretrain": TINY_PRETRAIN}},
+        "compression": {"methods": ["magnitude"], "sparsities": sparsities},
+        "modes": ["dense", "sparse"],
+        "seeds": [0],
+        "protocol": {"lr": 0.001, "epochs": 1, "batch_size": 16, "max_length": 24},
+        "settings": {"data_fraction": {"model": "m", "tasks": ["syn_sentiment"],
+                                       "fractions": [0.5, 1.0]}},
+        "lmc": {"alphas": 3, "cells": [{"setting": "data_fraction", "task": "syn_sentiment",
+                                        "fraction": 1.0, "method": "magnitude",
+                                        "sparsity": 0.6, "seed": 0}]},
+    }
+
+
+def snakemake(workdir: Path, config: dict, *args: str) -> subprocess.CompletedProcess:
+    config_path = workdir / "config.yaml"
+    config_path.write_text(yaml.safe_dump(config))
+    env = {**os.environ, "HF_HUB_OFFLINE": "1",
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
+         "--directory", str(workdir), "--configfile", str(config_path), "--cores", "2",
+         *args],
+        capture_output=True, text=True, env=env, timeout=900,
+    )
+
+
+def job_counts(output: str) -> dict[str, int]:
+    """Parse snakemake's 'Job stats' table: rule -> count."""
+    table = output.split("Job stats:")[1]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)
+            if m[1] != "total"}
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("study")
+    config = tiny_config(workdir / "results", [0.3, 0.6])
+    run = snakemake(workdir, config, "all_figures")
+    assert run.returncode == 0, run.stderr[-3000:]
+    return workdir, config
+
+
+def test_full_run_writes_tables_and_figures(finished):
+    workdir, config = finished
+    results = Path(config["results_dir"])
+    table = pq.read_table(results / "tables/results.parquet").to_pandas()
+    # 2 fractions x (dense + 2 sparsities x sparse) x 1 seed
+    assert len(table) == 6
+    assert set(table["compression"]) == {"dense", "magnitude-0.3", "magnitude-0.6"}
+    sparse = table[table["mode"] == "sparse"]
+    assert (sparse["achieved_sparsity"] >= sparse["level"].astype(float) - 1e-6).all()
+    normalized = pq.read_table(results / "tables/normalized.parquet").to_pandas()
+    row = normalized[(normalized["compression"] == "magnitude-0.6")
+                     & (normalized["difficulty"] == "fraction-1")].iloc[0]
+    dense = table[(table["compression"] == "dense") & (table["difficulty"] == "fraction-1")]
+    assert row["normalized"] == pytest.approx(row["value"] / dense["value"].iloc[0])
+    for figure in ("fig1_data_fraction", "fig10_lmc"):
+        assert (results / f"figures/{figure}.png").stat().st_size > 10_000
+    lmc = pq.read_table(results / "tables/lmc.parquet").to_pandas()
+    assert list(lmc["alpha"]) == [0.0, 0.5, 1.0]
+
+
+def test_second_run_does_nothing(finished):
+    workdir, config = finished
+    run = snakemake(workdir, config, "all_figures", "-n")
+    assert run.returncode == 0
+    assert "Nothing to be done" in run.stdout + run.stderr
+
+
+def test_dry_run_prints_the_dag_without_running(tmp_path):
+    config = tiny_config(tmp_path / "results", [0.3, 0.6])
+    run = snakemake(tmp_path, config, "all_figures", "-n")
+    assert run.returncode == 0, run.stderr[-2000:]
+    counts = job_counts(run.stdout)
+    assert counts["finetune"] == 6 and counts["prune"] == 2 and counts["stage_model"] == 1
+    assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize("deleted", [True, False])
+def test_requesting_one_cell_reruns_only_that_cell_and_the_aggregates(finished, deleted):
+    workdir, config = finished
+    results = Path(config["results_dir"])
+    metrics = results / "runs/m/syn_sentiment/fraction-0.5/magnitude-0.3/sparse/seed0/metrics.json"
+    saved = metrics.read_bytes()
+    if deleted:
+        metrics.unlink()
+    try:
+        force = [] if deleted else ["--forcerun", str(metrics)]
+        run = snakemake(workdir, config, str(metrics), "all_figures", "-n", *force)
+        counts = job_counts(run.stdout)
+        assert counts == {"finetune": 1, "collect": 1, "normalize": 1, "figure": 1,
+                          "all_figures": 1}, counts
+        assert "fraction-0.5/magnitude-0.3/sparse/seed0" in run.stdout
+    finally:
+        metrics.write_bytes(saved)
+
+
+def test_adding_a_sparsity_schedules_only_new_cells_and_aggregates(finished):
+    workdir, config = finished
+    bigger = tiny_config(Path(config["results_dir"]), [0.3, 0.6, 0.8])
+    run = snakemake(workdir, bigger, "all_figures", "-n")
+    counts = job_counts(run.stdout)
+    # one new mask, one new sparse cell per fraction; then the tables and Fig. 1
+    assert counts == {"prune": 1, "finetune": 2, "collect": 1, "normalize": 1, "figure": 1,
+                      "all_figures": 1}, counts
+    snakemake(workdir, config, "-n")  # restore the on-disk config for other tests
+
+
+def test_bad_config_value_fails_before_any_job_naming_the_key(tmp_path):
+    config = tiny_config(tmp_path / "results", [0.3])
+    config["modes"] = ["dense", "sprase"]
+    run = snakemake(tmp_path, config, "all_figures")
+    assert run.returncode != 0
+    assert "'sprase' is not one of" in run.stderr and "['modes']" in run.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_cross_reference_error_names_the_key(tmp_path):
+    config = tiny_config(tmp_path / "results", [0.3])
+    config["settings"]["data_fraction"]["model"] = "nope"
+    run = snakemake(tmp_path, config, "all_figures", "-n")
+    assert run.returncode != 0
+    assert "settings.data_fraction.model" in run.stderr and "'m'" in run.stderr
