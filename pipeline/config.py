@@ -24,7 +24,10 @@ def check_config(config: dict[str, Any]) -> None:
 
     models = config["models"]
     for name, spec in models.items():
-        if spec["source"] in ("synthetic", "scratch"):
+        if spec["source"] == "scratch":
+            _must_be_in(f"models.{name}.of", spec.get("of"),
+                        [n for n, s in models.items() if s["source"] == "synthetic"])
+        if spec["source"] == "synthetic":
             for key in ("arch", "size", "pretrain"):
                 if key not in spec:
                     raise ConfigError(f"config key 'models.{name}.{key}' is required for "
@@ -51,3 +54,11 @@ def check_config(config: dict[str, Any]) -> None:
         _must_be_in(f"{key}.seed", cell["seed"], config["seeds"])
         if "sparse" not in config["modes"]:
             raise ConfigError(f"config key '{key}': LMC needs 'sparse' in 'modes'")
+
+
+def model_spec(config: dict[str, Any], name: str) -> dict[str, Any]:
+    """A model's config entry, with a scratch control's architecture taken from its ``of``."""
+    spec = config["models"][name]
+    if spec["source"] == "scratch":
+        return {**config["models"][spec["of"]], "source": "scratch"}
+    return spec

@@ -1,6 +1,8 @@
 # Stage 1: the synthetic world and the staged (pre-trained / scratch / hub) models.
 import json
 
+from pipeline.config import model_spec
+
 
 def world_input(wildcards):
     source = config["models"][wildcards.model]["source"]
@@ -24,7 +26,7 @@ rule stage_model:
     output:
         directory(f"{R}/{paths.MODEL}"),
     params:
-        spec=lambda wc: json.dumps(config["models"][wc.model]),
+        spec=lambda wc: json.dumps(model_spec(config, wc.model)),
         world=lambda wc, input: f"--world {input.world}" if input.world else "",
     threads: 2
     log:
