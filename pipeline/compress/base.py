@@ -2,20 +2,50 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
 from dataclasses import dataclass
 from typing import Any
+
+from pipeline.compress.levels import PARSE
+
+
+@dataclass
+class Target:
+    """What a method compresses.
+
+    ``model`` is the backbone (calibrated methods run it forward); ``params`` maps prunable
+    name -> parameter (see prunable.py); ``calibration`` is a list of input batches for
+    methods that need data, else None.
+    """
+
+    model: Any
+    params: dict[str, Any]
+    seed: int = 0
+    calibration: list[dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
 class CompressionMethod:
-    """A way to compress prunable weights at a level given as a path-safe string.
+    """A way to compress the prunable weights at a level given as a path-safe string.
 
-    ``compute_masks(params, level, seed)`` returns ``{name: bool tensor}`` with True = kept,
-    computed on the pre-trained weights; it must not modify ``params``.
+    ``entry`` names ``module:function``; the function takes ``(target, parsed_level)`` and
+    returns ``{name: bool tensor}`` with True = kept. Methods with ``changes_weights`` update
+    ``target.params`` in place (the caller stores them); the others must leave them
+    unchanged, except that calibrated ones zero what they prune so later layers calibrate
+    on the pruned model. The function is imported on first use, so the registry (read by
+    the Snakefile) loads without torch.
     """
 
     name: str
-    parse_level: Callable[[str], Any]
-    compute_masks: Callable[[dict[str, Any], str, int], dict[str, Any]]
+    level_kind: str  # "sparsity" | "nm" | "bits" (see levels.py)
+    entry: str
     description: str
+    needs_calibration: bool = False
+    changes_weights: bool = False
+
+    def parse_level(self, level: str) -> Any:
+        return PARSE[self.level_kind](level)
+
+    def compress(self, target: Target, level: str) -> dict[str, Any]:
+        module, _, function = self.entry.partition(":")
+        return getattr(importlib.import_module(module), function)(target, self.parse_level(level))

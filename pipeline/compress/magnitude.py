@@ -1,54 +1,55 @@
-"""Global magnitude pruning: rank all prunable weights together, prune the smallest.
+"""Magnitude pruning: prune the smallest |w|, ranked globally, per layer, per row or per N:M group.
 
-Ties at the threshold are broken deterministically: among weights whose magnitude equals
-the k-th smallest, those earliest in parameter order (then flat index) are pruned, so the
-pruned count is exactly round(sparsity * denominator).
+* global (the paper's GLUE code): all prunable weights ranked together; the pruned count
+  is exactly round(sparsity * denominator), the rounding of
+  ``torch.nn.utils.prune.global_unstructured``.
+* layer (the paper's TriviaQA code): each matrix pruned to round(sparsity * numel).
+* row: each output row pruned to round(sparsity * in_features).
+* N:M: N largest kept in every group of M consecutive input weights of a row.
+
+Ties: among weights of equal magnitude the one earliest in parameter order, then flat
+index, is pruned first (see selection.py). ``torch``'s ``topk`` breaks ties in an unspecified
+order, so the two agree everywhere except among weights tied at the threshold.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pipeline.compress.base import CompressionMethod
+import torch
+
+from pipeline.compress.base import Target
+from pipeline.compress.levels import parse_sparsity
+from pipeline.compress.selection import nm_masks, row_masks, smallest_k_masks
 
 
-def parse_sparsity(level: str) -> float:
-    value = float(level)
-    if not 0.0 <= value < 1.0:
-        raise ValueError(f"sparsity must be in [0, 1), got {level!r}")
-    return value
-
-
-def global_magnitude_masks(params: dict[str, Any], level: str, seed: int = 0) -> dict:
-    import torch
-
-    sparsity = parse_sparsity(level)
+def global_magnitude_masks(
+    params: dict[str, Any], sparsity: float | str
+) -> dict[str, torch.Tensor]:
+    """Masks (True = kept) pruning the globally smallest |w|; ``params`` is left unchanged."""
+    sparsity = parse_sparsity(sparsity)
     total = sum(p.numel() for p in params.values())
-    k = round(sparsity * total)
-    if k == 0:
-        return {name: torch.ones_like(p, dtype=torch.bool) for name, p in params.items()}
-    scores = torch.cat([p.detach().abs().flatten().float() for p in params.values()])
-    threshold = scores.kthvalue(k).values
-    ties_to_prune = k - int((scores < threshold).sum())
-    del scores
+    return smallest_k_masks(params, round(sparsity * total))
+
+
+def global_magnitude(target: Target, sparsity: float) -> dict[str, torch.Tensor]:
+    return global_magnitude_masks(target.params, sparsity)
+
+
+def layer_magnitude(target: Target, sparsity: float) -> dict[str, torch.Tensor]:
     masks = {}
-    for name, p in params.items():
-        magnitude = p.detach().abs().float()
-        keep = magnitude > threshold
-        if ties_to_prune > 0:
-            ties = (magnitude == threshold).flatten().nonzero().flatten()
-            release = ties[ties_to_prune:]  # ties beyond the quota stay kept
-            keep.view(-1)[release] = True
-            ties_to_prune -= min(len(ties), ties_to_prune)
-        else:
-            keep |= magnitude == threshold
-        masks[name] = keep
+    for name, p in target.params.items():
+        masks.update(smallest_k_masks({name: p}, round(sparsity * p.numel())))
     return masks
 
 
-MAGNITUDE = CompressionMethod(
-    name="magnitude",
-    parse_level=parse_sparsity,
-    compute_masks=global_magnitude_masks,
-    description="global unstructured magnitude pruning over all prunable weights",
-)
+def row_magnitude(target: Target, sparsity: float) -> dict[str, torch.Tensor]:
+    return {
+        name: row_masks(p.detach().abs(), round(sparsity * p.shape[1]))
+        for name, p in target.params.items()
+    }
+
+
+def nm_magnitude(target: Target, pattern: tuple[int, int]) -> dict[str, torch.Tensor]:
+    n, m = pattern
+    return {name: nm_masks(p.detach().abs(), n, m, name) for name, p in target.params.items()}

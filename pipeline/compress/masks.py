@@ -12,14 +12,13 @@ from pipeline.io import atomic_path
 def save_masks(path: str | Path, masks: dict) -> None:
     """Save ``{name: bool tensor (True = kept)}`` as packed bits plus shapes, atomically."""
     arrays = {}
-    for i, (name, mask) in enumerate(masks.items()):
+    for i, mask in enumerate(masks.values()):
         flat = mask.detach().cpu().numpy().astype(bool).ravel()
         arrays[f"bits_{i}"] = np.packbits(flat)
         arrays[f"shape_{i}"] = np.asarray(mask.shape, dtype=np.int64)
     arrays["names"] = np.asarray(list(masks), dtype=str)
-    with atomic_path(path) as tmp:
-        with tmp.open("wb") as fh:
-            np.savez(fh, **arrays)
+    with atomic_path(path) as tmp, tmp.open("wb") as fh:
+        np.savez(fh, **arrays)
 
 
 def load_masks(path: str | Path) -> dict:

@@ -1,41 +1,103 @@
-"""Compute a pruning mask on the pre-trained backbone and write it bit-packed, with a report
-of the denominator and the achieved sparsity overall and per layer."""
+"""Compress the pre-trained backbone with one method at one level: write its bit-packed mask,
+its report (method, level, denominator, achieved sparsity or bits, overall and per layer) and,
+for methods that change weights (SparseGPT, quantization), the new weights as safetensors."""
 
 import argparse
+import json
 from pathlib import Path
 
-HELP = "compute a compression mask (bit-packed) and its sparsity report"
+HELP = "compress a staged model (prune / quantize): mask, report, weights if changed"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", required=True, type=Path, help="staged model folder")
     p.add_argument("--method", required=True, help="compression method (see registry)")
-    p.add_argument("--level", required=True, help="level, e.g. sparsity 0.5")
+    p.add_argument("--level", required=True, help="path level, e.g. 0.5, 2of4, 4bit")
     p.add_argument("--seed", type=int, default=0, help="seed for randomised methods")
+    p.add_argument("--prunable", default="backbone", help="prunable policy (see prunable.py)")
+    p.add_argument(
+        "--calibration",
+        default="{}",
+        help="calibration spec as JSON (config compression.calibration)",
+    )
+    p.add_argument("--world", type=Path, help="world folder (calibration source 'world')")
+    p.add_argument("--device", default="auto", help="'auto' (cuda if available), cpu, cuda")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     p.add_argument("--out-mask", required=True, type=Path, help="mask file (.npz)")
     p.add_argument("--out-report", required=True, type=Path, help="report file (.json)")
+    p.add_argument(
+        "--out-weights",
+        type=Path,
+        help="weights file (.safetensors); required for weight-changing methods",
+    )
 
 
 def run(args: argparse.Namespace) -> None:
-    from transformers import AutoModel
+    import time
+
+    import torch
+    from transformers import AutoModel, AutoTokenizer
     from transformers.utils import logging
 
+    from pipeline.compress.apply import save_weights
+    from pipeline.compress.base import Target
+    from pipeline.compress.calibration import DEFAULTS, load_calibration, max_positions
     from pipeline.compress.masks import save_masks
-    from pipeline.compress.prunable import prunable_parameters, sparsity_report
+    from pipeline.compress.prunable import includes_head, prunable_parameters
     from pipeline.compress.registry import get_method
+    from pipeline.compress.report import compression_report
     from pipeline.io import write_json
 
     logging.set_verbosity_error()
+    torch.set_num_threads(args.threads)
     method = get_method(args.method)
     method.parse_level(args.level)
-    model = AutoModel.from_pretrained(str(args.model))
-    params = prunable_parameters(model)
-    masks = method.compute_masks(params, args.level, args.seed)
+    if method.changes_weights != (args.out_weights is not None):
+        raise ValueError(
+            f"method {method.name!r}: --out-weights is "
+            f"{'required' if method.changes_weights else 'not allowed'}"
+        )
+    if includes_head(args.prunable) and (method.needs_calibration or method.changes_weights):
+        raise ValueError(
+            f"config key 'compression.prunable': {args.prunable!r} works with "
+            f"data-free mask methods only, not {method.name!r}"
+        )
+    device = (
+        ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
+    )
+    start = time.time()
+    model = AutoModel.from_pretrained(str(args.model), dtype="auto").to(device).eval()
+    params = prunable_parameters(model, args.prunable)
+    calibration_spec = {**DEFAULTS, **json.loads(args.calibration)}
+    batches = None
+    if method.needs_calibration:
+        tokenizer = AutoTokenizer.from_pretrained(str(args.model))
+        batches = load_calibration(
+            calibration_spec, tokenizer, args.world, max_positions(model.config)
+        )
+    masks = method.compress(Target(model, params, args.seed, batches), args.level)
+    masks = {name: mask.cpu() for name, mask in masks.items()}
     save_masks(args.out_mask, masks)
-    report = sparsity_report(params, masks)
-    report.update(method=method.name, level=args.level, description=method.description,
-                  seed=args.seed, model=str(args.model))
+    if method.changes_weights:
+        save_weights(args.out_weights, params)
+    report = compression_report(
+        method=method,
+        level=args.level,
+        params=params,
+        masks=masks,
+        policy=args.prunable,
+        seed=args.seed,
+        model=str(args.model),
+        calibration=calibration_spec,
+        wall_time_s=time.time() - start,
+    )
     write_json(args.out_report, report)
-    print(f"{method.name} {args.level}: pruned {report['pruned']} of "
-          f"{report['denominator_numel']} prunable weights "
-          f"(achieved sparsity {report['achieved_sparsity']:.4f})")
+    figure = (
+        f"{report['bits']} bits per weight"
+        if report["bits"] is not None
+        else f"achieved sparsity {report['achieved_sparsity']:.4f}"
+    )
+    print(
+        f"{method.name} {args.level}: pruned {report['pruned']} of "
+        f"{report['denominator_numel']} prunable weights ({figure})"
+    )

@@ -1,0 +1,55 @@
+"""The one report every compression writes: method, level, denominator, achieved figures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline.compress.base import CompressionMethod
+from pipeline.compress.levels import describe
+from pipeline.compress.prunable import includes_head, sparsity_report
+
+
+def compression_report(
+    *,
+    method: CompressionMethod,
+    level: str,
+    params: dict[str, Any],
+    masks: dict[str, Any],
+    policy: str,
+    seed: int,
+    model: str,
+    calibration: dict[str, Any] | None,
+    wall_time_s: float,
+) -> dict[str, Any]:
+    """Denominator and achieved sparsity (of the mask) overall and per layer, plus the bit
+    width and the fraction of weights that quantized to zero for quantization methods."""
+    report = sparsity_report(params, masks, policy)
+    meaning = describe(method.level_kind, level)
+    report.update(
+        method=method.name,
+        level=level,
+        level_kind=method.level_kind,
+        description=method.description,
+        target_sparsity=meaning["sparsity"],
+        bits=meaning["bits"],
+        seed=seed,
+        model=model,
+        changes_weights=method.changes_weights,
+        calibration=calibration if method.needs_calibration else None,
+        wall_time_s=wall_time_s,
+    )
+    if meaning["bits"] is not None:
+        zeros = 0
+        for name, param in params.items():
+            layer_zeros = int((param == 0).sum())
+            report["per_layer"][name].update(
+                bits=meaning["bits"], zero_fraction=layer_zeros / param.numel()
+            )
+            zeros += layer_zeros
+        report["zero_fraction"] = zeros / report["denominator_numel"]
+    if includes_head(policy):
+        report["head"] = (
+            "the task head does not exist yet: it is pruned at fine-tune time "
+            "with the same method, level and seed (compress.apply)"
+        )
+    return report
