@@ -48,8 +48,38 @@ SETTINGS: dict[str, Callable[[dict[str, Any]], Iterator[tuple[str, str, str]]]] 
 
 
 def compressions(config: dict[str, Any]) -> list[str]:
+    """Every compression label ``METHOD-LEVEL`` of the study (pipeline/compress/levels.py).
+
+    A method takes the shared level list of its kind: ``sparsities`` (unstructured methods),
+    ``nm_patterns`` ("N:M", N kept of every M: magnitude_nm, wanda_nm, sparsegpt_nm) or
+    ``bits`` (rtn), unless ``compression.levels.<method>`` lists its own.
+    """
+    from pipeline.compress.levels import CONFIG_KEYS, FORMAT
+    from pipeline.compress.prunable import DEFAULT_POLICY, includes_head
+    from pipeline.compress.registry import get_method
+    from pipeline.config import ConfigError
+
     comp = config["compression"]
-    return [paths.compression_label(m, fmt(s)) for m in comp["methods"] for s in comp["sparsities"]]
+    policy = comp.get("prunable", DEFAULT_POLICY)
+    labels = []
+    for name in comp["methods"]:
+        method = get_method(name)
+        if includes_head(policy) and (method.needs_calibration or method.changes_weights):
+            raise ConfigError(f"config key 'compression.prunable': {policy!r} works with "
+                              f"data-free mask methods only, not {name!r}")
+        own = name in comp.get("levels", {})
+        key = f"levels.{name}" if own else CONFIG_KEYS[method.level_kind]
+        values = comp["levels"][name] if own else comp.get(key)
+        if not values:
+            raise ConfigError(f"config key 'compression.{key}' is required: method {name!r} "
+                              f"takes levels of kind {method.level_kind!r}")
+        for i, value in enumerate(values):
+            try:
+                level = FORMAT[method.level_kind](value)
+            except ValueError as err:
+                raise ConfigError(f"config key 'compression.{key}[{i}]': {err}") from None
+            labels.append(paths.compression_label(name, level))
+    return list(dict.fromkeys(labels))
 
 
 def cells(config: dict[str, Any]) -> list[Cell]:
