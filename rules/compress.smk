@@ -1,17 +1,71 @@
-# Stage 2: compression masks of the pre-trained backbone (bit-packed) and their reports.
+# Stage 2: compress the pre-trained backbone at each level: bit-packed mask + report, and the
+# new weights (safetensors) for methods that change them (SparseGPT, quantization).
+import json
+
+from pipeline.compress.registry import METHODS
+
+COMPRESSION = config["compression"]
+CALIBRATION = COMPRESSION.get("calibration", {})
+WEIGHT_METHODS = sorted(n for n, m in METHODS.items() if m.changes_weights)
+MASK_METHODS = sorted(n for n, m in METHODS.items() if not m.changes_weights)
+COMPRESSED = f"{R}/masks/{{model}}/{{method}}-{{level}}"
+
+
+def prune_inputs(wc):
+    inputs = {"model": f"{R}/{paths.MODEL}".format(model=wc.model)}
+    if METHODS[wc.method].needs_calibration and CALIBRATION.get("source", "world") == "world":
+        inputs["world"] = f"{R}/{paths.WORLD}"
+    return inputs
+
+
+PRUNE_PARAMS = dict(
+    seed=COMPRESSION.get("seed", 0),
+    prunable=COMPRESSION.get("prunable", "backbone"),
+    calibration=json.dumps(CALIBRATION),
+    world=lambda wc, input: f"--world {input.world}" if "world" in input.keys() else "",
+)
+PRUNE_SHELL = (
+    "python -m pipeline prune --model {input.model} --method {wildcards.method} "
+    "--level {wildcards.level} --seed {params.seed} --prunable {params.prunable} "
+    "--calibration {params.calibration:q} {params.world} --threads {threads} "
+    "--out-mask {output.mask} --out-report {output.report} {params.weights} > {log} 2>&1"
+)
 
 
 rule prune:
+    """Mask-only methods (magnitude variants, random control, Wanda)."""
     input:
-        model=f"{R}/{paths.MODEL}",
+        unpack(prune_inputs),
     output:
-        mask=f"{R}/masks/{{model}}/{{method}}-{{level}}/mask.npz",
-        report=f"{R}/masks/{{model}}/{{method}}-{{level}}/report.json",
+        mask=f"{COMPRESSED}/mask.npz",
+        report=f"{COMPRESSED}/report.json",
+    wildcard_constraints:
+        method="|".join(MASK_METHODS),
     params:
-        seed=config["compression"].get("seed", 0),
+        **PRUNE_PARAMS,
+        weights="",
+    threads: 2
     log:
         f"{R}/logs/prune/{{model}}/{{method}}-{{level}}.log",
     shell:
-        "python -m pipeline prune --model {input.model} --method {wildcards.method} "
-        "--level {wildcards.level} --seed {params.seed} --out-mask {output.mask} "
-        "--out-report {output.report} > {log} 2>&1"
+        PRUNE_SHELL
+
+
+rule prune_weights:
+    """Methods that change the kept weights (SparseGPT, RTN quantization)."""
+    input:
+        unpack(prune_inputs),
+    output:
+        mask=f"{COMPRESSED}/mask.npz",
+        report=f"{COMPRESSED}/report.json",
+        weights=f"{COMPRESSED}/weights.safetensors",
+    wildcard_constraints:
+        method="|".join(WEIGHT_METHODS),
+    params:
+        **PRUNE_PARAMS,
+        weights=lambda wc, output: f"--out-weights {output.weights}",
+    threads: 2
+    log:
+        f"{R}/logs/prune/{{model}}/{{method}}-{{level}}.log",
+    shell:
+        PRUNE_SHELL
