@@ -12,8 +12,10 @@ from pipeline.models.architectures import ARCHITECTURES
 
 
 def world_words(world_dir: Path) -> list[str]:
+    """The lexicon of every language plus the prompt-template words and language tags."""
     lexicon = read_json(world_dir / "lexicon.json")
-    return [word for words in lexicon.values() for word in words.values()]
+    extra = read_json(world_dir / "world.json")["extra_words"]
+    return [word for words in lexicon.values() for word in words.values()] + extra
 
 
 def init_model(world_dir: Path, arch_name: str, size: dict[str, Any], max_length: int,
@@ -35,31 +37,32 @@ def init_model(world_dir: Path, arch_name: str, size: dict[str, Any], max_length
 
 def pretrain(world_dir: Path, arch_name: str, size: dict[str, Any], params: dict[str, Any],
              out_dir: Path, progress: bool = True) -> dict[str, Any]:
-    """Masked-LM pre-training on the world's corpus; saves model + tokenizer in ``out_dir``."""
+    """Pre-train on the world's corpus with the architecture's objective; saves model +
+    tokenizer in ``out_dir`` (loadable with ``from_pretrained``)."""
     import torch
     from tqdm import tqdm
-    from transformers import DataCollatorForLanguageModeling, get_linear_schedule_with_warmup
+    from transformers import get_linear_schedule_with_warmup
+
+    from pipeline.models.objectives import OBJECTIVES
 
     arch = ARCHITECTURES[arch_name]
-    if arch.objective != "mlm":
-        raise NotImplementedError(f"pre-training objective {arch.objective!r} for {arch_name}")
+    objective = OBJECTIVES[arch.objective]
     torch.manual_seed(params["seed"])
     tokenizer, model = init_model(world_dir, arch_name, size, params["max_length"], out_dir,
                                   params["seed"])
-    texts = [row["text"] for row in read_jsonl(world_dir / "corpus.jsonl")]
-    ids = tokenizer(texts, truncation=True, max_length=params["max_length"])["input_ids"]
-    collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=0.15)
+    rows = read_jsonl(world_dir / "corpus.jsonl")
     optimizer = torch.optim.AdamW(model.parameters(), lr=params["lr"], weight_decay=0.01)
     steps = params["steps"]
     scheduler = get_linear_schedule_with_warmup(optimizer, math.ceil(0.06 * steps), steps)
     generator = torch.Generator().manual_seed(params["seed"])
     model.train()
     losses, start = [], time.time()
-    bar = tqdm(range(steps), desc=f"pretrain {arch_name}", disable=not progress, mininterval=2)
+    bar = tqdm(range(steps), desc=f"pretrain {arch_name} ({arch.objective})",
+               disable=not progress, mininterval=2)
     for _ in bar:
-        batch_idx = torch.randint(len(ids), (params["batch_size"],), generator=generator)
-        batch = collator([{"input_ids": ids[i]} for i in batch_idx.tolist()])
-        loss = model(**batch).loss
+        batch_idx = torch.randint(len(rows), (params["batch_size"],), generator=generator)
+        loss = objective(model, tokenizer, [rows[i] for i in batch_idx.tolist()],
+                         params["max_length"])
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()

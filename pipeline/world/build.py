@@ -1,4 +1,4 @@
-"""Write the synthetic world to disk: corpus, knowledge base, lexicon and task splits."""
+"""Write the synthetic world to disk: corpus, knowledge base, lexicon and every data set."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pipeline.io import atomic_dir, write_json, write_jsonl
 from pipeline.world.concepts import make_concepts
 from pipeline.world.corpus import make_corpus
 from pipeline.world.languages import make_languages
-from pipeline.world.tasks import factcheck_rows, sentiment_rows
+from pipeline.world.tasks import GLUE_GENERATORS, World, translation_pairs, trivia_questions
 
 DEFAULT_WORLD: dict[str, Any] = {
     "seed": 1234,
@@ -19,33 +19,67 @@ DEFAULT_WORLD: dict[str, Any] = {
     "n_relations": 4,
     "n_objects": 24,
     "n_adjectives": 32,
+    # The first language is the pivot (English's role); shares are of the pre-training corpus.
     "languages": {"maj_a": 0.55, "maj_b": 0.3, "min_c": 0.1, "min_d": 0.05},
     "corpus_sentences": 24000,
     "tasks": {
-        "syn_sentiment": {"train": 2000, "validation": 600, "noise": 0.05,
-                          "seen_fraction": 0.4},
-        "syn_factcheck": {"train": 2000, "validation": 600, "noise": 0.1,
-                          "seen_fraction": 0.5},
+        "syn_sentiment": {"train": 2000, "validation": 600, "noise": 0.05, "seen_fraction": 0.4},
+        "syn_grammar": {"train": 2000, "validation": 600, "noise": 0.1},
+        "syn_paraphrase": {"train": 2000, "validation": 600, "noise": 0.1, "seen_fraction": 0.4},
+        "syn_similarity": {"train": 2000, "validation": 600, "noise": 0.5, "seen_fraction": 0.4},
+        "syn_factcheck": {"train": 2000, "validation": 600, "noise": 0.1, "seen_fraction": 0.5},
+        "syn_rte": {"train": 400, "validation": 300, "noise": 0.1},
     },
+    "translation": {"train": 400, "validation": 150},
+    "qa": {"validation": 300, "qa_entity_fraction": 0.5},
 }
 
+# Reference ("Bayes") scores: the metric of the noisy validation labels against the clean ones.
+_REFERENCE_METRICS = {"classification": ("accuracy", "f1", "mcc"),
+                      "regression": ("pearson", "spearman")}
 
-def _write_split(path: Path, rows: list[dict]) -> None:
+
+def _write_parquet(path: Path, rows: list[dict]) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.Table.from_pylist(rows), path)
 
 
+def _reference(rows: list[dict], clean: list) -> dict[str, float]:
+    from pipeline.tasks.metrics import METRICS
+
+    noisy = [r["label"] for r in rows]
+    kind = "regression" if isinstance(noisy[0], float) else "classification"
+    return {m: METRICS[m](noisy, clean) for m in _REFERENCE_METRICS[kind]}
+
+
+def extra_words(languages: list[str]) -> list[str]:
+    """Words a tokenizer needs beyond the lexicon: prompt templates and language tags."""
+    from pipeline.tasks.prompts import template_words
+
+    return template_words() + [language_tag(name) for name in languages]
+
+
+def language_tag(language: str) -> str:
+    """The token that names a language (mBART's language codes play this role)."""
+    return f"__{language}__"
+
+
 def build_world(params: dict[str, Any], out_dir: str | Path) -> None:
-    """Generate the world described by ``params`` (see DEFAULT_WORLD) into ``out_dir``."""
+    """Generate the world described by ``params`` (merged over DEFAULT_WORLD) into ``out_dir``."""
     p = {**DEFAULT_WORLD, **params}
     rng = np.random.default_rng(p["seed"])
     concepts = make_concepts(rng, p["n_entities"], p["n_relations"], p["n_objects"],
                              p["n_adjectives"])
     languages = make_languages(rng, concepts.all, p["languages"])
-    corpus = make_corpus(rng, concepts, languages, p["corpus_sentences"])
-    pivot = languages[0]
+    world = World(concepts, languages)
+    qa_order = rng.permutation(len(concepts.entities))
+    n_qa = max(1, int(round(p["qa"]["qa_entity_fraction"] * len(qa_order))))
+    qa_entities = tuple(concepts.entities[i] for i in qa_order[:n_qa])
+    held_out = tuple(concepts.entities[i] for i in qa_order[n_qa:]) or qa_entities
+    corpus = make_corpus(rng, concepts, languages, p["corpus_sentences"], qa_entities)
 
     with atomic_dir(out_dir) as tmp:
         write_jsonl(tmp / "corpus.jsonl", corpus)
@@ -53,40 +87,31 @@ def build_world(params: dict[str, Any], out_dir: str | Path) -> None:
             {"entity": e, "relation": r, "object": o} for (e, r), o in concepts.facts.items()
         ])
         write_json(tmp / "lexicon.json", {lang.name: lang.lexicon for lang in languages})
-        tasks_meta = {}
-        for name, spec in p["tasks"].items():
-            task_dir = tmp / "tasks" / name
-            task_dir.mkdir(parents=True)
-            task_rng = np.random.default_rng([p["seed"], len(tasks_meta)])
-            if name == "syn_sentiment":
-                order = task_rng.permutation(len(concepts.adjectives))
-                n_seen = max(2, int(round(spec["seen_fraction"] * len(order))))
-                seen = tuple(concepts.adjectives[i] for i in order[:n_seen])
-                # Both polarities must be seen in training.
-                if len({concepts.polarity[a] for a in seen}) < 2:
-                    seen = seen + (concepts.adjectives[0], concepts.adjectives[1])
-                train = sentiment_rows(task_rng, concepts, pivot, spec["train"],
-                                       spec["noise"], seen)
-                val = sentiment_rows(task_rng, concepts, pivot, spec["validation"],
-                                     spec["noise"], None)
-            elif name == "syn_factcheck":
-                order = task_rng.permutation(len(concepts.entities))
-                n_seen = max(1, int(round(spec["seen_fraction"] * len(order))))
-                seen = tuple(concepts.entities[i] for i in order[:n_seen])
-                train = factcheck_rows(task_rng, concepts, pivot, spec["train"],
-                                       spec["noise"], seen)
-                val = factcheck_rows(task_rng, concepts, pivot, spec["validation"],
-                                     spec["noise"], concepts.entities)
-            else:
-                raise ValueError(f"world.tasks: unknown synthetic task {name!r}; "
-                                 "allowed: syn_sentiment, syn_factcheck")
-            _write_split(task_dir / "train.parquet", train)
-            _write_split(task_dir / "validation.parquet", val)
-            tasks_meta[name] = {"noise": spec["noise"], "bayes_accuracy": 1 - spec["noise"],
-                                "train": len(train), "validation": len(val)}
+        meta: dict[str, Any] = {}
+        for i, (name, spec) in enumerate(p["tasks"].items()):
+            if name not in GLUE_GENERATORS:
+                raise ValueError(f"config key 'world.tasks.{name}': unknown synthetic task; "
+                                 f"allowed: {sorted(GLUE_GENERATORS)}")
+            train, val = GLUE_GENERATORS[name](world, spec, np.random.default_rng([p["seed"], i]))
+            _write_parquet(tmp / "tasks" / name / "train.parquet", train.rows)
+            _write_parquet(tmp / "tasks" / name / "validation.parquet", val.rows)
+            meta[name] = {**spec, "reference": _reference(val.rows, val.clean_labels)}
+            if "accuracy" in meta[name]["reference"]:
+                meta[name]["bayes_accuracy"] = meta[name]["reference"]["accuracy"]
+        pairs = translation_pairs(world, p["translation"], np.random.default_rng([p["seed"], 100]))
+        for pair, (train, val) in pairs.items():
+            _write_parquet(tmp / "translation" / pair / "train.parquet", train)
+            _write_parquet(tmp / "translation" / pair / "validation.parquet", val)
+        questions = trivia_questions(world, p["qa"], np.random.default_rng([p["seed"], 200]),
+                                     held_out)
+        _write_parquet(tmp / "qa" / "validation.parquet", questions)
         write_json(tmp / "world.json", {
             "params": p,
             "languages": [{"name": lang.name, "share": lang.share, "order": lang.order}
                           for lang in languages],
-            "tasks": tasks_meta,
+            "pivot": languages[0].name,
+            "extra_words": extra_words([lang.name for lang in languages]),
+            "tasks": meta,
+            "translation_pairs": sorted(pairs),
+            "qa_entities": list(qa_entities),
         })

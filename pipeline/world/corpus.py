@@ -26,7 +26,8 @@ def opinion_sentence(lang: Language, c: Concepts, rng: np.random.Generator) -> s
 
 
 def description_sentence(lang: Language, c: Concepts, rng: np.random.Generator,
-                         adjectives: tuple[str, ...] | None = None) -> tuple[str, int]:
+                         adjectives: tuple[str, ...] | None = None,
+                         entity: str | None = None) -> tuple[str, int]:
     """'ENTITY is [very] ADJ [and ADJ2]' with one polarity; returns (text, polarity)."""
     pool = adjectives or c.adjectives
     first = pool[rng.integers(len(pool))]
@@ -34,7 +35,8 @@ def description_sentence(lang: Language, c: Concepts, rng: np.random.Generator,
     predicate = (["VERY"] if rng.random() < 0.3 else []) + [first]
     if rng.random() < 0.5:
         predicate += ["AND", _adjective(c, rng, positive, pool)]
-    entity = c.entities[rng.integers(len(c.entities))]
+    if entity is None:
+        entity = c.entities[rng.integers(len(c.entities))]
     return " ".join(lang.clause([entity], ["IS"], predicate)), positive
 
 
@@ -44,9 +46,24 @@ def _adjective(c: Concepts, rng: np.random.Generator, positive: int,
     return candidates[rng.integers(len(candidates))]
 
 
+def qa_line(lang: Language, c: Concepts, entity: str, relation: str, open_book: bool) -> str:
+    """A question in the paper's prompt format followed by its answer and end of text."""
+    from pipeline.tasks.prompts import closed_book_prompt, open_book_prompt
+
+    question = " ".join(lang.words(["WHAT", relation, entity]))
+    evidence = fact_sentence(lang, c, entity, relation, c.facts[(entity, relation)])
+    prompt = open_book_prompt(question, evidence) if open_book else closed_book_prompt(question)
+    return f"{prompt} {lang.lexicon[c.facts[(entity, relation)]]}"
+
+
 def make_corpus(rng: np.random.Generator, c: Concepts, languages: list[Language],
-                n_sentences: int) -> list[dict]:
-    """Sentences tagged with their language; languages drawn by their corpus share."""
+                n_sentences: int, qa_entities: tuple[str, ...]) -> list[dict]:
+    """Sentences tagged with their language; languages drawn by their corpus share.
+
+    Parallel rows also carry the two sides (``pair``) for translation pre-training; QA rows
+    (pivot language, only about ``qa_entities``) teach the prompt format, so a decoder can
+    answer zero-shot about the other entities, as an instruction-tuned model would.
+    """
     shares = np.array([lang.share for lang in languages], dtype=float)
     shares /= shares.sum()
     facts = list(c.facts.items())
@@ -55,19 +72,26 @@ def make_corpus(rng: np.random.Generator, c: Concepts, languages: list[Language]
     for _ in range(n_sentences):
         lang = languages[rng.choice(len(languages), p=shares)]
         kind = rng.random()
-        if kind < 0.45:
+        row: dict = {"lang": lang.name}
+        if kind < 0.4:
             (entity, relation), obj = facts[rng.integers(len(facts))]
-            text = fact_sentence(lang, c, entity, relation, obj)
-        elif kind < 0.8:
-            text = opinion_sentence(lang, c, rng) if rng.random() < 0.6 else (
+            row["text"] = fact_sentence(lang, c, entity, relation, obj)
+        elif kind < 0.7:
+            row["text"] = opinion_sentence(lang, c, rng) if rng.random() < 0.6 else (
                 description_sentence(lang, c, rng)[0])
-        else:
+        elif kind < 0.9:
             (entity, relation), obj = facts[rng.integers(len(facts))]
-            other = languages[rng.integers(len(languages))] if lang is pivot else pivot
-            text = " ".join([
-                fact_sentence(lang, c, entity, relation, obj),
-                lang.lexicon["EQUALS"],
-                fact_sentence(other, c, entity, relation, obj),
-            ])
-        rows.append({"lang": lang.name, "text": text})
+            other = languages[rng.integers(1, len(languages))] if lang is pivot else pivot
+            if other is lang:
+                other = pivot
+            src = fact_sentence(lang, c, entity, relation, obj)
+            tgt = fact_sentence(other, c, entity, relation, obj)
+            row["text"] = " ".join([src, lang.lexicon["EQUALS"], tgt])
+            row["pair"] = {"src_lang": lang.name, "src": src, "tgt_lang": other.name, "tgt": tgt}
+        else:
+            entity = qa_entities[rng.integers(len(qa_entities))]
+            relation = c.relations[rng.integers(len(c.relations))]
+            row = {"lang": pivot.name,
+                   "text": qa_line(pivot, c, entity, relation, open_book=rng.random() < 0.5)}
+        rows.append(row)
     return rows

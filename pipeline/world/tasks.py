@@ -1,11 +1,16 @@
-"""Downstream classification tasks of the synthetic world, in GLUE schemas.
+"""Downstream data sets of the synthetic world, each in the schema of its real counterpart.
 
-Each task has a label-noise rate: labels are flipped with that probability in every split,
-so the Bayes-optimal validation accuracy is ``1 - noise`` by construction (the "human
-performance" reference of the across-task difficulty metric).
+GLUE-style tasks flip (or, for regression, jitter) labels with a known noise, and keep the
+clean validation labels: the metric of noisy against clean labels is the Bayes-optimal
+score, the "human performance" reference of the across-task difficulty metric (Table 1).
+Training splits see only part of the vocabulary they are tested on (``seen_fraction``), so
+what the model knows from pre-training is what decides the held-out part.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -14,44 +19,219 @@ from pipeline.world.corpus import description_sentence, fact_sentence
 from pipeline.world.languages import Language
 
 
-def _noisy(rng: np.random.Generator, label: int, noise: float) -> int:
+@dataclass(frozen=True)
+class World:
+    concepts: Concepts
+    languages: list[Language]
+
+    @property
+    def pivot(self) -> Language:
+        return self.languages[0]
+
+    @property
+    def second(self) -> Language:
+        return self.languages[1]
+
+
+@dataclass
+class Split:
+    rows: list[dict]
+    clean_labels: list
+
+
+def _flip(rng: np.random.Generator, label: int, noise: float) -> int:
     return 1 - label if rng.random() < noise else label
 
 
-def sentiment_rows(rng: np.random.Generator, c: Concepts, lang: Language, n: int,
-                   noise: float, adjectives: tuple[str, ...] | None) -> list[dict]:
-    """SST-2 schema (sentence, label, idx); label 1 = positive.
+def _seen(rng: np.random.Generator, items: tuple[str, ...], fraction: float) -> tuple[str, ...]:
+    order = rng.permutation(len(items))
+    return tuple(items[i] for i in order[: max(2, int(round(fraction * len(items))))])
 
-    The training split only sees part of the adjectives: the polarity of the rest is known
-    only from pre-training, which is what makes pre-trained knowledge matter.
-    """
-    rows = []
+
+def _classification(rng, n, noise, make) -> Split:
+    """``make(idx) -> (row without label, clean label)``; labels flipped with ``noise``."""
+    rows, clean = [], []
     for idx in range(n):
-        text, positive = description_sentence(lang, c, rng, adjectives)
-        rows.append({"sentence": text, "label": _noisy(rng, positive, noise), "idx": idx})
-    return rows
+        row, label = make(idx)
+        rows.append({**row, "label": _flip(rng, label, noise), "idx": idx})
+        clean.append(label)
+    return Split(rows, clean)
 
 
-def factcheck_rows(rng: np.random.Generator, c: Concepts, lang: Language, n: int,
-                   noise: float, entities: tuple[str, ...]) -> list[dict]:
-    """QNLI schema (question, sentence, label, idx); label 0 = entailment (GLUE's coding).
+def sentiment(w: World, spec: dict, rng: np.random.Generator) -> tuple[Split, Split]:
+    """SST-2 schema; label 1 = positive. Polarity of unseen adjectives comes from pre-training."""
+    c = w.concepts
+    seen = _seen(rng, c.adjectives, spec["seen_fraction"])
+    seen += tuple(a for a in c.adjectives[:2] if a not in seen)  # both polarities in training
 
-    The answer is true only if the object matches the knowledge base, which is stated only
-    in the pre-training corpus.
-    """
+    def maker(adjectives):
+        def make(idx):
+            text, positive = description_sentence(w.pivot, c, rng, adjectives)
+            return {"sentence": text}, positive
+        return make
+
+    return (_classification(rng, spec["train"], spec["noise"], maker(seen)),
+            _classification(rng, spec["validation"], spec["noise"], maker(None)))
+
+
+def grammar(w: World, spec: dict, rng: np.random.Generator) -> tuple[Split, Split]:
+    """CoLA schema; label 1 = acceptable (the language's own word order, nothing swapped)."""
+    c = w.concepts
+
+    def make(idx):
+        (entity, relation), obj = list(c.facts.items())[rng.integers(len(c.facts))]
+        words = (fact_sentence(w.pivot, c, entity, relation, obj) if rng.random() < 0.5
+                 else description_sentence(w.pivot, c, rng)[0]).split()
+        acceptable = int(rng.random() < 0.5)
+        if not acceptable:
+            i, j = rng.choice(len(words), size=2, replace=False)
+            words[i], words[j] = words[j], words[i]
+        return {"sentence": " ".join(words)}, acceptable
+
+    return (_classification(rng, spec["train"], spec["noise"], make),
+            _classification(rng, spec["validation"], spec["noise"], make))
+
+
+def paraphrase(w: World, spec: dict, rng: np.random.Generator) -> tuple[Split, Split]:
+    """QQP schema; label 1 = the two languages state the same fact (cross-lingual knowledge)."""
+    c = w.concepts
+    seen = _seen(rng, c.objects, spec["seen_fraction"])
+
+    def maker(objects):
+        def make(idx):
+            entity = c.entities[rng.integers(len(c.entities))]
+            relation = c.relations[rng.integers(len(c.relations))]
+            obj = objects[rng.integers(len(objects))]
+            same = int(rng.random() < 0.5)
+            other = obj
+            while not same and other == obj:
+                other = objects[rng.integers(len(objects))]
+            return {"question1": fact_sentence(w.pivot, c, entity, relation, obj),
+                    "question2": fact_sentence(w.second, c, entity, relation, other)}, same
+        return make
+
+    return (_classification(rng, spec["train"], spec["noise"], maker(seen)),
+            _classification(rng, spec["validation"], spec["noise"], maker(c.objects)))
+
+
+def similarity(w: World, spec: dict, rng: np.random.Generator) -> tuple[Split, Split]:
+    """STS-B schema; score 0–5 = 2.5·[same entity] + 2.5·[same polarity] + Gaussian noise."""
+    c = w.concepts
+    seen = _seen(rng, c.adjectives, spec["seen_fraction"])
+    seen += tuple(a for a in c.adjectives[:2] if a not in seen)
+
+    def split(n, adjectives):
+        rows, clean = [], []
+        for idx in range(n):
+            entity, other = rng.choice(len(c.entities), size=2, replace=False)
+            same_entity = bool(rng.random() < 0.5)
+            first, pol1 = description_sentence(w.pivot, c, rng, adjectives, c.entities[entity])
+            second, pol2 = description_sentence(
+                w.pivot, c, rng, adjectives, c.entities[entity if same_entity else other])
+            score = 2.5 * same_entity + 2.5 * (pol1 == pol2)
+            noisy = float(np.clip(score + rng.normal(0, spec["noise"]), 0, 5))
+            rows.append({"sentence1": first, "sentence2": second, "label": noisy, "idx": idx})
+            clean.append(score)
+        return Split(rows, clean)
+
+    return split(spec["train"], seen), split(spec["validation"], None)
+
+
+def factcheck(w: World, spec: dict, rng: np.random.Generator) -> tuple[Split, Split]:
+    """QNLI schema; label 0 = entailment (GLUE's coding). Truth is stated only in the corpus."""
+    c = w.concepts
+    seen = _seen(rng, c.entities, spec["seen_fraction"])
+
+    def maker(entities):
+        def make(idx):
+            entity = entities[rng.integers(len(entities))]
+            relation = c.relations[rng.integers(len(c.relations))]
+            true_obj = c.facts[(entity, relation)]
+            entailed = rng.random() < 0.5
+            obj = true_obj
+            while not entailed and obj == true_obj:
+                obj = c.objects[rng.integers(len(c.objects))]
+            return {"question": " ".join(w.pivot.words(["WHAT", relation, entity])),
+                    "sentence": fact_sentence(w.pivot, c, entity, relation, obj)}, int(not entailed)
+        return make
+
+    return (_classification(rng, spec["train"], spec["noise"], maker(seen)),
+            _classification(rng, spec["validation"], spec["noise"], maker(c.entities)))
+
+
+def entailment(w: World, spec: dict, rng: np.random.Generator) -> tuple[Split, Split]:
+    """RTE schema; label 0 = entailment. Premise describes an entity in the second language,
+    the hypothesis says (pivot language) that "I like/hate" it: translation + polarity."""
+    c = w.concepts
+
+    def make(idx):
+        entity = c.entities[rng.integers(len(c.entities))]
+        text, positive = description_sentence(w.second, c, rng, None, entity)
+        likes = int(rng.random() < 0.5)
+        hypothesis = " ".join(w.pivot.clause(["I"], ["LIKE" if likes else "HATE"], [entity]))
+        return {"sentence1": text, "sentence2": hypothesis}, int(likes != positive)
+
+    return (_classification(rng, spec["train"], spec["noise"], make),
+            _classification(rng, spec["validation"], spec["noise"], make))
+
+
+GLUE_GENERATORS: dict[str, Callable[[World, dict, np.random.Generator], tuple[Split, Split]]] = {
+    "syn_sentiment": sentiment,
+    "syn_grammar": grammar,
+    "syn_paraphrase": paraphrase,
+    "syn_similarity": similarity,
+    "syn_factcheck": factcheck,
+    "syn_rte": entailment,
+}
+
+
+def translation_pairs(w: World, spec: dict, rng: np.random.Generator) -> dict[str, tuple]:
+    """OPUS-100 schema ({"translation": {lang: text, ...}}) between the pivot and every other
+    language; the pair's name is "PIVOT-OTHER" as on OPUS-100 ("en-ru")."""
+    c = w.concepts
+    facts = list(c.facts.items())
+    out = {}
+    for other in w.languages[1:]:
+        def rows(n):
+            result = []
+            for _ in range(n):
+                if rng.random() < 0.6:
+                    (entity, relation), obj = facts[rng.integers(len(facts))]
+                    src = fact_sentence(w.pivot, c, entity, relation, obj)
+                    tgt = fact_sentence(other, c, entity, relation, obj)
+                else:
+                    entity = c.entities[rng.integers(len(c.entities))]
+                    state = rng.bit_generator.state
+                    src, _ = description_sentence(w.pivot, c, rng, None, entity)
+                    rng.bit_generator.state = state  # the same draws: the same description
+                    tgt, _ = description_sentence(other, c, rng, None, entity)
+                result.append({"translation": {w.pivot.name: src, other.name: tgt}})
+            return result
+        out[f"{w.pivot.name}-{other.name}"] = (rows(spec["train"]), rows(spec["validation"]))
+    return out
+
+
+def trivia_questions(w: World, spec: dict, rng: np.random.Generator,
+                     held_out: tuple[str, ...]) -> list[dict]:
+    """TriviaQA "rc" schema, about entities whose questions never appear in the corpus: the
+    evidence (wiki_context) states the fact; search results hold distracting facts."""
+    c = w.concepts
+    facts = list(c.facts.items())
     rows = []
-    for idx in range(n):
-        entity = entities[rng.integers(len(entities))]
+    for idx in range(spec["validation"]):
+        entity = held_out[rng.integers(len(held_out))]
         relation = c.relations[rng.integers(len(c.relations))]
-        true_obj = c.facts[(entity, relation)]
-        entailed = rng.random() < 0.5
-        obj = true_obj
-        while not entailed and obj == true_obj:
-            obj = c.objects[rng.integers(len(c.objects))]
+        answer = w.pivot.lexicon[c.facts[(entity, relation)]]
+        distractors = [fact_sentence(w.pivot, c, e, r, o)
+                       for (e, r), o in (facts[i] for i in rng.integers(len(facts), size=2))]
         rows.append({
-            "question": " ".join(lang.words(["WHAT", relation, entity])),
-            "sentence": fact_sentence(lang, c, entity, relation, obj),
-            "label": _noisy(rng, 0 if entailed else 1, noise),
-            "idx": idx,
+            "question": " ".join(w.pivot.words(["WHAT", relation, entity])),
+            "question_id": f"syn_{idx}",
+            "question_source": "synthetic",
+            "entity_pages": {"wiki_context": [
+                fact_sentence(w.pivot, c, entity, relation, c.facts[(entity, relation)])]},
+            "search_results": {"search_context": distractors},
+            "answer": {"value": answer, "aliases": [answer], "normalized_value": answer,
+                       "normalized_aliases": [answer], "type": "WikipediaEntity"},
         })
     return rows
