@@ -36,6 +36,11 @@ def check_config(config: dict[str, Any]) -> None:
             raise ConfigError(f"config key 'models.{name}.hub_id' is required for source 'hub'")
     for setting, block in config["settings"].items():
         _must_be_in(f"settings.{setting}.model", block["model"], models)
+        for i, method in enumerate(block.get("methods", [])):
+            _must_be_in(f"settings.{setting}.methods[{i}]", method,
+                        config["compression"]["methods"])
+        for i, mode in enumerate(block.get("modes", [])):
+            _must_be_in(f"settings.{setting}.modes[{i}]", mode, config["modes"])
         if "control_model" in block:
             _must_be_in(f"settings.{setting}.control_model", block["control_model"], models)
         for i, task in enumerate(block.get("tasks", [])):
@@ -43,6 +48,10 @@ def check_config(config: dict[str, Any]) -> None:
             if TASKS[task].source == "synthetic" and "world" not in config:
                 raise ConfigError(f"config key 'settings.{setting}.tasks[{i}]': synthetic task "
                                   f"{task!r} needs a 'world' section")
+    for mode, methods in config.get("mode_methods", {}).items():
+        _must_be_in("mode_methods", mode, config["modes"])
+        for i, method in enumerate(methods):
+            _must_be_in(f"mode_methods.{mode}[{i}]", method, config["compression"]["methods"])
     for i, cell in enumerate(config.get("lmc", {}).get("cells", [])):
         key = f"lmc.cells[{i}]"
         _must_be_in(f"{key}.setting", cell["setting"], config["settings"])

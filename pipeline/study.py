@@ -83,18 +83,30 @@ def compressions(config: dict[str, Any]) -> list[str]:
 
 
 def cells(config: dict[str, Any]) -> list[Cell]:
-    """Every fine-tuning run of the study, dense baselines and controls included."""
+    """Every fine-tuning run of the study, dense baselines and controls included.
+
+    A setting may restrict the study's ``methods`` and ``modes`` to a subset, and
+    ``mode_methods`` may restrict which methods a transfer mode runs (e.g. the four-mode
+    comparison of paper §5 only for magnitude pruning).
+    """
     out = []
-    sparse_modes = [m for m in config["modes"] if m != "dense"]
+    labels = compressions(config)
+    mode_methods = config.get("mode_methods", {})
     for setting, block in config["settings"].items():
+        methods = set(block.get("methods", config["compression"]["methods"]))
+        modes = [m for m in block.get("modes", config["modes"]) if m != "dense"]
+        runs = [
+            (label, mode) for mode in modes for label in labels
+            if paths.split_compression(label)[0] in methods
+            and paths.split_compression(label)[0] in mode_methods.get(mode, methods)
+        ]
         for model, task, difficulty in SETTINGS[setting](block):
             for seed in config["seeds"]:
                 out.append(Cell(setting, model, task, difficulty, paths.DENSE, "dense", seed))
                 if control := block.get("control_model"):
                     out.append(Cell(setting, control, task, difficulty, paths.DENSE, "dense", seed))
-                for compression in compressions(config):
-                    for mode in sparse_modes:
-                        out.append(Cell(setting, model, task, difficulty, compression, mode, seed))
+                out += [Cell(setting, model, task, difficulty, label, mode, seed)
+                        for label, mode in runs]
     return out
 
 
@@ -121,14 +133,17 @@ def setting_of(config: dict[str, Any]) -> dict[tuple[str, str, str], str]:
 
 
 def figure_targets(config: dict[str, Any]) -> list[str]:
+    """Every figure whose rows the config plans (each figure decides; see
+    pipeline/figures/registry.py), and the verdict."""
+    from pipeline.figures.registry import planned_figures
+
     results = config["results_dir"]
-    names = ["fig1_data_fraction"] if "data_fraction" in config["settings"] else []
-    if lmc_targets(config):
-        names.append("fig10_lmc")
-    return [f"{results}/" + paths.FIGURE.format(figure=n) for n in names]
+    figures = [paths.FIGURE.format(figure=n) for n in planned_figures(config)]
+    return [f"{results}/{t}" for t in figures + [paths.VERDICT_MD]]
 
 
 def table_targets(config: dict[str, Any]) -> list[str]:
     results = config["results_dir"]
-    tables = [paths.NORMALIZED_TABLE] + ([paths.LMC_TABLE] if lmc_targets(config) else [])
+    tables = [paths.NORMALIZED_TABLE, paths.SAFE_SPARSITY_TABLE, paths.VERDICT_JSON]
+    tables += [paths.LMC_TABLE] if lmc_targets(config) else []
     return [f"{results}/{t}" for t in tables]
