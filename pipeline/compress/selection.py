@@ -54,13 +54,13 @@ def smallest_k_masks(scores: dict[str, torch.Tensor], k: int) -> dict[str, torch
     masks = {}
     for name, t in scores.items():
         bits = _score_bits(t)
+        if ties_to_prune == 0:
+            masks[name] = (bits >= threshold).view(t.shape)
+            continue
         keep = bits > threshold
-        if ties_to_prune > 0:
-            ties = (bits == threshold).nonzero().flatten()
-            keep[ties[ties_to_prune:]] = True  # ties beyond the quota stay kept
-            ties_to_prune -= min(len(ties), ties_to_prune)
-        else:
-            keep |= bits == threshold
+        ties = (bits == threshold).nonzero().flatten()
+        keep[ties[ties_to_prune:]] = True  # ties beyond the quota stay kept
+        ties_to_prune -= min(len(ties), ties_to_prune)
         masks[name] = keep.view(t.shape)
     return masks
 
