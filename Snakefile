@@ -44,6 +44,7 @@ include: "rules/compress.smk"
 include: "rules/finetune.smk"
 include: "rules/aggregate.smk"
 include: "rules/lmc.smk"
+include: "rules/analysis.smk"
 include: "rules/figures.smk"
 
 

@@ -18,6 +18,8 @@ VERBS = {
     "normalize": "normalize",
     "lmc": "lmc",
     "figure": "figure",
+    "verdict": "verdict",
+    "safe-sparsity": "safe_sparsity",
 }
 
 

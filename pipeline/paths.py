@@ -14,7 +14,12 @@ LMC = "lmc/{model}/{task}/{difficulty}/{compression}/seed{seed}/lmc.json"
 RESULTS_TABLE = "tables/results.parquet"
 NORMALIZED_TABLE = "tables/normalized.parquet"
 LMC_TABLE = "tables/lmc.parquet"
+SAFE_SPARSITY_TABLE = "tables/safe_sparsity.parquet"
+SAFE_SPARSITY_CSV = "tables/safe_sparsity.csv"
 FIGURE = "figures/{figure}.png"
+FIGURE_PDF = "figures/{figure}.pdf"
+VERDICT_MD = "verdict.md"
+VERDICT_JSON = "verdict.json"
 
 DENSE = "dense"  # the compression label of an uncompressed run
 

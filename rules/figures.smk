@@ -1,4 +1,6 @@
-# Stage 6: figures, each drawn from one Parquet table.
+# Stage 6: figures (PNG + PDF), each drawn from one Parquet table; the PNG goes into
+# `snakemake --report report.html` with the figure's caption from the registry.
+from pipeline.analysis.options import Analysis
 from pipeline.figures.registry import FIGURES
 
 
@@ -11,11 +13,20 @@ TABLE_OF = {"normalized": paths.NORMALIZED_TABLE, "lmc": paths.LMC_TABLE}
 
 rule figure:
     input:
-        lambda wc: f"{R}/{TABLE_OF[FIGURES[wc.figure][1]]}",
+        lambda wc: f"{R}/{TABLE_OF[FIGURES[wc.figure].table]}",
     output:
-        report(f"{R}/{paths.FIGURE}", category="Figures"),
+        png=report(
+            f"{R}/{paths.FIGURE}",
+            caption="../report/figure.rst",
+            category="Figures",
+            labels=lambda wc: {"figure": wc.figure},
+        ),
+        pdf=f"{R}/{paths.FIGURE_PDF}",
+    params:
+        analysis=Analysis.from_config(config).to_json(),
+        caption=lambda wc: FIGURES[wc.figure].caption,
     log:
         f"{R}/logs/figures/{{figure}}.log",
     shell:
         "python -m pipeline figure --name {wildcards.figure} --table {input} "
-        "--out {output} > {log} 2>&1"
+        "--analysis {params.analysis:q} --out {output.png} --pdf {output.pdf} > {log} 2>&1"

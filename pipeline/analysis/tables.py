@@ -33,14 +33,20 @@ def collect(paths: list[str | Path]) -> list[dict[str, Any]]:
     return rows
 
 
-def write_table(rows_or_frame: Any, path: str | Path) -> None:
+def write_table(rows_or_frame: Any, path: str | Path, kind: str | None = None) -> None:
+    """Write rows as Parquet with the fixed schema of their table kind (see schema.py);
+    the kind is recognised from the columns unless given."""
     import pandas as pd
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    frame = rows_or_frame if isinstance(rows_or_frame, pd.DataFrame) else pd.DataFrame(rows_or_frame)
+    from pipeline.analysis.schema import conform, kind_of
+
+    frame = rows_or_frame
+    if not isinstance(frame, pd.DataFrame):
+        frame = pd.DataFrame(frame)
+    table = conform(frame, kind or kind_of(frame.columns))
     with atomic_path(path) as tmp:
-        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp)
+        pq.write_table(table, tmp)
 
 
 def normalize(results: Any) -> Any:
@@ -54,24 +60,34 @@ def normalize(results: Any) -> Any:
     is_dense = (results["compression"] == "dense") & (results["mode"] == "dense")
     dense = results[is_dense][CELL_KEYS + ["value", "protocol_hash", "protocol_json"]]
     if dense.duplicated(CELL_KEYS).any():
-        raise ValueError("more than one dense run for a cell: "
-                         f"{dense[dense.duplicated(CELL_KEYS)][CELL_KEYS].to_dict('records')}")
+        raise ValueError(
+            "more than one dense run for a cell: "
+            f"{dense[dense.duplicated(CELL_KEYS)][CELL_KEYS].to_dict('records')}"
+        )
     merged = results[~is_dense].merge(dense, on=CELL_KEYS, how="left", suffixes=("", "_dense"))
     missing = merged["value_dense"].isna()
     if missing.any():
-        raise ValueError("no dense run for cells: "
-                         f"{merged[missing][CELL_KEYS].drop_duplicates().to_dict('records')}")
+        raise ValueError(
+            "no dense run for cells: "
+            f"{merged[missing][CELL_KEYS].drop_duplicates().to_dict('records')}"
+        )
     bad = merged[merged["protocol_hash"] != merged["protocol_hash_dense"]]
     if len(bad):
         first = bad.iloc[0]
-        diff = protocol_diff(json.loads(first["protocol_json"]),
-                             json.loads(first["protocol_json_dense"]))
+        diff = protocol_diff(
+            json.loads(first["protocol_json"]), json.loads(first["protocol_json_dense"])
+        )
         raise ValueError(
             f"protocol mismatch in {len(bad)} runs, e.g. {first[CELL_KEYS].to_dict()} "
             f"({first['compression']}/{first['mode']}, protocol {first['protocol_hash']}) vs "
             f"its dense run (protocol {first['protocol_hash_dense']}); differing fields "
-            f"(run, dense): {diff}")
+            f"(run, dense): {diff}"
+        )
     merged["normalized"] = merged["value"] / merged["value_dense"]
-    return pd.concat([merged.drop(columns=["protocol_json_dense"]),
-                      results[is_dense].assign(normalized=1.0, value_dense=results["value"])],
-                     ignore_index=True)
+    return pd.concat(
+        [
+            merged.drop(columns=["protocol_json_dense"]),
+            results[is_dense].assign(normalized=1.0, value_dense=results["value"]),
+        ],
+        ignore_index=True,
+    )

@@ -1,4 +1,5 @@
-"""Shared plotting set-up: a headless backend and atomic PNG output."""
+"""Shared plotting set-up: a headless backend, labels that state the runs behind a panel,
+and atomic PNG + PDF output."""
 
 from __future__ import annotations
 
@@ -7,8 +8,12 @@ from typing import Any
 
 from pipeline.io import atomic_path
 
+# Reference lines (dense = 1, tolerance) carry this gid so tests and readers can tell them
+# from data lines.
+REFERENCE = "reference"
 
-def pyplot():
+
+def pyplot() -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -19,22 +24,39 @@ def pyplot():
     return plt
 
 
-def save(fig: Any, path: str | Path) -> None:
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=150, bbox_inches="tight")
+def save(fig: Any, png: str | Path, pdf: str | Path | None = None) -> None:
+    """Write the figure as PNG (and PDF), each atomically, then release it."""
+    plt = pyplot()
+    for path, fmt in ((png, "png"), (pdf, "pdf")):
+        if path is not None:
+            with atomic_path(path) as tmp:
+                fig.savefig(tmp, format=fmt, dpi=150, bbox_inches="tight")
+    plt.close(fig)
 
 
-def sparsity_curve_data(normalized: Any, setting: str, mode: str = "sparse") -> Any:
-    """Normalized score per sparsity: the mode's compressed runs plus dense at sparsity 0."""
-    import pandas as pd
+def runs_note(frame: Any) -> str:
+    """ "N seeds, M runs": what an error band in this panel is made of."""
+    seeds = frame["seed"].nunique()
+    return f"{seeds} seed{'s' if seeds != 1 else ''}, {len(frame)} runs"
 
-    rows = normalized[normalized["setting"] == setting]
-    dense = rows[rows["compression"] == "dense"].copy()
-    dense = dense[dense["model"].isin(rows[rows["compression"] != "dense"]["model"])]
-    compressed = rows[(rows["compression"] != "dense") & (rows["mode"] == mode)].copy()
-    compressed["sparsity"] = compressed["level"].astype(float)
-    frames = []
-    for method in sorted(compressed["method"].unique()):
-        frames.append(dense.assign(sparsity=0.0, method=method))
-    data = pd.concat(frames + [compressed], ignore_index=True)
-    return data.sort_values(["task", "difficulty", "sparsity", "seed"]).reset_index(drop=True)
+
+def axis_label(frame: Any, kind: str) -> str:
+    """The x label with the range actually plotted (the referee's request)."""
+    lo, hi = frame["x"].min(), frame["x"].max()
+    if kind == "quantization":
+        return f"bit width ({hi:g} = dense … {lo:g})"
+    return f"sparsity of prunable weights ({lo:g}–{hi:g})"
+
+
+def reference_line(ax: Any, y: float, label: str, style: str = "--") -> None:
+    line = ax.axhline(y, color="grey", lw=0.8, ls=style, zorder=0)
+    line.set_gid(REFERENCE)
+    line.set_label(f"_{label}")
+
+
+def require_rows(frame: Any, what: str) -> None:
+    if frame.empty:
+        raise ValueError(
+            f"no rows to draw for {what}; check the study's settings, methods "
+            "and modes (figure_targets only asks for figures with planned rows)"
+        )

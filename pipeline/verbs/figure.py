@@ -1,4 +1,4 @@
-"""Draw one figure of the study from its Parquet table (PNG)."""
+"""Draw one figure of the study from its Parquet table (PNG, and PDF when asked)."""
 
 import argparse
 from pathlib import Path
@@ -11,14 +11,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
     p.add_argument("--name", required=True, choices=sorted(FIGURES))
     p.add_argument("--table", required=True, type=Path, help="Parquet table the figure reads")
+    p.add_argument(
+        "--analysis",
+        default="{}",
+        help="the config's analysis block as JSON (confidence, tolerance, ...)",
+    )
     p.add_argument("--out", required=True, type=Path, help="PNG file")
+    p.add_argument("--pdf", type=Path, help="PDF file")
 
 
 def run(args: argparse.Namespace) -> None:
+    import json
+
     import pandas as pd
 
+    from pipeline.analysis.options import Analysis
     from pipeline.figures.common import save
     from pipeline.figures.registry import FIGURES
 
-    module, _ = FIGURES[args.name]
-    save(module.draw(pd.read_parquet(args.table)), args.out)
+    figure = FIGURES[args.name]
+    analysis = Analysis.from_dict(json.loads(args.analysis))
+    table = pd.read_parquet(args.table)
+    save(figure.draw(table, analysis), args.out, args.pdf)
+    print(f"{args.name}: {len(figure.data(table, analysis))} rows drawn into {args.out}")

@@ -1,0 +1,53 @@
+"""Normalized rows as per-seed curves: score against sparsity (or bits), dense at the origin.
+
+A curve is one (setting, model, task, difficulty, method, structure, mode, seed): its
+compressed runs plus that cell's dense run at sparsity 0 (32 bits for quantization), where
+the normalized score is 1 by definition.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline.analysis.difficulty import hardness
+from pipeline.analysis.levels import DENSE_BITS, parse_level
+
+CELL = ["setting", "model", "task", "difficulty"]
+CURVE = CELL + ["method", "structure", "mode"]
+
+
+def annotate(normalized: Any) -> Any:
+    """The normalized table plus kind, structure, x (sparsity or bits) and hardness."""
+    frame = normalized.copy()
+    levels = {
+        (m, lv): parse_level(m, lv)
+        for m, lv in frame[["method", "level"]].drop_duplicates().itertuples(index=False)
+    }
+    keys = list(zip(frame["method"], frame["level"], strict=True))
+    frame["kind"] = [levels[k].kind for k in keys]
+    frame["structure"] = [levels[k].structure for k in keys]
+    frame["x"] = [levels[k].x for k in keys]
+    frame["hardness"] = [
+        hardness(a, v)
+        for a, v in zip(frame["difficulty_axis"], frame["difficulty_level"], strict=True)
+    ]
+    return frame
+
+
+def curves(normalized: Any, kind: str = "pruning") -> Any:
+    """Per-seed curves of one compression kind ("pruning" or "quantization"), dense at the
+    origin of each; columns of ``annotate`` plus ``is_dense``, sorted along x."""
+    import pandas as pd
+
+    if kind not in ("pruning", "quantization"):
+        raise ValueError(f"curve kind {kind!r}; allowed: ['pruning', 'quantization']")
+    frame = annotate(normalized)
+    compressed = frame[frame["kind"] == kind].assign(is_dense=False)
+    dense = frame[(frame["kind"] == "dense") & (frame["mode"] == "dense")]
+    shapes = compressed[CURVE].drop_duplicates()
+    origin = shapes.merge(dense.drop(columns=["method", "structure", "mode"]), on=CELL)
+    origin = origin.assign(is_dense=True, kind=kind, x=0.0 if kind == "pruning" else DENSE_BITS)
+    out = pd.concat([origin, compressed], ignore_index=True)
+    # Along the curve, compression grows: sparsity up, bits down.
+    out["strength"] = out["x"] if kind == "pruning" else -out["x"]
+    return out.sort_values(CURVE + ["seed", "strength"]).reset_index(drop=True)

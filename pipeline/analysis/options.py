@@ -1,0 +1,70 @@
+"""The analysis settings of a study (config block ``analysis:``), with their defaults."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from pipeline.compress.registry import METHODS
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """How the study's claims are judged.
+
+    confidence: level of every bootstrap interval and so of every verdict.
+    tolerance: a normalized score at or above it counts as "as good as dense" (0.99 = within
+      1% of dense); 1 - tolerance is also the margin within which two scores are "equal".
+    min_seeds: fewer seeds than this and a claim is undecided, whatever its interval says.
+    bootstrap_resamples: resamples of every bootstrap interval (seeds are resampled).
+    methods: the pruning methods whose curves the claims pool (the hypothesis is about
+      magnitude pruning: unstructured and N:M).
+    random_control: the matched random control (claim d) and ``matched_to``, the method
+      whose per-layer counts it copies.
+    """
+
+    confidence: float = 0.95
+    tolerance: float = 0.99
+    min_seeds: int = 3
+    bootstrap_resamples: int = 9999
+    methods: tuple[str, ...] = ("magnitude", "magnitude_nm")
+    random_control: str = "random"
+    matched_to: str = "magnitude"
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Analysis:
+        """From a whole study config (its ``analysis`` block; defaults where absent)."""
+        return cls.from_dict(config.get("analysis", {}))
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> Analysis:
+        known = {f.name for f in fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"analysis: unknown keys {sorted(unknown)}; allowed: {sorted(known)}")
+        values = dict(values)
+        if "methods" in values:
+            values["methods"] = tuple(values["methods"])
+        out = cls(**values)
+        if not 0.5 < out.confidence < 1:
+            raise ValueError(f"analysis.confidence: {out.confidence} is not in (0.5, 1)")
+        if not 0 < out.tolerance <= 1:
+            raise ValueError(f"analysis.tolerance: {out.tolerance} is not in (0, 1]")
+        if out.min_seeds < 2:
+            raise ValueError(f"analysis.min_seeds: {out.min_seeds} must be at least 2")
+        for key, name in [("methods", m) for m in out.methods] + [
+            ("random_control", out.random_control),
+            ("matched_to", out.matched_to),
+        ]:
+            if name not in METHODS:
+                raise ValueError(f"analysis.{key}: {name!r} is not one of {sorted(METHODS)}")
+        return out
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @property
+    def margin(self) -> float:
+        """Two normalized scores closer than this are practically equal."""
+        return 1 - self.tolerance

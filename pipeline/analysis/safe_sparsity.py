@@ -1,0 +1,65 @@
+"""Safe sparsity: how far a task can be pruned before it falls out of tolerance of dense.
+
+Per seed, the highest tested sparsity up to which every tested sparsity (dense at 0
+included) keeps the normalized score at or above ``analysis.tolerance``; then the mean over
+seeds with its bootstrap interval. "Stays within" is literal: a curve that dips below the
+tolerance and comes back is safe only up to the dip.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from pipeline.analysis.curves import CURVE, curves
+from pipeline.analysis.options import Analysis
+from pipeline.analysis.stats import seed_interval
+
+# Normalized scores are ratios of floats; equal-to-tolerance must count as within it.
+_EPS = 1e-9
+
+
+def safe_level(x: Any, normalized: Any, tolerance: float) -> float:
+    """Highest x such that every point at or below it scores at least ``tolerance``."""
+    order = np.argsort(np.asarray(x, dtype=float), kind="stable")
+    xs = np.asarray(x, dtype=float)[order]
+    within = np.asarray(normalized, dtype=float)[order] >= tolerance - _EPS
+    held = np.logical_and.accumulate(within)
+    return float(xs[held].max()) if held.any() else 0.0
+
+
+def safe_sparsity(normalized: Any, analysis: Analysis) -> Any:
+    """One row per (setting, model, task, difficulty, method, structure, mode)."""
+    import pandas as pd
+
+    frame = curves(normalized, "pruning")
+    rows = []
+    for key, group in frame.groupby(CURVE):
+        per_seed = [
+            safe_level(g["x"], g["normalized"], analysis.tolerance)
+            for _, g in group.groupby("seed")
+        ]
+        interval = seed_interval(per_seed, analysis.confidence, analysis.bootstrap_resamples)
+        rows.append(
+            {
+                **dict(zip(CURVE, key, strict=True)),
+                "hardness": float(group["hardness"].iloc[0]),
+                "tolerance": analysis.tolerance,
+                "safe_sparsity": interval.mean,
+                "ci_low": interval.low,
+                "ci_high": interval.high,
+                "n_seeds": interval.n,
+                "max_tested": float(group["x"].max()),
+            }
+        )
+    columns = CURVE + [
+        "hardness",
+        "tolerance",
+        "safe_sparsity",
+        "ci_low",
+        "ci_high",
+        "n_seeds",
+        "max_tested",
+    ]
+    return pd.DataFrame(rows, columns=columns)

@@ -1,0 +1,131 @@
+"""The paper's Fig. 1-9 (and a quantization counterpart) as row selections and layouts.
+
+Figure numbers follow the paper: 1-4 are settings 1-4 under sparse transfer (unstructured
+and N:M with M=8), 5-6 the four transfer modes (§5), 7-9 the appendix with N:M, M=4.
+"""
+
+from __future__ import annotations
+
+from pipeline.figures.curves import CurveFigure
+
+TRANSFER = ("dense_freeze", "sparse", "sparse_to_dense")
+_NORMALIZED = (
+    "Every point is a fine-tuned compressed model's score divided by the dense "
+    "model's score on the same task, cell and seed; lines are means over seeds and "
+    "bands the bootstrap confidence interval over seeds; the dashed line is dense "
+    "(1), the dotted line the tolerance of the safe-sparsity analysis."
+)
+
+FIG1 = CurveFigure(
+    "fig1_data_fraction",
+    "Setting 1: data adequacy (less fine-tuning data is harder)",
+    "Paper Fig. 1. Sparse transfer on each task fine-tuned on fractions of its training "
+    "data, per pruning method (unstructured and N:M). " + _NORMALIZED,
+    setting="data_fraction",
+    col="task",
+    row="compressor",
+    hue="difficulty",
+)
+FIG2 = CurveFigure(
+    "fig2_languages",
+    "Setting 2: majority vs minority languages",
+    "Paper Fig. 2. Sparse transfer on translation between majority-language and "
+    "minority-language pairs. " + _NORMALIZED,
+    setting="languages",
+    col="task",
+    row="compressor",
+    hue="difficulty",
+)
+FIG3 = CurveFigure(
+    "fig3_book",
+    "Setting 3: open-book vs closed-book QA",
+    "Paper Fig. 3. Question answering with the evidence (open book) and without it "
+    "(closed book), one panel per pruning method. " + _NORMALIZED,
+    setting="book",
+    col="compressor",
+    row="task",
+    hue="difficulty",
+    structures="any",
+)
+FIG4 = CurveFigure(
+    "fig4_across_tasks",
+    "Setting 4: across tasks (difficulty = gap to the reference score)",
+    "Paper Fig. 4. Sparse transfer across tasks of different difficulty (normalized gap "
+    "between the reference score and the dense model's), unstructured and N:M. " + _NORMALIZED,
+    setting="across_tasks",
+    col="compressor",
+    hue="task",
+)
+FIG5 = CurveFigure(
+    "fig5_modes_data_fraction",
+    "Transfer modes, setting 1 (data adequacy)",
+    "Paper Fig. 5. The transfer modes after unstructured pruning: dense with the small "
+    "weights frozen, sparse, and sparse-to-dense (pruned weights may regrow). " + _NORMALIZED,
+    setting="data_fraction",
+    col="task",
+    row="difficulty",
+    hue="mode",
+    modes=TRANSFER,
+    structures="unstructured",
+    hypothesis_methods=True,
+    min_modes=2,
+)
+FIG6 = CurveFigure(
+    "fig6_modes_across_tasks",
+    "Transfer modes, setting 4 (across tasks)",
+    "Paper Fig. 6. The transfer modes after unstructured pruning, per task of setting 4. "
+    + _NORMALIZED,
+    setting="across_tasks",
+    col="task",
+    hue="mode",
+    modes=TRANSFER,
+    structures="unstructured",
+    hypothesis_methods=True,
+    min_modes=2,
+)
+FIG7 = CurveFigure(
+    "fig7_modes_across_tasks_nm4",
+    "Transfer modes, setting 4, N:M with M=4",
+    "Paper Fig. 7. As Fig. 6 with N:M pruning, M=4 (N weights kept in every 4). " + _NORMALIZED,
+    setting="across_tasks",
+    col="task",
+    hue="mode",
+    modes=TRANSFER,
+    structures="nm4",
+    hypothesis_methods=True,
+    min_modes=2,
+)
+FIG8 = CurveFigure(
+    "fig8_across_tasks_nm4",
+    "Setting 4 (across tasks), N:M with M=4",
+    "Paper Fig. 8. As Fig. 4 with N:M pruning, M=4. " + _NORMALIZED,
+    setting="across_tasks",
+    col="compressor",
+    hue="task",
+    structures="nm4",
+)
+FIG9 = CurveFigure(
+    "fig9_data_fraction_nm4",
+    "Setting 1 (data adequacy), N:M with M=4",
+    "Paper Fig. 9. As Fig. 1 with N:M pruning, M=4. " + _NORMALIZED,
+    setting="data_fraction",
+    col="task",
+    row="compressor",
+    hue="difficulty",
+    structures="nm4",
+)
+QUANTIZATION = CurveFigure(
+    "quantization",
+    "Quantization: normalized score against bit width",
+    "The paper's quantization comparison (later abstract): round-to-nearest quantization "
+    "at decreasing bit widths, per setting and task, to set beside the pruning figures. "
+    + _NORMALIZED.replace("the tolerance of the safe-sparsity analysis", "the tolerance"),
+    setting=None,
+    col="where",
+    hue="difficulty",
+    kind="quantization",
+    modes=None,
+    structures="any",
+)
+
+CURVE_FIGURES = (FIG1, FIG2, FIG3, FIG4, FIG5, FIG6, FIG7, FIG8, FIG9, QUANTIZATION)

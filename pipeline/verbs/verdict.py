@@ -1,0 +1,33 @@
+"""Judge each claim of the hypothesis from the normalized table: effect size, bootstrap
+interval over seeds, and holds / does not hold / undecided (verdict.md + verdict.json)."""
+
+import argparse
+from pathlib import Path
+
+HELP = "the study's verdict on each claim (Markdown + JSON)"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--table", required=True, type=Path, help="normalized Parquet table")
+    p.add_argument("--study", required=True, help="study name, for the heading")
+    p.add_argument("--analysis", default="{}", help="the config's analysis block as JSON")
+    p.add_argument("--out-md", required=True, type=Path)
+    p.add_argument("--out-json", required=True, type=Path)
+
+
+def run(args: argparse.Namespace) -> None:
+    import json
+
+    import pandas as pd
+
+    from pipeline.analysis.options import Analysis
+    from pipeline.analysis.verdict import markdown, verdict
+    from pipeline.io import atomic_path, write_json
+
+    result = verdict(
+        pd.read_parquet(args.table), Analysis.from_dict(json.loads(args.analysis)), args.study
+    )
+    write_json(args.out_json, result)
+    with atomic_path(args.out_md) as tmp:
+        tmp.write_text(markdown(result))
+    print("\n".join(result["sentences"]))

@@ -1,0 +1,288 @@
+"""Every registered figure draws exactly its data: the lines on the axes are the per-seed
+means of the rows its data() selects, on a synthetic study that has rows for all of them."""
+
+from __future__ import annotations
+
+import copy
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from pipeline.analysis.levels import parse_level
+from pipeline.analysis.options import Analysis
+from pipeline.analysis.tables import normalize
+from pipeline.figures import lmc
+from pipeline.figures.common import REFERENCE, save
+from pipeline.figures.curves import NM4
+from pipeline.figures.paper import CURVE_FIGURES
+from pipeline.figures.registry import FIGURES, planned_figures
+
+matplotlib.use("Agg")
+ANALYSIS = Analysis(bootstrap_resamples=500)
+LEVELS = {  # setting -> (task, difficulty label)
+    "data_fraction": [("syn_a", "fraction-1"), ("syn_a", "fraction-0.25")],
+    "languages": [("translate", "language-majority"), ("translate", "language-minority")],
+    "book": [("qa", "book-open"), ("qa", "book-closed")],
+    "across_tasks": [("syn_easy", "task-easy"), ("syn_hard", "task-hard")],
+}
+COMPRESSIONS = [
+    ("magnitude", "0.3"),
+    ("magnitude", "0.6"),
+    ("magnitude_nm", "7of8"),
+    ("magnitude_nm", "2of4"),
+    ("random", "0.3"),
+    ("random", "0.6"),
+    ("rtn", "8bit"),
+    ("rtn", "2bit"),
+]
+MODES = ("dense_freeze", "sparse", "sparse_to_dense")
+
+
+@pytest.fixture(scope="module")
+def normalized() -> pd.DataFrame:
+    rows = []
+    for setting, levels in LEVELS.items():
+        for i, (task, difficulty) in enumerate(levels):
+            axis, level = difficulty.split("-")
+            for seed in range(3):
+                base = {
+                    "study": "t",
+                    "setting": setting,
+                    "model": "m",
+                    "task": task,
+                    "difficulty": difficulty,
+                    "difficulty_axis": axis,
+                    "difficulty_level": level,
+                    "seed": seed,
+                    "protocol_hash": "p",
+                    "protocol_json": "{}",
+                    "metric": "accuracy",
+                }
+                rows.append(
+                    {
+                        **base,
+                        "compression": "dense",
+                        "method": "dense",
+                        "level": "0",
+                        "mode": "dense",
+                        "value": 0.8,
+                    }
+                )
+                for j, (method, lv) in enumerate(COMPRESSIONS):
+                    x = parse_level(method, lv).x
+                    for k, mode in enumerate(MODES):
+                        # distinct values per series, level, mode and seed
+                        value = 0.8 * (
+                            1
+                            - 0.1 * (i + 1) * (x if x < 1 else 1 / x)
+                            - 0.01 * k
+                            - 0.003 * seed
+                            - 0.001 * j
+                        )
+                        rows.append(
+                            {
+                                **base,
+                                "compression": f"{method}-{lv}",
+                                "method": method,
+                                "level": lv,
+                                "mode": mode,
+                                "value": value,
+                            }
+                        )
+    return normalize(pd.DataFrame(rows))
+
+
+def data_lines(ax) -> list[tuple[np.ndarray, np.ndarray]]:
+    return [
+        (np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float))
+        for line in ax.get_lines()
+        if line.get_gid() != REFERENCE and len(line.get_xdata())
+    ]
+
+
+def panel_rows(spec, frame: pd.DataFrame, ax) -> pd.DataFrame:
+    """The rows behind one panel, from the values in its title ("row · col")."""
+    values = ax.get_title().split("\n")[0].split(" · ")
+    names = [spec.row, spec.col] if spec.row else [spec.col]
+    for name, value in zip(names, values, strict=True):
+        frame = frame[frame[name].astype(str) == value]
+    return frame
+
+
+@pytest.mark.parametrize("spec", CURVE_FIGURES, ids=lambda s: s.name)
+def test_curve_figure_draws_the_seed_means_of_its_rows(spec, normalized):
+    data = spec.data(normalized, ANALYSIS)
+    assert not data.empty
+    if spec.setting:
+        assert set(data["setting"]) == {spec.setting}
+    assert set(data["kind"]) == {spec.kind}
+    structures = set(data["structure"])
+    assert {
+        "nm4": structures == {NM4},
+        "not_nm4": NM4 not in structures,
+        "unstructured": structures == {"unstructured"},
+        "any": True,
+    }[spec.structures]
+    if spec.modes:
+        assert set(data["mode"]) <= set(spec.modes)
+    # every curve starts at dense: normalized 1 at sparsity 0 (or 32 bits)
+    origin = data[data["is_dense"]]
+    assert len(origin) and (origin["normalized"] == 1.0).all()
+    assert set(origin["x"]) == {0.0 if spec.kind == "pruning" else 32.0}
+
+    fig = spec.draw(normalized, ANALYSIS)
+    axes = [ax for ax in fig.axes if ax.get_title()]
+    assert len(axes) == data.groupby([c for c in (spec.row, spec.col) if c]).ngroups
+    for ax in axes:
+        rows = panel_rows(spec, data, ax)
+        expected = [
+            (g["x"].to_numpy(), g["normalized"].to_numpy())
+            for _, g in rows.groupby(spec.hue)[["x", "normalized"]]
+            .apply(lambda g: g.groupby("x")["normalized"].mean().reset_index())
+            .groupby(level=0)
+        ]
+        drawn = data_lines(ax)
+        assert len(drawn) == len(expected)
+        for ex, ey in expected:
+            assert any(np.allclose(ex, dx) and np.allclose(ey, dy) for dx, dy in drawn), (
+                spec.name,
+                ax.get_title(),
+                ey,
+            )
+        assert f"{rows['seed'].nunique()} seeds, {len(rows)} runs" in ax.get_title()
+        lo, hi = rows["x"].min(), rows["x"].max()
+        assert f"{lo:g}" in ax.get_xlabel() and f"{hi:g}" in ax.get_xlabel()
+
+
+def test_fig1_shows_easy_before_hard_and_n_m_apart_from_m4(normalized):
+    fig1 = FIGURES["fig1_data_fraction"].data(normalized, ANALYSIS)
+    assert set(fig1["compressor"]) == {
+        "magnitude (unstructured)",
+        "magnitude_nm (N:M, M=8)",
+        "random (unstructured)",
+    }
+    fig9 = FIGURES["fig9_data_fraction_nm4"].data(normalized, ANALYSIS)
+    assert set(fig9["compressor"]) == {"magnitude_nm (N:M, M=4)"}
+    assert set(fig9["x"]) == {0.0, 0.5}
+
+
+def test_transfer_mode_figure_has_one_line_per_mode(normalized):
+    spec = next(s for s in CURVE_FIGURES if s.name == "fig5_modes_data_fraction")
+    data = spec.data(normalized, ANALYSIS)
+    assert set(data["mode"]) == set(MODES) and set(data["method"]) == {"magnitude"}
+    fig = spec.draw(normalized, ANALYSIS)
+    assert all(len(data_lines(ax)) == 3 for ax in fig.axes if ax.get_title())
+
+
+def lmc_table() -> pd.DataFrame:
+    """Two paths (easy and hard level), two seeds, a bump of known height in the loss."""
+    rows = []
+    alphas = np.linspace(0, 1, 5)
+    for difficulty, bump in (("fraction-1", 0.05), ("fraction-0.25", 0.4)):
+        for seed in (0, 1):
+            loss = 0.5 + 0.1 * alphas + bump * np.sin(np.pi * alphas) + 0.01 * seed
+            value = 0.8 - bump * np.sin(np.pi * alphas)
+            loss_barrier = loss.max() - (loss[0] + loss[-1]) / 2
+            metric_barrier = (value[0] + value[-1]) / 2 - value.min()
+            rows += [
+                {
+                    "model": "m",
+                    "task": "syn_a",
+                    "difficulty": difficulty,
+                    "compression": "magnitude-0.6",
+                    "seed": seed,
+                    "alpha": a,
+                    "loss": loss_a,
+                    "metric": "accuracy",
+                    "value": v,
+                    "loss_barrier": loss_barrier,
+                    "metric_barrier": metric_barrier,
+                }
+                for a, loss_a, v in zip(alphas, loss, value, strict=True)
+            ]
+    return pd.DataFrame(rows)
+
+
+def test_lmc_figure_draws_both_paths_and_marks_each_barrier():
+    table = lmc_table()
+    data = lmc.data(table, ANALYSIS)
+    assert list(dict.fromkeys(data["difficulty"])) == ["fraction-1", "fraction-0.25"]
+    fig = lmc.draw(table, ANALYSIS)
+    loss_ax, metric_ax = fig.axes[:2]
+    for ax, column in ((loss_ax, "loss"), (metric_ax, "value")):
+        drawn = data_lines(ax)
+        assert len(drawn) == 2
+        for i, difficulty in enumerate(["fraction-1", "fraction-0.25"]):  # easy first
+            mean = data[data["difficulty"] == difficulty].groupby("alpha")[column].mean()
+            assert np.allclose(drawn[i][1], mean.to_numpy())
+    marks = [c for c in loss_ax.collections if c.get_gid() == lmc.BARRIER]
+    assert len(marks) == 2
+    texts = [t.get_text() for t in loss_ax.texts]
+    for mark, difficulty, text in zip(marks, ["fraction-1", "fraction-0.25"], texts, strict=True):
+        rows = data[data["difficulty"] == difficulty]
+        mean = rows.groupby("alpha")["loss"].mean()
+        barrier = rows["loss_barrier"].mean()
+        (x0, y0), (x1, y1) = mark.get_segments()[0]
+        assert x0 == x1 == mean.idxmax()  # at the worst point of the mean path ...
+        assert (y0, y1) == pytest.approx((mean.max() - barrier, mean.max()))  # ... as tall
+        assert text == f"barrier {barrier:.3f}"
+    # the planted bump is larger on the harder level, and so is its barrier
+    assert float(texts[0].split()[1]) < float(texts[1].split()[1])
+
+
+def test_safe_sparsity_figure_plots_the_table_with_its_intervals(normalized):
+    spec = FIGURES["safe_sparsity"]
+    data = spec.data(normalized, ANALYSIS)
+    assert set(data["mode"]) == {"sparse"}
+    fig = spec.draw(normalized, ANALYSIS)
+    axes = [ax for ax in fig.axes if ax.get_title()]
+    assert len(axes) == data["setting"].nunique() == 4
+    for ax in axes:
+        setting = ax.get_title().split(" · ")[0]
+        rows = data[data["setting"] == setting]
+        for container in ax.containers:
+            series = rows[rows["series"] == container.get_label()]
+            line = container.lines[0]
+            assert np.allclose(line.get_ydata(), series["safe_sparsity"].to_numpy())
+
+
+def test_figures_save_png_and_pdf(normalized, tmp_path):
+    fig = FIGURES["fig1_data_fraction"].draw(normalized, ANALYSIS)
+    save(fig, tmp_path / "f.png", tmp_path / "f.pdf")
+    assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "f.pdf").read_bytes()[:4] == b"%PDF"
+
+
+def test_a_figure_without_rows_says_so(normalized):
+    only_setting_1 = normalized[normalized["setting"] == "data_fraction"]
+    with pytest.raises(ValueError, match="no rows to draw for fig2_languages"):
+        FIGURES["fig2_languages"].draw(only_setting_1, ANALYSIS)
+
+
+@pytest.fixture
+def default_config() -> dict:
+    with open("config.yaml") as fh:
+        return yaml.safe_load(fh)
+
+
+def test_figure_targets_follow_the_config(default_config):
+    config = copy.deepcopy(default_config)
+    config["settings"] = {"data_fraction": config["settings"]["data_fraction"]}
+    config["compression"] = {"methods": ["magnitude"], "sparsities": [0.5]}
+    config["modes"] = ["dense", "sparse"]
+    base = set(planned_figures(config))
+    assert {"fig1_data_fraction", "safe_sparsity"} <= base
+    assert not base & {"fig5_modes_data_fraction", "fig9_data_fraction_nm4", "quantization"}
+    config["modes"] = ["dense", "sparse", "sparse_to_dense"]
+    config["compression"] = {
+        "methods": ["magnitude", "magnitude_nm", "rtn"],
+        "sparsities": [0.5],
+        "nm_patterns": ["2:4"],
+        "bits": [4],
+    }
+    more = set(planned_figures(config))
+    assert {"fig5_modes_data_fraction", "fig9_data_fraction_nm4", "quantization"} <= more
+    assert not more & {"fig2_languages", "fig4_across_tasks", "fig6_modes_across_tasks"}
