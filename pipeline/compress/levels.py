@@ -30,9 +30,12 @@ _BITS_PATH = re.compile(r"^([0-9]+)bit$")
 
 
 def parse_sparsity(level: str | float) -> float:
-    value = float(level)
+    try:
+        value = float(level)
+    except ValueError:
+        value = -1.0
     if not 0.0 <= value < 1.0:
-        raise ValueError(f"sparsity must be in [0, 1), got {level!r}")
+        raise ValueError(f"sparsity level {level!r}: allowed a number in [0, 1), e.g. 0.5")
     return value
 
 
