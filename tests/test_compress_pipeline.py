@@ -20,7 +20,7 @@ from pipeline.compress.apply import load_compression
 from pipeline.compress.calibration import load_calibration
 from pipeline.compress.levels import describe, format_nm, parse_bits, parse_nm
 from pipeline.compress.masks import load_masks
-from pipeline.compress.prunable import prunable_parameters
+from pipeline.compress.prunable import prunable_parameters, sparsity_report
 from pipeline.compress.registry import METHODS
 from pipeline.config import ConfigError
 from pipeline.io import read_json, write_jsonl
@@ -265,6 +265,12 @@ def test_head_policy_prunes_the_task_head_at_fine_tune_time(staged, tmp_path):
     pruned = torch.cat([p.detach().abs()[~masks[n]] for n, p in params.items()])
     kept = torch.cat([p.detach().abs()[masks[n]] for n, p in params.items()])
     assert pruned.max() <= kept.min()  # one global ranking over backbone and head
+    with torch.no_grad():  # as sparse fine-tuning leaves them, then re-verified
+        for name, param in params.items():
+            param.mul_(masks[name])
+    after = sparsity_report(params)
+    assert after["prunable"] == "backbone_and_head" and after["denominator_numel"] == total
+    assert after["achieved_sparsity"] == pytest.approx(0.5, abs=1 / total)
 
 
 @pytest.mark.parametrize(

@@ -68,13 +68,17 @@ def prunable_parameters(model: Any, policy: str = DEFAULT_POLICY) -> dict[str, A
 
 
 def sparsity_report(
-    params: dict[str, Any], masks: dict[str, Any] | None = None, policy: str = DEFAULT_POLICY
+    params: dict[str, Any], masks: dict[str, Any] | None = None, policy: str | None = None
 ) -> dict:
     """Achieved sparsity (fraction of exact zeros) overall and per layer.
 
     With ``masks`` the count is of pruned positions (mask False); without, of weights that
-    are exactly zero, which is how a fine-tuned model is re-verified.
+    are exactly zero, which is how a fine-tuned model is re-verified. The policy defaults to
+    the one ``params`` came from (head weights are named ``head:...``).
     """
+    if policy is None:
+        with_head = any(name.startswith("head:") for name in params)
+        policy = "backbone_and_head" if with_head else DEFAULT_POLICY
     per_layer, total, pruned_total = {}, 0, 0
     for name, param in params.items():
         numel = param.numel()
