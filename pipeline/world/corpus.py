@@ -46,14 +46,21 @@ def _adjective(c: Concepts, rng: np.random.Generator, positive: int,
     return candidates[rng.integers(len(candidates))]
 
 
-def qa_line(lang: Language, c: Concepts, entity: str, relation: str, open_book: bool) -> str:
-    """A question in the paper's prompt format followed by its answer and end of text."""
+def qa_line(lang: Language, c: Concepts, entity: str, relation: str,
+            distractors: list[str] | None) -> str:
+    """A question in the paper's prompt format followed by its answer. With ``distractors``
+    (other fact sentences) it is open-book: the evidence comes first, then the distractors,
+    as in the TriviaQA rows (wiki context, then search context)."""
     from pipeline.tasks.prompts import closed_book_prompt, open_book_prompt
 
     question = " ".join(lang.words(["WHAT", relation, entity]))
-    evidence = fact_sentence(lang, c, entity, relation, c.facts[(entity, relation)])
-    prompt = open_book_prompt(question, evidence) if open_book else closed_book_prompt(question)
-    return f"{prompt} {lang.lexicon[c.facts[(entity, relation)]]}"
+    answer = c.facts[(entity, relation)]
+    if distractors is None:
+        prompt = closed_book_prompt(question)
+    else:
+        evidence = " ".join([fact_sentence(lang, c, entity, relation, answer), *distractors])
+        prompt = open_book_prompt(question, evidence)
+    return f"{prompt} {lang.lexicon[answer]}"
 
 
 def make_corpus(rng: np.random.Generator, c: Concepts, languages: list[Language],
@@ -91,7 +98,9 @@ def make_corpus(rng: np.random.Generator, c: Concepts, languages: list[Language]
         else:
             entity = qa_entities[rng.integers(len(qa_entities))]
             relation = c.relations[rng.integers(len(c.relations))]
-            row = {"lang": pivot.name,
-                   "text": qa_line(pivot, c, entity, relation, open_book=rng.random() < 0.5)}
+            distractors = [fact_sentence(pivot, c, e, r, o)
+                           for (e, r), o in (facts[i] for i in rng.integers(len(facts), size=2))]
+            row = {"lang": pivot.name, "text": qa_line(
+                pivot, c, entity, relation, distractors if rng.random() < 0.5 else None)}
         rows.append(row)
     return rows
