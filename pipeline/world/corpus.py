@@ -88,9 +88,9 @@ def make_corpus(rng: np.random.Generator, c: Concepts, languages: list[Language]
                 description_sentence(lang, c, rng)[0])
         elif kind < 0.9:
             (entity, relation), obj = facts[rng.integers(len(facts))]
-            other = languages[rng.integers(1, len(languages))] if lang is pivot else pivot
-            if other is lang:
-                other = pivot
+            # Parallel text, like any text, is scarce for minority languages.
+            other = (languages[1 + rng.choice(len(languages) - 1, p=shares[1:] / shares[1:].sum())]
+                     if lang is pivot else pivot)
             src = fact_sentence(lang, c, entity, relation, obj)
             tgt = fact_sentence(other, c, entity, relation, obj)
             row["text"] = " ".join([src, lang.lexicon["EQUALS"], tgt])
