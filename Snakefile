@@ -55,7 +55,9 @@ rule all:
 
 
 rule all_figures:
-    """Every figure of the study (and, through them, every run)."""
+    """Every figure of the study (and, through them, every run), the verdict and the safe
+    sparsity table; the default target, so `snakemake --report report.html` collects them."""
+    default_target: True
     input:
         study.figure_targets(config),
 

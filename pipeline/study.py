@@ -134,12 +134,13 @@ def setting_of(config: dict[str, Any]) -> dict[tuple[str, str, str], str]:
 
 def figure_targets(config: dict[str, Any]) -> list[str]:
     """Every figure whose rows the config plans (each figure decides; see
-    pipeline/figures/registry.py), and the verdict."""
+    pipeline/figures/registry.py), the verdict and the safe-sparsity table: everything
+    `snakemake --report` collects."""
     from pipeline.figures.registry import planned_figures
 
     results = config["results_dir"]
     figures = [paths.FIGURE.format(figure=n) for n in planned_figures(config)]
-    return [f"{results}/{t}" for t in figures + [paths.VERDICT_MD]]
+    return [f"{results}/{t}" for t in figures + [paths.VERDICT_MD, paths.SAFE_SPARSITY_CSV]]
 
 
 def table_targets(config: dict[str, Any]) -> list[str]:

@@ -371,3 +371,29 @@ def test_safe_sparsity_verb_writes_typed_parquet_and_csv(tmp_path):
     frame = pd.read_parquet(out)
     assert len(frame) == 6 and str(frame["n_seeds"].dtype) == "int64"
     assert len(pd.read_csv(csv)) == 6
+
+
+def test_across_tasks_difficulty_is_measured_against_the_reference():
+    """Setting 4: one level per task; hardness = (reference - dense) / reference."""
+    references = {"syn_easy": 0.82, "syn_mid": 0.9, "syn_hard": 1.0}  # dense 0.8 + 0.01 seed
+    slopes = {"syn_easy": 0.05, "syn_mid": 0.2, "syn_hard": 0.4}
+    rows = []
+    for task, reference in references.items():
+
+        def score(method, mode, x, fraction, seed, task=task):
+            return 1 - slopes[task] * x + jitter(seed, x, slopes[task])
+
+        part = results_rows(score, tasks=(task,), fractions=(1.0,), setting="across_tasks")
+        rows.append(
+            part.assign(
+                difficulty=f"task-{task}",
+                difficulty_axis="task",
+                difficulty_level=task,
+                reference_score=reference,
+            )
+        )
+    result = claims(normalize(pd.concat(rows, ignore_index=True)))
+    b = result["b"]
+    assert b.verdict == HOLDS and b.interval.mean == pytest.approx(-1.0)
+    assert [d["order_group"] for d in b.details] == ["across_tasks/m"]
+    assert b.details[0]["n_levels"] == 3

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.analysis.difficulty import hardness
+from pipeline.analysis.difficulty import row_hardness
 from pipeline.analysis.levels import DENSE_BITS, parse_level
 
 CELL = ["setting", "model", "task", "difficulty"]
@@ -27,10 +27,7 @@ def annotate(normalized: Any) -> Any:
     frame["kind"] = [levels[k].kind for k in keys]
     frame["structure"] = [levels[k].structure for k in keys]
     frame["x"] = [levels[k].x for k in keys]
-    frame["hardness"] = [
-        hardness(a, v)
-        for a, v in zip(frame["difficulty_axis"], frame["difficulty_level"], strict=True)
-    ]
+    frame["hardness"] = row_hardness(frame)
     return frame
 
 
