@@ -39,6 +39,7 @@ wildcard_constraints:
     figure=r"[a-z0-9_]+",
 
 
+include: "rules/common.smk"
 include: "rules/models.smk"
 include: "rules/compress.smk"
 include: "rules/finetune.smk"

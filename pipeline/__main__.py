@@ -6,6 +6,8 @@ import argparse
 import importlib
 import sys
 
+from pipeline import gpu_slots
+
 # verb -> module under pipeline.verbs. Each module defines HELP, add_arguments(), run();
 # heavy imports (torch, transformers) happen inside run(), so --help is instant.
 VERBS = {
@@ -18,6 +20,7 @@ VERBS = {
     "normalize": "normalize",
     "lmc": "lmc",
     "figure": "figure",
+    "cost": "cost",
     "verdict": "verdict",
     "safe-sparsity": "safe_sparsity",
 }
@@ -40,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    gpu_slots.claim(args.verb)  # one GPU per job on a multi-GPU machine without SLURM
     try:
         args._run(args)
     except (ValueError, FileNotFoundError) as err:

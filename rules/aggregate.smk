@@ -13,6 +13,8 @@ rule collect:
         f"{R}/{paths.RESULTS_TABLE}",
     log:
         f"{R}/logs/collect.log",
+    conda:
+        "../envs/junkdna.yaml"
     shell:
         "python -m pipeline collect {input} --out {output} > {log} 2>&1"
 
@@ -24,5 +26,7 @@ rule normalize:
         f"{R}/{paths.NORMALIZED_TABLE}",
     log:
         f"{R}/logs/normalize.log",
+    conda:
+        "../envs/junkdna.yaml"
     shell:
         "python -m pipeline normalize --table {input} --out {output} > {log} 2>&1"

@@ -19,6 +19,8 @@ rule verdict:
         study=config["study"],
     log:
         f"{R}/logs/verdict.log",
+    conda:
+        "../envs/junkdna.yaml"
     shell:
         "python -m pipeline verdict --table {input} --study {params.study} "
         "--analysis {params.analysis:q} --out-md {output.md} --out-json {output.json} "
@@ -39,6 +41,8 @@ rule safe_sparsity:
         analysis=Analysis.from_config(config).to_json(),
     log:
         f"{R}/logs/safe_sparsity.log",
+    conda:
+        "../envs/junkdna.yaml"
     shell:
         "python -m pipeline safe-sparsity --table {input} --analysis {params.analysis:q} "
         "--out {output.table} --csv {output.csv} > {log} 2>&1"

@@ -11,13 +11,6 @@ MASK_METHODS = sorted(n for n, m in METHODS.items() if not m.changes_weights)
 COMPRESSED = f"{R}/masks/{{model}}/{{method}}-{{level}}"
 
 
-def prune_inputs(wc):
-    inputs = {"model": f"{R}/{paths.MODEL}".format(model=wc.model)}
-    if METHODS[wc.method].needs_calibration and CALIBRATION.get("source", "world") == "world":
-        inputs["world"] = f"{R}/{paths.WORLD}"
-    return inputs
-
-
 PRUNE_PARAMS = dict(
     seed=COMPRESSION.get("seed", 0),
     prunable=COMPRESSION.get("prunable", "backbone"),
@@ -47,6 +40,8 @@ rule prune:
     threads: 2
     log:
         f"{R}/logs/prune/{{model}}/{{method}}-{{level}}.log",
+    conda:
+        "../envs/junkdna.yaml"
     shell:
         PRUNE_SHELL
 
@@ -67,5 +62,7 @@ rule prune_weights:
     threads: 2
     log:
         f"{R}/logs/prune/{{model}}/{{method}}-{{level}}.log",
+    conda:
+        "../envs/junkdna.yaml"
     shell:
         PRUNE_SHELL

@@ -27,6 +27,8 @@ rule figure:
         caption=lambda wc: FIGURES[wc.figure].caption,
     log:
         f"{R}/logs/figures/{{figure}}.log",
+    conda:
+        "../envs/junkdna.yaml"
     shell:
         "python -m pipeline figure --name {wildcards.figure} --table {input} "
         "--analysis {params.analysis:q} --out {output.png} --pdf {output.pdf} > {log} 2>&1"

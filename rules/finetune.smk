@@ -2,17 +2,6 @@
 import json
 
 
-def finetune_inputs(wc):
-    inputs = {"model": f"{R}/{paths.MODEL}".format(model=wc.model), "world": f"{R}/{paths.WORLD}"}
-    if wc.compression != paths.DENSE:
-        inputs["masks"] = f"{R}/{paths.MASK}".format(model=wc.model, compression=wc.compression)
-    return inputs
-
-
-def setting_block(wc):
-    return config["settings"][SETTING_OF[(wc.model, wc.task, wc.difficulty)]]
-
-
 rule finetune:
     input:
         unpack(finetune_inputs),
@@ -28,6 +17,8 @@ rule finetune:
         study=config["study"],
     log:
         f"{R}/logs/{paths.RUN}.log",
+    conda:
+        "../envs/junkdna.yaml"
     shell:
         "python -m pipeline finetune --study {params.study} --setting {params.setting} "
         "--model-name {wildcards.model} --model {input.model} --task {wildcards.task} "

@@ -19,6 +19,8 @@ rule lmc:
         cell=lambda wc: json.dumps(dict(wc.items())),
     log:
         f"{R}/logs/lmc/{{model}}/{{task}}/{{difficulty}}/{{compression}}/seed{{seed}}.log",
+    conda:
+        "../envs/junkdna.yaml"
     shell:
         "python -m pipeline lmc --dense {input.dense} --sparse {input.sparse} "
         "--task {wildcards.task} --world {input.world} --protocol {params.protocol:q} "
@@ -32,5 +34,7 @@ rule collect_lmc:
         f"{R}/{paths.LMC_TABLE}",
     log:
         f"{R}/logs/collect_lmc.log",
+    conda:
+        "../envs/junkdna.yaml"
     shell:
         "python -m pipeline collect {input} --out {output} > {log} 2>&1"

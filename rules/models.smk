@@ -4,11 +4,6 @@ import json
 from pipeline.config import model_spec
 
 
-def world_input(wildcards):
-    source = config["models"][wildcards.model]["source"]
-    return [f"{R}/{paths.WORLD}"] if source in ("synthetic", "scratch") else []
-
-
 rule make_world:
     output:
         directory(f"{R}/{paths.WORLD}"),
@@ -16,6 +11,8 @@ rule make_world:
         world=json.dumps(config.get("world", {})),
     log:
         f"{R}/logs/make_world.log",
+    conda:
+        "../envs/junkdna.yaml"
     shell:
         "python -m pipeline make-world --params {params.world:q} --out {output} > {log} 2>&1"
 
@@ -31,6 +28,8 @@ rule stage_model:
     threads: 2
     log:
         f"{R}/logs/stage_model/{{model}}.log",
+    conda:
+        "../envs/junkdna.yaml"
     shell:
         "python -m pipeline stage-model --spec {params.spec:q} {params.world} "
         "--out {output} --threads {threads} > {log} 2>&1"
