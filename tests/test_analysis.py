@@ -397,3 +397,14 @@ def test_across_tasks_difficulty_is_measured_against_the_reference():
     assert b.verdict == HOLDS and b.interval.mean == pytest.approx(-1.0)
     assert [d["order_group"] for d in b.details] == ["across_tasks/m"]
     assert b.details[0]["n_levels"] == 3
+
+
+def test_named_difficulty_levels_are_ordered_and_bad_ones_named():
+    from pipeline.analysis.difficulty import hardness
+
+    assert hardness("fraction", "0.1") > hardness("fraction", "1")
+    assert hardness("share", "0.05") > hardness("share", "0.55")
+    assert hardness("book", "closed") > hardness("book", "open")
+    assert np.isnan(hardness("unknown_axis", "x"))
+    with pytest.raises(ValueError, match="difficulty 'book-shut'"):
+        hardness("book", "shut")

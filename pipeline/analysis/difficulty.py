@@ -21,6 +21,10 @@ ACROSS_TASKS = "task"  # the difficulty axis whose hardness is measured, not nam
 HARDNESS: dict[str, Callable[[str], float]] = {
     # Setting 1, data adequacy: less fine-tuning data is harder.
     "fraction": lambda level: -float(level),
+    # Setting 2, languages: a smaller share of the pre-training corpus is harder.
+    "share": lambda level: -float(level),
+    # Setting 3, external information: closed book is harder than open book.
+    "book": lambda level: {"open": 0.0, "closed": 1.0}[level],
 }
 
 
@@ -28,7 +32,14 @@ def hardness(axis: str, level: str) -> float:
     """Hardness of one named level; NaN when the axis has no known order (claims about
     difficulty then stay undecided for it rather than guessing)."""
     order = HARDNESS.get(axis)
-    return float("nan") if order is None else float(order(level))
+    if order is None:
+        return float("nan")
+    try:
+        return float(order(level))
+    except (KeyError, ValueError) as err:
+        raise ValueError(
+            f"difficulty '{axis}-{level}': {level!r} is not a level of axis {axis!r} ({err})"
+        ) from err
 
 
 def across_task_difficulty(frame: Any) -> Any:

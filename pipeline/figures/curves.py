@@ -113,11 +113,16 @@ class CurveFigure:
             ax.set_title(f"{title}\n{runs_note(sub)}" if len(sub) else title, fontsize=8)
             if len(sub):
                 ax.set_xlabel(axis_label(sub, self.kind))
-            if self.kind == "quantization":
+            if self.kind == "quantization":  # 32, 16, 8, 4, 2 bits equally spaced
+                ax.set_xscale("log", base=2)
+                bits = sorted(sub["x"].unique()) if len(sub) else []
+                ax.set_xticks(bits, [f"{b:g}" for b in bits], minor=False)
+                ax.set_xticks([], minor=True)
                 ax.invert_xaxis()
             ax.set_ylabel("normalized score (÷ dense)")
             reference_line(ax, 1.0, "dense")
             reference_line(ax, analysis.tolerance, "tolerance", ":")
+        grid.tight_layout()
         grid.figure.suptitle(
             f"{self.title}; band: {analysis.confidence:.0%} CI over seeds", y=1.0, va="bottom"
         )
