@@ -355,6 +355,8 @@ def test_verdict_verb_writes_markdown_and_json(tmp_path):
         UNDECIDED,
     ]
     assert result["analysis"]["confidence"] == 0.9 and result["n_seeds"] == 5
+    assert result["claims"][2]["mean"] is None  # no data: null, and the file is strict JSON
+    json.loads(js.read_text(), parse_constant=lambda c: pytest.fail(f"{c} in JSON"))
     text = md.read_text()
     assert "(a) Performance falls monotonically as sparsity grows: **HOLDS**" in text
     assert "90% CI" in text and "# Verdict: study `planted`" in text

@@ -33,7 +33,9 @@ class Interval:
     n: int
 
     def as_dict(self) -> dict[str, Any]:
-        return {"mean": self.mean, "ci_low": self.low, "ci_high": self.high, "n_seeds": self.n}
+        """JSON-ready: undefined numbers become None (null), not NaN."""
+        values = {"mean": self.mean, "ci_low": self.low, "ci_high": self.high}
+        return {**{k: v if np.isfinite(v) else None for k, v in values.items()}, "n_seeds": self.n}
 
 
 def seed_interval(values: Any, confidence: float, resamples: int) -> Interval:
