@@ -1,68 +1,150 @@
-"""Run one cell: load, apply the mode, fine-tune, verify the sparsity, evaluate, record."""
+"""Run one cell: load, apply the mode, fine-tune, verify the mode, evaluate, record."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from pathlib import Path
 from typing import Any
 
 from pipeline.compress.prunable import prunable_parameters, sparsity_report
-from pipeline.finetune.evaluation import evaluate_rows
+from pipeline.finetune.adapters import adapter_for
+from pipeline.finetune.adapters.base import load_tokenizer
+from pipeline.finetune.checkpoint import Checkpoints
 from pipeline.finetune.modes import get_mode
 from pipeline.finetune.protocol import Protocol
-from pipeline.finetune.trainer import load_task_model, train
+from pipeline.finetune.trainer import make_accelerator, train
 from pipeline.paths import DENSE, split_difficulty
 from pipeline.records import run_record
 from pipeline.tasks.registry import get_task
 from pipeline.tasks.subsets import fraction_indices
 
 
-def select_training_rows(rows: list[dict], difficulty: str, subset: str,
-                         subset_seed: int) -> list[dict]:
+def select_training_rows(
+    rows: list[dict], difficulty: str, subset: str, subset_seed: int
+) -> list[dict]:
     axis, value = split_difficulty(difficulty)
     if axis != "fraction":
         raise ValueError(f"difficulty axis {axis!r}; allowed: ['fraction']")
     return [rows[i] for i in fraction_indices(len(rows), float(value), subset_seed, subset)]
 
 
-def verify_sparse(params: dict[str, Any], masks: dict[str, Any]) -> None:
-    """The science check: in sparse mode no pruned weight may have drifted from zero."""
-    for name, param in params.items():
-        drifted = int((param.detach()[~masks[name]] != 0).sum())
-        if drifted:
-            raise RuntimeError(f"sparse mode: {drifted} pruned weights of {name} are non-zero")
+def load_for_task(model_dir: str | Path, task: Any, seed: int) -> tuple[Any, Any, Any]:
+    """(adapter, model, tokenizer) for ``task``; a new head's initialisation is fixed by
+    ``seed``."""
+    import torch
+    from transformers import AutoConfig
+    from transformers.utils import logging
+
+    logging.set_verbosity_error()
+    adapter = adapter_for(task, AutoConfig.from_pretrained(str(model_dir)))
+    tokenizer = load_tokenizer(str(model_dir))
+    torch.manual_seed(seed)
+    return adapter, adapter.load(str(model_dir), task, tokenizer), tokenizer
 
 
-def run_cell(*, study: str, setting: str, model_name: str, model_dir: str | Path,
-             task_name: str, world_dir: str | Path | None, difficulty: str, compression: str,
-             masks_path: str | Path | None, mode_name: str, protocol: Protocol,
-             subset: str = "random", subset_seed: int = 0, out_dir: str | Path | None = None,
-             progress: bool = True) -> dict[str, Any]:
+def run_fingerprint(**identity: Any) -> str:
+    """What a checkpoint must match to be resumed: the protocol and the cell's identity."""
+    blob = json.dumps(identity, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def run_cell(
+    *,
+    study: str,
+    setting: str,
+    model_name: str,
+    model_dir: str | Path,
+    task_name: str,
+    world_dir: str | Path | None,
+    difficulty: str,
+    compression: str,
+    masks_path: str | Path | None,
+    mode_name: str,
+    protocol: Protocol,
+    subset: str = "random",
+    subset_seed: int = 0,
+    out_dir: str | Path | None = None,
+    checkpoint_dir: str | Path | None = None,
+    checkpoint_every: int = 0,
+    progress: bool = True,
+) -> dict[str, Any] | None:
+    """Fine-tune and evaluate one cell; returns its one-row record (None on all but the main
+    process of a multi-GPU run). With ``checkpoint_dir`` the run checkpoints every
+    ``checkpoint_every`` steps and resumes from the last one."""
     from pipeline.compress.masks import load_masks
 
     start = time.time()
     task = get_task(task_name)
     mode = get_mode(mode_name)
     if mode.uses_mask == (compression == DENSE):
-        raise ValueError(f"mode {mode_name!r} and compression {compression!r} do not fit: "
-                         "dense runs take no mask, the other modes need one")
+        raise ValueError(
+            f"mode {mode_name!r} and compression {compression!r} do not fit: "
+            "dense runs take no mask, the other modes need one"
+        )
     world = Path(world_dir) if world_dir else None
-    model, tokenizer = load_task_model(str(model_dir), task, protocol.seed)
+    accelerator = make_accelerator(protocol)
+    adapter, model, tokenizer = load_for_task(model_dir, task, protocol.seed)
     params = prunable_parameters(model)
     masks = load_masks(masks_path) if mode.uses_mask else None
-    if masks is not None and set(masks) != set(params):
-        raise ValueError(f"mask {masks_path} does not match the model's prunable parameters")
     rows = select_training_rows(task.load_split("train", world), difficulty, subset, subset_seed)
-    training = train(model, tokenizer, task, rows, protocol, mode, params, masks, progress)
-    if mode.name == "sparse":
-        verify_sparse(params, masks)
+    checkpoints = None
+    if checkpoint_dir is not None:
+        fingerprint = run_fingerprint(
+            protocol=protocol.to_dict(),
+            mode=mode_name,
+            compression=compression,
+            model=model_name,
+            task=task_name,
+            difficulty=difficulty,
+            subset=subset,
+            subset_seed=subset_seed,
+        )
+        checkpoints = Checkpoints(checkpoint_dir, checkpoint_every, fingerprint)
+    training = train(
+        model,
+        tokenizer,
+        adapter,
+        task,
+        rows,
+        protocol,
+        mode,
+        params,
+        masks,
+        accelerator,
+        checkpoints,
+        progress,
+    )
+    mode.verify()
     sparsity = sparsity_report(params)
-    evaluation = evaluate_rows(model, tokenizer, task, task.load_split("validation", world),
-                               protocol.max_length, protocol.eval_batch_size)
-    if out_dir is not None:
-        model.save_pretrained(str(out_dir))
-        tokenizer.save_pretrained(str(out_dir))
-    return run_record(study=study, setting=setting, model=model_name, task=task,
-                      difficulty=difficulty, compression=compression, mode=mode_name,
-                      seed=protocol.seed, protocol=protocol, evaluation=evaluation,
-                      sparsity=sparsity, training=training, wall_time_s=time.time() - start)
+    record = None
+    if accelerator.is_main_process:
+        evaluation = adapter.evaluate(
+            model,
+            tokenizer,
+            task,
+            task.load_split("validation", world),
+            protocol.max_length,
+            protocol.eval_batch_size,
+        )
+        if out_dir is not None:
+            model.save_pretrained(str(out_dir))
+            tokenizer.save_pretrained(str(out_dir))
+        record = run_record(
+            study=study,
+            setting=setting,
+            model=model_name,
+            task=task,
+            difficulty=difficulty,
+            compression=compression,
+            mode=mode_name,
+            seed=protocol.seed,
+            protocol=protocol,
+            evaluation=evaluation,
+            sparsity=sparsity,
+            training=training,
+            wall_time_s=time.time() - start,
+        )
+    accelerator.wait_for_everyone()
+    return record

@@ -1,75 +1,178 @@
-"""The fine-tuning loop: one protocol, any transfer mode."""
+"""The fine-tuning loop: one protocol, any transfer mode, any adapter (model kind).
+
+Accelerate runs it on CPU, one GPU, or several (``accelerate launch``), in fp32 or mixed
+precision (bf16/fp16 autocast; the weights stay fp32, so masks and frozen weights stay
+exact). On CPU in fp32 it is deterministic for a fixed seed, and a run resumed from a
+checkpoint ends bit-identical to an uninterrupted one: the data order is one seeded
+permutation per epoch, stored with the loop position, and every other draw (dropout)
+comes from torch's RNG, which the checkpoint restores.
+
+With several processes each takes an interleaved share of every global batch (so the
+optimizer-step count, and the schedule, do not depend on the number of GPUs).
+"""
 
 from __future__ import annotations
 
-import math
+import os
+import sys
 import time
 from typing import Any
 
-from pipeline.finetune.data import collate, encode, epoch_batches
-from pipeline.finetune.modes import TransferMode
-from pipeline.finetune.protocol import Protocol
+from pipeline.finetune.adapters.base import Adapter, to_device
+from pipeline.finetune.checkpoint import Checkpoints
+from pipeline.finetune.modes.base import TransferMode
+from pipeline.finetune.protocol import PRECISIONS, Protocol
+
+# Fault injection for the resume test: after this step (and its checkpoint, if one is due)
+# the process announces itself on stdout and waits to be killed.
+HOLD_ENV = "JUNKDNA_FINETUNE_HOLD_AT_STEP"
 
 
-def load_task_model(model_dir: str, task: Any, seed: int):
-    """Pre-trained backbone + a task head whose initialisation is fixed by ``seed``."""
-    import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-    from transformers.utils import logging
+class TrainingState:
+    """Loop position, data order and loss history; saved with every checkpoint."""
 
-    logging.set_verbosity_error()
-    torch.manual_seed(seed)
-    model = AutoModelForSequenceClassification.from_pretrained(model_dir,
-                                                               num_labels=task.num_labels)
-    return model, AutoTokenizer.from_pretrained(model_dir)
+    def __init__(self, seed: int) -> None:
+        import torch
+
+        self.step = 0
+        self.generator = torch.Generator().manual_seed(seed)
+        self.order = torch.empty(0, dtype=torch.long)
+        self.losses: list[float] = []
+
+    def batch_indices(self, n_examples: int, batch_size: int, per_epoch: int) -> list[int]:
+        """Example indices of the current step's global batch (new permutation per epoch)."""
+        import torch
+
+        position = self.step % per_epoch
+        if position == 0:
+            self.order = torch.randperm(n_examples, generator=self.generator)
+        return self.order[position * batch_size : (position + 1) * batch_size].tolist()
+
+    def state_dict(self) -> dict[str, Any]:
+        import torch
+
+        return {
+            "step": self.step,
+            "order": self.order,
+            "generator": self.generator.get_state(),
+            "losses": torch.tensor(self.losses, dtype=torch.float64),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.step = int(state["step"])
+        self.order = state["order"]
+        self.generator.set_state(state["generator"])
+        self.losses = state["losses"].tolist()
 
 
-def make_optimizer(model: Any, protocol: Protocol, total_steps: int):
+def make_accelerator(protocol: Protocol) -> Any:
+    from accelerate import Accelerator
+    from accelerate.utils import DataLoaderConfiguration
+
+    # split_batches: one scheduler step per optimizer step, whatever the process count.
+    return Accelerator(
+        mixed_precision=PRECISIONS[protocol.precision],
+        dataloader_config=DataLoaderConfiguration(split_batches=True),
+    )
+
+
+def make_optimizer(model: Any, protocol: Protocol, n_examples: int) -> tuple[Any, Any]:
     import torch
     from transformers import get_scheduler
 
-    if protocol.optimizer != "adamw":
-        raise ValueError(f"protocol.optimizer: {protocol.optimizer!r}; allowed: ['adamw']")
-    optimizer = torch.optim.AdamW(model.parameters(), lr=protocol.lr,
-                                  weight_decay=protocol.weight_decay)
-    scheduler = get_scheduler(protocol.schedule, optimizer,
-                              num_warmup_steps=math.ceil(protocol.warmup_ratio * total_steps),
-                              num_training_steps=total_steps)
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=protocol.lr, weight_decay=protocol.weight_decay
+    )
+    scheduler = get_scheduler(
+        protocol.schedule,
+        optimizer,
+        num_warmup_steps=protocol.warmup_steps(n_examples),
+        num_training_steps=protocol.total_steps(n_examples),
+    )
     return optimizer, scheduler
 
 
-def train(model: Any, tokenizer: Any, task: Any, rows: list[dict], protocol: Protocol,
-          mode: TransferMode, params: dict[str, Any], masks: dict[str, Any] | None,
-          progress: bool = True) -> dict[str, Any]:
-    """Fine-tune ``model`` in place; returns a summary of the run."""
+def _hold_if_asked(step: int) -> None:
+    if os.environ.get(HOLD_ENV) == str(step):
+        print(f"holding at step {step}", flush=True)
+        while True:
+            time.sleep(60)
+
+
+def train(
+    model: Any,
+    tokenizer: Any,
+    adapter: Adapter,
+    task: Any,
+    rows: list[dict],
+    protocol: Protocol,
+    mode: TransferMode,
+    params: dict[str, Any],
+    masks: dict[str, Any] | None,
+    accelerator: Any,
+    checkpoints: Checkpoints | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Fine-tune ``model`` in place (resuming from ``checkpoints`` if one exists); returns a
+    summary of the run. ``params`` are the prunable parameters ``masks`` refers to."""
     import torch
     from tqdm import tqdm
 
-    torch.manual_seed(protocol.seed)
-    examples = encode(tokenizer, task.text_fields, rows, protocol.max_length)
-    steps_per_epoch = math.ceil(len(examples) / protocol.batch_size)
-    total_steps = steps_per_epoch * protocol.epochs
-    optimizer, scheduler = make_optimizer(model, protocol, total_steps)
-    generator = torch.Generator().manual_seed(protocol.seed)
-    regression = task.kind == "regression"
+    examples = adapter.encode(tokenizer, task, rows, protocol.max_length)
+    per_epoch = protocol.steps_per_epoch(len(examples))
+    total = protocol.total_steps(len(examples))
+    optimizer, scheduler = make_optimizer(model, protocol, len(examples))
+    wrapped, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
     mode.prepare(params, masks)
-    model.train()
-    start, losses = time.time(), []
-    bar = tqdm(total=total_steps, desc=f"finetune {task.name} [{mode.name}]",
-               disable=not progress, mininterval=2)
-    for _ in range(protocol.epochs):
-        for chunk in epoch_batches(examples, protocol.batch_size, generator):
-            loss = model(**collate(tokenizer, chunk, regression)).loss
-            loss.backward()
-            mode.after_backward(params, masks)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            mode.after_step(params, masks)
-            losses.append(loss.item())
-            bar.update(1)
-            bar.set_postfix(loss=f"{loss.item():.3f}", refresh=False)
+    state = TrainingState(protocol.seed)
+    accelerator.register_for_checkpointing(state, mode)
+    torch.manual_seed(protocol.seed)
+    resumed = checkpoints is not None and checkpoints.resume(accelerator) is not None
+    start_step, start = state.step, time.time()
+    rank, world = accelerator.process_index, accelerator.num_processes
+    wrapped.train()
+    bar = tqdm(
+        total=total,
+        initial=start_step,
+        unit="step",
+        file=sys.stderr,
+        mininterval=2,
+        desc=f"finetune {task.name} [{mode.name}]",
+        disable=not (progress and accelerator.is_main_process),
+    )
+    while state.step < total:
+        indices = state.batch_indices(len(examples), protocol.batch_size, per_epoch)
+        shard = indices[rank::world] or indices[:1]  # a tiny last batch is shared
+        batch = to_device(
+            adapter.collate(tokenizer, [examples[i] for i in shard]), accelerator.device
+        )
+        loss = wrapped(**batch).loss
+        accelerator.backward(loss)
+        mode.after_backward()
+        if protocol.max_grad_norm > 0:
+            accelerator.clip_grad_norm_(wrapped.parameters(), protocol.max_grad_norm)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        mode.after_step()
+        state.step += 1
+        state.losses.append(loss.item())
+        bar.update(1)
+        bar.set_postfix(
+            loss=f"{sum(state.losses[-20:]) / len(state.losses[-20:]):.4f}", refresh=False
+        )
+        if checkpoints is not None and checkpoints.due(state.step, total):
+            checkpoints.save(accelerator, state.step)
+        _hold_if_asked(state.step)
     bar.close()
     elapsed = time.time() - start
-    return {"steps": total_steps, "n_train": len(examples), "train_loss": losses[-1],
-            "train_time_s": elapsed, "steps_per_s": total_steps / max(elapsed, 1e-9)}
+    last_epoch = state.losses[-min(per_epoch, len(state.losses)) :] if state.losses else [0.0]
+    return {
+        "steps": total,
+        "epochs": total / per_epoch,
+        "n_train": len(examples),
+        "train_loss": sum(last_epoch) / len(last_epoch),
+        "resumed_from_step": start_step if resumed else None,
+        "train_time_s": elapsed,
+        "steps_per_s": (total - start_step) / max(elapsed, 1e-9),
+    }

@@ -1,34 +1,56 @@
-"""Evaluate a fine-tuned model folder on a task's validation split (metrics and loss).
+"""Evaluate a model folder on a task's validation split (metrics and loss), by
+classification or by generation as the task and architecture require.
 
-Fine-tuning cells evaluate in-process with the same function; this verb re-checks a saved
-model, e.g. after a change to the metric code."""
+Fine-tuning cells evaluate in-process with the same code; this verb re-checks a saved
+model, e.g. after a change to the metric code, and evaluates without fine-tuning
+("zero-shot"): with --masks the pruned weights are zeroed first."""
 
 import argparse
 from pathlib import Path
 
-HELP = "evaluate a fine-tuned model folder on a task's validation split"
+HELP = "evaluate a model folder (optionally pruned by a mask) on a task's validation split"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", required=True, type=Path, help="fine-tuned model folder")
+    p.add_argument("--model", required=True, type=Path, help="model folder")
     p.add_argument("--task", required=True)
     p.add_argument("--world", type=Path, help="synthetic world folder (synthetic tasks)")
+    p.add_argument("--masks", type=Path, help="mask file: zero the pruned weights first")
     p.add_argument("--max-length", type=int, default=128)
     p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--seed", type=int, default=0, help="seeds a head the folder lacks")
     p.add_argument("--out", required=True, type=Path, help="evaluation JSON")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
 
 
 def run(args: argparse.Namespace) -> None:
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    import torch
 
-    from pipeline.finetune.evaluation import evaluate_rows
+    from pipeline.compress.masks import load_masks
+    from pipeline.compress.prunable import prunable_parameters, sparsity_report
+    from pipeline.finetune.modes.base import keep_factors
+    from pipeline.finetune.run import load_for_task
     from pipeline.io import write_json
     from pipeline.tasks.registry import get_task
 
+    torch.set_num_threads(args.threads)
     task = get_task(args.task)
-    model = AutoModelForSequenceClassification.from_pretrained(str(args.model))
-    tokenizer = AutoTokenizer.from_pretrained(str(args.model))
+    adapter, model, tokenizer = load_for_task(args.model, task, args.seed)
+    params = prunable_parameters(model)
+    if args.masks is not None:
+        with torch.no_grad():
+            for param, keep in keep_factors(params, load_masks(args.masks)):
+                param.mul_(keep)
     rows = task.load_split("validation", args.world)
-    result = evaluate_rows(model, tokenizer, task, rows, args.max_length, args.batch_size)
-    write_json(args.out, {"task": task.name, "model": str(args.model), **result})
+    result = adapter.evaluate(model, tokenizer, task, rows, args.max_length, args.batch_size)
+    write_json(
+        args.out,
+        {
+            "task": task.name,
+            "model": str(args.model),
+            "masks": str(args.masks) if args.masks else None,
+            "achieved_sparsity": sparsity_report(params)["achieved_sparsity"],
+            **result,
+        },
+    )
     print(result["metrics"])

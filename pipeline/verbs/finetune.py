@@ -1,6 +1,13 @@
 """Fine-tune one cell (task x difficulty x compression x mode x seed) under the cell's
-protocol, verify its sparsity, evaluate on the validation split, and write the one-row
-result record (metrics.json) plus the fine-tuned weights."""
+protocol, verify the mode's promise (sparse: pruned weights exactly zero; freezing: frozen
+weights bit-identical), evaluate on the validation split, and write the one-row result
+record (metrics.json) plus the fine-tuned weights.
+
+The run checkpoints every --checkpoint-every steps into --checkpoint-dir (default: a
+``checkpoint`` folder next to --out) and, started again with the same arguments after a
+crash or a kill, resumes from the last checkpoint and ends exactly as an uninterrupted run
+would (on CPU). The folder is removed once the outputs are written. Under
+``accelerate launch`` it runs on several GPUs; the protocol's precision turns on bf16/fp16."""
 
 import argparse
 import json
@@ -26,30 +33,61 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--subset-seed", type=int, default=0)
     p.add_argument("--out-model", type=Path, help="folder for the fine-tuned weights")
     p.add_argument("--out", required=True, type=Path, help="metrics.json record")
+    p.add_argument(
+        "--checkpoint-dir",
+        type=Path,
+        help="resumable checkpoints (default: 'checkpoint' next to --out)",
+    )
+    p.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=200,
+        help="optimizer steps between checkpoints; 0 = never",
+    )
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def run(args: argparse.Namespace) -> None:
     import torch
+    from accelerate import PartialState
 
+    from pipeline.finetune.checkpoint import clear_checkpoints
     from pipeline.finetune.protocol import Protocol
     from pipeline.finetune.run import run_cell
     from pipeline.io import atomic_dir, write_json
 
     torch.set_num_threads(args.threads)
     protocol = Protocol.from_dict({**json.loads(args.protocol), "seed": args.seed})
+    checkpoint_dir = args.checkpoint_dir or args.out.parent / "checkpoint"
     common = dict(
-        study=args.study, setting=args.setting, model_name=args.model_name,
-        model_dir=args.model, task_name=args.task, world_dir=args.world,
-        difficulty=args.difficulty, compression=args.compression, masks_path=args.masks,
-        mode_name=args.mode, protocol=protocol, subset=args.subset,
+        study=args.study,
+        setting=args.setting,
+        model_name=args.model_name,
+        model_dir=args.model,
+        task_name=args.task,
+        world_dir=args.world,
+        difficulty=args.difficulty,
+        compression=args.compression,
+        masks_path=args.masks,
+        mode_name=args.mode,
+        protocol=protocol,
+        subset=args.subset,
         subset_seed=args.subset_seed,
+        checkpoint_dir=checkpoint_dir,
+        checkpoint_every=args.checkpoint_every,
+        progress=not args.no_progress,
     )
-    if args.out_model is None:
+    if args.out_model is None or not PartialState().is_main_process:
         record = run_cell(**common)
     else:
         with atomic_dir(args.out_model) as tmp:
             record = run_cell(**common, out_dir=tmp)
+    if record is None:  # not the main process of a multi-GPU run
+        return
     write_json(args.out, record)
-    print(f"{args.task} {args.difficulty} {args.compression} {args.mode} seed {args.seed}: "
-          f"{record['metric']} = {record['value']:.4f}")
+    clear_checkpoints(checkpoint_dir)
+    print(
+        f"{args.task} {args.difficulty} {args.compression} {args.mode} seed {args.seed}: "
+        f"{record['metric']} = {record['value']:.4f}"
+    )

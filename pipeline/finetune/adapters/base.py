@@ -1,0 +1,112 @@
+"""The adapter interface: what the trainer needs to know about one kind of model.
+
+The trainer is architecture-agnostic; an adapter supplies the three things that differ:
+
+(a) ``load``: which transformers auto class holds the model for the task;
+(b) ``encode`` + ``collate``: how dataset rows become training examples and padded batches
+    (the model's own ``loss`` is the training objective, so labels carry everything);
+(c) ``evaluate``: metrics and mean loss on a split (classification metrics, or generation
+    followed by the task's scoring of strings).
+
+Adding a model kind is one module with an :class:`Adapter` subclass plus one line in
+:mod:`pipeline.finetune.adapters` (the registry and :func:`adapter_for`).
+
+What adapters need from a task (``pipeline.tasks``):
+
+- every task: ``name``, ``kind`` ("classification", "regression" or "generation"),
+  ``metric`` (the headline metric's name, a key of ``score``'s result);
+- classification/regression: ``text_fields``, ``num_labels`` (1 = regression), rows with a
+  ``label``, and ``score(labels, predictions) -> {metric: value}``;
+- generation: the :class:`GenerationTask` protocol below.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar, Protocol
+
+
+class GenerationTask(Protocol):
+    """A task solved by generating text (translation, QA, equation generation).
+
+    The same task trains and evaluates a seq2seq model (mBART: ``source`` is the encoder
+    input, ``target`` the decoder's) or a decoder-only model (Llama: the target follows the
+    source as a continuation, and only target tokens carry loss).
+    """
+
+    name: str
+    kind: str  # "generation"
+    metric: str
+
+    def source_target(self, row: dict[str, Any]) -> tuple[str, str]:
+        """Model input (source sentence / prompt) and the training target for one row."""
+        ...
+
+    def references(self, row: dict[str, Any]) -> list[str]:
+        """Acceptable outputs for scoring (one reference translation, or answer aliases)."""
+        ...
+
+    def generate_kwargs(self, tokenizer: Any) -> dict[str, Any]:
+        """Keyword arguments of ``model.generate``: ``max_new_tokens``, ``num_beams``, and
+        e.g. ``forced_bos_token_id`` for an mBART target-language code."""
+        ...
+
+    def postprocess(self, text: str) -> str:
+        """Decoded generation -> prediction (e.g. the first line of a QA answer)."""
+        ...
+
+    def score(self, references: list[list[str]], predictions: list[str]) -> dict[str, float]:
+        """Metrics of the predictions, e.g. sacreBLEU, or exact match and token F1."""
+        ...
+
+
+class Adapter(ABC):
+    """Loading, batching and evaluation for one kind of model (see the module docstring)."""
+
+    name: ClassVar[str]
+
+    @abstractmethod
+    def load(self, model_dir: str, task: Any, tokenizer: Any) -> Any:
+        """The model with the head the task needs; a new head's initialisation is drawn
+        from torch's global RNG, which the caller seeds."""
+
+    @abstractmethod
+    def encode(self, tokenizer: Any, task: Any, rows: list[dict], max_length: int) -> list[dict]:
+        """One training example (lists of token ids, labels) per row."""
+
+    @abstractmethod
+    def collate(self, tokenizer: Any, examples: list[dict]) -> dict[str, Any]:
+        """A padded batch of tensors, ready for ``model(**batch).loss``."""
+
+    @abstractmethod
+    def evaluate(
+        self,
+        model: Any,
+        tokenizer: Any,
+        task: Any,
+        rows: list[dict],
+        max_length: int,
+        batch_size: int,
+    ) -> dict[str, Any]:
+        """``{"metrics": {...}, "loss": mean loss, "n_eval": rows}`` on ``rows``."""
+
+
+def load_tokenizer(model_dir: str) -> Any:
+    """The model folder's tokenizer, padding on the right (generation pads prompts on the
+    left explicitly); one without a pad token pads with its end-of-sequence token (padding
+    is masked out of attention and loss)."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    tokenizer.padding_side = "right"
+    return tokenizer
+
+
+def batches(items: list, size: int) -> list[list]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def to_device(batch: dict[str, Any], device: Any) -> dict[str, Any]:
+    return {k: v.to(device) for k, v in batch.items()}

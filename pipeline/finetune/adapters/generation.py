@@ -1,0 +1,68 @@
+"""Evaluation by generation, shared by the seq2seq and the decoder-only adapters.
+
+Loss is teacher-forced on the targets (the training objective); the metric comes from
+generating for every source/prompt (the task's ``generate_kwargs``: greedy or beam search,
+``max_new_tokens``), decoding, ``postprocess``-ing and the task's ``score`` against its
+``references``.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import Any
+
+from pipeline.finetune.adapters.base import Adapter, batches, to_device
+
+
+class GenerationAdapter(Adapter):
+    @abstractmethod
+    def prompt_batch(
+        self, tokenizer: Any, task: Any, rows: list[dict], max_length: int
+    ) -> dict[str, Any]:
+        """Padded model inputs to generate from, for ``rows``."""
+
+    @abstractmethod
+    def generated_tokens(self, output: Any, prompts: dict[str, Any]) -> Any:
+        """The generated part of ``model.generate``'s output."""
+
+    def collate(self, tokenizer: Any, examples: list[dict]) -> dict[str, Any]:
+        from transformers import DataCollatorForSeq2Seq
+
+        # Pads input ids with the pad token and labels with -100 (ignored by the loss).
+        return dict(
+            DataCollatorForSeq2Seq(tokenizer, label_pad_token_id=-100, return_tensors="pt")(
+                examples
+            )
+        )
+
+    def evaluate(
+        self,
+        model: Any,
+        tokenizer: Any,
+        task: Any,
+        rows: list[dict],
+        max_length: int,
+        batch_size: int,
+    ) -> dict[str, Any]:
+        import torch
+
+        device = next(model.parameters()).device
+        model.eval()
+        loss_sum, predictions = 0.0, []
+        kwargs = {"pad_token_id": tokenizer.pad_token_id, **task.generate_kwargs(tokenizer)}
+        with torch.no_grad():
+            for chunk in batches(rows, batch_size):
+                batch = self.collate(tokenizer, self.encode(tokenizer, task, chunk, max_length))
+                loss_sum += model(**to_device(batch, device)).loss.item() * len(chunk)
+                prompts = to_device(self.prompt_batch(tokenizer, task, chunk, max_length), device)
+                output = model.generate(**prompts, **kwargs)
+                texts = tokenizer.batch_decode(
+                    self.generated_tokens(output, prompts), skip_special_tokens=True
+                )
+                predictions += [task.postprocess(text) for text in texts]
+        references = [task.references(row) for row in rows]
+        return {
+            "metrics": task.score(references, predictions),
+            "loss": loss_sum / len(rows),
+            "n_eval": len(rows),
+        }

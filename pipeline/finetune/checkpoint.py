@@ -1,0 +1,90 @@
+"""Resumable training checkpoints, written atomically every N steps.
+
+Accelerate's ``save_state``/``load_state`` capture the model, optimizer, scheduler, gradient
+scaler, every RNG (python, numpy, torch, CUDA) and the registered objects (the trainer's
+loop position and data order, the transfer mode's state). Each checkpoint is written to
+``step-N.partial`` and renamed to ``step-N`` when complete, so a job killed at any moment
+leaves either the previous checkpoint or the new one, never a torn one; older ones are
+removed after the rename. A checkpoint is only resumed by the run it belongs to (same
+fingerprint: protocol, mode, cell); a stale one is discarded.
+
+The folder lives in the run folder but is not a declared Snakemake output, so Snakemake
+does not delete it when the job fails and a rerun resumes; the verb removes it on success.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+from pipeline.io import read_json, write_json
+
+STEP_DIR = re.compile(r"^step-(\d+)$")
+
+
+class Checkpoints:
+    def __init__(self, root: str | Path, every: int, fingerprint: str) -> None:
+        if every < 0:
+            raise ValueError(f"checkpoint interval must be >= 0 steps (0 = never), got {every}")
+        self.root = Path(root)
+        self.every = every
+        self.fingerprint = fingerprint
+
+    def _complete(self) -> list[tuple[int, Path]]:
+        if not self.root.is_dir():
+            return []
+        found = [
+            (int(m.group(1)), p)
+            for p in self.root.iterdir()
+            if (m := STEP_DIR.match(p.name)) and (p / "meta.json").is_file()
+        ]
+        return sorted(found)
+
+    def resume(self, accelerator: Any) -> Path | None:
+        """Load the newest complete checkpoint of this run into everything registered with
+        ``accelerator``; anything else in the folder (partial writes, checkpoints of another
+        protocol or cell) is discarded. Returns the checkpoint loaded, if any."""
+        mine = [
+            p
+            for _, p in self._complete()
+            if read_json(p / "meta.json").get("fingerprint") == self.fingerprint
+        ]
+        newest = mine[-1] if mine else None
+        if accelerator.is_main_process and self.root.is_dir():
+            for path in self.root.iterdir():
+                if path != newest:
+                    print(f"checkpoint: discarding {path}", flush=True)
+                    shutil.rmtree(path, ignore_errors=True)
+        accelerator.wait_for_everyone()
+        if newest is not None:
+            accelerator.load_state(str(newest))
+            print(f"checkpoint: resumed from {newest}", flush=True)
+        return newest
+
+    def due(self, step: int, total: int) -> bool:
+        return self.every > 0 and step % self.every == 0 and step < total
+
+    def save(self, accelerator: Any, step: int) -> Path:
+        final = self.root / f"step-{step:08d}"
+        partial = final.with_name(final.name + ".partial")
+        if accelerator.is_main_process:
+            shutil.rmtree(partial, ignore_errors=True)
+            partial.mkdir(parents=True)
+        accelerator.wait_for_everyone()
+        # Pickled weights: safetensors would drop tied weights (mBART, tied LM heads).
+        accelerator.save_state(str(partial), safe_serialization=False)
+        if accelerator.is_main_process:
+            write_json(partial / "meta.json", {"step": step, "fingerprint": self.fingerprint})
+            partial.rename(final)  # atomic: the checkpoint appears complete or not at all
+            for _, older in self._complete():
+                if older != final:
+                    shutil.rmtree(older, ignore_errors=True)
+        accelerator.wait_for_everyone()
+        return final
+
+
+def clear_checkpoints(root: str | Path) -> None:
+    """Remove a run's checkpoint folder (once its outputs are safely written)."""
+    shutil.rmtree(root, ignore_errors=True)

@@ -1,0 +1,21 @@
+"""Registry of transfer modes (paper §5). Adding one is a new module plus one line here;
+the interface is in :mod:`pipeline.finetune.modes.base`."""
+
+from __future__ import annotations
+
+from pipeline.finetune.modes.base import TransferMode
+from pipeline.finetune.modes.dense import Dense
+from pipeline.finetune.modes.dense_freeze import DenseFreeze
+from pipeline.finetune.modes.sparse import Sparse
+from pipeline.finetune.modes.sparse_to_dense import SparseToDense
+
+MODES: dict[str, type[TransferMode]] = {
+    m.name: m for m in (Dense, DenseFreeze, Sparse, SparseToDense)
+}
+
+
+def get_mode(name: str) -> TransferMode:
+    try:
+        return MODES[name]()
+    except KeyError:
+        raise ValueError(f"unknown transfer mode {name!r}; allowed: {sorted(MODES)}") from None

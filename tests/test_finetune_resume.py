@@ -1,0 +1,160 @@
+"""A fine-tune killed part-way (SIGKILL) and started again with the same command ends with
+bit-identical weights and metrics to an uninterrupted run; checkpoints of another run are
+never resumed."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from pipeline.compress.magnitude import global_magnitude_masks
+from pipeline.compress.masks import save_masks
+from pipeline.compress.prunable import prunable_parameters
+from pipeline.finetune.checkpoint import Checkpoints
+from pipeline.finetune.protocol import Protocol
+from pipeline.finetune.trainer import HOLD_ENV, TrainingState, make_accelerator
+
+# 96 training rows / batch 16 = 6 steps per epoch, 18 steps; checkpoints at 4, 8, 12, 16.
+# Killed after step 10, the run resumes mid-epoch from step 8 and crosses an epoch boundary.
+PROTOCOL = {"lr": 1e-3, "epochs": 3, "batch_size": 16, "max_length": 24, "weight_decay": 0.01}
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def mask_file(tiny_roberta, tmp_path_factory) -> Path:
+    from transformers import AutoModel
+
+    params = prunable_parameters(AutoModel.from_pretrained(str(tiny_roberta)))
+    path = tmp_path_factory.mktemp("mask") / "mask.npz"
+    save_masks(path, global_magnitude_masks(params, "0.5"))
+    return path
+
+
+def _command(tiny_roberta: Path, tiny_world: Path, mask_file: Path, run: Path) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "pipeline",
+        "finetune",
+        "--study",
+        "t",
+        "--setting",
+        "data_fraction",
+        "--model-name",
+        "tiny",
+        "--model",
+        str(tiny_roberta),
+        "--task",
+        "syn_sentiment",
+        "--world",
+        str(tiny_world),
+        "--difficulty",
+        "fraction-1",
+        "--compression",
+        "magnitude-0.5",
+        "--masks",
+        str(mask_file),
+        "--mode",
+        "sparse",
+        "--protocol",
+        json.dumps(PROTOCOL),
+        "--seed",
+        "3",
+        "--checkpoint-every",
+        "4",
+        "--out-model",
+        str(run / "finetuned"),
+        "--out",
+        str(run / "metrics.json"),
+        "--no-progress",
+    ]
+
+
+def _env(**extra: str) -> dict[str, str]:
+    return {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT), **extra}
+
+
+def _weights(folder: Path) -> dict[str, torch.Tensor]:
+    from safetensors.torch import load_file
+
+    return load_file(str(folder / "model.safetensors"))
+
+
+def test_killed_run_resumes_to_bit_identical_weights_and_metrics(
+    tiny_roberta, tiny_world, mask_file, tmp_path
+):
+    whole, killed = tmp_path / "whole", tmp_path / "killed"
+    subprocess.run(
+        _command(tiny_roberta, tiny_world, mask_file, whole),
+        env=_env(),
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+
+    command = _command(tiny_roberta, tiny_world, mask_file, killed)
+    with (tmp_path / "stderr.log").open("w") as err:
+        proc = subprocess.Popen(
+            command,
+            env=_env(**{HOLD_ENV: "10"}),
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+            cwd=ROOT,
+        )
+        try:
+            for line in proc.stdout:
+                if line.startswith("holding at step 10"):
+                    break
+            else:
+                pytest.fail(f"run ended before step 10: {(tmp_path / 'stderr.log').read_text()}")
+            os.kill(proc.pid, signal.SIGKILL)
+        finally:
+            proc.kill()
+            proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    assert not (killed / "metrics.json").exists()
+    assert [p.name for p in (killed / "checkpoint").iterdir()] == ["step-00000008"]
+
+    subprocess.run(command, env=_env(), check=True, capture_output=True, cwd=ROOT, timeout=300)
+    first, resumed = (json.loads((d / "metrics.json").read_text()) for d in (whole, killed))
+    assert first["training"]["resumed_from_step"] is None
+    assert resumed["training"]["resumed_from_step"] == 8
+    for key in ("metrics", "value", "loss", "achieved_sparsity", "protocol_hash"):
+        assert resumed[key] == first[key], key
+    assert resumed["training"]["train_loss"] == first["training"]["train_loss"]
+    a, b = _weights(whole / "finetuned"), _weights(killed / "finetuned")
+    assert a.keys() == b.keys()
+    for name in a:
+        assert torch.equal(a[name], b[name]), name
+    assert not (killed / "checkpoint").exists()  # removed once the outputs are written
+
+
+def test_checkpoints_of_another_run_or_half_written_are_discarded(tmp_path):
+    protocol = Protocol(lr=1e-3, steps=4, batch_size=2, max_length=8, seed=0)
+    accelerator = make_accelerator(protocol)
+    state = TrainingState(seed=0)
+    accelerator.register_for_checkpointing(state)
+    state.step = 2
+    saved = Checkpoints(tmp_path, 2, "run-a").save(accelerator, 2)
+    (tmp_path / "step-00000004.partial").mkdir()  # a write killed half-way
+
+    state.step = 0
+    assert Checkpoints(tmp_path, 2, "run-b").resume(accelerator) is None
+    assert list(tmp_path.iterdir()) == [] and state.step == 0
+
+    state.step = 2
+    Checkpoints(tmp_path, 2, "run-a").save(accelerator, 2)
+    (tmp_path / "step-00000004.partial").mkdir()
+    state.step = 0
+    assert Checkpoints(tmp_path, 2, "run-a").resume(accelerator) == saved
+    assert state.step == 2
+    assert [p.name for p in tmp_path.iterdir()] == [saved.name]
