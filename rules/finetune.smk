@@ -1,4 +1,7 @@
 # Stage 3: fine-tune and evaluate each cell; one protocol for every mode of a cell.
+# Checkpoints go to the run folder's checkpoint/ (the verb's default, next to metrics.json).
+# It is deliberately not a declared output: Snakemake deletes the outputs of a failed job but
+# keeps that folder, so rerunning the job resumes from it; the verb removes it on success.
 import json
 
 
