@@ -22,6 +22,7 @@ JOB_RE = re.compile(r"^(?P<indent>\s*)(?:local)?(?:rule|checkpoint) (?P<rule>\w+
 GROUP_RE = re.compile(r"Group job (?P<group>\S+) \(jobs in lexicogr\. order\):$")
 FIELD_RE = re.compile(r"^\s+(?P<key>wildcards|resources): (?P<value>.*)$")
 STATS_RE = re.compile(r"^(?P<rule>\w+)\s+(?P<count>\d+)$")
+GRES_GPU_RE = re.compile(r"^gpu(?::[A-Za-z_][\w.]*)?(?::(?P<count>\d+))?$")
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,11 @@ class PlannedJob:
 
     @property
     def gpus(self) -> int:
-        return int(self.resources.get("gpu", 0) or 0)
+        """From ``gpu`` (sbatch --gpus) or, on --gres clusters, ``gres`` ("gpu[:type][:N]")."""
+        if self.resources.get("gpu"):
+            return int(self.resources["gpu"])
+        gres = GRES_GPU_RE.match(str(self.resources.get("gres", "")))
+        return 0 if gres is None else int(gres["count"] or 1)
 
     @property
     def runtime_h(self) -> float:

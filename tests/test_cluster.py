@@ -192,6 +192,7 @@ def test_parse_dry_run_keeps_group_membership():
         "        resources: mem_mb=16000, runtime=30, gpu=1\nShell command: python x\n\n"
         "    [Mon]\n    rule finetune:\n        wildcards: task=a, seed=2\n"
         "        resources: runtime=40, gpu=1\nShell command: python x\n"
+        "[Mon]\nrule lmc:\n    resources: runtime=60, gres=gpu:a100:2\nShell command: python z\n"
         "[Mon]\nrule collect:\n    resources: runtime=60\nShell command: python y\n"
         "[Mon]\nrule all:\n    resources: runtime=60\nShell command: None\n"
     )
@@ -199,13 +200,15 @@ def test_parse_dry_run_keeps_group_membership():
     assert [(j.rule, j.pack) for j in jobs] == [
         ("finetune", 1),
         ("finetune", 1),
+        ("lmc", None),
         ("collect", None),
         ("all", None),
     ]
     assert jobs[1].wildcards == {"task": "a", "seed": "2"}
+    assert [j.gpus for j in jobs] == [1, 1, 2, 0, 0]
     result = cluster.summary(jobs, local={"collect"})
-    assert result["gpu_hours"] == pytest.approx(70 / 60)
-    assert (result["jobs"], result["slurm_submissions"]) == (2, 1)
+    assert result["gpu_hours"] == pytest.approx((30 + 40 + 2 * 60) / 60)
+    assert (result["jobs"], result["slurm_submissions"]) == (3, 2)
 
 
 @pytest.mark.parametrize("name", sorted(PROFILES))
