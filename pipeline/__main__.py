@@ -23,6 +23,7 @@ VERBS = {
     "cost": "cost",
     "verdict": "verdict",
     "safe-sparsity": "safe_sparsity",
+    "summarize": "summarize",
 }
 
 

@@ -134,17 +134,19 @@ def setting_of(config: dict[str, Any]) -> dict[tuple[str, str, str], str]:
 
 def figure_targets(config: dict[str, Any]) -> list[str]:
     """Every figure whose rows the config plans (each figure decides; see
-    pipeline/figures/registry.py), the verdict and the safe-sparsity table: everything
-    `snakemake --report` collects."""
+    pipeline/figures/registry.py), the verdict, the safe-sparsity and summary tables:
+    everything `snakemake --report` collects."""
     from pipeline.figures.registry import planned_figures
 
     results = config["results_dir"]
     figures = [paths.FIGURE.format(figure=n) for n in planned_figures(config)]
-    return [f"{results}/{t}" for t in figures + [paths.VERDICT_MD, paths.SAFE_SPARSITY_CSV]]
+    analysis = [paths.VERDICT_MD, paths.SAFE_SPARSITY_CSV, paths.SUMMARY_CSV]
+    return [f"{results}/{t}" for t in figures + analysis]
 
 
 def table_targets(config: dict[str, Any]) -> list[str]:
     results = config["results_dir"]
-    tables = [paths.NORMALIZED_TABLE, paths.SAFE_SPARSITY_TABLE, paths.VERDICT_JSON]
+    tables = [paths.NORMALIZED_TABLE, paths.SUMMARY_TABLE, paths.SAFE_SPARSITY_TABLE,
+              paths.VERDICT_JSON]
     tables += [paths.LMC_TABLE] if lmc_targets(config) else []
     return [f"{results}/{t}" for t in tables]

@@ -6,6 +6,7 @@ from pipeline.analysis.options import Analysis
 localrules:
     verdict,
     safe_sparsity,
+    summarize,
 
 
 rule verdict:
@@ -45,4 +46,25 @@ rule safe_sparsity:
         "../envs/junkdna.yaml"
     shell:
         "python -m pipeline safe-sparsity --table {input} --analysis {params.analysis:q} "
+        "--out {output.table} --csv {output.csv} > {log} 2>&1"
+
+
+rule summarize:
+    input:
+        f"{R}/{paths.NORMALIZED_TABLE}",
+    output:
+        table=f"{R}/{paths.SUMMARY_TABLE}",
+        csv=report(
+            f"{R}/{paths.SUMMARY_CSV}",
+            caption="../report/summary.rst",
+            category="Tables",
+        ),
+    params:
+        analysis=Analysis.from_config(config).to_json(),
+    log:
+        f"{R}/logs/summarize.log",
+    conda:
+        "../envs/junkdna.yaml"
+    shell:
+        "python -m pipeline summarize --table {input} --analysis {params.analysis:q} "
         "--out {output.table} --csv {output.csv} > {log} 2>&1"

@@ -410,3 +410,45 @@ def test_named_difficulty_levels_are_ordered_and_bad_ones_named():
     assert np.isnan(hardness("unknown_axis", "x"))
     with pytest.raises(ValueError, match="difficulty 'book-shut'"):
         hardness("book", "shut")
+
+
+def test_summary_aggregates_each_curve_point_over_seeds(tmp_path):
+    from pipeline.analysis.summary import summarize
+
+    frame = table(drop_harder_faster)
+    summary = summarize(frame, ANALYSIS)
+    assert len(summary) == 2 * 3 * 5  # tasks x fractions x (dense + 4 sparsities)
+    point = summary[
+        (summary["task"] == "syn_a")
+        & (summary["difficulty"] == "fraction-0.25")
+        & (summary["x"] == 0.8)
+    ].iloc[0]
+    planted = [drop_harder_faster("magnitude", "sparse", 0.8, 0.25, s, "syn_a") for s in range(5)]
+    assert point["normalized"] == pytest.approx(np.mean(planted))
+    assert point["normalized_ci_low"] <= point["normalized"] <= point["normalized_ci_high"]
+    assert point["n_seeds"] == 5 and point["value"] == pytest.approx(
+        np.mean([(0.8 + 0.01 * s) * p for s, p in enumerate(planted)])
+    )
+    origin = summary[summary["x"] == 0.0]
+    assert (origin["normalized"] == 1.0).all()
+    assert (
+        main(
+            [
+                "summarize",
+                "--table",
+                str(_written(frame, tmp_path)),
+                "--out",
+                str(tmp_path / "s.parquet"),
+                "--csv",
+                str(tmp_path / "s.csv"),
+            ]
+        )
+        == 0
+    )
+    assert len(pd.read_parquet(tmp_path / "s.parquet")) == len(summary)
+
+
+def _written(frame: pd.DataFrame, tmp_path) -> object:
+    path = tmp_path / "normalized.parquet"
+    write_table(frame, path)
+    return path

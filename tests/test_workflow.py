@@ -117,7 +117,8 @@ def test_requesting_one_cell_reruns_only_that_cell_and_the_aggregates(finished, 
         counts = job_counts(run.stdout)
         # the analysis reruns too: Fig. 1, safe sparsity (table + figure) and the verdict
         assert counts == {"finetune": 1, "collect": 1, "normalize": 1, "figure": 2,
-                          "safe_sparsity": 1, "verdict": 1, "all_figures": 1}, counts
+                          "safe_sparsity": 1, "summarize": 1, "verdict": 1,
+                          "all_figures": 1}, counts
         assert "fraction-0.5/magnitude-0.3/sparse/seed0" in run.stdout
     finally:
         metrics.write_bytes(saved)
@@ -130,7 +131,8 @@ def test_adding_a_sparsity_schedules_only_new_cells_and_aggregates(finished):
     counts = job_counts(run.stdout)
     # one new mask, one new sparse cell per fraction; then the tables and Fig. 1
     assert counts == {"prune": 1, "finetune": 2, "collect": 1, "normalize": 1, "figure": 2,
-                      "safe_sparsity": 1, "verdict": 1, "all_figures": 1}, counts
+                      "safe_sparsity": 1, "summarize": 1, "verdict": 1,
+                      "all_figures": 1}, counts
     snakemake(workdir, config, "-n")  # restore the on-disk config for other tests
 
 
@@ -140,7 +142,7 @@ def test_report_collects_every_figure_with_its_caption(finished):
     assert run.returncode == 0, run.stderr[-2000:]
     added = re.findall(r"Adding (\S+) \(", run.stdout + run.stderr)
     assert sorted(added) == ["fig10_lmc.png", "fig1_data_fraction.png", "safe_sparsity.csv",
-                             "safe_sparsity.png", "verdict.md"]
+                             "safe_sparsity.png", "summary.csv", "verdict.md"]
     with zipfile.ZipFile(workdir / "report.zip") as archive:
         page = archive.read("report/report.html").decode()
     assert "Paper Fig. 1." in page and "Paper Fig. 10." in page  # the registry's captions

@@ -93,11 +93,36 @@ SAFE_SPARSITY = pa.schema(
 )
 """Highest sparsity within tolerance of dense per task and method: ``tables/safe_sparsity.*``."""
 
+SUMMARY = pa.schema(
+    [
+        pa.field("setting", pa.string(), nullable=False),
+        pa.field("model", pa.string(), nullable=False),
+        pa.field("task", pa.string(), nullable=False),
+        pa.field("difficulty", pa.string(), nullable=False),
+        pa.field("method", pa.string(), nullable=False),
+        pa.field("structure", pa.string(), nullable=False),
+        pa.field("mode", pa.string(), nullable=False),
+        pa.field("kind", pa.string(), nullable=False),
+        pa.field("x", pa.float64(), nullable=False),
+        pa.field("hardness", pa.float64()),
+        pa.field("metric", pa.string(), nullable=False),
+        pa.field("normalized", pa.float64(), nullable=False),
+        pa.field("normalized_ci_low", pa.float64()),
+        pa.field("normalized_ci_high", pa.float64()),
+        pa.field("value", pa.float64(), nullable=False),
+        pa.field("value_ci_low", pa.float64()),
+        pa.field("value_ci_high", pa.float64()),
+        pa.field("n_seeds", pa.int64(), nullable=False),
+    ]
+)
+"""Every curve point as a mean over seeds with its interval: ``tables/summary.*``."""
+
 SCHEMAS: dict[str, pa.Schema] = {
     "results": RESULTS,
     "normalized": NORMALIZED,
     "lmc": LMC,
     "safe_sparsity": SAFE_SPARSITY,
+    "summary": SUMMARY,
 }
 
 
@@ -108,6 +133,8 @@ def kind_of(columns: Any) -> str:
         return "lmc"
     if "safe_sparsity" in columns:
         return "safe_sparsity"
+    if "normalized_ci_low" in columns:
+        return "summary"
     return "normalized" if "normalized" in columns else "results"
 
 
