@@ -15,9 +15,8 @@ from pipeline.analysis.options import Analysis
 from pipeline.figures.common import axis_label, pyplot, reference_line, require_rows, runs_note
 
 NM4 = "N:M, M=4"
-# The paper shows N:M with M=4 apart (its appendix A, Fig. 7-9).
+# The paper shows N:M with M=4 again on its own (its appendix A, Fig. 7-9).
 STRUCTURES = {
-    "not_nm4": lambda s: s != NM4,
     "nm4": lambda s: s == NM4,
     "unstructured": lambda s: s == "unstructured",
     "any": lambda s: s.notna(),
@@ -36,7 +35,7 @@ class CurveFigure:
     row: str | None = None
     kind: str = "pruning"  # or "quantization"
     modes: tuple[str, ...] | None = ("sparse",)  # None: every mode
-    structures: str = "not_nm4"  # one of STRUCTURES
+    structures: str = "any"  # one of STRUCTURES
     hypothesis_methods: bool = False  # only analysis.methods (the transfer-mode figures)
     min_modes: int = 1  # the transfer-mode figures need at least two modes to compare
     table: str = "normalized"

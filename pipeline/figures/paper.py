@@ -1,7 +1,8 @@
 """The paper's Fig. 1-9 (and a quantization counterpart) as row selections and layouts.
 
-Figure numbers follow the paper: 1-4 are settings 1-4 under sparse transfer (unstructured
-and N:M with M=8), 5-6 the four transfer modes (§5), 7-9 the appendix with N:M, M=4.
+Figure numbers follow the paper: 1-4 are settings 1-4 under sparse transfer (every pruning
+method of the study: unstructured, N:M, the random control), 5-6 the four transfer modes
+(§5), 7-9 the appendix's N:M with M=4 on its own.
 """
 
 from __future__ import annotations
@@ -45,7 +46,6 @@ FIG3 = CurveFigure(
     col="compressor",
     row="task",
     hue="difficulty",
-    structures="any",
 )
 FIG4 = CurveFigure(
     "fig4_across_tasks",
@@ -125,7 +125,6 @@ QUANTIZATION = CurveFigure(
     hue="difficulty",
     kind="quantization",
     modes=None,
-    structures="any",
 )
 
 CURVE_FIGURES = (FIG1, FIG2, FIG3, FIG4, FIG5, FIG6, FIG7, FIG8, FIG9, QUANTIZATION)
