@@ -38,6 +38,7 @@ def load_for_task(model_dir: str | Path, task: Any, seed: int) -> tuple[Any, Any
     from transformers.utils import logging
 
     logging.set_verbosity_error()
+    logging.disable_progress_bar()  # per-file loading bars would drown the training bar
     adapter = adapter_for(task, AutoConfig.from_pretrained(str(model_dir)))
     tokenizer = load_tokenizer(str(model_dir))
     torch.manual_seed(seed)
