@@ -16,8 +16,9 @@ CELL = ["setting", "model", "task", "difficulty"]
 CURVE = CELL + ["method", "structure", "mode"]
 
 
-def annotate(normalized: Any) -> Any:
-    """The normalized table plus kind, structure, x (sparsity or bits) and hardness."""
+def annotate(normalized: Any, with_hardness: bool = True) -> Any:
+    """The normalized table plus kind, structure, x (sparsity or bits) and hardness
+    (skipped for planned rows, which have no scores to measure difficulty from)."""
     frame = normalized.copy()
     levels = {
         (m, lv): parse_level(m, lv)
@@ -27,7 +28,8 @@ def annotate(normalized: Any) -> Any:
     frame["kind"] = [levels[k].kind for k in keys]
     frame["structure"] = [levels[k].structure for k in keys]
     frame["x"] = [levels[k].x for k in keys]
-    frame["hardness"] = row_hardness(frame)
+    if with_hardness:
+        frame["hardness"] = row_hardness(frame)
     return frame
 
 

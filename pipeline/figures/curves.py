@@ -56,7 +56,7 @@ class CurveFigure:
         rows = planned_rows(config)
         if rows.empty:
             return False
-        chosen = self.select(annotate(rows), Analysis.from_config(config))
+        chosen = self.select(annotate(rows, with_hardness=False), Analysis.from_config(config))
         return not chosen.empty and chosen["mode"].nunique() >= self.min_modes
 
     def data(self, normalized: Any, analysis: Analysis) -> Any:

@@ -70,5 +70,5 @@ def planned(config: dict[str, Any]) -> bool:
     rows = planned_rows(config)
     if rows.empty:
         return False
-    rows = annotate(rows)
+    rows = annotate(rows, with_hardness=False)
     return bool(((rows["kind"] == "pruning") & (rows["mode"] == "sparse")).any())
