@@ -162,4 +162,5 @@ def test_cross_reference_error_names_the_key(tmp_path):
     config["settings"]["data_fraction"]["model"] = "nope"
     run = snakemake(tmp_path, config, "all_figures", "-n")
     assert run.returncode != 0
-    assert "settings.data_fraction.model" in run.stderr and "'m'" in run.stderr
+    message = run.stdout + run.stderr
+    assert "settings.data_fraction.model" in message and "'m'" in message
