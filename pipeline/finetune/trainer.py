@@ -66,14 +66,23 @@ class TrainingState:
 
 
 def make_accelerator(protocol: Protocol) -> Any:
+    """The accelerator of this process; its precision is fixed for the process's lifetime
+    (accelerate keeps one state per process), so one process fine-tunes one precision."""
     from accelerate import Accelerator
     from accelerate.utils import DataLoaderConfiguration
 
     # split_batches: one scheduler step per optimizer step, whatever the process count.
-    return Accelerator(
+    accelerator = Accelerator(
         mixed_precision=PRECISIONS[protocol.precision],
         dataloader_config=DataLoaderConfiguration(split_batches=True),
     )
+    if protocol.precision != "fp32" and not accelerator.native_amp:
+        # accelerate would silently train in fp32 while the protocol says otherwise.
+        raise ValueError(
+            f"protocol.precision: {protocol.precision!r} is not available on "
+            f"{accelerator.device}; use 'fp32' there"
+        )
+    return accelerator
 
 
 def make_optimizer(model: Any, protocol: Protocol, n_examples: int) -> tuple[Any, Any]:
@@ -119,6 +128,8 @@ def train(
     from tqdm import tqdm
 
     examples = adapter.encode(tokenizer, task, rows, protocol.max_length)
+    if not examples:
+        raise ValueError(f"task {task.name}: no training rows to fine-tune on")
     per_epoch = protocol.steps_per_epoch(len(examples))
     total = protocol.total_steps(len(examples))
     optimizer, scheduler = make_optimizer(model, protocol, len(examples))

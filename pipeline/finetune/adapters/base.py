@@ -18,6 +18,8 @@ What adapters need from a task (``pipeline.tasks``):
 - classification/regression: ``text_fields``, ``num_labels`` (1 = regression), rows with a
   ``label``, and ``score(labels, predictions) -> {metric: value}``;
 - generation: the :class:`GenerationTask` protocol below.
+
+``run_cell`` also needs ``load_split(split, world_dir) -> rows`` ("train" and "validation").
 """
 
 from __future__ import annotations
