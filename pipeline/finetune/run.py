@@ -15,6 +15,7 @@ from pipeline.finetune.checkpoint import Checkpoints
 from pipeline.finetune.modes import get_mode
 from pipeline.finetune.protocol import Protocol
 from pipeline.finetune.trainer import make_accelerator, train
+from pipeline.io import atomic_dir
 from pipeline.paths import DENSE, split_difficulty
 from pipeline.records import run_record
 from pipeline.tasks.registry import get_task
@@ -72,8 +73,9 @@ def run_cell(
     progress: bool = True,
 ) -> dict[str, Any] | None:
     """Fine-tune and evaluate one cell; returns its one-row record (None on all but the main
-    process of a multi-GPU run). With ``checkpoint_dir`` the run checkpoints every
-    ``checkpoint_every`` steps and resumes from the last one."""
+    process of a multi-GPU run) and writes the fine-tuned model to ``out_dir`` atomically.
+    With ``checkpoint_dir`` the run checkpoints every ``checkpoint_every`` steps and resumes
+    from the last one."""
     from pipeline.compress.masks import load_masks
 
     start = time.time()
@@ -130,8 +132,9 @@ def run_cell(
             protocol.eval_batch_size,
         )
         if out_dir is not None:
-            model.save_pretrained(str(out_dir))
-            tokenizer.save_pretrained(str(out_dir))
+            with atomic_dir(out_dir) as tmp:
+                model.save_pretrained(str(tmp))
+                tokenizer.save_pretrained(str(tmp))
         record = run_record(
             study=study,
             setting=setting,

@@ -50,17 +50,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> None:
     import torch
-    from accelerate import PartialState
 
     from pipeline.finetune.checkpoint import clear_checkpoints
     from pipeline.finetune.protocol import Protocol
     from pipeline.finetune.run import run_cell
-    from pipeline.io import atomic_dir, write_json
+    from pipeline.io import write_json
 
     torch.set_num_threads(args.threads)
     protocol = Protocol.from_dict({**json.loads(args.protocol), "seed": args.seed})
     checkpoint_dir = args.checkpoint_dir or args.out.parent / "checkpoint"
-    common = dict(
+    record = run_cell(
         study=args.study,
         setting=args.setting,
         model_name=args.model_name,
@@ -77,12 +76,8 @@ def run(args: argparse.Namespace) -> None:
         checkpoint_dir=checkpoint_dir,
         checkpoint_every=args.checkpoint_every,
         progress=not args.no_progress,
+        out_dir=args.out_model,
     )
-    if args.out_model is None or not PartialState().is_main_process:
-        record = run_cell(**common)
-    else:
-        with atomic_dir(args.out_model) as tmp:
-            record = run_cell(**common, out_dir=tmp)
     if record is None:  # not the main process of a multi-GPU run
         return
     write_json(args.out, record)
