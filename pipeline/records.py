@@ -12,25 +12,55 @@ def versions() -> dict[str, str]:
     import torch
     import transformers
 
-    return {"python": platform.python_version(), "torch": torch.__version__,
-            "transformers": transformers.__version__, "junkdna": __version__}
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "junkdna": __version__,
+    }
 
 
-def run_record(*, study: str, setting: str, model: str, task: Any, difficulty: str,
-               compression: str, mode: str, seed: int, protocol: Any,
-               evaluation: dict[str, Any], sparsity: dict[str, Any],
-               training: dict[str, Any], wall_time_s: float) -> dict[str, Any]:
+def run_record(
+    *,
+    study: str,
+    setting: str,
+    model: str,
+    task: Any,
+    difficulty: str,
+    compression: str,
+    mode: str,
+    seed: int,
+    protocol: Any,
+    evaluation: dict[str, Any],
+    sparsity: dict[str, Any],
+    training: dict[str, Any],
+    wall_time_s: float,
+) -> dict[str, Any]:
     method, level = paths.split_compression(compression)
     axis, value = paths.split_difficulty(difficulty)
     return {
-        "study": study, "setting": setting, "model": model, "task": task.name,
-        "difficulty": difficulty, "difficulty_axis": axis, "difficulty_level": value,
-        "compression": compression, "method": method, "level": level, "mode": mode,
-        "seed": seed, "protocol": protocol.to_dict(), "protocol_hash": protocol.hash,
-        "metric": task.metric, "value": evaluation["metrics"][task.metric],
-        "metrics": evaluation["metrics"], "loss": evaluation["loss"],
+        "study": study,
+        "setting": setting,
+        "model": model,
+        "task": task.name,
+        "difficulty": difficulty,
+        "difficulty_axis": axis,
+        "difficulty_level": value,
+        "compression": compression,
+        "method": method,
+        "level": level,
+        "mode": mode,
+        "seed": seed,
+        "protocol": protocol.to_dict(),
+        "protocol_hash": protocol.hash,
+        "metric": task.metric,
+        "value": evaluation["metrics"][task.metric],
+        "metrics": evaluation["metrics"],
+        "loss": evaluation["loss"],
         "n_eval": evaluation["n_eval"],
         "achieved_sparsity": sparsity["achieved_sparsity"],
         "denominator_numel": sparsity["denominator_numel"],
-        "training": training, "wall_time_s": wall_time_s, "versions": versions(),
+        "training": training,
+        "wall_time_s": wall_time_s,
+        "versions": versions(),
     }
