@@ -177,7 +177,7 @@ def train(
         _hold_if_asked(state.step)
     bar.close()
     elapsed = time.time() - start
-    last_epoch = state.losses[-min(per_epoch, len(state.losses)) :] if state.losses else [0.0]
+    last_epoch = state.losses[-per_epoch:]  # the mean training loss of the last epoch
     return {
         "steps": total,
         "epochs": total / per_epoch,
