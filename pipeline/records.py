@@ -35,12 +35,15 @@ def run_record(
     sparsity: dict[str, Any],
     training: dict[str, Any],
     wall_time_s: float,
+    reference_score: float | None = None,
 ) -> dict[str, Any]:
     method, level = paths.split_compression(compression)
     axis, value = paths.split_difficulty(difficulty)
     return {
         "study": study,
         "setting": setting,
+        "reference_score": reference_score,
+        "metric_signature": getattr(task, "metric_signature", None),
         "model": model,
         "task": task.name,
         "difficulty": difficulty,

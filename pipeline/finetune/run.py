@@ -25,9 +25,11 @@ from pipeline.tasks.subsets import fraction_indices
 def select_training_rows(
     rows: list[dict], difficulty: str, subset: str, subset_seed: int
 ) -> list[dict]:
+    """The data-fraction axis subsets the training rows; every other axis uses them all
+    (its difficulty lives in the data itself: language group, book, task)."""
     axis, value = split_difficulty(difficulty)
     if axis != "fraction":
-        raise ValueError(f"difficulty axis {axis!r}; allowed: ['fraction']")
+        return rows
     return [rows[i] for i in fraction_indices(len(rows), float(value), subset_seed, subset)]
 
 
@@ -71,17 +73,18 @@ def run_cell(
     checkpoint_dir: str | Path | None = None,
     checkpoint_every: int = 0,
     progress: bool = True,
+    task_options: dict[str, Any] | None = None,
 ) -> dict[str, Any] | None:
     """Fine-tune and evaluate one cell; returns its one-row record (None on all but the main
     process of a multi-GPU run) and writes the fine-tuned model to ``out_dir`` atomically.
     With ``checkpoint_dir`` the run checkpoints every ``checkpoint_every`` steps and resumes
     from the last one."""
-    from pipeline.compress.masks import load_masks
+    from pipeline.compress.apply import load_compression
 
     start = time.time()
-    task = get_task(task_name)
+    task = get_task(task_name).configure(difficulty, task_options or {})
     mode = get_mode(mode_name)
-    if mode.uses_mask == (compression == DENSE):
+    if mode.uses_mask is not None and mode.uses_mask == (compression == DENSE):
         raise ValueError(
             f"mode {mode_name!r} and compression {compression!r} do not fit: "
             "dense runs take no mask, the other modes need one"
@@ -89,9 +92,10 @@ def run_cell(
     world = Path(world_dir) if world_dir else None
     accelerator = make_accelerator(protocol)
     adapter, model, tokenizer = load_for_task(model_dir, task, protocol.seed)
-    params = prunable_parameters(model)
-    masks = load_masks(masks_path) if mode.uses_mask else None
-    rows = select_training_rows(task.load_split("train", world), difficulty, subset, subset_seed)
+    if compression == DENSE:
+        params, masks = prunable_parameters(model), None
+    else:  # also copies in the weights of weight-changing methods (SparseGPT, RTN)
+        params, masks = load_compression(model, masks_path)
     checkpoints = None
     if checkpoint_dir is not None:
         fingerprint = run_fingerprint(
@@ -105,20 +109,17 @@ def run_cell(
             subset_seed=subset_seed,
         )
         checkpoints = Checkpoints(checkpoint_dir, checkpoint_every, fingerprint)
-    training = train(
-        model,
-        tokenizer,
-        adapter,
-        task,
-        rows,
-        protocol,
-        mode,
-        params,
-        masks,
-        accelerator,
-        checkpoints,
-        progress,
-    )
+    if mode.trains:
+        rows = select_training_rows(
+            task.load_split("train", world), difficulty, subset, subset_seed
+        )
+        training = train(
+            model, tokenizer, adapter, task, rows, protocol, mode, params, masks,
+            accelerator, checkpoints, progress,
+        )
+    else:
+        mode.prepare(params, masks)
+        training = {"steps": 0, "n_train": 0}
     mode.verify()
     sparsity = sparsity_report(params)
     record = None
@@ -149,6 +150,7 @@ def run_cell(
             sparsity=sparsity,
             training=training,
             wall_time_s=time.time() - start,
+            reference_score=task.reference_score(world),
         )
     accelerator.wait_for_everyone()
     return record

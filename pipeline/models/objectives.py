@@ -2,28 +2,16 @@
 
 ``mlm`` (RoBERTa): masked-LM over single sentences. ``clm`` (Llama): next-token prediction
 over "<s> text </s>", so a decoder learns to stop after an answer. ``denoise_translate``
-(mBART): parallel rows train translation (source "__src__ X </s>" -> target
-"__tgt__ Y </s>"); other rows train denoising of 35%-masked text in its own language. At
-generation time mBART starts from </s> and is forced to emit the target language tag first.
+(mBART): parallel rows train translation, other rows denoising of 35%-masked text. The
+source starts with the *target* language's tag ("__tgt__ X" -> "Y"), so the same plain
+tokenisation serves pre-training, fine-tuning and zero-shot generation; the decoder starts
+from </s> as in mBART.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-
-
-def _pad(sequences: list[list[int]], pad_id: int, fill: int | None = None):
-    import torch
-
-    width = max(len(s) for s in sequences)
-    fill = pad_id if fill is None else fill
-    ids = torch.full((len(sequences), width), fill, dtype=torch.long)
-    mask = torch.zeros((len(sequences), width), dtype=torch.long)
-    for i, s in enumerate(sequences):
-        ids[i, : len(s)] = torch.tensor(s)
-        mask[i, : len(s)] = 1
-    return ids, mask
 
 
 def mlm_loss(model: Any, tokenizer: Any, rows: list[dict], max_length: int) -> Any:
@@ -35,10 +23,11 @@ def mlm_loss(model: Any, tokenizer: Any, rows: list[dict], max_length: int) -> A
 
 
 def clm_loss(model: Any, tokenizer: Any, rows: list[dict], max_length: int) -> Any:
-    ids = tokenizer([r["text"] for r in rows], truncation=True, max_length=max_length)
-    input_ids, mask = _pad(ids["input_ids"], tokenizer.pad_token_id)
-    labels = input_ids.masked_fill(mask == 0, -100)
-    return model(input_ids=input_ids, attention_mask=mask, labels=labels).loss
+    enc = tokenizer([r["text"] for r in rows], truncation=True, max_length=max_length,
+                    padding=True, return_tensors="pt")
+    labels = enc["input_ids"].masked_fill(enc["attention_mask"] == 0, -100)
+    return model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
+                 labels=labels).loss
 
 
 def denoise_translate_loss(model: Any, tokenizer: Any, rows: list[dict], max_length: int) -> Any:
@@ -46,27 +35,23 @@ def denoise_translate_loss(model: Any, tokenizer: Any, rows: list[dict], max_len
 
     from pipeline.world.build import language_tag
 
-    def encode(lang: str, text: str) -> list[int]:
-        body = tokenizer(text, add_special_tokens=False)["input_ids"][: max_length - 2]
-        return [tokenizer.convert_tokens_to_ids(language_tag(lang))] + body + [
-            tokenizer.eos_token_id]
-
     sources, targets = [], []
     for row in rows:
         if "pair" in row:
             pair = row["pair"]
-            sources.append(encode(pair["src_lang"], pair["src"]))
-            targets.append(encode(pair["tgt_lang"], pair["tgt"]))
+            sources.append(f"{language_tag(pair['tgt_lang'])} {pair['src']}")
+            targets.append(pair["tgt"])
         else:
-            target = encode(row["lang"], row["text"])
-            noise = torch.rand(len(target)) < 0.35
-            noise[0] = noise[-1] = False  # keep the language tag and </s>
-            sources.append([tokenizer.mask_token_id if n else t
-                            for t, n in zip(target, noise.tolist(), strict=True)])
-            targets.append(target)
-    input_ids, mask = _pad(sources, tokenizer.pad_token_id)
-    labels, _ = _pad(targets, tokenizer.pad_token_id, fill=-100)
-    return model(input_ids=input_ids, attention_mask=mask, labels=labels).loss
+            words = row["text"].split()
+            noise = (torch.rand(len(words)) < 0.35).tolist()
+            masked = [tokenizer.mask_token if n else w for w, n in zip(words, noise, strict=True)]
+            sources.append(" ".join([language_tag(row["lang"]), *masked]))
+            targets.append(row["text"])
+    enc = tokenizer(sources, text_target=targets, truncation=True, max_length=max_length,
+                    padding=True, return_tensors="pt")
+    labels = enc["labels"].masked_fill(enc["labels"] == tokenizer.pad_token_id, -100)
+    return model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
+                 labels=labels).loss
 
 
 OBJECTIVES: dict[str, Callable[[Any, Any, list[dict], int], Any]] = {

@@ -51,5 +51,20 @@ class ClassificationTask:
 
         return load_dataset(self.hub_path, self.hub_config, split=split).to_list()
 
+    def configure(self, difficulty: str, options: dict[str, Any]) -> ClassificationTask:
+        """The task at one difficulty level: data fractions are chosen by the fine-tuning
+        run, so a classification task is the same at every level."""
+        return self
+
+    def reference_score(self, world_dir: Path | None) -> float | None:
+        """The score difficulty is measured against (paper Table 1): the human score for a
+        hub task, the Bayes-optimal score (noisy vs clean labels) for a synthetic one."""
+        if self.source != "synthetic":
+            return self.human_score
+        from pipeline.io import read_json
+
+        meta = read_json(Path(world_dir) / "world.json")["tasks"].get(self.name, {})
+        return meta.get("reference", {}).get(self.metric)
+
     def score(self, labels: list, preds: list) -> dict[str, float]:
         return {name: METRICS[name](labels, preds) for name in self.metrics}

@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
-from pipeline.tasks.base import ClassificationTask
-from pipeline.tasks.glue import MNLI, QNLI, SST2
-from pipeline.tasks.synthetic import SYN_FACTCHECK, SYN_SENTIMENT
+from typing import Any
 
-TASKS: dict[str, ClassificationTask] = {
-    t.name: t for t in (SYN_SENTIMENT, SYN_FACTCHECK, SST2, QNLI, MNLI)
+from pipeline.tasks.arithmetic import MAWPS, SVAMP
+from pipeline.tasks.glue import COLA, MNLI, QNLI, QQP, RTE, SST2, STSB
+from pipeline.tasks.multiple_choice import CSQA, WINOGRANDE
+from pipeline.tasks.qa import SYN_TRIVIAQA, TRIVIAQA
+from pipeline.tasks.synthetic import (
+    SYN_FACTCHECK,
+    SYN_GRAMMAR,
+    SYN_PARAPHRASE,
+    SYN_RTE,
+    SYN_SENTIMENT,
+    SYN_SIMILARITY,
+)
+from pipeline.tasks.translation import OPUS100, SYN_TRANSLATION
+
+TASKS: dict[str, Any] = {
+    t.name: t
+    for t in (
+        SYN_SENTIMENT, SYN_GRAMMAR, SYN_PARAPHRASE, SYN_SIMILARITY, SYN_FACTCHECK, SYN_RTE,
+        SYN_TRANSLATION, SYN_TRIVIAQA,
+        SST2, QNLI, MNLI, OPUS100, TRIVIAQA,
+        COLA, QQP, STSB, RTE, WINOGRANDE, CSQA, MAWPS, SVAMP,
+    )
 }
 
 
-def get_task(name: str) -> ClassificationTask:
+def get_task(name: str) -> Any:
     try:
         return TASKS[name]
     except KeyError:

@@ -20,7 +20,7 @@ DEFAULT_WORLD: dict[str, Any] = {
     "n_objects": 24,
     "n_adjectives": 32,
     # The first language is the pivot (English's role); shares are of the pre-training corpus.
-    "languages": {"maj_a": 0.5, "maj_b": 0.38, "min_c": 0.08, "min_d": 0.04},
+    "languages": {"maj_a": 0.4, "maj_b": 0.28, "maj_c": 0.24, "min_d": 0.05, "min_e": 0.03},
     "corpus_sentences": 24000,
     "tasks": {
         "syn_sentiment": {"train": 2000, "validation": 600, "noise": 0.05, "seen_fraction": 0.4},

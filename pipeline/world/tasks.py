@@ -187,27 +187,40 @@ GLUE_GENERATORS: dict[str, Callable[[World, dict, np.random.Generator], tuple[Sp
 
 def translation_pairs(w: World, spec: dict, rng: np.random.Generator) -> dict[str, tuple]:
     """OPUS-100 schema ({"translation": {lang: text, ...}}) between the pivot and every other
-    language; the pair's name is "PIVOT-OTHER" as on OPUS-100 ("en-ru")."""
+    language; the pair's name is "PIVOT-OTHER" as on OPUS-100 ("en-ru").
+
+    All pairs translate one shared set of pivot sentences, so pairs between two non-pivot
+    languages can be built by pivoting (paper §3, setting 2). Like OPUS-100, a language has
+    fine-tuning data in proportion to its corpus share (the largest non-pivot language gets
+    ``train`` rows); validation sets are the same size for every language.
+    """
     c = w.concepts
     facts = list(c.facts.items())
+    n = spec["train"] + spec["validation"]
+    sentences = []  # (entity, relation, object) of a fact, or (entity, rng state) of a description
+    for _ in range(n):
+        if rng.random() < 0.6:
+            (entity, relation), obj = facts[rng.integers(len(facts))]
+            sentences.append(("fact", entity, relation, obj))
+        else:
+            entity = c.entities[rng.integers(len(c.entities))]
+            sentences.append(("description", entity, rng.bit_generator.state))
+            description_sentence(w.pivot, c, rng, None, entity)  # advance past its draws
+
+    def render(lang: Language, sentence: tuple) -> str:
+        if sentence[0] == "fact":
+            return fact_sentence(lang, c, *sentence[1:])
+        replay = np.random.default_rng()
+        replay.bit_generator.state = sentence[2]  # the same draws: the same description
+        return description_sentence(lang, c, replay, None, sentence[1])[0]
+
+    largest = max(lang.share for lang in w.languages[1:])
     out = {}
     for other in w.languages[1:]:
-        def rows(n):
-            result = []
-            for _ in range(n):
-                if rng.random() < 0.6:
-                    (entity, relation), obj = facts[rng.integers(len(facts))]
-                    src = fact_sentence(w.pivot, c, entity, relation, obj)
-                    tgt = fact_sentence(other, c, entity, relation, obj)
-                else:
-                    entity = c.entities[rng.integers(len(c.entities))]
-                    state = rng.bit_generator.state
-                    src, _ = description_sentence(w.pivot, c, rng, None, entity)
-                    rng.bit_generator.state = state  # the same draws: the same description
-                    tgt, _ = description_sentence(other, c, rng, None, entity)
-                result.append({"translation": {w.pivot.name: src, other.name: tgt}})
-            return result
-        out[f"{w.pivot.name}-{other.name}"] = (rows(spec["train"]), rows(spec["validation"]))
+        rows = [{"translation": {w.pivot.name: render(w.pivot, s), other.name: render(other, s)}}
+                for s in sentences]
+        n_train = max(8, round(spec["train"] * other.share / largest))
+        out[f"{w.pivot.name}-{other.name}"] = (rows[:n_train], rows[spec["train"]:])
     return out
 
 

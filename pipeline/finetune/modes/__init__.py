@@ -8,9 +8,10 @@ from pipeline.finetune.modes.dense import Dense
 from pipeline.finetune.modes.dense_freeze import DenseFreeze
 from pipeline.finetune.modes.sparse import Sparse
 from pipeline.finetune.modes.sparse_to_dense import SparseToDense
+from pipeline.finetune.modes.zero_shot import ZeroShot
 
 MODES: dict[str, type[TransferMode]] = {
-    m.name: m for m in (Dense, DenseFreeze, Sparse, SparseToDense)
+    m.name: m for m in (Dense, DenseFreeze, Sparse, SparseToDense, ZeroShot)
 }
 
 

@@ -18,7 +18,8 @@ from typing import Any, ClassVar
 
 class TransferMode:
     name: ClassVar[str]
-    uses_mask: ClassVar[bool]
+    uses_mask: ClassVar[bool | None]  # None: works with or without a mask
+    trains: ClassVar[bool] = True
     description: ClassVar[str]
 
     def prepare(self, params: dict[str, Any], masks: dict[str, Any] | None) -> None:

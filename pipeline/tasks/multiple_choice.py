@@ -1,0 +1,97 @@
+"""Commonsense reasoning tasks (paper Table 1): WinoGrande and CommonsenseQA, scored by
+accuracy; solved by a multiple-choice head (pipeline/finetune/adapters/multiple_choice.py).
+
+Every row becomes a context, one ending per choice and the index of the right one. Hub
+schemas (parquet, ``datasets.load_dataset``):
+
+- ``allenai/winogrande``, config ``winogrande_xl``: ``sentence`` with one ``_`` blank,
+  ``option1``, ``option2``, ``answer`` ("1" or "2"). The context is the sentence up to the
+  blank; an ending is an option followed by the rest of the sentence.
+- ``tau/commonsense_qa``: ``question``, ``choices`` = {``label``: [A..E], ``text``: [...]},
+  ``answerKey`` (one of the labels). The context is the question; an ending is a choice.
+
+Both score on their public validation split (the test splits carry no answers).
+``human_score`` is the paper's Table 1 human accuracy as a fraction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline.tasks.metrics import METRICS
+
+
+def winogrande_choices(row: dict[str, Any]) -> tuple[str, list[str], int]:
+    before, blank, after = row["sentence"].partition("_")
+    if not blank:
+        raise ValueError(f"winogrande row without a '_' blank: {row['sentence']!r}")
+    endings = [f"{row[o]}{after}" for o in ("option1", "option2")]
+    return before.rstrip(), endings, int(row["answer"]) - 1
+
+
+def csqa_choices(row: dict[str, Any]) -> tuple[str, list[str], int]:
+    labels = list(row["choices"]["label"])
+    if row["answerKey"] not in labels:
+        raise ValueError(f"csqa answerKey {row['answerKey']!r} is not one of {labels}")
+    return row["question"], list(row["choices"]["text"]), labels.index(row["answerKey"])
+
+
+CHOICES = {"winogrande": winogrande_choices, "csqa": csqa_choices}
+
+
+@dataclass(frozen=True)
+class MultipleChoiceTask:
+    """Pick one of ``num_choices`` endings for a context."""
+
+    name: str
+    num_choices: int
+    hub_path: str
+    hub_config: str | None = None
+    validation_split: str = "validation"
+    human_score: float | None = None  # fraction, paper Table 1
+    source: str = "hub"
+    kind: str = "multiple_choice"
+    metrics: tuple[str, ...] = ("accuracy",)
+    difficulty_axes: tuple[str, ...] = ("task",)
+
+    @property
+    def metric(self) -> str:
+        return self.metrics[0]
+
+    def configure(self, difficulty: str, options: dict[str, Any]) -> MultipleChoiceTask:
+        """The same task at every level (across-task difficulty is measured, not set)."""
+        return self
+
+    def reference_score(self, world_dir: Path | None) -> float | None:
+        return self.human_score
+
+    def choices(self, row: dict[str, Any]) -> tuple[str, list[str], int]:
+        """(context, one ending per choice, index of the right ending) of one row."""
+        context, endings, label = CHOICES[self.name](row)
+        if len(endings) != self.num_choices:
+            raise ValueError(
+                f"task {self.name}: a row has {len(endings)} choices, expected {self.num_choices}"
+            )
+        return context, endings, label
+
+    def load_split(self, split: str, world_dir: Path | None) -> list[dict[str, Any]]:
+        """Rows of ``split`` ("train" or "validation") in the hub schema."""
+        from datasets import load_dataset
+
+        if split == "validation":
+            split = self.validation_split
+        return load_dataset(self.hub_path, self.hub_config, split=split).to_list()
+
+    def score(self, labels: list, preds: list) -> dict[str, float]:
+        return {name: METRICS[name](labels, preds) for name in self.metrics}
+
+
+WINOGRANDE = MultipleChoiceTask(
+    name="winogrande", num_choices=2, hub_path="allenai/winogrande",
+    hub_config="winogrande_xl", human_score=0.940,
+)
+CSQA = MultipleChoiceTask(
+    name="csqa", num_choices=5, hub_path="tau/commonsense_qa", human_score=0.890,
+)
