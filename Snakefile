@@ -47,6 +47,7 @@ include: "rules/aggregate.smk"
 include: "rules/lmc.smk"
 include: "rules/analysis.smk"
 include: "rules/figures.smk"
+include: "rules/table1.smk"
 
 
 rule all:

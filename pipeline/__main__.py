@@ -24,6 +24,7 @@ VERBS = {
     "verdict": "verdict",
     "safe-sparsity": "safe_sparsity",
     "summarize": "summarize",
+    "table1": "table1",
 }
 
 

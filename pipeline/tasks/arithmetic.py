@@ -132,10 +132,16 @@ class ArithmeticTask:
 
 
 SVAMP = ArithmeticTask(
-    name="svamp", hub_path="ChilleD/SVAMP", question_fields=("Body", "Question"),
-    equation_field="Equation", answer_field="Answer",
+    name="svamp",
+    hub_path="ChilleD/SVAMP",
+    question_fields=("Body", "Question"),
+    equation_field="Equation",
+    answer_field="Answer",
 )
 MAWPS = ArithmeticTask(
-    name="mawps", hub_path="MU-NLPC/Calc-mawps", question_fields=("question",),
-    equation_field="equation", answer_field="result_float",
+    name="mawps",
+    hub_path="MU-NLPC/Calc-mawps",
+    question_fields=("question",),
+    equation_field="equation",
+    answer_field="result_float",
 )

@@ -12,32 +12,72 @@ from pipeline.tasks.base import ClassificationTask
 GLUE = "nyu-mll/glue"
 
 SST2 = ClassificationTask(
-    name="sst2", text_fields=("sentence",), num_labels=2, metrics=("accuracy",),
-    source="hub", hub_path=GLUE, hub_config="sst2", human_score=0.978,
+    name="sst2",
+    text_fields=("sentence",),
+    num_labels=2,
+    metrics=("accuracy",),
+    source="hub",
+    hub_path=GLUE,
+    hub_config="sst2",
+    human_score=0.978,
 )
 COLA = ClassificationTask(
-    name="cola", text_fields=("sentence",), num_labels=2, metrics=("mcc", "accuracy"),
-    source="hub", hub_path=GLUE, hub_config="cola", human_score=0.664,
+    name="cola",
+    text_fields=("sentence",),
+    num_labels=2,
+    metrics=("mcc", "accuracy"),
+    source="hub",
+    hub_path=GLUE,
+    hub_config="cola",
+    human_score=0.664,
 )
 QQP = ClassificationTask(
-    name="qqp", text_fields=("question1", "question2"), num_labels=2,
-    metrics=("accuracy", "f1"), source="hub", hub_path=GLUE, hub_config="qqp",
+    name="qqp",
+    text_fields=("question1", "question2"),
+    num_labels=2,
+    metrics=("accuracy", "f1"),
+    source="hub",
+    hub_path=GLUE,
+    hub_config="qqp",
     human_score=0.804,
 )
 STSB = ClassificationTask(  # regression on the 0-5 similarity label
-    name="stsb", text_fields=("sentence1", "sentence2"), num_labels=1,
-    metrics=("pearson", "spearman"), source="hub", hub_path=GLUE, hub_config="stsb",
+    name="stsb",
+    text_fields=("sentence1", "sentence2"),
+    num_labels=1,
+    metrics=("pearson", "spearman"),
+    source="hub",
+    hub_path=GLUE,
+    hub_config="stsb",
     human_score=0.927,
 )
 QNLI = ClassificationTask(
-    name="qnli", text_fields=("question", "sentence"), num_labels=2, metrics=("accuracy",),
-    source="hub", hub_path=GLUE, hub_config="qnli", human_score=0.912,
+    name="qnli",
+    text_fields=("question", "sentence"),
+    num_labels=2,
+    metrics=("accuracy",),
+    source="hub",
+    hub_path=GLUE,
+    hub_config="qnli",
+    human_score=0.912,
 )
 RTE = ClassificationTask(
-    name="rte", text_fields=("sentence1", "sentence2"), num_labels=2, metrics=("accuracy",),
-    source="hub", hub_path=GLUE, hub_config="rte", human_score=0.936,
+    name="rte",
+    text_fields=("sentence1", "sentence2"),
+    num_labels=2,
+    metrics=("accuracy",),
+    source="hub",
+    hub_path=GLUE,
+    hub_config="rte",
+    human_score=0.936,
 )
 MNLI = ClassificationTask(
-    name="mnli", text_fields=("premise", "hypothesis"), num_labels=3, metrics=("accuracy",),
-    source="hub", hub_path=GLUE, hub_config="mnli", validation_split="validation_matched",
+    name="mnli",
+    text_fields=("premise", "hypothesis"),
+    num_labels=3,
+    metrics=("accuracy",),
+    source="hub",
+    hub_path=GLUE,
+    hub_config="mnli",
+    validation_split="validation_matched",
 )

@@ -89,9 +89,15 @@ class MultipleChoiceTask:
 
 
 WINOGRANDE = MultipleChoiceTask(
-    name="winogrande", num_choices=2, hub_path="allenai/winogrande",
-    hub_config="winogrande_xl", human_score=0.940,
+    name="winogrande",
+    num_choices=2,
+    hub_path="allenai/winogrande",
+    hub_config="winogrande_xl",
+    human_score=0.940,
 )
 CSQA = MultipleChoiceTask(
-    name="csqa", num_choices=5, hub_path="tau/commonsense_qa", human_score=0.890,
+    name="csqa",
+    num_choices=5,
+    hub_path="tau/commonsense_qa",
+    human_score=0.890,
 )

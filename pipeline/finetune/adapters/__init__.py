@@ -13,18 +13,27 @@ from typing import Any
 from pipeline.finetune.adapters.base import Adapter
 from pipeline.finetune.adapters.causal_lm import CausalLMGeneration
 from pipeline.finetune.adapters.classification import SequenceClassification
+from pipeline.finetune.adapters.multiple_choice import MultipleChoice
 from pipeline.finetune.adapters.seq2seq import Seq2SeqGeneration
 
 ADAPTERS: dict[str, Adapter] = {
-    a.name: a for a in (SequenceClassification(), Seq2SeqGeneration(), CausalLMGeneration())
+    a.name: a
+    for a in (
+        SequenceClassification(),
+        Seq2SeqGeneration(),
+        CausalLMGeneration(),
+        MultipleChoice(),
+    )
 }
-TASK_KINDS = ("classification", "regression", "generation")
+TASK_KINDS = ("classification", "regression", "generation", "multiple_choice")
 
 
 def adapter_for(task: Any, model_config: Any) -> Adapter:
     """The adapter for ``task`` on a model with transformers config ``model_config``."""
     if task.kind in ("classification", "regression"):
         return ADAPTERS["sequence_classification"]
+    if task.kind == "multiple_choice":
+        return ADAPTERS["multiple_choice"]
     if task.kind == "generation":
         encoder_decoder = getattr(model_config, "is_encoder_decoder", False)
         return ADAPTERS["seq2seq" if encoder_decoder else "causal_lm"]

@@ -1,0 +1,70 @@
+"""Multiple choice (WinoGrande, CommonsenseQA) with an encoder (RoBERTa): every (context,
+ending) pair is encoded on its own, the head scores each pair, and a softmax across a row's
+choices is trained with cross-entropy against the right one (AutoModelForMultipleChoice).
+
+The task provides ``choices(row) -> (context, endings, label)``, ``num_choices`` and
+``score(labels, predictions)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline.finetune.adapters.base import Adapter, batches, to_device
+
+
+class MultipleChoice(Adapter):
+    name = "multiple_choice"
+
+    def load(self, model_dir: str, task: Any, tokenizer: Any) -> Any:
+        from transformers import AutoModelForMultipleChoice
+
+        return AutoModelForMultipleChoice.from_pretrained(model_dir)
+
+    def encode(self, tokenizer: Any, task: Any, rows: list[dict], max_length: int) -> list[dict]:
+        examples = []
+        for row in rows:
+            context, endings, label = task.choices(row)
+            enc = tokenizer(
+                [context] * len(endings), endings, truncation=True, max_length=max_length
+            )
+            examples.append({"input_ids": enc["input_ids"], "labels": label})
+        return examples
+
+    def collate(self, tokenizer: Any, examples: list[dict]) -> dict[str, Any]:
+        import torch
+
+        k = len(examples[0]["input_ids"])
+        flat = [{"input_ids": ids} for e in examples for ids in e["input_ids"]]
+        batch = tokenizer.pad(flat, return_tensors="pt")  # (rows * choices, length)
+        out = {key: value.view(len(examples), k, -1) for key, value in batch.items()}
+        out["labels"] = torch.tensor([e["labels"] for e in examples], dtype=torch.long)
+        return out
+
+    def evaluate(
+        self,
+        model: Any,
+        tokenizer: Any,
+        task: Any,
+        rows: list[dict],
+        max_length: int,
+        batch_size: int,
+    ) -> dict[str, Any]:
+        import torch
+
+        examples = self.encode(tokenizer, task, rows, max_length)
+        device = next(model.parameters()).device
+        model.eval()
+        preds, labels, loss_sum = [], [], 0.0
+        with torch.no_grad():
+            for chunk in batches(examples, batch_size):
+                batch = self.collate(tokenizer, chunk)
+                out = model(**to_device(batch, device))
+                loss_sum += out.loss.item() * len(chunk)
+                preds += out.logits.argmax(-1).tolist()
+                labels += batch["labels"].tolist()
+        return {
+            "metrics": task.score(labels, preds),
+            "loss": loss_sum / len(examples),
+            "n_eval": len(examples),
+        }

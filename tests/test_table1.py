@@ -1,0 +1,101 @@
+"""The paper's Table 1 "Task Difficulty" row, reproduced from the paper config's scores."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from jsonschema import ValidationError, validate
+
+from pipeline.analysis.table1 import table1
+from pipeline.study import table_targets
+from pipeline.tasks.registry import get_task
+
+REPO = Path(__file__).resolve().parents[1]
+PAPER_ROW = {  # /work/shared/seeds/junk-dna-paper.txt, Table 1
+    "sst2": 1.64,
+    "cola": 2.26,
+    "qqp": -14.18,
+    "stsb": 0.54,
+    "qnli": -3.51,
+    "rte": 9.94,
+    "winogrande": 16.91,
+    "csqa": 18.99,
+}
+
+
+@pytest.fixture(scope="module")
+def paper_config() -> dict:
+    return yaml.safe_load((REPO / "configs" / "paper.yaml").read_text())
+
+
+def test_reproduces_the_paper_row_to_two_decimals(paper_config):
+    table = table1(paper_config["reference_scores"])
+    assert list(table["model"].unique()) == ["roberta_large"]
+    assert list(table["task"]) == list(PAPER_ROW)  # the paper's column order
+    assert dict(zip(table["task"], table["difficulty_pct"].round(2), strict=True)) == PAPER_ROW
+
+
+def test_config_human_scores_are_the_tasks_reference_scores(paper_config):
+    """Table 1 and the measured across-task difficulty use the same human scores."""
+    for task, score in paper_config["reference_scores"]["human"].items():
+        assert get_task(task).reference_score(None) == pytest.approx(score)
+
+
+def test_schema_takes_the_block_and_rejects_percent(paper_config):
+    schema = yaml.safe_load((REPO / "pipeline/schemas/config.schema.yaml").read_text())
+    block_schema = schema["properties"]["reference_scores"]
+    validate(paper_config["reference_scores"], block_schema)
+    with pytest.raises(ValidationError, match="97.8"):
+        validate({"human": {"sst2": 97.8}, "m": {"sst2": 0.9}}, block_schema)
+    with pytest.raises(ValidationError, match="human"):
+        validate({"m": {"sst2": 0.9}, "n": {"sst2": 0.9}}, block_schema)
+
+
+@pytest.mark.parametrize(
+    ("scores", "message"),
+    [
+        ({"m": {"sst2": 0.9}}, "needs a 'human' block"),
+        ({"human": {"sst2": 0.9}}, "no model block"),
+        ({"human": {"sst2": 0.9}, "m": {"rte": 0.8}}, r"tasks \['rte'\] have no human score"),
+        ({"human": {"sst2": 0.0}, "m": {"sst2": 0.8}}, "zero score"),
+    ],
+)
+def test_bad_blocks_name_the_problem(scores, message):
+    with pytest.raises(ValueError, match=message):
+        table1(scores)
+
+
+def test_targeted_only_with_a_reference_block(paper_config):
+    targets = table_targets(paper_config)
+    assert any(t.endswith("tables/table1.csv") for t in targets)
+    without = {k: v for k, v in paper_config.items() if k != "reference_scores"}
+    assert not any("table1" in t for t in table_targets(without))
+
+
+def test_verb_writes_parquet_and_csv(tmp_path, paper_config):
+    out, csv = tmp_path / "t" / "table1.parquet", tmp_path / "t" / "table1.csv"
+    scores = json.dumps(paper_config["reference_scores"])
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pipeline",
+            "table1",
+            "--scores",
+            scores,
+            "--out",
+            str(out),
+            "--csv",
+            str(csv),
+        ],
+        check=True,
+        cwd=REPO,
+        capture_output=True,
+    )
+    for frame in (pd.read_parquet(out), pd.read_csv(csv)):
+        row = dict(zip(frame["task"], frame["difficulty_pct"].round(2), strict=True))
+        assert row == PAPER_ROW
