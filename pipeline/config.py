@@ -43,11 +43,15 @@ def check_config(config: dict[str, Any]) -> None:
             _must_be_in(f"settings.{setting}.modes[{i}]", mode, config["modes"])
         if "control_model" in block:
             _must_be_in(f"settings.{setting}.control_model", block["control_model"], models)
-        for i, task in enumerate(block.get("tasks", [])):
-            _must_be_in(f"settings.{setting}.tasks[{i}]", task, TASKS)
+        named = [(f"settings.{setting}.tasks[{i}]", t) for i, t in enumerate(block.get("tasks", []))]
+        if "task" in block:
+            named.append((f"settings.{setting}.task", block["task"]))
+        for key, task in named:
+            _must_be_in(key, task, TASKS)
             if TASKS[task].source == "synthetic" and "world" not in config:
-                raise ConfigError(f"config key 'settings.{setting}.tasks[{i}]': synthetic task "
-                                  f"{task!r} needs a 'world' section")
+                raise ConfigError(f"config key '{key}': synthetic task {task!r} needs a "
+                                  "'world' section")
+        _check_protocol(config, setting)
     for mode, methods in config.get("mode_methods", {}).items():
         _must_be_in("mode_methods", mode, config["modes"])
         for i, method in enumerate(methods):
@@ -71,3 +75,14 @@ def model_spec(config: dict[str, Any], name: str) -> dict[str, Any]:
     if spec["source"] == "scratch":
         return {**config["models"][spec["of"]], "source": "scratch"}
     return spec
+
+
+def _check_protocol(config: dict[str, Any], setting: str) -> None:
+    """The protocol a setting's cells run under must be complete and valid."""
+    from pipeline.finetune.protocol import Protocol
+    from pipeline.study import protocol_for
+
+    try:
+        Protocol.from_dict({**protocol_for(config, setting), "seed": 0})
+    except (TypeError, ValueError) as err:
+        raise ConfigError(f"config key 'settings.{setting}.protocol': {err}") from None

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from pipeline import paths
+from pipeline.analysis.table1 import TABLE1_CSV, TABLE1_TABLE
 
 
 @dataclass(frozen=True)
@@ -37,14 +38,52 @@ def fmt(value: float) -> str:
 
 
 def data_fraction_levels(block: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
+    """Setting 1: fine-tuning data fractions (``fraction-0.25``)."""
     for task in block["tasks"]:
         for fraction in block["fractions"]:
             yield block["model"], task, f"fraction-{fmt(fraction)}"
 
 
+def language_levels(block: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
+    """Setting 2: translation within a language group (``lang-majority``/``lang-minority``)."""
+    for group in block["groups"]:
+        yield block["model"], block["task"], f"lang-{group}"
+
+
+def book_levels(block: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
+    """Setting 3: open- vs closed-book QA (``book-open``/``book-closed``)."""
+    for book in block["books"]:
+        yield block["model"], block["task"], f"book-{book}"
+
+
+def across_task_levels(block: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
+    """Setting 4: whole tasks, whose difficulty is measured against a reference score."""
+    for task in block["tasks"]:
+        yield block["model"], task, "task-all"
+
+
 SETTINGS: dict[str, Callable[[dict[str, Any]], Iterator[tuple[str, str, str]]]] = {
     "data_fraction": data_fraction_levels,
+    "languages": language_levels,
+    "book": book_levels,
+    "across_tasks": across_task_levels,
 }
+
+# A regime says how a compressed model meets its task: "few_shot" fine-tunes it in the
+# study's transfer modes, "zero_shot" evaluates it as is (paper settings 2 and 3).
+REGIMES = ("few_shot", "zero_shot")
+
+
+def protocol_for(config: dict[str, Any], setting: str) -> dict[str, Any]:
+    """The study's protocol with the setting's overrides: one protocol per cell, shared by
+    every mode and compression of that cell."""
+    return {**config["protocol"], **config["settings"][setting].get("protocol", {})}
+
+
+def task_options(config: dict[str, Any], setting: str) -> dict[str, Any]:
+    """What a task needs from its setting beyond the difficulty label (language groups)."""
+    block = config["settings"][setting]
+    return {k: block[k] for k in ("pivot", "groups") if k in block}
 
 
 def compressions(config: dict[str, Any]) -> list[str]:
@@ -83,11 +122,12 @@ def compressions(config: dict[str, Any]) -> list[str]:
 
 
 def cells(config: dict[str, Any]) -> list[Cell]:
-    """Every fine-tuning run of the study, dense baselines and controls included.
+    """Every run of the study, dense baselines and controls included.
 
     A setting may restrict the study's ``methods`` and ``modes`` to a subset, and
     ``mode_methods`` may restrict which methods a transfer mode runs (e.g. the four-mode
-    comparison of paper §5 only for magnitude pruning).
+    comparison of paper §5 only for magnitude pruning). In the ``zero_shot`` regime every
+    compression (and the dense baseline) is evaluated without fine-tuning.
     """
     out = []
     labels = compressions(config)
@@ -95,14 +135,18 @@ def cells(config: dict[str, Any]) -> list[Cell]:
     for setting, block in config["settings"].items():
         methods = set(block.get("methods", config["compression"]["methods"]))
         modes = [m for m in block.get("modes", config["modes"]) if m != "dense"]
-        runs = [
-            (label, mode) for mode in modes for label in labels
-            if paths.split_compression(label)[0] in methods
-            and paths.split_compression(label)[0] in mode_methods.get(mode, methods)
-        ]
+        own = [label for label in labels if paths.split_compression(label)[0] in methods]
+        runs = []
+        for regime in block.get("regimes", ["few_shot"]):
+            if regime == "zero_shot":
+                runs += [(paths.DENSE, "zero_shot")] + [(label, "zero_shot") for label in own]
+            else:
+                runs += [(paths.DENSE, "dense")] + [
+                    (label, mode) for mode in modes for label in own
+                    if paths.split_compression(label)[0] in mode_methods.get(mode, methods)
+                ]
         for model, task, difficulty in SETTINGS[setting](block):
             for seed in config["seeds"]:
-                out.append(Cell(setting, model, task, difficulty, paths.DENSE, "dense", seed))
                 if control := block.get("control_model"):
                     out.append(Cell(setting, control, task, difficulty, paths.DENSE, "dense", seed))
                 out += [Cell(setting, model, task, difficulty, label, mode, seed)
@@ -149,4 +193,5 @@ def table_targets(config: dict[str, Any]) -> list[str]:
     tables = [paths.NORMALIZED_TABLE, paths.SUMMARY_TABLE, paths.SAFE_SPARSITY_TABLE,
               paths.VERDICT_JSON]
     tables += [paths.LMC_TABLE] if lmc_targets(config) else []
+    tables += [TABLE1_TABLE, TABLE1_CSV] if config.get("reference_scores") else []
     return [f"{results}/{t}" for t in tables]

@@ -15,12 +15,25 @@ def prune_inputs(wc):
     return inputs
 
 
+def needs_world(task_name):
+    """Synthetic tasks read their data from the world; hub tasks do not need it."""
+    from pipeline.tasks.registry import get_task
+
+    return get_task(task_name).source == "synthetic"
+
+
 def finetune_inputs(wc):
-    inputs = {"model": f"{R}/{paths.MODEL}".format(model=wc.model), "world": f"{R}/{paths.WORLD}"}
+    inputs = {"model": f"{R}/{paths.MODEL}".format(model=wc.model)}
+    if needs_world(wc.task):
+        inputs["world"] = f"{R}/{paths.WORLD}"
     if wc.compression != paths.DENSE:
         inputs["masks"] = f"{R}/{paths.MASK}".format(model=wc.model, compression=wc.compression)
     return inputs
 
 
+def setting_of_cell(wc):
+    return SETTING_OF[(wc.model, wc.task, wc.difficulty)]
+
+
 def setting_block(wc):
-    return config["settings"][SETTING_OF[(wc.model, wc.task, wc.difficulty)]]
+    return config["settings"][setting_of_cell(wc)]

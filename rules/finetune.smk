@@ -12,8 +12,10 @@ rule finetune:
         metrics=f"{R}/{paths.METRICS}",
         model=temp(directory(f"{R}/{paths.FINETUNED}")),
     params:
-        setting=lambda wc: SETTING_OF[(wc.model, wc.task, wc.difficulty)],
-        protocol=json.dumps(config["protocol"]),
+        setting=lambda wc: setting_of_cell(wc),
+        protocol=lambda wc: json.dumps(study.protocol_for(config, setting_of_cell(wc))),
+        task_options=lambda wc: json.dumps(study.task_options(config, setting_of_cell(wc))),
+        world=lambda wc, input: f"--world {input.world}" if "world" in input.keys() else "",
         masks=lambda wc, input: f"--masks {input.masks}" if "masks" in input.keys() else "",
         subset=lambda wc: setting_block(wc).get("subset", "random"),
         subset_seed=lambda wc: setting_block(wc).get("subset_seed", 0),
@@ -25,7 +27,7 @@ rule finetune:
     shell:
         "python -m pipeline finetune --study {params.study} --setting {params.setting} "
         "--model-name {wildcards.model} --model {input.model} --task {wildcards.task} "
-        "--world {input.world} --difficulty {wildcards.difficulty} "
+        "{params.world} --difficulty {wildcards.difficulty} --task-options {params.task_options:q} "
         "--compression {wildcards.compression} {params.masks} --mode {wildcards.mode} "
         "--protocol {params.protocol:q} --seed {wildcards.seed} --subset {params.subset} "
         "--subset-seed {params.subset_seed} --out-model {output.model} "

@@ -14,7 +14,7 @@ rule lmc:
     output:
         f"{R}/{paths.LMC}",
     params:
-        protocol=json.dumps(config["protocol"]),
+        protocol=lambda wc: json.dumps(study.protocol_for(config, setting_of_cell(wc))),
         alphas=config.get("lmc", {}).get("alphas", 11),
         cell=lambda wc: json.dumps(dict(wc.items())),
     log:

@@ -71,9 +71,14 @@ def _detail(keys: dict[str, Any], interval: Interval, verdict: tuple[str, str]) 
     return {**keys, **interval.as_dict(), "verdict": verdict[0], "reason": verdict[1]}
 
 
-def _pruning(normalized: Any, analysis: Analysis, mode: str) -> Any:
+# Modes in which a compressed model stays compressed to the end: sparse fine-tuning, and
+# zero-shot evaluation without fine-tuning (settings 2 and 3). Each mode is its own curve.
+COMPRESSED_MODES = ("sparse", "zero_shot")
+
+
+def _pruning(normalized: Any, analysis: Analysis, modes: tuple[str, ...]) -> Any:
     frame = curves(normalized, "pruning")
-    return frame[frame["method"].isin(analysis.methods) & (frame["mode"] == mode)]
+    return frame[frame["method"].isin(analysis.methods) & frame["mode"].isin(modes)]
 
 
 def _with_order_group(frame: Any) -> Any:
@@ -128,7 +133,7 @@ def _orderings(frame: Any) -> Any:
 def monotone_drop(normalized: Any, analysis: Analysis) -> Claim:
     key, statement = "a", "Performance falls monotonically as sparsity grows"
     effect = "Spearman ρ(sparsity, normalized score), mean over curves and seeds"
-    frame = _pruning(normalized, analysis, "sparse")
+    frame = _pruning(normalized, analysis, COMPRESSED_MODES)
     if frame.empty or frame["is_dense"].all():
         return _undecided(
             key,
@@ -163,7 +168,7 @@ def steeper_when_harder(normalized: Any, analysis: Analysis) -> Claim:
         "Spearman ρ(hardness, area under the normalized curve) across difficulty "
         "levels, mean over tasks and seeds (negative: harder keeps less)"
     )
-    frame = _pruning(normalized, analysis, "sparse")
+    frame = _pruning(normalized, analysis, COMPRESSED_MODES)
     orders = _orderings(frame) if not frame.empty else None
     if orders is None or orders.empty:
         return _undecided(
@@ -201,7 +206,7 @@ def not_recovered(normalized: Any, analysis: Analysis) -> Claim:
         f"each task, mean over sparsities and seeds (claim: above the margin "
         f"{analysis.margin:g})"
     )
-    frame = _pruning(normalized, analysis, "sparse_to_dense")
+    frame = _pruning(normalized, analysis, ("sparse_to_dense",))
     frame = frame[~frame["is_dense"]]
     if frame.empty:
         return _undecided(
@@ -295,7 +300,7 @@ def quantization_does_not_order(normalized: Any, analysis: Analysis) -> Claim:
     quant = curves(normalized, "quantization")
     if quant.empty:
         return _undecided(key, statement, effect, "no data: no quantization rows")
-    prune = _pruning(normalized, analysis, "sparse")
+    prune = _pruning(normalized, analysis, COMPRESSED_MODES)
     q_orders = _orderings(quant)
     p_orders = _orderings(prune) if not prune.empty else q_orders.iloc[0:0]
     if q_orders.empty or p_orders.empty:

@@ -23,6 +23,8 @@ HARDNESS: dict[str, Callable[[str], float]] = {
     "fraction": lambda level: -float(level),
     # Setting 2, languages: a smaller share of the pre-training corpus is harder.
     "share": lambda level: -float(level),
+    # Setting 2 as configured by language group: minority languages are the harder group.
+    "lang": lambda level: {"majority": 0.0, "minority": 1.0}[level],
     # Setting 3, external information: closed book is harder than open book.
     "book": lambda level: {"open": 0.0, "closed": 1.0}[level],
 }

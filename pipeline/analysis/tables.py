@@ -52,24 +52,29 @@ def write_table(rows_or_frame: Any, path: str | Path, kind: str | None = None) -
 def normalize(results: Any) -> Any:
     """Normalized score = compressed-run metric / dense-run metric, same task, cell and seed.
 
-    Refuses (ValueError) to divide runs whose protocol hashes differ, naming the fields
-    that differ, so a baseline trained differently never enters a figure.
+    The dense run is fine-tuned densely for fine-tuned runs, and the dense pre-trained model
+    evaluated as is for zero-shot runs (mode ``zero_shot``). Refuses (ValueError) to divide
+    runs whose protocol hashes differ, naming the fields that differ, so a baseline trained
+    differently never enters a figure.
     """
     import pandas as pd
 
-    is_dense = (results["compression"] == "dense") & (results["mode"] == "dense")
-    dense = results[is_dense][CELL_KEYS + ["value", "protocol_hash", "protocol_json"]]
-    if dense.duplicated(CELL_KEYS).any():
+    results = results.assign(
+        regime=results["mode"].where(results["mode"] == "zero_shot", "fine_tuned"))
+    keys = CELL_KEYS + ["regime"]
+    is_dense = (results["compression"] == "dense") & results["mode"].isin(["dense", "zero_shot"])
+    dense = results[is_dense][keys + ["value", "protocol_hash", "protocol_json"]]
+    if dense.duplicated(keys).any():
         raise ValueError(
             "more than one dense run for a cell: "
-            f"{dense[dense.duplicated(CELL_KEYS)][CELL_KEYS].to_dict('records')}"
+            f"{dense[dense.duplicated(keys)][keys].to_dict('records')}"
         )
-    merged = results[~is_dense].merge(dense, on=CELL_KEYS, how="left", suffixes=("", "_dense"))
+    merged = results[~is_dense].merge(dense, on=keys, how="left", suffixes=("", "_dense"))
     missing = merged["value_dense"].isna()
     if missing.any():
         raise ValueError(
             "no dense run for cells: "
-            f"{merged[missing][CELL_KEYS].drop_duplicates().to_dict('records')}"
+            f"{merged[missing][keys].drop_duplicates().to_dict('records')}"
         )
     bad = merged[merged["protocol_hash"] != merged["protocol_hash_dense"]]
     if len(bad):

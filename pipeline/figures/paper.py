@@ -30,12 +30,14 @@ FIG1 = CurveFigure(
 FIG2 = CurveFigure(
     "fig2_languages",
     "Setting 2: majority vs minority languages",
-    "Paper Fig. 2. Sparse transfer on translation between majority-language and "
-    "minority-language pairs. " + _NORMALIZED,
+    "Paper Fig. 2. Translation between majority-language and minority-language pairs, "
+    "zero-shot (the pruned pre-trained model as is) and few-shot (sparse fine-tuning on "
+    "the pair). " + _NORMALIZED,
     setting="languages",
-    col="task",
+    col="mode",
     row="compressor",
     hue="difficulty",
+    modes=("zero_shot", "sparse"),
 )
 FIG3 = CurveFigure(
     "fig3_book",
@@ -46,6 +48,7 @@ FIG3 = CurveFigure(
     col="compressor",
     row="task",
     hue="difficulty",
+    modes=("zero_shot", "sparse"),
 )
 FIG4 = CurveFigure(
     "fig4_across_tasks",

@@ -22,6 +22,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model-name", required=True)
     p.add_argument("--model", required=True, type=Path, help="staged model folder")
     p.add_argument("--task", required=True)
+    p.add_argument("--task-options", default="{}",
+                   help="what the task needs from its setting, as JSON (language groups)")
     p.add_argument("--world", type=Path, help="synthetic world folder (synthetic tasks)")
     p.add_argument("--difficulty", required=True, help="e.g. fraction-0.25")
     p.add_argument("--compression", required=True, help="'dense' or METHOD-LEVEL")
@@ -73,6 +75,7 @@ def run(args: argparse.Namespace) -> None:
         protocol=protocol,
         subset=args.subset,
         subset_seed=args.subset_seed,
+        task_options=json.loads(args.task_options),
         checkpoint_dir=checkpoint_dir,
         checkpoint_every=args.checkpoint_every,
         progress=not args.no_progress,
