@@ -27,7 +27,7 @@ class ClassificationTask:
     hub_path: str | None = None
     hub_config: str | None = None
     validation_split: str = "validation"
-    human_score: float | None = None  # paper Table 1 reference, in percent
+    human_score: float | None = None  # paper Table 1 reference, as a fraction (0.978)
 
     @property
     def kind(self) -> str:
