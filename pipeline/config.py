@@ -25,32 +25,41 @@ def check_config(config: dict[str, Any]) -> None:
     models = config["models"]
     for name, spec in models.items():
         if spec["source"] == "scratch":
-            _must_be_in(f"models.{name}.of", spec.get("of"),
-                        [n for n, s in models.items() if s["source"] == "synthetic"])
+            _must_be_in(
+                f"models.{name}.of",
+                spec.get("of"),
+                [n for n, s in models.items() if s["source"] == "synthetic"],
+            )
         if spec["source"] == "synthetic":
             for key in ("arch", "size", "pretrain"):
                 if key not in spec:
-                    raise ConfigError(f"config key 'models.{name}.{key}' is required for "
-                                      f"source {spec['source']!r}")
+                    raise ConfigError(
+                        f"config key 'models.{name}.{key}' is required for "
+                        f"source {spec['source']!r}"
+                    )
         if spec["source"] == "hub" and "hub_id" not in spec:
             raise ConfigError(f"config key 'models.{name}.hub_id' is required for source 'hub'")
     for setting, block in config["settings"].items():
         _must_be_in(f"settings.{setting}.model", block["model"], models)
         for i, method in enumerate(block.get("methods", [])):
-            _must_be_in(f"settings.{setting}.methods[{i}]", method,
-                        config["compression"]["methods"])
+            _must_be_in(
+                f"settings.{setting}.methods[{i}]", method, config["compression"]["methods"]
+            )
         for i, mode in enumerate(block.get("modes", [])):
             _must_be_in(f"settings.{setting}.modes[{i}]", mode, config["modes"])
         if "control_model" in block:
             _must_be_in(f"settings.{setting}.control_model", block["control_model"], models)
-        named = [(f"settings.{setting}.tasks[{i}]", t) for i, t in enumerate(block.get("tasks", []))]
+        named = [
+            (f"settings.{setting}.tasks[{i}]", t) for i, t in enumerate(block.get("tasks", []))
+        ]
         if "task" in block:
             named.append((f"settings.{setting}.task", block["task"]))
         for key, task in named:
             _must_be_in(key, task, TASKS)
             if TASKS[task].source == "synthetic" and "world" not in config:
-                raise ConfigError(f"config key '{key}': synthetic task {task!r} needs a "
-                                  "'world' section")
+                raise ConfigError(
+                    f"config key '{key}': synthetic task {task!r} needs a 'world' section"
+                )
         _check_protocol(config, setting)
     for mode, methods in config.get("mode_methods", {}).items():
         _must_be_in("mode_methods", mode, config["modes"])

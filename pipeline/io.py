@@ -53,10 +53,9 @@ def read_json(path: str | os.PathLike) -> Any:
 
 
 def write_jsonl(path: str | os.PathLike, rows: list[dict]) -> None:
-    with atomic_path(path) as tmp:
-        with tmp.open("w") as fh:
-            for row in rows:
-                fh.write(json.dumps(row, sort_keys=True) + "\n")
+    with atomic_path(path) as tmp, tmp.open("w") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, sort_keys=True) + "\n")
 
 
 def read_jsonl(path: str | os.PathLike) -> list[dict]:

@@ -14,7 +14,9 @@ def interpolate(dense: dict[str, Any], sparse: dict[str, Any], alpha: float) -> 
     if dense.keys() != sparse.keys():
         raise ValueError("dense and sparse models have different parameters")
     return {
-        k: ((1 - alpha) * dense[k] + alpha * sparse[k]) if dense[k].is_floating_point() else dense[k]
+        k: ((1 - alpha) * dense[k] + alpha * sparse[k])
+        if dense[k].is_floating_point()
+        else dense[k]
         for k in dense
     }
 
@@ -24,8 +26,9 @@ def barrier(values: list[float], higher_is_worse: bool) -> float:
     return (max(values) - ends) if higher_is_worse else (ends - min(values))
 
 
-def lmc_path(model: Any, dense: dict[str, Any], sparse: dict[str, Any], alphas: list[float],
-             evaluate: Any) -> dict[str, Any]:
+def lmc_path(
+    model: Any, dense: dict[str, Any], sparse: dict[str, Any], alphas: list[float], evaluate: Any
+) -> dict[str, Any]:
     """Evaluate ``model`` loaded with θ(α) for each α; ``evaluate(model)`` -> evaluation."""
     points = []
     for alpha in alphas:

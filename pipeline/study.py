@@ -104,14 +104,18 @@ def compressions(config: dict[str, Any]) -> list[str]:
     for name in comp["methods"]:
         method = get_method(name)
         if includes_head(policy) and (method.needs_calibration or method.changes_weights):
-            raise ConfigError(f"config key 'compression.prunable': {policy!r} works with "
-                              f"data-free mask methods only, not {name!r}")
+            raise ConfigError(
+                f"config key 'compression.prunable': {policy!r} works with "
+                f"data-free mask methods only, not {name!r}"
+            )
         own = name in comp.get("levels", {})
         key = f"levels.{name}" if own else CONFIG_KEYS[method.level_kind]
         values = comp["levels"][name] if own else comp.get(key)
         if not values:
-            raise ConfigError(f"config key 'compression.{key}' is required: method {name!r} "
-                              f"takes levels of kind {method.level_kind!r}")
+            raise ConfigError(
+                f"config key 'compression.{key}' is required: method {name!r} "
+                f"takes levels of kind {method.level_kind!r}"
+            )
         for i, value in enumerate(values):
             try:
                 level = FORMAT[method.level_kind](value)
@@ -142,15 +146,19 @@ def cells(config: dict[str, Any]) -> list[Cell]:
                 runs += [(paths.DENSE, "zero_shot")] + [(label, "zero_shot") for label in own]
             else:
                 runs += [(paths.DENSE, "dense")] + [
-                    (label, mode) for mode in modes for label in own
+                    (label, mode)
+                    for mode in modes
+                    for label in own
                     if paths.split_compression(label)[0] in mode_methods.get(mode, methods)
                 ]
         for model, task, difficulty in SETTINGS[setting](block):
             for seed in config["seeds"]:
                 if control := block.get("control_model"):
                     out.append(Cell(setting, control, task, difficulty, paths.DENSE, "dense", seed))
-                out += [Cell(setting, model, task, difficulty, label, mode, seed)
-                        for label, mode in runs]
+                out += [
+                    Cell(setting, model, task, difficulty, label, mode, seed)
+                    for label, mode in runs
+                ]
     return out
 
 
@@ -160,7 +168,8 @@ def lmc_targets(config: dict[str, Any]) -> list[str]:
     for spec in config.get("lmc", {}).get("cells", []):
         block = config["settings"][spec["setting"]]
         wildcards = {
-            "model": block["model"], "task": spec["task"],
+            "model": block["model"],
+            "task": spec["task"],
             "difficulty": f"fraction-{fmt(spec['fraction'])}",
             "compression": paths.compression_label(spec["method"], fmt(spec["sparsity"])),
             "seed": spec["seed"],
@@ -171,9 +180,7 @@ def lmc_targets(config: dict[str, Any]) -> list[str]:
 
 def setting_of(config: dict[str, Any]) -> dict[tuple[str, str, str], str]:
     """(model, task, difficulty) -> setting name, for labelling result rows."""
-    return {
-        (c.model, c.task, c.difficulty): c.setting for c in cells(config)
-    }
+    return {(c.model, c.task, c.difficulty): c.setting for c in cells(config)}
 
 
 def figure_targets(config: dict[str, Any]) -> list[str]:
@@ -190,8 +197,12 @@ def figure_targets(config: dict[str, Any]) -> list[str]:
 
 def table_targets(config: dict[str, Any]) -> list[str]:
     results = config["results_dir"]
-    tables = [paths.NORMALIZED_TABLE, paths.SUMMARY_TABLE, paths.SAFE_SPARSITY_TABLE,
-              paths.VERDICT_JSON]
+    tables = [
+        paths.NORMALIZED_TABLE,
+        paths.SUMMARY_TABLE,
+        paths.SAFE_SPARSITY_TABLE,
+        paths.VERDICT_JSON,
+    ]
     tables += [paths.LMC_TABLE] if lmc_targets(config) else []
     tables += [TABLE1_TABLE, TABLE1_CSV] if config.get("reference_scores") else []
     return [f"{results}/{t}" for t in tables]

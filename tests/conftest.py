@@ -24,8 +24,12 @@ TINY_WORLD = {
         "syn_factcheck": {"train": 96, "validation": 48, "noise": 0.1, "seen_fraction": 0.5},
     },
 }
-TINY_SIZE = {"hidden_size": 16, "num_hidden_layers": 2, "num_attention_heads": 2,
-             "intermediate_size": 32}
+TINY_SIZE = {
+    "hidden_size": 16,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 2,
+    "intermediate_size": 32,
+}
 TINY_PRETRAIN = {"steps": 20, "batch_size": 16, "lr": 0.001, "max_length": 24, "seed": 0}
 
 

@@ -62,10 +62,19 @@ def test_mask_file_round_trips_bit_exactly(backbone, tmp_path):
 
 def _cell(tiny_roberta, tiny_world, tmp_path, mode, compression, masks=None, out=None):
     return run_cell(
-        study="t", setting="data_fraction", model_name="tiny", model_dir=tiny_roberta,
-        task_name="syn_sentiment", world_dir=tiny_world, difficulty="fraction-1",
-        compression=compression, masks_path=masks, mode_name=mode, protocol=PROTOCOL,
-        out_dir=out, progress=False,
+        study="t",
+        setting="data_fraction",
+        model_name="tiny",
+        model_dir=tiny_roberta,
+        task_name="syn_sentiment",
+        world_dir=tiny_world,
+        difficulty="fraction-1",
+        compression=compression,
+        masks_path=masks,
+        mode_name=mode,
+        protocol=PROTOCOL,
+        out_dir=out,
+        progress=False,
     )
 
 
@@ -76,12 +85,14 @@ def mask_file(backbone, tmp_path_factory):
     return path
 
 
-def test_sparse_mode_keeps_every_pruned_weight_exactly_zero(tiny_roberta, tiny_world, tmp_path,
-                                                             mask_file):
+def test_sparse_mode_keeps_every_pruned_weight_exactly_zero(
+    tiny_roberta, tiny_world, tmp_path, mask_file
+):
     from transformers import AutoModelForSequenceClassification
 
-    record = _cell(tiny_roberta, tiny_world, tmp_path, "sparse", "magnitude-0.6", mask_file,
-                   tmp_path / "ft")
+    record = _cell(
+        tiny_roberta, tiny_world, tmp_path, "sparse", "magnitude-0.6", mask_file, tmp_path / "ft"
+    )
     assert record["achieved_sparsity"] >= 0.6 - 1e-6
     model = AutoModelForSequenceClassification.from_pretrained(str(tmp_path / "ft"))
     params = prunable_parameters(model)
@@ -90,9 +101,9 @@ def test_sparse_mode_keeps_every_pruned_weight_exactly_zero(tiny_roberta, tiny_w
         assert torch.count_nonzero(param.detach()[~masks[name]]) == 0, name
     # ...while the kept weights did train.
     pretrained = prunable_parameters(
-        AutoModelForSequenceClassification.from_pretrained(str(tiny_roberta), num_labels=2))
-    moved = sum(int((params[n].detach() != pretrained[n].detach())[masks[n]].sum())
-                for n in params)
+        AutoModelForSequenceClassification.from_pretrained(str(tiny_roberta), num_labels=2)
+    )
+    moved = sum(int((params[n].detach() != pretrained[n].detach())[masks[n]].sum()) for n in params)
     assert moved > 0
 
 

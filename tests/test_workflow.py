@@ -24,38 +24,73 @@ def tiny_config(results: Path, sparsities: list[float]) -> dict:
         "study": "tiny",
         "results_dir": str(results),
         "world": TINY_WORLD,
-        "models": {"m": {"source": "synthetic", "arch": "roberta", "size": TINY_SIZE,
-                         "pretrain": TINY_PRETRAIN}},
+        "models": {
+            "m": {
+                "source": "synthetic",
+                "arch": "roberta",
+                "size": TINY_SIZE,
+                "pretrain": TINY_PRETRAIN,
+            }
+        },
         "compression": {"methods": ["magnitude"], "sparsities": sparsities},
         "modes": ["dense", "sparse"],
         "seeds": [0],
         "protocol": {"lr": 0.001, "epochs": 1, "batch_size": 16, "max_length": 24},
-        "settings": {"data_fraction": {"model": "m", "tasks": ["syn_sentiment"],
-                                       "fractions": [0.5, 1.0]}},
-        "lmc": {"alphas": 3, "cells": [{"setting": "data_fraction", "task": "syn_sentiment",
-                                        "fraction": 1.0, "method": "magnitude",
-                                        "sparsity": 0.6, "seed": 0}]},
+        "settings": {
+            "data_fraction": {"model": "m", "tasks": ["syn_sentiment"], "fractions": [0.5, 1.0]}
+        },
+        "lmc": {
+            "alphas": 3,
+            "cells": [
+                {
+                    "setting": "data_fraction",
+                    "task": "syn_sentiment",
+                    "fraction": 1.0,
+                    "method": "magnitude",
+                    "sparsity": 0.6,
+                    "seed": 0,
+                }
+            ],
+        },
     }
 
 
 def snakemake(workdir: Path, config: dict, *args: str) -> subprocess.CompletedProcess:
     config_path = workdir / "config.yaml"
     config_path.write_text(yaml.safe_dump(config))
-    env = {**os.environ, "HF_HUB_OFFLINE": "1",
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
     return subprocess.run(
-        [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
-         "--directory", str(workdir), "--configfile", str(config_path), "--cores", "2",
-         *args],
-        capture_output=True, text=True, env=env, timeout=900,
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--snakefile",
+            str(REPO / "Snakefile"),
+            "--directory",
+            str(workdir),
+            "--configfile",
+            str(config_path),
+            "--cores",
+            "2",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
     )
 
 
 def job_counts(output: str) -> dict[str, int]:
     """Parse snakemake's 'Job stats' table: rule -> count."""
     table = output.split("Job stats:")[1]
-    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)
-            if m[1] != "total"}
+    return {
+        m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M) if m[1] != "total"
+    }
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +112,9 @@ def test_full_run_writes_tables_and_figures(finished):
     sparse = table[table["mode"] == "sparse"]
     assert (sparse["achieved_sparsity"] >= sparse["level"].astype(float) - 1e-6).all()
     normalized = pq.read_table(results / "tables/normalized.parquet").to_pandas()
-    row = normalized[(normalized["compression"] == "magnitude-0.6")
-                     & (normalized["difficulty"] == "fraction-1")].iloc[0]
+    row = normalized[
+        (normalized["compression"] == "magnitude-0.6") & (normalized["difficulty"] == "fraction-1")
+    ].iloc[0]
     dense = table[(table["compression"] == "dense") & (table["difficulty"] == "fraction-1")]
     assert row["normalized"] == pytest.approx(row["value"] / dense["value"].iloc[0])
     for figure in ("fig1_data_fraction", "fig10_lmc"):
@@ -116,9 +152,16 @@ def test_requesting_one_cell_reruns_only_that_cell_and_the_aggregates(finished, 
         run = snakemake(workdir, config, str(metrics), "all_figures", "-n", *force)
         counts = job_counts(run.stdout)
         # the analysis reruns too: Fig. 1, safe sparsity (table + figure) and the verdict
-        assert counts == {"finetune": 1, "collect": 1, "normalize": 1, "figure": 2,
-                          "safe_sparsity": 1, "summarize": 1, "verdict": 1,
-                          "all_figures": 1}, counts
+        assert counts == {
+            "finetune": 1,
+            "collect": 1,
+            "normalize": 1,
+            "figure": 2,
+            "safe_sparsity": 1,
+            "summarize": 1,
+            "verdict": 1,
+            "all_figures": 1,
+        }, counts
         assert "fraction-0.5/magnitude-0.3/sparse/seed0" in run.stdout
     finally:
         metrics.write_bytes(saved)
@@ -130,9 +173,17 @@ def test_adding_a_sparsity_schedules_only_new_cells_and_aggregates(finished):
     run = snakemake(workdir, bigger, "all_figures", "-n")
     counts = job_counts(run.stdout)
     # one new mask, one new sparse cell per fraction; then the tables and Fig. 1
-    assert counts == {"prune": 1, "finetune": 2, "collect": 1, "normalize": 1, "figure": 2,
-                      "safe_sparsity": 1, "summarize": 1, "verdict": 1,
-                      "all_figures": 1}, counts
+    assert counts == {
+        "prune": 1,
+        "finetune": 2,
+        "collect": 1,
+        "normalize": 1,
+        "figure": 2,
+        "safe_sparsity": 1,
+        "summarize": 1,
+        "verdict": 1,
+        "all_figures": 1,
+    }, counts
     snakemake(workdir, config, "-n")  # restore the on-disk config for other tests
 
 
@@ -141,8 +192,14 @@ def test_report_collects_every_figure_with_its_caption(finished):
     run = snakemake(workdir, config, "--report", str(workdir / "report.zip"))
     assert run.returncode == 0, run.stderr[-2000:]
     added = re.findall(r"Adding (\S+) \(", run.stdout + run.stderr)
-    assert sorted(added) == ["fig10_lmc.png", "fig1_data_fraction.png", "safe_sparsity.csv",
-                             "safe_sparsity.png", "summary.csv", "verdict.md"]
+    assert sorted(added) == [
+        "fig10_lmc.png",
+        "fig1_data_fraction.png",
+        "safe_sparsity.csv",
+        "safe_sparsity.png",
+        "summary.csv",
+        "verdict.md",
+    ]
     with zipfile.ZipFile(workdir / "report.zip") as archive:
         page = archive.read("report/report.html").decode()
     assert "Paper Fig. 1." in page and "Paper Fig. 10." in page  # the registry's captions

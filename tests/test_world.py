@@ -27,8 +27,11 @@ def test_translation_and_qa_use_opus_and_triviaqa_schemas(tiny_world):
     assert question["answer"]["value"] in question["answer"]["aliases"]
     assert question["answer"]["value"] in question["entity_pages"]["wiki_context"][0].split()
     # Questions are about entities the corpus never asks about in QA form.
-    corpus_questions = {row["text"].split("Q: ")[1].split("\n")[0]
-                        for row in read_jsonl(tiny_world / "corpus.jsonl") if "Q: " in row["text"]}
+    corpus_questions = {
+        row["text"].split("Q: ")[1].split("\n")[0]
+        for row in read_jsonl(tiny_world / "corpus.jsonl")
+        if "Q: " in row["text"]
+    }
     assert question["question"] not in corpus_questions
 
 
@@ -50,10 +53,18 @@ def test_corpus_follows_language_shares(tmp_path):
 
 def test_factcheck_labels_follow_the_knowledge_base_up_to_the_noise_rate(tmp_path):
     out = tmp_path / "w"
-    params = {**TINY_WORLD, "tasks": {
-        **TINY_WORLD["tasks"],
-        "syn_factcheck": {"train": 4000, "validation": 2000, "noise": 0.2, "seen_fraction": 1.0},
-    }}
+    params = {
+        **TINY_WORLD,
+        "tasks": {
+            **TINY_WORLD["tasks"],
+            "syn_factcheck": {
+                "train": 4000,
+                "validation": 2000,
+                "noise": 0.2,
+                "seen_fraction": 1.0,
+            },
+        },
+    }
     build_world(params, out)
     lexicon = read_json(out / "lexicon.json")["maj_a"]
     word_to_concept = {w: c for c, w in lexicon.items()}

@@ -60,7 +60,8 @@ def normalize(results: Any) -> Any:
     import pandas as pd
 
     results = results.assign(
-        regime=results["mode"].where(results["mode"] == "zero_shot", "fine_tuned"))
+        regime=results["mode"].where(results["mode"] == "zero_shot", "fine_tuned")
+    )
     keys = CELL_KEYS + ["regime"]
     is_dense = (results["compression"] == "dense") & results["mode"].isin(["dense", "zero_shot"])
     dense = results[is_dense][keys + ["value", "protocol_hash", "protocol_json"]]
@@ -73,8 +74,7 @@ def normalize(results: Any) -> Any:
     missing = merged["value_dense"].isna()
     if missing.any():
         raise ValueError(
-            "no dense run for cells: "
-            f"{merged[missing][keys].drop_duplicates().to_dict('records')}"
+            f"no dense run for cells: {merged[missing][keys].drop_duplicates().to_dict('records')}"
         )
     bad = merged[merged["protocol_hash"] != merged["protocol_hash_dense"]]
     if len(bad):

@@ -114,8 +114,18 @@ def run_cell(
             task.load_split("train", world), difficulty, subset, subset_seed
         )
         training = train(
-            model, tokenizer, adapter, task, rows, protocol, mode, params, masks,
-            accelerator, checkpoints, progress,
+            model,
+            tokenizer,
+            adapter,
+            task,
+            rows,
+            protocol,
+            mode,
+            params,
+            masks,
+            accelerator,
+            checkpoints,
+            progress,
         )
     else:
         mode.prepare(params, masks)

@@ -20,8 +20,15 @@ class Architecture:
     position_offset: int = 0  # RoBERTa offsets positions by pad_id + 1
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def make_config(self, vocab_size: int, pad_id: int, bos_id: int, eos_id: int,
-                    max_length: int, size: dict[str, Any]):
+    def make_config(
+        self,
+        vocab_size: int,
+        pad_id: int,
+        bos_id: int,
+        eos_id: int,
+        max_length: int,
+        size: dict[str, Any],
+    ):
         import transformers
 
         special = {"pad_token_id": pad_id, "bos_token_id": bos_id, "eos_token_id": eos_id}
@@ -29,16 +36,26 @@ class Architecture:
             special["decoder_start_token_id"] = eos_id
         offset = pad_id + 1 if self.position_offset else 0
         return getattr(transformers, self.config_class)(
-            vocab_size=vocab_size, max_position_embeddings=max_length + offset + 2,
-            **special, **self.extra, **size,
+            vocab_size=vocab_size,
+            max_position_embeddings=max_length + offset + 2,
+            **special,
+            **self.extra,
+            **size,
         )
 
 
 ARCHITECTURES: dict[str, Architecture] = {
-    "roberta": Architecture("roberta", "mlm", "RobertaConfig", "RobertaForMaskedLM",
-                            position_offset=1),
-    "mbart": Architecture("mbart", "denoise_translate", "MBartConfig",
-                          "MBartForConditionalGeneration", extra={"scale_embedding": True}),
-    "llama": Architecture("llama", "clm", "LlamaConfig", "LlamaForCausalLM",
-                          extra={"tie_word_embeddings": True}),
+    "roberta": Architecture(
+        "roberta", "mlm", "RobertaConfig", "RobertaForMaskedLM", position_offset=1
+    ),
+    "mbart": Architecture(
+        "mbart",
+        "denoise_translate",
+        "MBartConfig",
+        "MBartForConditionalGeneration",
+        extra={"scale_embedding": True},
+    ),
+    "llama": Architecture(
+        "llama", "clm", "LlamaConfig", "LlamaForCausalLM", extra={"tie_word_embeddings": True}
+    ),
 }

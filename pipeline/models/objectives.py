@@ -23,11 +23,17 @@ def mlm_loss(model: Any, tokenizer: Any, rows: list[dict], max_length: int) -> A
 
 
 def clm_loss(model: Any, tokenizer: Any, rows: list[dict], max_length: int) -> Any:
-    enc = tokenizer([r["text"] for r in rows], truncation=True, max_length=max_length,
-                    padding=True, return_tensors="pt")
+    enc = tokenizer(
+        [r["text"] for r in rows],
+        truncation=True,
+        max_length=max_length,
+        padding=True,
+        return_tensors="pt",
+    )
     labels = enc["input_ids"].masked_fill(enc["attention_mask"] == 0, -100)
-    return model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
-                 labels=labels).loss
+    return model(
+        input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], labels=labels
+    ).loss
 
 
 def denoise_translate_loss(model: Any, tokenizer: Any, rows: list[dict], max_length: int) -> Any:
@@ -47,11 +53,18 @@ def denoise_translate_loss(model: Any, tokenizer: Any, rows: list[dict], max_len
             masked = [tokenizer.mask_token if n else w for w, n in zip(words, noise, strict=True)]
             sources.append(" ".join([language_tag(row["lang"]), *masked]))
             targets.append(row["text"])
-    enc = tokenizer(sources, text_target=targets, truncation=True, max_length=max_length,
-                    padding=True, return_tensors="pt")
+    enc = tokenizer(
+        sources,
+        text_target=targets,
+        truncation=True,
+        max_length=max_length,
+        padding=True,
+        return_tensors="pt",
+    )
     labels = enc["labels"].masked_fill(enc["labels"] == tokenizer.pad_token_id, -100)
-    return model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
-                 labels=labels).loss
+    return model(
+        input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], labels=labels
+    ).loss
 
 
 OBJECTIVES: dict[str, Callable[[Any, Any, list[dict], int], Any]] = {

@@ -18,8 +18,9 @@ def world_words(world_dir: Path) -> list[str]:
     return [word for words in lexicon.values() for word in words.values()] + extra
 
 
-def init_model(world_dir: Path, arch_name: str, size: dict[str, Any], max_length: int,
-               out_dir: Path, seed: int):
+def init_model(
+    world_dir: Path, arch_name: str, size: dict[str, Any], max_length: int, out_dir: Path, seed: int
+):
     """Build the tokenizer and a randomly initialised model of ``arch_name``."""
     import torch
     import transformers
@@ -28,15 +29,27 @@ def init_model(world_dir: Path, arch_name: str, size: dict[str, Any], max_length
 
     arch = ARCHITECTURES[arch_name]
     tokenizer = build_word_tokenizer(world_words(world_dir), out_dir)
-    config = arch.make_config(len(tokenizer), tokenizer.pad_token_id, tokenizer.bos_token_id,
-                              tokenizer.eos_token_id, max_length, size)
+    config = arch.make_config(
+        len(tokenizer),
+        tokenizer.pad_token_id,
+        tokenizer.bos_token_id,
+        tokenizer.eos_token_id,
+        max_length,
+        size,
+    )
     torch.manual_seed(seed)
     model = getattr(transformers, arch.pretrain_class)(config)
     return tokenizer, model
 
 
-def pretrain(world_dir: Path, arch_name: str, size: dict[str, Any], params: dict[str, Any],
-             out_dir: Path, progress: bool = True) -> dict[str, Any]:
+def pretrain(
+    world_dir: Path,
+    arch_name: str,
+    size: dict[str, Any],
+    params: dict[str, Any],
+    out_dir: Path,
+    progress: bool = True,
+) -> dict[str, Any]:
     """Pre-train on the world's corpus with the architecture's objective; saves model +
     tokenizer in ``out_dir`` (loadable with ``from_pretrained``)."""
     import torch
@@ -48,8 +61,9 @@ def pretrain(world_dir: Path, arch_name: str, size: dict[str, Any], params: dict
     arch = ARCHITECTURES[arch_name]
     objective = OBJECTIVES[arch.objective]
     torch.manual_seed(params["seed"])
-    tokenizer, model = init_model(world_dir, arch_name, size, params["max_length"], out_dir,
-                                  params["seed"])
+    tokenizer, model = init_model(
+        world_dir, arch_name, size, params["max_length"], out_dir, params["seed"]
+    )
     rows = read_jsonl(world_dir / "corpus.jsonl")
     optimizer = torch.optim.AdamW(model.parameters(), lr=params["lr"], weight_decay=0.01)
     steps = params["steps"]
@@ -57,12 +71,17 @@ def pretrain(world_dir: Path, arch_name: str, size: dict[str, Any], params: dict
     generator = torch.Generator().manual_seed(params["seed"])
     model.train()
     losses, start = [], time.time()
-    bar = tqdm(range(steps), desc=f"pretrain {arch_name} ({arch.objective})",
-               disable=not progress, mininterval=2)
+    bar = tqdm(
+        range(steps),
+        desc=f"pretrain {arch_name} ({arch.objective})",
+        disable=not progress,
+        mininterval=2,
+    )
     for _ in bar:
         batch_idx = torch.randint(len(rows), (params["batch_size"],), generator=generator)
-        loss = objective(model, tokenizer, [rows[i] for i in batch_idx.tolist()],
-                         params["max_length"])
+        loss = objective(
+            model, tokenizer, [rows[i] for i in batch_idx.tolist()], params["max_length"]
+        )
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
@@ -72,7 +91,10 @@ def pretrain(world_dir: Path, arch_name: str, size: dict[str, Any], params: dict
         bar.set_postfix(loss=f"{sum(losses[-50:]) / len(losses[-50:]):.3f}", refresh=False)
     model.save_pretrained(str(out_dir))
     report = {
-        "arch": arch_name, "objective": arch.objective, "size": size, "params": params,
+        "arch": arch_name,
+        "objective": arch.objective,
+        "size": size,
+        "params": params,
         "n_parameters": sum(p.numel() for p in model.parameters()),
         "final_loss": sum(losses[-50:]) / len(losses[-50:]),
         "wall_time_s": time.time() - start,

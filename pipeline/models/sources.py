@@ -27,8 +27,14 @@ def stage_scratch(spec: dict[str, Any], world_dir: Path | None, out_dir: Path) -
 
     if world_dir is None:
         raise ValueError("a scratch model source needs --world")
-    _, model = init_model(world_dir, spec["arch"], spec["size"], spec["pretrain"]["max_length"],
-                          out_dir, spec["pretrain"]["seed"])
+    _, model = init_model(
+        world_dir,
+        spec["arch"],
+        spec["size"],
+        spec["pretrain"]["max_length"],
+        out_dir,
+        spec["pretrain"]["seed"],
+    )
     model.save_pretrained(str(out_dir))
     write_json(out_dir / "pretrain.json", {"arch": spec["arch"], "objective": "none (scratch)"})
 
@@ -36,9 +42,12 @@ def stage_scratch(spec: dict[str, Any], world_dir: Path | None, out_dir: Path) -
 def stage_hub(spec: dict[str, Any], world_dir: Path | None, out_dir: Path) -> None:
     from huggingface_hub import snapshot_download
 
-    snapshot_download(repo_id=spec["hub_id"], revision=spec.get("revision"),
-                      local_dir=str(out_dir),
-                      allow_patterns=["*.json", "*.safetensors", "*.model", "*.txt"])
+    snapshot_download(
+        repo_id=spec["hub_id"],
+        revision=spec.get("revision"),
+        local_dir=str(out_dir),
+        allow_patterns=["*.json", "*.safetensors", "*.model", "*.txt"],
+    )
 
 
 SOURCES: dict[str, Callable[[dict[str, Any], Path | None, Path], None]] = {

@@ -29,9 +29,13 @@ def build_word_tokenizer(words: list[str], out_dir: str | Path):
     )
     tokenizer = PreTrainedTokenizerFast(
         tokenizer_object=backend,
-        bos_token=bos, eos_token=eos, pad_token=SPECIAL_TOKENS["pad"],
-        unk_token=SPECIAL_TOKENS["unk"], mask_token=SPECIAL_TOKENS["mask"],
-        cls_token=bos, sep_token=eos,
+        bos_token=bos,
+        eos_token=eos,
+        pad_token=SPECIAL_TOKENS["pad"],
+        unk_token=SPECIAL_TOKENS["unk"],
+        mask_token=SPECIAL_TOKENS["mask"],
+        cls_token=bos,
+        sep_token=eos,
     )
     tokenizer.save_pretrained(str(out_dir))
     return tokenizer

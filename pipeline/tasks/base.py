@@ -46,7 +46,9 @@ class ClassificationTask:
 
             if world_dir is None:
                 raise ValueError(f"task {self.name}: a synthetic task needs the world folder")
-            return pq.read_table(Path(world_dir) / "tasks" / self.name / f"{split}.parquet").to_pylist()
+            return pq.read_table(
+                Path(world_dir) / "tasks" / self.name / f"{split}.parquet"
+            ).to_pylist()
         from datasets import load_dataset
 
         return load_dataset(self.hub_path, self.hub_config, split=split).to_list()

@@ -51,8 +51,10 @@ def lenient_containment(prediction: str, aliases: list[str]) -> float:
     """The paper code's "exact match": containment either way, so "" matched everything;
     here an empty prediction scores 0, and the score is reported under its own name."""
     pred = normalize_answer(prediction)
-    return float(bool(pred) and any(
-        pred in normalize_answer(a) or normalize_answer(a) in pred for a in aliases))
+    return float(
+        bool(pred)
+        and any(pred in normalize_answer(a) or normalize_answer(a) in pred for a in aliases)
+    )
 
 
 @dataclass(frozen=True)
@@ -94,8 +96,9 @@ class TriviaQATask:
     def prompt(self, row: dict[str, Any]) -> str:
         if self.book == "closed":
             return closed_book_prompt(row["question"])
-        evidence = " ".join(row["entity_pages"]["wiki_context"]
-                            + row["search_results"]["search_context"])
+        evidence = " ".join(
+            row["entity_pages"]["wiki_context"] + row["search_results"]["search_context"]
+        )
         return open_book_prompt(row["question"], evidence)
 
     def source_target(self, row: dict[str, Any]) -> tuple[str, str]:
@@ -121,5 +124,6 @@ class TriviaQATask:
 
 
 SYN_TRIVIAQA = TriviaQATask(name="syn_triviaqa", source="synthetic")
-TRIVIAQA = TriviaQATask(name="triviaqa", source="hub", hub_path="mandarjoshi/trivia_qa",
-                        max_examples=2000)
+TRIVIAQA = TriviaQATask(
+    name="triviaqa", source="hub", hub_path="mandarjoshi/trivia_qa", max_examples=2000
+)

@@ -21,10 +21,27 @@ from pipeline.tasks.translation import OPUS100, SYN_TRANSLATION
 TASKS: dict[str, Any] = {
     t.name: t
     for t in (
-        SYN_SENTIMENT, SYN_GRAMMAR, SYN_PARAPHRASE, SYN_SIMILARITY, SYN_FACTCHECK, SYN_RTE,
-        SYN_TRANSLATION, SYN_TRIVIAQA,
-        SST2, QNLI, MNLI, OPUS100, TRIVIAQA,
-        COLA, QQP, STSB, RTE, WINOGRANDE, CSQA, MAWPS, SVAMP,
+        SYN_SENTIMENT,
+        SYN_GRAMMAR,
+        SYN_PARAPHRASE,
+        SYN_SIMILARITY,
+        SYN_FACTCHECK,
+        SYN_RTE,
+        SYN_TRANSLATION,
+        SYN_TRIVIAQA,
+        SST2,
+        QNLI,
+        MNLI,
+        OPUS100,
+        TRIVIAQA,
+        COLA,
+        QQP,
+        STSB,
+        RTE,
+        WINOGRANDE,
+        CSQA,
+        MAWPS,
+        SVAMP,
     )
 }
 
@@ -33,4 +50,4 @@ def get_task(name: str) -> Any:
     try:
         return TASKS[name]
     except KeyError:
-        raise ValueError(f"unknown task {name!r}; allowed: {sorted(TASKS)}")
+        raise ValueError(f"unknown task {name!r}; allowed: {sorted(TASKS)}") from None

@@ -41,8 +41,10 @@ class TranslationTask:
         try:
             languages = tuple(options["groups"][group])
         except KeyError:
-            raise ValueError(f"task {self.name}: difficulty {difficulty!r} names no language "
-                             f"group of {sorted(options.get('groups', {}))}") from None
+            raise ValueError(
+                f"task {self.name}: difficulty {difficulty!r} names no language "
+                f"group of {sorted(options.get('groups', {}))}"
+            ) from None
         if len(languages) != 2:
             raise ValueError(f"task {self.name}: group {group!r} must name two languages")
         return replace(self, languages=languages, pivot=options["pivot"])
@@ -52,11 +54,14 @@ class TranslationTask:
         if self.source == "synthetic":
             import pyarrow.parquet as pq
 
-            return pq.read_table(Path(world_dir) / "translation" / pair / f"{split}.parquet").to_pylist()
+            return pq.read_table(
+                Path(world_dir) / "translation" / pair / f"{split}.parquet"
+            ).to_pylist()
         from datasets import load_dataset
 
-        return load_dataset(self.hub_path, "-".join(sorted((self.pivot, language))),
-                            split=split).to_list()
+        return load_dataset(
+            self.hub_path, "-".join(sorted((self.pivot, language))), split=split
+        ).to_list()
 
     def reference_score(self, world_dir: Path | None) -> float | None:
         """No human/Bayes reference: difficulty here is the named level, not measured."""
@@ -65,18 +70,23 @@ class TranslationTask:
     def load_split(self, split: str, world_dir: Path | None) -> list[dict]:
         """X–Y rows (OPUS-100 schema) joined on their shared pivot sentence, both directions."""
         x, y = self.languages
-        by_pivot = {r["translation"][self.pivot]: r["translation"][x]
-                    for r in self._pivot_rows(x, split, world_dir)}
+        by_pivot = {
+            r["translation"][self.pivot]: r["translation"][x]
+            for r in self._pivot_rows(x, split, world_dir)
+        }
         rows = []
         for r in self._pivot_rows(y, split, world_dir):
             pivot_text = r["translation"][self.pivot]
             if pivot_text in by_pivot:
                 pair = {x: by_pivot[pivot_text], y: r["translation"][y]}
-                rows += [{"translation": pair, "src": x, "tgt": y},
-                         {"translation": pair, "src": y, "tgt": x}]
+                rows += [
+                    {"translation": pair, "src": x, "tgt": y},
+                    {"translation": pair, "src": y, "tgt": x},
+                ]
         if not rows:
-            raise ValueError(f"task {self.name}: no {split} sentences shared through "
-                             f"{self.pivot} by {x} and {y}")
+            raise ValueError(
+                f"task {self.name}: no {split} sentences shared through {self.pivot} by {x} and {y}"
+            )
         return rows
 
     def source_target(self, row: dict[str, Any]) -> tuple[str, str]:

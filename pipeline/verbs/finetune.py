@@ -22,8 +22,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model-name", required=True)
     p.add_argument("--model", required=True, type=Path, help="staged model folder")
     p.add_argument("--task", required=True)
-    p.add_argument("--task-options", default="{}",
-                   help="what the task needs from its setting, as JSON (language groups)")
+    p.add_argument(
+        "--task-options",
+        default="{}",
+        help="what the task needs from its setting, as JSON (language groups)",
+    )
     p.add_argument("--world", type=Path, help="synthetic world folder (synthetic tasks)")
     p.add_argument("--difficulty", required=True, help="e.g. fraction-0.25")
     p.add_argument("--compression", required=True, help="'dense' or METHOD-LEVEL")

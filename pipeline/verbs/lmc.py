@@ -39,18 +39,40 @@ def run(args: argparse.Namespace) -> None:
     sparse_state = sparse_model.state_dict()
     rows = task.load_split("validation", args.world)
     alphas = torch.linspace(0, 1, args.alphas).tolist()
-    result = lmc_path(model, dense_state, sparse_state, alphas, lambda m: evaluate_rows(
-        m, tokenizer, task, rows, protocol["max_length"], protocol.get("eval_batch_size", 256)))
+    result = lmc_path(
+        model,
+        dense_state,
+        sparse_state,
+        alphas,
+        lambda m: evaluate_rows(
+            m, tokenizer, task, rows, protocol["max_length"], protocol.get("eval_batch_size", 256)
+        ),
+    )
     cell = json.loads(args.cell)
     metric_values = [p["metrics"][task.metric] for p in result["points"]]
     metric_barrier = barrier(metric_values, higher_is_worse=False)
     rows_out = [
-        {**cell, "task": task.name, "alpha": p["alpha"], "loss": p["loss"],
-         "metric": task.metric, "value": p["metrics"][task.metric],
-         "loss_barrier": result["loss_barrier"], "metric_barrier": metric_barrier}
+        {
+            **cell,
+            "task": task.name,
+            "alpha": p["alpha"],
+            "loss": p["loss"],
+            "metric": task.metric,
+            "value": p["metrics"][task.metric],
+            "loss_barrier": result["loss_barrier"],
+            "metric_barrier": metric_barrier,
+        }
         for p in result["points"]
     ]
-    write_json(args.out, {"rows": rows_out, "loss_barrier": result["loss_barrier"],
-                          "metric_barrier": metric_barrier})
-    print(f"LMC {task.name}: loss barrier {result['loss_barrier']:.4f}, "
-          f"{task.metric} barrier {metric_barrier:.4f}")
+    write_json(
+        args.out,
+        {
+            "rows": rows_out,
+            "loss_barrier": result["loss_barrier"],
+            "metric_barrier": metric_barrier,
+        },
+    )
+    print(
+        f"LMC {task.name}: loss barrier {result['loss_barrier']:.4f}, "
+        f"{task.metric} barrier {metric_barrier:.4f}"
+    )

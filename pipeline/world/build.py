@@ -35,8 +35,10 @@ DEFAULT_WORLD: dict[str, Any] = {
 }
 
 # Reference ("Bayes") scores: the metric of the noisy validation labels against the clean ones.
-_REFERENCE_METRICS = {"classification": ("accuracy", "f1", "mcc"),
-                      "regression": ("pearson", "spearman")}
+_REFERENCE_METRICS = {
+    "classification": ("accuracy", "f1", "mcc"),
+    "regression": ("pearson", "spearman"),
+}
 
 
 def _write_parquet(path: Path, rows: list[dict]) -> None:
@@ -71,8 +73,9 @@ def build_world(params: dict[str, Any], out_dir: str | Path) -> None:
     """Generate the world described by ``params`` (merged over DEFAULT_WORLD) into ``out_dir``."""
     p = {**DEFAULT_WORLD, **params}
     rng = np.random.default_rng(p["seed"])
-    concepts = make_concepts(rng, p["n_entities"], p["n_relations"], p["n_objects"],
-                             p["n_adjectives"])
+    concepts = make_concepts(
+        rng, p["n_entities"], p["n_relations"], p["n_objects"], p["n_adjectives"]
+    )
     languages = make_languages(rng, concepts.all, p["languages"])
     world = World(concepts, languages)
     qa_order = rng.permutation(len(concepts.entities))
@@ -83,15 +86,18 @@ def build_world(params: dict[str, Any], out_dir: str | Path) -> None:
 
     with atomic_dir(out_dir) as tmp:
         write_jsonl(tmp / "corpus.jsonl", corpus)
-        write_jsonl(tmp / "kb.jsonl", [
-            {"entity": e, "relation": r, "object": o} for (e, r), o in concepts.facts.items()
-        ])
+        write_jsonl(
+            tmp / "kb.jsonl",
+            [{"entity": e, "relation": r, "object": o} for (e, r), o in concepts.facts.items()],
+        )
         write_json(tmp / "lexicon.json", {lang.name: lang.lexicon for lang in languages})
         meta: dict[str, Any] = {}
         for i, (name, spec) in enumerate(p["tasks"].items()):
             if name not in GLUE_GENERATORS:
-                raise ValueError(f"config key 'world.tasks.{name}': unknown synthetic task; "
-                                 f"allowed: {sorted(GLUE_GENERATORS)}")
+                raise ValueError(
+                    f"config key 'world.tasks.{name}': unknown synthetic task; "
+                    f"allowed: {sorted(GLUE_GENERATORS)}"
+                )
             train, val = GLUE_GENERATORS[name](world, spec, np.random.default_rng([p["seed"], i]))
             _write_parquet(tmp / "tasks" / name / "train.parquet", train.rows)
             _write_parquet(tmp / "tasks" / name / "validation.parquet", val.rows)
@@ -102,16 +108,22 @@ def build_world(params: dict[str, Any], out_dir: str | Path) -> None:
         for pair, (train, val) in pairs.items():
             _write_parquet(tmp / "translation" / pair / "train.parquet", train)
             _write_parquet(tmp / "translation" / pair / "validation.parquet", val)
-        questions = trivia_questions(world, p["qa"], np.random.default_rng([p["seed"], 200]),
-                                     held_out)
+        questions = trivia_questions(
+            world, p["qa"], np.random.default_rng([p["seed"], 200]), held_out
+        )
         _write_parquet(tmp / "qa" / "validation.parquet", questions)
-        write_json(tmp / "world.json", {
-            "params": p,
-            "languages": [{"name": lang.name, "share": lang.share, "order": lang.order}
-                          for lang in languages],
-            "pivot": languages[0].name,
-            "extra_words": extra_words([lang.name for lang in languages]),
-            "tasks": meta,
-            "translation_pairs": sorted(pairs),
-            "qa_entities": list(qa_entities),
-        })
+        write_json(
+            tmp / "world.json",
+            {
+                "params": p,
+                "languages": [
+                    {"name": lang.name, "share": lang.share, "order": lang.order}
+                    for lang in languages
+                ],
+                "pivot": languages[0].name,
+                "extra_words": extra_words([lang.name for lang in languages]),
+                "tasks": meta,
+                "translation_pairs": sorted(pairs),
+                "qa_entities": list(qa_entities),
+            },
+        )

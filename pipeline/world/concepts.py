@@ -23,19 +23,16 @@ class Concepts:
 
     @property
     def all(self) -> tuple[str, ...]:
-        return (
-            FUNCTION_CONCEPTS + self.entities + self.relations + self.objects + self.adjectives
-        )
+        return FUNCTION_CONCEPTS + self.entities + self.relations + self.objects + self.adjectives
 
 
-def make_concepts(rng: np.random.Generator, n_entities: int, n_relations: int,
-                  n_objects: int, n_adjectives: int) -> Concepts:
+def make_concepts(
+    rng: np.random.Generator, n_entities: int, n_relations: int, n_objects: int, n_adjectives: int
+) -> Concepts:
     entities = tuple(f"E{i}" for i in range(n_entities))
     relations = tuple(f"R{i}" for i in range(n_relations))
     objects = tuple(f"O{i}" for i in range(n_objects))
     adjectives = tuple(f"A{i}" for i in range(n_adjectives))
     polarity = {a: int(i % 2 == 0) for i, a in enumerate(adjectives)}
-    facts = {
-        (e, r): objects[int(rng.integers(n_objects))] for e in entities for r in relations
-    }
+    facts = {(e, r): objects[int(rng.integers(n_objects))] for e in entities for r in relations}
     return Concepts(entities, relations, objects, adjectives, polarity, facts)

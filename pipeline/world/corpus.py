@@ -25,9 +25,13 @@ def opinion_sentence(lang: Language, c: Concepts, rng: np.random.Generator) -> s
     return " ".join(lang.clause(["I"], [cue], [entity]) + lang.clause(["IT"], ["IS"], [adjective]))
 
 
-def description_sentence(lang: Language, c: Concepts, rng: np.random.Generator,
-                         adjectives: tuple[str, ...] | None = None,
-                         entity: str | None = None) -> tuple[str, int]:
+def description_sentence(
+    lang: Language,
+    c: Concepts,
+    rng: np.random.Generator,
+    adjectives: tuple[str, ...] | None = None,
+    entity: str | None = None,
+) -> tuple[str, int]:
     """'ENTITY is [very] ADJ [and ADJ2]' with one polarity; returns (text, polarity)."""
     pool = adjectives or c.adjectives
     first = pool[rng.integers(len(pool))]
@@ -40,14 +44,16 @@ def description_sentence(lang: Language, c: Concepts, rng: np.random.Generator,
     return " ".join(lang.clause([entity], ["IS"], predicate)), positive
 
 
-def _adjective(c: Concepts, rng: np.random.Generator, positive: int,
-               pool: tuple[str, ...] | None = None) -> str:
+def _adjective(
+    c: Concepts, rng: np.random.Generator, positive: int, pool: tuple[str, ...] | None = None
+) -> str:
     candidates = [a for a in (pool or c.adjectives) if c.polarity[a] == positive]
     return candidates[rng.integers(len(candidates))]
 
 
-def qa_line(lang: Language, c: Concepts, entity: str, relation: str,
-            distractors: list[str] | None) -> str:
+def qa_line(
+    lang: Language, c: Concepts, entity: str, relation: str, distractors: list[str] | None
+) -> str:
     """A question in the paper's prompt format followed by its answer. With ``distractors``
     (other fact sentences) it is open-book: the evidence comes first, then the distractors,
     as in the TriviaQA rows (wiki context, then search context)."""
@@ -63,8 +69,13 @@ def qa_line(lang: Language, c: Concepts, entity: str, relation: str,
     return f"{prompt} {lang.lexicon[answer]}"
 
 
-def make_corpus(rng: np.random.Generator, c: Concepts, languages: list[Language],
-                n_sentences: int, qa_entities: tuple[str, ...]) -> list[dict]:
+def make_corpus(
+    rng: np.random.Generator,
+    c: Concepts,
+    languages: list[Language],
+    n_sentences: int,
+    qa_entities: tuple[str, ...],
+) -> list[dict]:
     """Sentences tagged with their language; languages drawn by their corpus share.
 
     Parallel rows also carry the two sides (``pair``) for translation pre-training; QA rows
@@ -84,13 +95,19 @@ def make_corpus(rng: np.random.Generator, c: Concepts, languages: list[Language]
             (entity, relation), obj = facts[rng.integers(len(facts))]
             row["text"] = fact_sentence(lang, c, entity, relation, obj)
         elif kind < 0.7:
-            row["text"] = opinion_sentence(lang, c, rng) if rng.random() < 0.6 else (
-                description_sentence(lang, c, rng)[0])
+            row["text"] = (
+                opinion_sentence(lang, c, rng)
+                if rng.random() < 0.6
+                else (description_sentence(lang, c, rng)[0])
+            )
         elif kind < 0.9:
             (entity, relation), obj = facts[rng.integers(len(facts))]
             # Parallel text, like any text, is scarce for minority languages.
-            other = (languages[1 + rng.choice(len(languages) - 1, p=shares[1:] / shares[1:].sum())]
-                     if lang is pivot else pivot)
+            other = (
+                languages[1 + rng.choice(len(languages) - 1, p=shares[1:] / shares[1:].sum())]
+                if lang is pivot
+                else pivot
+            )
             src = fact_sentence(lang, c, entity, relation, obj)
             tgt = fact_sentence(other, c, entity, relation, obj)
             row["text"] = " ".join([src, lang.lexicon["EQUALS"], tgt])
@@ -98,9 +115,15 @@ def make_corpus(rng: np.random.Generator, c: Concepts, languages: list[Language]
         else:
             entity = qa_entities[rng.integers(len(qa_entities))]
             relation = c.relations[rng.integers(len(c.relations))]
-            distractors = [fact_sentence(pivot, c, e, r, o)
-                           for (e, r), o in (facts[i] for i in rng.integers(len(facts), size=2))]
-            row = {"lang": pivot.name, "text": qa_line(
-                pivot, c, entity, relation, distractors if rng.random() < 0.5 else None)}
+            distractors = [
+                fact_sentence(pivot, c, e, r, o)
+                for (e, r), o in (facts[i] for i in rng.integers(len(facts), size=2))
+            ]
+            row = {
+                "lang": pivot.name,
+                "text": qa_line(
+                    pivot, c, entity, relation, distractors if rng.random() < 0.5 else None
+                ),
+            }
         rows.append(row)
     return rows

@@ -38,8 +38,9 @@ def _word(rng: np.random.Generator, syllables: int) -> str:
     )
 
 
-def make_languages(rng: np.random.Generator, concepts: tuple[str, ...],
-                   shares: dict[str, float]) -> list[Language]:
+def make_languages(
+    rng: np.random.Generator, concepts: tuple[str, ...], shares: dict[str, float]
+) -> list[Language]:
     """One language per entry of ``shares``; surface words are unique across languages."""
     used: set[str] = set()
     languages = []

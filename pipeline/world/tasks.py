@@ -68,10 +68,13 @@ def sentiment(w: World, spec: dict, rng: np.random.Generator) -> tuple[Split, Sp
         def make(idx):
             text, positive = description_sentence(w.pivot, c, rng, adjectives)
             return {"sentence": text}, positive
+
         return make
 
-    return (_classification(rng, spec["train"], spec["noise"], maker(seen)),
-            _classification(rng, spec["validation"], spec["noise"], maker(None)))
+    return (
+        _classification(rng, spec["train"], spec["noise"], maker(seen)),
+        _classification(rng, spec["validation"], spec["noise"], maker(None)),
+    )
 
 
 def grammar(w: World, spec: dict, rng: np.random.Generator) -> tuple[Split, Split]:
@@ -80,16 +83,21 @@ def grammar(w: World, spec: dict, rng: np.random.Generator) -> tuple[Split, Spli
 
     def make(idx):
         (entity, relation), obj = list(c.facts.items())[rng.integers(len(c.facts))]
-        words = (fact_sentence(w.pivot, c, entity, relation, obj) if rng.random() < 0.5
-                 else description_sentence(w.pivot, c, rng)[0]).split()
+        words = (
+            fact_sentence(w.pivot, c, entity, relation, obj)
+            if rng.random() < 0.5
+            else description_sentence(w.pivot, c, rng)[0]
+        ).split()
         acceptable = int(rng.random() < 0.5)
         if not acceptable:
             i, j = rng.choice(len(words), size=2, replace=False)
             words[i], words[j] = words[j], words[i]
         return {"sentence": " ".join(words)}, acceptable
 
-    return (_classification(rng, spec["train"], spec["noise"], make),
-            _classification(rng, spec["validation"], spec["noise"], make))
+    return (
+        _classification(rng, spec["train"], spec["noise"], make),
+        _classification(rng, spec["validation"], spec["noise"], make),
+    )
 
 
 def paraphrase(w: World, spec: dict, rng: np.random.Generator) -> tuple[Split, Split]:
@@ -106,12 +114,17 @@ def paraphrase(w: World, spec: dict, rng: np.random.Generator) -> tuple[Split, S
             other = obj
             while not same and other == obj:
                 other = objects[rng.integers(len(objects))]
-            return {"question1": fact_sentence(w.pivot, c, entity, relation, obj),
-                    "question2": fact_sentence(w.second, c, entity, relation, other)}, same
+            return {
+                "question1": fact_sentence(w.pivot, c, entity, relation, obj),
+                "question2": fact_sentence(w.second, c, entity, relation, other),
+            }, same
+
         return make
 
-    return (_classification(rng, spec["train"], spec["noise"], maker(seen)),
-            _classification(rng, spec["validation"], spec["noise"], maker(c.objects)))
+    return (
+        _classification(rng, spec["train"], spec["noise"], maker(seen)),
+        _classification(rng, spec["validation"], spec["noise"], maker(c.objects)),
+    )
 
 
 def similarity(w: World, spec: dict, rng: np.random.Generator) -> tuple[Split, Split]:
@@ -127,7 +140,8 @@ def similarity(w: World, spec: dict, rng: np.random.Generator) -> tuple[Split, S
             same_entity = bool(rng.random() < 0.5)
             first, pol1 = description_sentence(w.pivot, c, rng, adjectives, c.entities[entity])
             second, pol2 = description_sentence(
-                w.pivot, c, rng, adjectives, c.entities[entity if same_entity else other])
+                w.pivot, c, rng, adjectives, c.entities[entity if same_entity else other]
+            )
             score = 2.5 * same_entity + 2.5 * (pol1 == pol2)
             noisy = float(np.clip(score + rng.normal(0, spec["noise"]), 0, 5))
             rows.append({"sentence1": first, "sentence2": second, "label": noisy, "idx": idx})
@@ -151,12 +165,17 @@ def factcheck(w: World, spec: dict, rng: np.random.Generator) -> tuple[Split, Sp
             obj = true_obj
             while not entailed and obj == true_obj:
                 obj = c.objects[rng.integers(len(c.objects))]
-            return {"question": " ".join(w.pivot.words(["WHAT", relation, entity])),
-                    "sentence": fact_sentence(w.pivot, c, entity, relation, obj)}, int(not entailed)
+            return {
+                "question": " ".join(w.pivot.words(["WHAT", relation, entity])),
+                "sentence": fact_sentence(w.pivot, c, entity, relation, obj),
+            }, int(not entailed)
+
         return make
 
-    return (_classification(rng, spec["train"], spec["noise"], maker(seen)),
-            _classification(rng, spec["validation"], spec["noise"], maker(c.entities)))
+    return (
+        _classification(rng, spec["train"], spec["noise"], maker(seen)),
+        _classification(rng, spec["validation"], spec["noise"], maker(c.entities)),
+    )
 
 
 def entailment(w: World, spec: dict, rng: np.random.Generator) -> tuple[Split, Split]:
@@ -171,8 +190,10 @@ def entailment(w: World, spec: dict, rng: np.random.Generator) -> tuple[Split, S
         hypothesis = " ".join(w.pivot.clause(["I"], ["LIKE" if likes else "HATE"], [entity]))
         return {"sentence1": text, "sentence2": hypothesis}, int(likes != positive)
 
-    return (_classification(rng, spec["train"], spec["noise"], make),
-            _classification(rng, spec["validation"], spec["noise"], make))
+    return (
+        _classification(rng, spec["train"], spec["noise"], make),
+        _classification(rng, spec["validation"], spec["noise"], make),
+    )
 
 
 GLUE_GENERATORS: dict[str, Callable[[World, dict, np.random.Generator], tuple[Split, Split]]] = {
@@ -217,15 +238,18 @@ def translation_pairs(w: World, spec: dict, rng: np.random.Generator) -> dict[st
     largest = max(lang.share for lang in w.languages[1:])
     out = {}
     for other in w.languages[1:]:
-        rows = [{"translation": {w.pivot.name: render(w.pivot, s), other.name: render(other, s)}}
-                for s in sentences]
+        rows = [
+            {"translation": {w.pivot.name: render(w.pivot, s), other.name: render(other, s)}}
+            for s in sentences
+        ]
         n_train = max(8, round(spec["train"] * other.share / largest))
-        out[f"{w.pivot.name}-{other.name}"] = (rows[:n_train], rows[spec["train"]:])
+        out[f"{w.pivot.name}-{other.name}"] = (rows[:n_train], rows[spec["train"] :])
     return out
 
 
-def trivia_questions(w: World, spec: dict, rng: np.random.Generator,
-                     held_out: tuple[str, ...]) -> list[dict]:
+def trivia_questions(
+    w: World, spec: dict, rng: np.random.Generator, held_out: tuple[str, ...]
+) -> list[dict]:
     """TriviaQA "rc" schema, about entities whose questions never appear in the corpus: the
     evidence (wiki_context) states the fact; search results hold distracting facts."""
     c = w.concepts
@@ -235,16 +259,28 @@ def trivia_questions(w: World, spec: dict, rng: np.random.Generator,
         entity = held_out[rng.integers(len(held_out))]
         relation = c.relations[rng.integers(len(c.relations))]
         answer = w.pivot.lexicon[c.facts[(entity, relation)]]
-        distractors = [fact_sentence(w.pivot, c, e, r, o)
-                       for (e, r), o in (facts[i] for i in rng.integers(len(facts), size=2))]
-        rows.append({
-            "question": " ".join(w.pivot.words(["WHAT", relation, entity])),
-            "question_id": f"syn_{idx}",
-            "question_source": "synthetic",
-            "entity_pages": {"wiki_context": [
-                fact_sentence(w.pivot, c, entity, relation, c.facts[(entity, relation)])]},
-            "search_results": {"search_context": distractors},
-            "answer": {"value": answer, "aliases": [answer], "normalized_value": answer,
-                       "normalized_aliases": [answer], "type": "WikipediaEntity"},
-        })
+        distractors = [
+            fact_sentence(w.pivot, c, e, r, o)
+            for (e, r), o in (facts[i] for i in rng.integers(len(facts), size=2))
+        ]
+        rows.append(
+            {
+                "question": " ".join(w.pivot.words(["WHAT", relation, entity])),
+                "question_id": f"syn_{idx}",
+                "question_source": "synthetic",
+                "entity_pages": {
+                    "wiki_context": [
+                        fact_sentence(w.pivot, c, entity, relation, c.facts[(entity, relation)])
+                    ]
+                },
+                "search_results": {"search_context": distractors},
+                "answer": {
+                    "value": answer,
+                    "aliases": [answer],
+                    "normalized_value": answer,
+                    "normalized_aliases": [answer],
+                    "type": "WikipediaEntity",
+                },
+            }
+        )
     return rows
