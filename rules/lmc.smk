@@ -10,20 +10,21 @@ rule lmc:
     input:
         dense=f"{R}/runs/{{model}}/{{task}}/{{difficulty}}/dense/dense/seed{{seed}}/finetuned",
         sparse=f"{R}/runs/{{model}}/{{task}}/{{difficulty}}/{{compression}}/sparse/seed{{seed}}/finetuned",
-        world=f"{R}/{paths.WORLD}",
+        world=lambda wc: [f"{R}/{paths.WORLD}"] if needs_world(wc.task) else [],
     output:
         f"{R}/{paths.LMC}",
     params:
         protocol=lambda wc: json.dumps(study.protocol_for(config, setting_of_cell(wc))),
         alphas=config.get("lmc", {}).get("alphas", 11),
         cell=lambda wc: json.dumps(dict(wc.items())),
+        world=lambda wc, input: f"--world {input.world}" if input.world else "",
     log:
         f"{R}/logs/lmc/{{model}}/{{task}}/{{difficulty}}/{{compression}}/seed{{seed}}.log",
     conda:
         "../envs/junkdna.yaml"
     shell:
         "python -m pipeline lmc --dense {input.dense} --sparse {input.sparse} "
-        "--task {wildcards.task} --world {input.world} --protocol {params.protocol:q} "
+        "--task {wildcards.task} {params.world} --protocol {params.protocol:q} "
         "--alphas {params.alphas} --cell {params.cell:q} --out {output} > {log} 2>&1"
 
 
