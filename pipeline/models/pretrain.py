@@ -64,7 +64,9 @@ def pretrain(
     tokenizer, model = init_model(
         world_dir, arch_name, size, params["max_length"], out_dir, params["seed"]
     )
-    rows = read_jsonl(world_dir / "corpus.jsonl")
+    examples = objective.examples(
+        tokenizer, read_jsonl(world_dir / "corpus.jsonl"), params["max_length"]
+    )
     optimizer = torch.optim.AdamW(model.parameters(), lr=params["lr"], weight_decay=0.01)
     steps = params["steps"]
     scheduler = get_linear_schedule_with_warmup(optimizer, math.ceil(0.06 * steps), steps)
@@ -78,10 +80,8 @@ def pretrain(
         mininterval=2,
     )
     for _ in bar:
-        batch_idx = torch.randint(len(rows), (params["batch_size"],), generator=generator)
-        loss = objective(
-            model, tokenizer, [rows[i] for i in batch_idx.tolist()], params["max_length"]
-        )
+        batch_idx = torch.randint(len(examples), (params["batch_size"],), generator=generator)
+        loss = objective.loss(model, tokenizer, [examples[i] for i in batch_idx.tolist()])
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
