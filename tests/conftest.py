@@ -17,7 +17,7 @@ TINY_WORLD = {
     "n_relations": 2,
     "n_objects": 8,
     "n_adjectives": 8,
-    "languages": {"maj_a": 0.7, "min_b": 0.3},
+    "languages": {"maj_a": 0.7, "min_b": 0.2, "min_c": 0.1},
     "corpus_sentences": 400,
     "tasks": {
         "syn_sentiment": {"train": 96, "validation": 48, "noise": 0.05, "seen_fraction": 0.5},

@@ -50,6 +50,10 @@ class GenerationAdapter(Adapter):
         model.eval()
         loss_sum, predictions = 0.0, []
         kwargs = {"pad_token_id": tokenizer.pad_token_id, **task.generate_kwargs(tokenizer)}
+        if getattr(model.config, "is_encoder_decoder", False) and "max_new_tokens" in kwargs:
+            # A learned position table (mBART) cannot decode past its last position.
+            room = model.config.max_position_embeddings - 1
+            kwargs["max_new_tokens"] = min(kwargs["max_new_tokens"], room)
         with torch.no_grad():
             for chunk in batches(rows, batch_size):
                 batch = self.collate(tokenizer, self.encode(tokenizer, task, chunk, max_length))

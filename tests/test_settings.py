@@ -1,0 +1,154 @@
+"""Settings 2-4 and the traps of the paper's own code (issue 7)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from pipeline import study
+from pipeline.analysis.tables import normalize
+from pipeline.tasks.qa import exact_match, lenient_containment, token_f1
+from pipeline.tasks.registry import get_task
+from pipeline.tasks.subsets import fraction_indices
+
+
+def test_closed_book_prompt_has_no_evidence_and_open_book_has_it(tiny_world):
+    rows = get_task("syn_triviaqa").load_split("validation", tiny_world)
+    closed = get_task("syn_triviaqa").configure("book-closed", {})
+    open_ = get_task("syn_triviaqa").configure("book-open", {})
+    for row in rows[:20]:
+        evidence = row["entity_pages"]["wiki_context"][0]
+        assert evidence not in closed.prompt(row)
+        assert row["question"] in closed.prompt(row)
+        assert open_.prompt(row).startswith(evidence)
+        assert open_.prompt(row).endswith(f"Q: {row['question']}\nA:")
+
+
+def test_empty_prediction_scores_zero_everywhere():
+    aliases = ["Paris", "paris france"]
+    assert exact_match("", aliases) == token_f1("", aliases) == 0.0
+    assert lenient_containment("", aliases) == 0.0  # the paper's code scored this 1
+    assert exact_match("The Paris.", aliases) == 1.0  # normalization: case, articles, punctuation
+    assert token_f1("paris", ["paris france"]) == pytest.approx(2 / 3)
+    assert lenient_containment("paris", ["paris france"]) == 1.0
+
+
+def test_fraction_subsets_are_random_seeded_and_nested():
+    small, mid, full = (set(fraction_indices(1000, f, seed=3)) for f in (0.1, 0.25, 1.0))
+    assert small < mid < full and len(small) == 100 and len(full) == 1000
+    assert small != set(range(100))  # not the first 10% (the paper code's choice)
+    assert fraction_indices(1000, 0.1, seed=3, how="first") == list(range(100))
+    assert set(fraction_indices(1000, 0.1, seed=4)) != small
+
+
+def test_pivot_translation_pairs_two_languages_through_the_pivot(tiny_world):
+    task = get_task("syn_translation").configure(
+        "lang-minority", {"pivot": "maj_a", "groups": {"minority": ["min_b", "min_c"]}}
+    )
+    rows = task.load_split("validation", tiny_world)
+    assert {(r["src"], r["tgt"]) for r in rows} == {("min_b", "min_c"), ("min_c", "min_b")}
+    source, target = task.source_target(rows[1])
+    assert source.startswith(f"__{rows[1]['tgt']}__ ")  # the target language's tag
+    assert target == rows[1]["translation"][rows[1]["tgt"]]
+    with pytest.raises(ValueError, match="names no language group"):
+        get_task("syn_translation").configure("lang-majority", {"pivot": "maj_a", "groups": {}})
+
+
+def _config(**settings):
+    return {
+        "results_dir": "r",
+        "seeds": [0, 1],
+        "modes": ["dense", "sparse", "sparse_to_dense"],
+        "mode_methods": {"sparse_to_dense": ["magnitude"]},
+        "compression": {"methods": ["magnitude", "random"], "sparsities": [0.5]},
+        "protocol": {"lr": 1e-3, "epochs": 1, "batch_size": 8, "max_length": 16},
+        "settings": settings,
+    }
+
+
+def test_regimes_and_modes_expand_into_cells():
+    config = _config(
+        languages={
+            "model": "mb",
+            "task": "syn_translation",
+            "pivot": "a",
+            "groups": {"majority": ["b", "c"], "minority": ["d", "e"]},
+            "regimes": ["zero_shot", "few_shot"],
+            "methods": ["magnitude"],
+        },
+        book={
+            "model": "ll",
+            "task": "syn_triviaqa",
+            "books": ["open", "closed"],
+            "regimes": ["zero_shot"],
+            "methods": ["magnitude"],
+        },
+    )
+    cells = study.cells(config)
+    lang = {(c.difficulty, c.compression, c.mode) for c in cells if c.setting == "languages"}
+    assert ("lang-minority", "dense", "zero_shot") in lang
+    assert ("lang-minority", "magnitude-0.5", "zero_shot") in lang
+    assert ("lang-minority", "magnitude-0.5", "sparse_to_dense") in lang
+    assert ("lang-minority", "dense", "dense") in lang
+    assert not any(comp.startswith("random") for _, comp, _ in lang)  # the setting's methods
+    book = {(c.difficulty, c.mode) for c in cells if c.setting == "book"}
+    assert book == {(f"book-{b}", "zero_shot") for b in ("open", "closed")}
+    assert len([c for c in cells if c.setting == "book"]) == 2 * 2 * 2  # books x comps x seeds
+
+
+def test_mode_methods_restrict_transfer_modes():
+    config = _config(data_fraction={"model": "m", "tasks": ["syn_sentiment"], "fractions": [1]})
+    runs = {(c.compression, c.mode) for c in study.cells(config)}
+    assert ("random-0.5", "sparse") in runs and ("random-0.5", "sparse_to_dense") not in runs
+    assert ("magnitude-0.5", "sparse_to_dense") in runs
+
+
+def test_setting_protocol_overrides_the_study_protocol():
+    config = _config(
+        book={
+            "model": "ll",
+            "task": "syn_triviaqa",
+            "books": ["open"],
+            "protocol": {"max_length": 64},
+        }
+    )
+    assert study.protocol_for(config, "book") == {**config["protocol"], "max_length": 64}
+
+
+def test_zero_shot_runs_are_normalized_by_the_zero_shot_dense_model():
+    base = {
+        "study": "s",
+        "setting": "book",
+        "model": "m",
+        "task": "t",
+        "seed": 0,
+        "protocol_hash": "h",
+        "protocol_json": "{}",
+    }
+    rows = [
+        {
+            **base,
+            "difficulty": "book-open",
+            "compression": "dense",
+            "mode": "zero_shot",
+            "value": 0.8,
+        },
+        {
+            **base,
+            "difficulty": "book-open",
+            "compression": "magnitude-0.5",
+            "mode": "zero_shot",
+            "value": 0.4,
+        },
+        {**base, "difficulty": "book-open", "compression": "dense", "mode": "dense", "value": 0.5},
+        {
+            **base,
+            "difficulty": "book-open",
+            "compression": "magnitude-0.5",
+            "mode": "sparse",
+            "value": 0.4,
+        },
+    ]
+    out = normalize(pd.DataFrame(rows)).set_index(["compression", "mode"])["normalized"]
+    assert out[("magnitude-0.5", "zero_shot")] == pytest.approx(0.5)
+    assert out[("magnitude-0.5", "sparse")] == pytest.approx(0.8)
