@@ -85,6 +85,11 @@ def make_corpus(
     shares = np.array([lang.share for lang in languages], dtype=float)
     shares /= shares.sum()
     facts = list(c.facts.items())
+    # Entities are stated with Zipfian frequency, as in real text: the long tail is seen
+    # rarely, so recalling it closed-book is hard while reading it from evidence is not.
+    rank = {e: i for i, e in enumerate(rng.permutation(c.entities))}
+    weights = np.array([1.0 / (1 + rank[e]) for (e, _), _ in facts])
+    weights /= weights.sum()
     pivot = languages[0]
     rows = []
     for _ in range(n_sentences):
@@ -92,7 +97,7 @@ def make_corpus(
         kind = rng.random()
         row: dict = {"lang": lang.name}
         if kind < 0.4:
-            (entity, relation), obj = facts[rng.integers(len(facts))]
+            (entity, relation), obj = facts[rng.choice(len(facts), p=weights)]
             row["text"] = fact_sentence(lang, c, entity, relation, obj)
         elif kind < 0.7:
             row["text"] = (
@@ -101,7 +106,7 @@ def make_corpus(
                 else (description_sentence(lang, c, rng)[0])
             )
         elif kind < 0.9:
-            (entity, relation), obj = facts[rng.integers(len(facts))]
+            (entity, relation), obj = facts[rng.choice(len(facts), p=weights)]
             # Parallel text, like any text, is scarce for minority languages.
             other = (
                 languages[1 + rng.choice(len(languages) - 1, p=shares[1:] / shares[1:].sum())]
