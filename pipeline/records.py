@@ -43,7 +43,7 @@ def run_record(
         "study": study,
         "setting": setting,
         "reference_score": reference_score,
-        "metric_signature": getattr(task, "metric_signature", None),
+        "scorer_signature": getattr(task, "metric_signature", None),
         "model": model,
         "task": task.name,
         "difficulty": difficulty,

@@ -36,6 +36,7 @@ _RUN_OUTCOME = [
     pa.field("denominator_numel", pa.int64()),
     pa.field("wall_time_s", pa.float64()),
     pa.field("reference_score", pa.float64()),
+    pa.field("scorer_signature", pa.string()),
     pa.field("protocol_json", pa.string()),
     pa.field("metrics_json", pa.string()),
     pa.field("training_json", pa.string()),
