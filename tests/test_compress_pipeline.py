@@ -343,6 +343,7 @@ def test_snakemake_builds_masks_and_weights_per_method(staged, tmp_path):
         settings={"data_fraction": {"model": "m", "tasks": ["syn_sentiment"], "fractions": [1.0]}},
     )
     config.pop("lmc", None)
+    config.pop("mode_methods", None)
     config["compression"].update(
         methods=["wanda", "rtn"],
         sparsities=[0.5],
