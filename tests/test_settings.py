@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+import torch
 
 from pipeline import study
 from pipeline.analysis.tables import normalize
@@ -152,3 +153,66 @@ def test_zero_shot_runs_are_normalized_by_the_zero_shot_dense_model():
     out = normalize(pd.DataFrame(rows)).set_index(["compression", "mode"])["normalized"]
     assert out[("magnitude-0.5", "zero_shot")] == pytest.approx(0.5)
     assert out[("magnitude-0.5", "sparse")] == pytest.approx(0.8)
+
+
+def test_quantized_sparse_fine_tuning_stays_on_the_grid(tiny_roberta, tiny_world, tmp_path):
+    """The quantization counterpart of exact zeros: after fine-tuning in sparse mode every
+    weight of an RTN-compressed model still lies on its row's 4-bit grid."""
+    from transformers import AutoModelForSequenceClassification
+
+    from pipeline.__main__ import main
+    from pipeline.compress.prunable import prunable_parameters
+    from pipeline.finetune.protocol import Protocol
+    from pipeline.finetune.run import run_cell
+
+    folder = tmp_path / "rtn-4bit"
+    assert (
+        main(
+            [
+                "prune",
+                "--model",
+                str(tiny_roberta),
+                "--method",
+                "rtn",
+                "--level",
+                "4bit",
+                "--out-mask",
+                str(folder / "mask.npz"),
+                "--out-report",
+                str(folder / "report.json"),
+                "--out-weights",
+                str(folder / "weights.safetensors"),
+            ]
+        )
+        == 0
+    )
+    run_cell(
+        study="t",
+        setting="across_tasks",
+        model_name="m",
+        model_dir=tiny_roberta,
+        task_name="syn_sentiment",
+        world_dir=tiny_world,
+        difficulty="task-all",
+        compression="rtn-4bit",
+        masks_path=folder / "mask.npz",
+        mode_name="sparse",
+        protocol=Protocol(lr=1e-2, epochs=1, batch_size=16, max_length=24, seed=0),
+        out_dir=tmp_path / "ft",
+        progress=False,
+    )
+    from safetensors.torch import load_file
+
+    quantized = load_file(str(folder / "weights.safetensors"))
+    tuned = prunable_parameters(
+        AutoModelForSequenceClassification.from_pretrained(str(tmp_path / "ft"))
+    )
+    moved = 0
+    for name, weight in tuned.items():
+        start = quantized[name]
+        scale = start.abs().amax(dim=1, keepdim=True) / 7  # the grid fixed by quantization
+        steps = weight.detach() / scale
+        assert torch.allclose(steps, steps.round(), atol=1e-4), name
+        assert steps.abs().max() <= 7 + 1e-4
+        moved += int((weight.detach() != start).sum())
+    assert moved > 0  # fine-tuning did move weights, from grid point to grid point

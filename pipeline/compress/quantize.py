@@ -33,3 +33,40 @@ def rtn(target: Target, bits: int) -> dict[str, Any]:
             param.copy_(rtn_quantize(param, bits).to(param.dtype))
             masks[name] = torch.ones_like(param, dtype=torch.bool)
     return masks
+
+
+class GridProjection:
+    """Keeps quantized weights on their RTN grid during fine-tuning, the quantization
+    counterpart of re-zeroing pruned weights: after every optimizer step each weight is
+    rounded back onto its row's grid, whose scales are fixed by the quantized pre-trained
+    weights (no straight-through estimator: an update smaller than half a step is undone).
+    """
+
+    def __init__(self, params: dict[str, torch.Tensor], bits: int) -> None:
+        self.qmax = 2 ** (bits - 1) - 1
+        self.params = params
+        # A row's largest quantized weight is exactly qmax * scale, so the scale is exact.
+        self.scales = {
+            name: (p.detach().float().abs().amax(dim=1) / self.qmax).clamp_min(
+                torch.finfo(torch.float32).tiny
+            )
+            for name, p in params.items()
+        }
+
+    def _projected(self, name: str, param: torch.Tensor) -> torch.Tensor:
+        scale = self.scales[name].to(param.device)
+        zero_point = torch.zeros(param.shape[0], dtype=torch.int32, device=param.device)
+        return torch.fake_quantize_per_channel_affine(
+            param.detach().float(), scale, zero_point, 0, -self.qmax, self.qmax
+        ).to(param.dtype)
+
+    def __call__(self) -> None:
+        with torch.no_grad():
+            for name, param in self.params.items():
+                param.copy_(self._projected(name, param))
+
+    def off_grid(self) -> int:
+        """How many weights are not on their grid (0 after every projection)."""
+        return sum(
+            int((self._projected(n, p) != p.detach()).sum()) for n, p in self.params.items()
+        )

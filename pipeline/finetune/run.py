@@ -8,7 +8,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pipeline.compress.levels import describe
 from pipeline.compress.prunable import prunable_parameters, sparsity_report
+from pipeline.compress.quantize import GridProjection
+from pipeline.compress.registry import get_method
 from pipeline.finetune.adapters import adapter_for
 from pipeline.finetune.adapters.base import load_tokenizer
 from pipeline.finetune.checkpoint import Checkpoints
@@ -16,7 +19,7 @@ from pipeline.finetune.modes import get_mode
 from pipeline.finetune.protocol import Protocol
 from pipeline.finetune.trainer import make_accelerator, train
 from pipeline.io import atomic_dir
-from pipeline.paths import DENSE, split_difficulty
+from pipeline.paths import DENSE, split_compression, split_difficulty
 from pipeline.records import run_record
 from pipeline.tasks.registry import get_task
 from pipeline.tasks.subsets import fraction_indices
@@ -96,6 +99,10 @@ def run_cell(
         params, masks = prunable_parameters(model), None
     else:  # also copies in the weights of weight-changing methods (SparseGPT, RTN)
         params, masks = load_compression(model, masks_path)
+        method, level = split_compression(compression)
+        bits = describe(get_method(method).level_kind, level)["bits"]
+        if bits is not None and mode.name == "sparse":
+            mode.projection = GridProjection(params, bits)
     checkpoints = None
     if checkpoint_dir is not None:
         fingerprint = run_fingerprint(

@@ -14,9 +14,14 @@ from pipeline.finetune.modes.base import TransferMode, keep_factors, mask_gradie
 
 
 class Sparse(TransferMode):
+    """With a ``projection`` (quantized compressions, see
+    :class:`pipeline.compress.quantize.GridProjection`) the weights are also put back on
+    their quantization grid after every step: the compression holds through the last step."""
+
     name = "sparse"
     uses_mask = True
-    description = "fine-tune the pruned model with its mask fixed"
+    description = "fine-tune the compressed model with its compression held fixed"
+    projection: Any = None
 
     def prepare(self, params: dict[str, Any], masks: dict[str, Any] | None) -> None:
         self._names = list(params)
@@ -32,8 +37,12 @@ class Sparse(TransferMode):
         with torch.no_grad():
             for param, keep in self._pairs:
                 param.mul_(keep)
+        if self.projection is not None:
+            self.projection()
 
     def verify(self) -> None:
+        if self.projection is not None and (off := self.projection.off_grid()):
+            raise RuntimeError(f"sparse mode: {off} quantized weights left their grid")
         for name, (param, keep) in zip(self._names, self._pairs, strict=True):
             drifted = int(((param.detach() != 0) & (keep == 0)).sum())
             if drifted:
