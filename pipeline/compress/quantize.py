@@ -67,6 +67,4 @@ class GridProjection:
 
     def off_grid(self) -> int:
         """How many weights are not on their grid (0 after every projection)."""
-        return sum(
-            int((self._projected(n, p) != p.detach()).sum()) for n, p in self.params.items()
-        )
+        return sum(int((self._projected(n, p) != p.detach()).sum()) for n, p in self.params.items())
