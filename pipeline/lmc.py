@@ -27,9 +27,15 @@ def barrier(values: list[float], higher_is_worse: bool) -> float:
 
 
 def lmc_path(
-    model: Any, dense: dict[str, Any], sparse: dict[str, Any], alphas: list[float], evaluate: Any
+    model: Any,
+    dense: dict[str, Any],
+    sparse: dict[str, Any],
+    alphas: list[float],
+    evaluate: Any,
+    metric: str,
 ) -> dict[str, Any]:
-    """Evaluate ``model`` loaded with θ(α) for each α; ``evaluate(model)`` -> evaluation."""
+    """Evaluate ``model`` loaded with θ(α) for each α (``evaluate(model)`` -> evaluation);
+    the loss and ``metric`` barriers along the path."""
     points = []
     for alpha in alphas:
         model.load_state_dict(interpolate(dense, sparse, alpha))
@@ -38,4 +44,5 @@ def lmc_path(
     return {
         "points": points,
         "loss_barrier": barrier([p["loss"] for p in points], higher_is_worse=True),
+        "metric_barrier": barrier([p["metrics"][metric] for p in points], higher_is_worse=False),
     }

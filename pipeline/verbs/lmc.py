@@ -22,57 +22,44 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> None:
     import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from pipeline.finetune.evaluation import evaluate_rows
+    from pipeline.finetune.run import load_for_task
     from pipeline.io import write_json
-    from pipeline.lmc import barrier, lmc_path
+    from pipeline.lmc import lmc_path
     from pipeline.tasks.registry import get_task
 
     torch.set_num_threads(args.threads)
     task = get_task(args.task)
     protocol = json.loads(args.protocol)
-    model = AutoModelForSequenceClassification.from_pretrained(str(args.dense))
-    tokenizer = AutoTokenizer.from_pretrained(str(args.dense))
-    sparse_model = AutoModelForSequenceClassification.from_pretrained(str(args.sparse))
+    adapter, model, tokenizer = load_for_task(args.dense, task, seed=0)
+    _, sparse_model, _ = load_for_task(args.sparse, task, seed=0)
     dense_state = {k: v.clone() for k, v in model.state_dict().items()}
-    sparse_state = sparse_model.state_dict()
     rows = task.load_split("validation", args.world)
-    alphas = torch.linspace(0, 1, args.alphas).tolist()
     result = lmc_path(
         model,
         dense_state,
-        sparse_state,
-        alphas,
-        lambda m: evaluate_rows(
+        sparse_model.state_dict(),
+        torch.linspace(0, 1, args.alphas).tolist(),
+        lambda m: adapter.evaluate(
             m, tokenizer, task, rows, protocol["max_length"], protocol.get("eval_batch_size", 256)
         ),
+        task.metric,
     )
-    cell = json.loads(args.cell)
-    metric_values = [p["metrics"][task.metric] for p in result["points"]]
-    metric_barrier = barrier(metric_values, higher_is_worse=False)
+    barriers = {k: result[k] for k in ("loss_barrier", "metric_barrier")}
     rows_out = [
         {
-            **cell,
+            **json.loads(args.cell),
             "task": task.name,
             "alpha": p["alpha"],
             "loss": p["loss"],
             "metric": task.metric,
             "value": p["metrics"][task.metric],
-            "loss_barrier": result["loss_barrier"],
-            "metric_barrier": metric_barrier,
+            **barriers,
         }
         for p in result["points"]
     ]
-    write_json(
-        args.out,
-        {
-            "rows": rows_out,
-            "loss_barrier": result["loss_barrier"],
-            "metric_barrier": metric_barrier,
-        },
-    )
+    write_json(args.out, {"rows": rows_out, **barriers})
     print(
-        f"LMC {task.name}: loss barrier {result['loss_barrier']:.4f}, "
-        f"{task.metric} barrier {metric_barrier:.4f}"
+        f"LMC {task.name}: loss barrier {barriers['loss_barrier']:.4f}, "
+        f"{task.metric} barrier {barriers['metric_barrier']:.4f}"
     )

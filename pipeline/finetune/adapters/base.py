@@ -112,3 +112,35 @@ def batches(items: list, size: int) -> list[list]:
 
 def to_device(batch: dict[str, Any], device: Any) -> dict[str, Any]:
     return {k: v.to(device) for k, v in batch.items()}
+
+
+def evaluate_by_logits(
+    adapter: Adapter,
+    model: Any,
+    tokenizer: Any,
+    task: Any,
+    rows: list[dict],
+    max_length: int,
+    batch_size: int,
+    predict: Any,
+) -> dict[str, Any]:
+    """The evaluation loop of the adapters that score logits (classification, regression,
+    multiple choice): mean loss, and ``task.score`` of ``predict(logits)`` against labels."""
+    import torch
+
+    examples = adapter.encode(tokenizer, task, rows, max_length)
+    device = next(model.parameters()).device
+    model.eval()
+    preds, labels, loss_sum = [], [], 0.0
+    with torch.no_grad():
+        for chunk in batches(examples, batch_size):
+            batch = adapter.collate(tokenizer, chunk)
+            out = model(**to_device(batch, device))
+            loss_sum += out.loss.item() * len(chunk)
+            preds += predict(out.logits.float()).tolist()
+            labels += batch["labels"].tolist()
+    return {
+        "metrics": task.score(labels, preds),
+        "loss": loss_sum / len(examples),
+        "n_eval": len(examples),
+    }

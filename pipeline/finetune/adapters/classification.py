@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.finetune.adapters.base import Adapter, batches, to_device
+from pipeline.finetune.adapters.base import Adapter, evaluate_by_logits
 
 
 class SequenceClassification(Adapter):
@@ -53,23 +53,9 @@ class SequenceClassification(Adapter):
         max_length: int,
         batch_size: int,
     ) -> dict[str, Any]:
-        import torch
+        def predict(logits: Any) -> Any:
+            return logits.squeeze(-1) if task.num_labels == 1 else logits.argmax(-1)
 
-        examples = self.encode(tokenizer, task, rows, max_length)
-        regression = task.num_labels == 1
-        device = next(model.parameters()).device
-        model.eval()
-        preds, labels, loss_sum = [], [], 0.0
-        with torch.no_grad():
-            for chunk in batches(examples, batch_size):
-                batch = self.collate(tokenizer, chunk)
-                out = model(**to_device(batch, device))
-                loss_sum += out.loss.item() * len(chunk)
-                logits = out.logits.float()
-                preds += (logits.squeeze(-1) if regression else logits.argmax(-1)).tolist()
-                labels += batch["labels"].tolist()
-        return {
-            "metrics": task.score(labels, preds),
-            "loss": loss_sum / len(examples),
-            "n_eval": len(examples),
-        }
+        return evaluate_by_logits(
+            self, model, tokenizer, task, rows, max_length, batch_size, predict
+        )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.finetune.adapters.base import Adapter, batches, to_device
+from pipeline.finetune.adapters.base import Adapter, evaluate_by_logits
 
 
 class MultipleChoice(Adapter):
@@ -50,21 +50,6 @@ class MultipleChoice(Adapter):
         max_length: int,
         batch_size: int,
     ) -> dict[str, Any]:
-        import torch
-
-        examples = self.encode(tokenizer, task, rows, max_length)
-        device = next(model.parameters()).device
-        model.eval()
-        preds, labels, loss_sum = [], [], 0.0
-        with torch.no_grad():
-            for chunk in batches(examples, batch_size):
-                batch = self.collate(tokenizer, chunk)
-                out = model(**to_device(batch, device))
-                loss_sum += out.loss.item() * len(chunk)
-                preds += out.logits.argmax(-1).tolist()
-                labels += batch["labels"].tolist()
-        return {
-            "metrics": task.score(labels, preds),
-            "loss": loss_sum / len(examples),
-            "n_eval": len(examples),
-        }
+        return evaluate_by_logits(
+            self, model, tokenizer, task, rows, max_length, batch_size, lambda x: x.argmax(-1)
+        )
