@@ -33,6 +33,36 @@ TINY_SIZE = {
 TINY_PRETRAIN = {"steps": 20, "batch_size": 16, "lr": 0.001, "max_length": 24, "seed": 0}
 
 
+def tiny_study(
+    results: Path,
+    sparsities: list[float],
+    modes: list[str],
+    seeds: list[int],
+    fractions: list[float],
+) -> dict:
+    """A complete study config over the tiny world and one tiny RoBERTa (workflow tests)."""
+    return {
+        "study": "tiny",
+        "results_dir": str(results),
+        "world": TINY_WORLD,
+        "models": {
+            "m": {
+                "source": "synthetic",
+                "arch": "roberta",
+                "size": TINY_SIZE,
+                "pretrain": TINY_PRETRAIN,
+            }
+        },
+        "compression": {"methods": ["magnitude"], "sparsities": sparsities},
+        "modes": modes,
+        "seeds": seeds,
+        "protocol": {"lr": 0.001, "epochs": 1, "batch_size": 16, "max_length": 24},
+        "settings": {
+            "data_fraction": {"model": "m", "tasks": ["syn_sentiment"], "fractions": fractions}
+        },
+    }
+
+
 @pytest.fixture(autouse=True)
 def _one_thread():
     import torch

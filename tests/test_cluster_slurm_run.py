@@ -16,34 +16,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import TINY_PRETRAIN, TINY_SIZE, TINY_WORLD
+from tests.conftest import tiny_study
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.workflow
 RUNS = "runs/m/syn_sentiment/fraction-1/dense/dense/seed{seed}/metrics.json"
-
-
-def tiny_study(results: Path) -> dict:
-    return {
-        "study": "tiny",
-        "results_dir": str(results),
-        "world": TINY_WORLD,
-        "models": {
-            "m": {
-                "source": "synthetic",
-                "arch": "roberta",
-                "size": TINY_SIZE,
-                "pretrain": TINY_PRETRAIN,
-            }
-        },
-        "compression": {"methods": ["magnitude"], "sparsities": [0.5]},
-        "modes": ["dense"],
-        "seeds": [0, 1],
-        "protocol": {"lr": 0.001, "epochs": 1, "batch_size": 16, "max_length": 24},
-        "settings": {
-            "data_fraction": {"model": "m", "tasks": ["syn_sentiment"], "fractions": [1.0]}
-        },
-    }
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +41,7 @@ def sbatch_calls(tmp_path_factory) -> tuple[list[dict], Path]:
     (work / "profile").mkdir()
     (work / "profile" / "config.v8+.yaml").write_text(yaml.safe_dump(profile))
     config = work / "study.yaml"
-    config.write_text(yaml.safe_dump(tiny_study(work / "results")))
+    config.write_text(yaml.safe_dump(tiny_study(work / "results", [0.5], ["dense"], [0, 1], [1.0])))
     targets = [str(work / "results" / RUNS.format(seed=seed)) for seed in (0, 1)]
     env = {
         **os.environ,

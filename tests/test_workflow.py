@@ -13,32 +13,16 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from tests.conftest import TINY_PRETRAIN, TINY_SIZE, TINY_WORLD
+from tests.conftest import tiny_study
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.workflow
 
 
 def tiny_config(results: Path, sparsities: list[float]) -> dict:
+    config = tiny_study(results, sparsities, ["dense", "sparse"], [0], [0.5, 1.0])
     return {
-        "study": "tiny",
-        "results_dir": str(results),
-        "world": TINY_WORLD,
-        "models": {
-            "m": {
-                "source": "synthetic",
-                "arch": "roberta",
-                "size": TINY_SIZE,
-                "pretrain": TINY_PRETRAIN,
-            }
-        },
-        "compression": {"methods": ["magnitude"], "sparsities": sparsities},
-        "modes": ["dense", "sparse"],
-        "seeds": [0],
-        "protocol": {"lr": 0.001, "epochs": 1, "batch_size": 16, "max_length": 24},
-        "settings": {
-            "data_fraction": {"model": "m", "tasks": ["syn_sentiment"], "fractions": [0.5, 1.0]}
-        },
+        **config,
         "lmc": {
             "alphas": 3,
             "cells": [
