@@ -24,7 +24,7 @@ check_config(config)
 
 R = config["results_dir"]
 CELLS = study.cells(config)
-SETTING_OF = study.setting_of(config)
+SETTING_OF = study.setting_of(CELLS)
 
 
 wildcard_constraints:

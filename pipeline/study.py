@@ -178,9 +178,9 @@ def lmc_targets(config: dict[str, Any]) -> list[str]:
     return targets
 
 
-def setting_of(config: dict[str, Any]) -> dict[tuple[str, str, str], str]:
+def setting_of(cells: list[Cell]) -> dict[tuple[str, str, str], str]:
     """(model, task, difficulty) -> setting name, for labelling result rows."""
-    return {(c.model, c.task, c.difficulty): c.setting for c in cells(config)}
+    return {(c.model, c.task, c.difficulty): c.setting for c in cells}
 
 
 def figure_targets(config: dict[str, Any]) -> list[str]:
