@@ -59,4 +59,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from pipeline.worker.client import run_in_worker  # the warm worker, if the run has one
+
+    code = run_in_worker(sys.argv[1:])
+    sys.exit(main() if code is None else code)
