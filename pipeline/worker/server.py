@@ -74,9 +74,14 @@ PRELOAD = (
     "pandas",
     "tqdm",
 )
-# Set by Snakemake per job (threads, tmpdir resource) and applied by the child itself.
+# Set per job by Snakemake (threads, tmpdir resource; applied by the child itself) and by
+# the job's shell (its own bookkeeping).
 PER_JOB_ENV = frozenset(
     {
+        "PWD",
+        "OLDPWD",
+        "SHLVL",
+        "_",
         "OMP_NUM_THREADS",
         "GOTO_NUM_THREADS",
         "OPENBLAS_NUM_THREADS",
@@ -146,8 +151,12 @@ class Worker:
     def serve(self) -> None:
         """Preload, then serve jobs until stopped, orphaned or idle."""
         signal.signal(signal.SIGTERM, self._stop)
+        began = time.monotonic()
         self.default_threads = preload()
-        log(f"ready (pid {os.getpid()}, {len(sys.modules)} modules)")
+        log(
+            f"ready (pid {os.getpid()}, {len(sys.modules)} modules imported in"
+            f" {time.monotonic() - began:.2f} s, cpu {time.process_time():.2f} s)"
+        )
         self.selector.register(self.listener, selectors.EVENT_READ, self._accept)
         try:
             while True:
@@ -246,11 +255,12 @@ class Worker:
             _killpg(job.pid, int(message[0]["signal"]))
 
     def _end(self, job: Job) -> None:
-        _, status = os.waitpid(job.pid, 0)
+        _, status, usage = os.wait4(job.pid, 0)
         code = os.waitstatus_to_exitcode(status)
         seconds = time.monotonic() - job.started
+        cpu = usage.ru_utime + usage.ru_stime
         gone = " (client gone)" if job.client_gone else ""
-        log(f"job {job.pid} {job.verb}: exit {code} after {seconds:.2f} s{gone}")
+        log(f"job {job.pid} {job.verb}: exit {code} after {seconds:.2f} s, cpu {cpu:.2f} s{gone}")
         self.selector.unregister(job.pidfd)
         os.close(job.pidfd)
         if not job.client_gone:
