@@ -18,6 +18,7 @@ from pipeline.finetune.checkpoint import Checkpoints
 from pipeline.finetune.modes import get_mode
 from pipeline.finetune.protocol import Protocol
 from pipeline.finetune.trainer import make_accelerator, train
+from pipeline.fingerprint import inputs_hash
 from pipeline.io import atomic_dir
 from pipeline.paths import DENSE, split_compression, split_difficulty
 from pipeline.records import run_record
@@ -114,6 +115,7 @@ def run_cell(
             difficulty=difficulty,
             subset=subset,
             subset_seed=subset_seed,
+            inputs=inputs_hash(model_dir, masks_path, world),  # their content, not names
         )
         checkpoints = Checkpoints(checkpoint_dir, checkpoint_every, fingerprint)
     if mode.trains:
