@@ -19,6 +19,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+# Reading lives in pipeline/load.py (errors that name the file); re-exported for writers'
+# round trips.
+from pipeline.load import read_json, read_jsonl  # noqa: F401
+
 _TMP_SUFFIX = ".tmp"
 
 
@@ -84,16 +88,7 @@ def write_json(path: str | os.PathLike, obj: Any) -> None:
         tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
 
 
-def read_json(path: str | os.PathLike) -> Any:
-    return json.loads(Path(path).read_text())
-
-
 def write_jsonl(path: str | os.PathLike, rows: list[dict]) -> None:
     with atomic_path(path) as tmp, tmp.open("w") as fh:
         for row in rows:
             fh.write(json.dumps(row, sort_keys=True) + "\n")
-
-
-def read_jsonl(path: str | os.PathLike) -> list[dict]:
-    with Path(path).open() as fh:
-        return [json.loads(line) for line in fh if line.strip()]

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pipeline import load
 from pipeline.compress.levels import describe
 from pipeline.compress.prunable import prunable_parameters, sparsity_report
 from pipeline.compress.quantize import GridProjection
@@ -46,6 +47,7 @@ def load_for_task(model_dir: str | Path, task: Any, seed: int) -> tuple[Any, Any
 
     logging.set_verbosity_error()
     logging.disable_progress_bar()  # per-file loading bars would drown the training bar
+    load.model_folder(model_dir)  # a missing config.json is named as missing
     adapter = adapter_for(task, AutoConfig.from_pretrained(str(model_dir)))
     tokenizer = load_tokenizer(str(model_dir))
     torch.manual_seed(seed)
