@@ -153,26 +153,86 @@ _DIVISIBLE = (
 )
 
 
-def _check_model_size(key: str, arch: str, size: dict[str, Any]) -> None:
-    """A model's ``size`` must be keyword arguments of its transformers config class
-    (which silently keeps a misspelt key and uses the default) that build a valid model."""
-    import transformers
+def _literal(node: Any) -> Any:
+    import ast
+
+    try:
+        return ast.literal_eval(node) if node is not None else None
+    except ValueError:
+        return None  # a computed default (a factory): no literal to check against
+
+
+def config_class_fields(arch: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """(field -> literal default, attribute_map) of an architecture's transformers config
+    class: the keys its ``size`` may name.
+
+    Read from transformers' source with ``ast`` where it has the dataclass layout of
+    transformers 5, because importing a config class imports torch (seconds, up to tens of
+    seconds on a busy machine) at every DAG build for a check of a few keys; otherwise from
+    the imported class.
+    """
+    import ast
+    import importlib.util
+    from pathlib import Path
 
     from pipeline.models.architectures import ARCHITECTURES
 
-    config_class = getattr(transformers, ARCHITECTURES[arch].config_class)
-    allowed = {f.name for f in dataclasses.fields(config_class)} | set(config_class.attribute_map)
-    allowed -= _SET_BY_STAGING | {"transformers_version", "architectures"}
+    class_name = ARCHITECTURES[arch].config_class
+    spec = importlib.util.find_spec("transformers")  # finds the package, imports nothing
+    root = Path(spec.submodule_search_locations[0]) if spec else None
+    sources = (
+        [
+            (root / "models" / arch / f"configuration_{arch}.py", class_name),
+            (root / "configuration_utils.py", "PreTrainedConfig"),
+        ]
+        if root
+        else []
+    )
+    fields: dict[str, Any] = {}
+    attribute_map: dict[str, str] = {}
+    for path, name in sources:
+        tree = ast.parse(path.read_text()) if path.is_file() else ast.Module(body=[])
+        node = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == name), None)
+        if node is None:
+            fields = {}
+            break
+        for item in node.body:
+            target = getattr(item, "target", None) or next(iter(getattr(item, "targets", [])), None)
+            if not isinstance(target, ast.Name):
+                continue
+            if target.id == "attribute_map":
+                attribute_map = attribute_map or (_literal(item.value) or {})
+            elif isinstance(item, ast.AnnAssign) and "ClassVar" not in ast.unparse(item.annotation):
+                fields.setdefault(target.id, _literal(item.value))  # the subclass's wins
+    if fields:
+        return fields, attribute_map
+    import transformers
+
+    config_class = getattr(transformers, class_name)
+    defaults = config_class().to_dict()
+    return {f.name: defaults.get(f.name) for f in dataclasses.fields(config_class)}, dict(
+        config_class.attribute_map
+    )
+
+
+def _check_model_size(key: str, arch: str, size: dict[str, Any]) -> None:
+    """A model's ``size`` must be fields of its transformers config class (which silently
+    keeps a misspelt key and uses the default) that build a valid model."""
+    fields, attribute_map = config_class_fields(arch)
+    allowed = (set(fields) | set(attribute_map)) - _SET_BY_STAGING
+    allowed -= {"transformers_version", "architectures"}
     for name in size:
         _must_be_in(f"{key}.{name}", name, allowed)
-    built = config_class(**size)
-    aliases = config_class.attribute_map  # e.g. mBART's hidden_size is its d_model
+    values = {**fields, **{attribute_map.get(k, k): v for k, v in size.items()}}
     for total, heads in _DIVISIBLE:
-        n_total, n_heads = getattr(built, total, None), getattr(built, heads, None)
-        if isinstance(n_total, int) and isinstance(n_heads, int) and n_total % n_heads:
+        if total == "hidden_size" and "head_dim" in size:
+            continue  # an explicit head size (Llama) need not divide the hidden size
+        total_key, heads_key = attribute_map.get(total, total), attribute_map.get(heads, heads)
+        n_total, n_heads = values.get(total_key), values.get(heads_key)
+        if isinstance(n_total, int) and isinstance(n_heads, int) and n_heads and n_total % n_heads:
             raise ConfigError(
-                f"config key '{key}.{aliases.get(heads, heads)}': {n_heads} heads do not divide "
-                f"{aliases.get(total, total)} {n_total}; allowed: a divisor of {n_total}"
+                f"config key '{key}.{heads_key}': {n_heads} heads do not divide "
+                f"{total_key} {n_total}; allowed: a divisor of {n_total}"
             )
 
 

@@ -19,10 +19,14 @@ import psutil
 
 
 def _is_snakemake(cmdline: list[str]) -> bool:
-    # `snakemake ...`, `/path/bin/snakemake ...` or `python -m snakemake ...`
-    head = [Path(arg).name for arg in cmdline[:3]]
-    return "snakemake" in head or any(
-        a == "-m" and b == "snakemake" for a, b in zip(cmdline, cmdline[1:], strict=False)
+    """`snakemake ...`, `python /path/bin/snakemake ...` or `python -m snakemake ...`
+    (not a command that merely names snakemake in an argument, like `make -o .../snakemake`)."""
+    program = Path(cmdline[0]).name
+    if program == "snakemake":
+        return True
+    return program.startswith("python") and (
+        (len(cmdline) > 1 and Path(cmdline[1]).name == "snakemake")
+        or cmdline[1:3] == ["-m", "snakemake"]
     )
 
 

@@ -216,3 +216,24 @@ def test_snakemake_dry_run_fails_before_any_job(tmp_path, change, named):
     assert run.returncode != 0
     assert named in run.stdout + run.stderr
     assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize("arch", ["roberta", "mbart", "llama"])
+def test_size_keys_read_from_source_match_the_config_class(arch):
+    """The DAG build reads the config class's fields from transformers' source (importing
+    it imports torch); they must be the fields of the class itself."""
+    import dataclasses
+
+    import transformers
+
+    from pipeline.config import config_class_fields
+    from pipeline.models.architectures import ARCHITECTURES
+
+    config_class = getattr(transformers, ARCHITECTURES[arch].config_class)
+    fields, attribute_map = config_class_fields(arch)
+    assert set(fields) == {f.name for f in dataclasses.fields(config_class)}
+    assert attribute_map == config_class.attribute_map
+    defaults = config_class()
+    for name in ("hidden_size", "num_attention_heads", "d_model", "decoder_attention_heads"):
+        if name in fields:
+            assert fields[name] == getattr(defaults, name), name

@@ -42,3 +42,13 @@ def test_locks_of_a_running_snakemake_are_kept(tmp_path):
         proc.kill()
         proc.wait()
     assert remove_stale_locks(tmp_path) == locks
+
+
+def test_only_snakemake_itself_counts_as_running():
+    from pipeline.locks import _is_snakemake
+
+    assert _is_snakemake(["/venv/bin/snakemake", "--cores", "2"])
+    assert _is_snakemake(["/venv/bin/python3", "/venv/bin/snakemake", "all"])
+    assert _is_snakemake(["python", "-m", "snakemake", "-n"])
+    assert not _is_snakemake(["make", "-o", "/venv/bin/snakemake", "study"])
+    assert not _is_snakemake(["python", "-m", "pipeline", "finetune"])
