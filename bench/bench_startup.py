@@ -177,8 +177,8 @@ def main() -> None:
     finally:
         os.environ[client.SOCKET_ENV] = socket_path
         lifecycle.stop()
-    ready = re.search(r"imported in ([\d.]+) s, cpu ([\d.]+) s", worker_log.read_text())
-    print(f"\nworker start-up (once per Snakemake run): {ready[1]} s wall, {ready[2]} s CPU")
+    ready = re.findall(r"imported in ([\d.]+) s, cpu ([\d.]+) s", worker_log.read_text())[-1]
+    print(f"\nworker start-up (once per Snakemake run): {ready[0]} s wall, {ready[1]} s CPU")
     print(f"load average at the end: {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs)")
     print(f"\nper job, {args.rounds} rounds, interleaved (median / best, s):")
     print("| job | way | wall | CPU | wall ratio | CPU ratio |")

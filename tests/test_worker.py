@@ -235,6 +235,20 @@ def test_a_job_the_worker_cannot_take_runs_in_its_own_process(worker, tmp_path):
     assert served(log) == []  # every one ran in its own process
 
 
+def test_no_worker_for_cluster_runs_or_when_switched_off(monkeypatch, tmp_path):
+    """A non-local executor (SLURM), a SLURM job and JUNKDNA_WORKER=0 start none."""
+    log = tmp_path / "worker.log"
+    monkeypatch.delenv(client.SWITCH_ENV, raising=False)
+    monkeypatch.delenv("SLURM_JOB_ID", raising=False)
+    assert lifecycle.start(log, local=False) is None
+    monkeypatch.setenv("SLURM_JOB_ID", "42")
+    assert lifecycle.start(log) is None
+    monkeypatch.delenv("SLURM_JOB_ID")
+    monkeypatch.setenv(client.SWITCH_ENV, "0")
+    assert lifecycle.start(log) is None
+    assert not log.exists() and client.SOCKET_ENV not in os.environ
+
+
 def test_the_worker_stops_when_idle_and_when_its_parent_is_gone(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop(client.SWITCH_ENV, None)
