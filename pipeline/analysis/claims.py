@@ -1,356 +1,508 @@
-"""The five claims of the Junk DNA hypothesis, each as an effect size over seeds with a
-bootstrap interval and a verdict (holds / does not hold / undecided).
+"""The five claims of the Junk DNA hypothesis as statistics of the curve points.
 
-Every statistic is computed per seed first (a seed is one replicate of the whole study), then
-averaged over seeds; the interval resamples seeds. A claim whose rows are absent, or that has
-fewer seeds than ``analysis.min_seeds``, is undecided and says why.
+Each claim is a statistic oriented so that the hypothesis says "effect > 0", computed on
+the data and on every hierarchical bootstrap replicate at once (rows of
+``Points.values``), under each normalization (ratio, chance-corrected). ``judge`` turns
+them into verdicts (:mod:`pipeline.analysis.decide`): Holm across the five claims, and a
+claim holds only if it holds under both normalizations.
 
-(a) monotone drop: Spearman ρ(sparsity, normalized score) along each curve (dense at 0).
-(b) steeper when harder: Spearman ρ(hardness, area under the normalized curve) across the
-    difficulty levels of a task (across tasks, when each task is one level).
-(c) sparse-to-dense does not recover dense on the hardest level: mean deficit 1 - normalized
-    over the tested sparsities, against the tolerance margin.
-(d) magnitude differs from the matched random control: mean paired difference of normalized
-    scores at equal sparsity, against the ±margin equivalence band.
-(e) quantization does not order by difficulty like pruning: ρ_quantization - ρ_pruning of (b).
+(a) monotone drop: over curves with at least ``analysis.trend_min_levels`` levels (dense
+    included), the mean drop dense - highest level; it fails on any significant rise
+    between adjacent levels (one-sided, Holm across the steps).
+(b) steeper when harder: per order group, the paired difference of the area under the
+    normalized curve (mean over the common compressed levels), easier minus harder level,
+    over all pairs of levels of different hardness; pooled as the mean over groups.
+(c) not recovered: for sparse-to-dense curves, (b)'s gap (= deficit on the harder level
+    minus deficit on the easier one), and, where the dense-with-freezing control ran, its
+    area minus sparse-to-dense's on the hardest level; both must hold (intersection-union).
+(d) magnitude beats its matched random control: mean paired difference at equal sparsity,
+    reported per sparsity and per difficulty, with the difficulty interaction.
+(e) quantization does not order by difficulty like pruning: (b)'s pruning gap minus the
+    same gap under each quantization arm, on the same order groups.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import combinations
 from typing import Any
 
 import numpy as np
 
-from pipeline.analysis.curves import CURVE, curves
-from pipeline.analysis.options import Analysis
-from pipeline.analysis.stats import (
+from pipeline.analysis.curves import CURVE
+from pipeline.analysis.decide import (
+    FAILS,
+    HOLDS,
     UNDECIDED,
-    Interval,
-    decide_difference,
-    decide_one_sided,
-    rank_correlation,
-    seed_interval,
+    UNDEFINED,
+    Estimate,
+    decide,
+    estimate,
+    holm,
+    margin,
 )
+from pipeline.analysis.options import Analysis
+from pipeline.analysis.points import Points
+from pipeline.analysis.resample import NORMALIZATIONS
+
+COMPRESSED_MODES = ("sparse", "zero_shot")  # modes in which a pruned model stays pruned
+NAMES = {"ratio": "ratio", "chance": "chance-corrected"}
+
+
+@dataclass
+class Evidence:
+    """A claim's statistics under one normalization: ``tests`` must all hold (the first is
+    the headline effect); ``failures`` say why it cannot hold whatever the tests say."""
+
+    tests: list[tuple[str, np.ndarray]] = field(default_factory=list)
+    frame: Any = None  # the points the tests use
+    failures: list[str] = field(default_factory=list)
+    details: list[dict[str, Any]] = field(default_factory=list)
+    no_data: str = ""
+
+
+@dataclass
+class Judgement:
+    estimate: Estimate
+    verdict: str
+    reason: str
+    margin: float = np.nan
+    p_holm: float = np.nan
+    fine_tuned_seeds: int | None = None  # fewest seeds of a fine-tuned point used
+    parts: list[dict[str, Any]] = field(default_factory=list)
+    details: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **self.estimate.as_dict(),
+            "verdict": self.verdict,
+            "reason": self.reason,
+            "margin": float(self.margin) if np.isfinite(self.margin) else None,
+            "p_holm": float(self.p_holm) if np.isfinite(self.p_holm) else None,
+            "parts": self.parts,
+            "details": self.details,
+        }
 
 
 @dataclass
 class Claim:
     key: str
     statement: str
-    effect: str  # what the effect size is, in words
-    interval: Interval
+    effect: str
     verdict: str
     reason: str
-    details: list[dict[str, Any]] = field(default_factory=list)
+    by_normalization: dict[str, Judgement]
+
+    @property
+    def estimate(self) -> Estimate:
+        return self.by_normalization["ratio"].estimate
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "key": self.key,
             "statement": self.statement,
             "effect": self.effect,
-            **self.interval.as_dict(),
             "verdict": self.verdict,
             "reason": self.reason,
-            "details": self.details,
+            **{n: j.as_dict() for n, j in self.by_normalization.items()},
         }
 
 
-NO_DATA = Interval(np.nan, np.nan, np.nan, 0)
+# --- helpers on the points frame ------------------------------------------------------------
 
 
-def _interval(per_seed: Any, analysis: Analysis) -> Interval:
-    return seed_interval(per_seed, analysis.confidence, analysis.bootstrap_resamples)
+def seeds_of(frame: Any) -> int:
+    """Distinct seeds among the points (a seed counts once however many modes or levels
+    it ran: the replicate is the seed)."""
+    return len(set().union(*frame["seeds"])) if len(frame) else 0
 
 
-def _undecided(key: str, statement: str, effect: str, why: str) -> Claim:
-    return Claim(key, statement, effect, NO_DATA, UNDECIDED, why)
-
-
-def _detail(keys: dict[str, Any], interval: Interval, verdict: tuple[str, str]) -> dict[str, Any]:
-    return {**keys, **interval.as_dict(), "verdict": verdict[0], "reason": verdict[1]}
-
-
-# Modes in which a compressed model stays compressed to the end: sparse fine-tuning, and
-# zero-shot evaluation without fine-tuning (settings 2 and 3). Each mode is its own curve.
-COMPRESSED_MODES = ("sparse", "zero_shot")
-
-
-def _pruning(normalized: Any, analysis: Analysis, modes: tuple[str, ...]) -> Any:
-    frame = curves(normalized, "pruning")
-    return frame[frame["method"].isin(analysis.methods) & frame["mode"].isin(modes)]
-
-
-def _with_order_group(frame: Any) -> Any:
-    """Add ``order_group``: the set of levels whose difficulty is compared — the levels of
-    one task (within-task settings) or, where each task has one level, all of a setting's
-    tasks (across-task settings)."""
+def with_order_group(frame: Any) -> Any:
+    """Add ``order_group``: the levels whose difficulty is compared -- the levels of one
+    task (within-task settings) or, where each task has one level, a setting's tasks."""
     frame = frame.copy()
+    if frame.empty:
+        return frame.assign(order_group=[])
     per_task = frame.groupby(["setting", "model", "task"])["difficulty"].nunique()
     across = per_task.groupby(level=["setting", "model"]).max() == 1
-    is_across = [across[(s, m)] for s, m in zip(frame["setting"], frame["model"], strict=True)]
     frame["order_group"] = [
-        f"{s}/{m}" if a else f"{s}/{m}/{t}"
-        for s, m, t, a in zip(
-            frame["setting"], frame["model"], frame["task"], is_across, strict=True
-        )
+        f"{s}/{m}" if across[(s, m)] else f"{s}/{m}/{t}"
+        for s, m, t in zip(frame["setting"], frame["model"], frame["task"], strict=True)
     ]
     return frame
 
 
-def _areas(frame: Any) -> Any:
-    """Area under each per-seed normalized curve, levels equally weighted (the mean score
-    over the tested compression levels; equal to the trapezoid area on an even grid)."""
-    compressed = _with_order_group(frame[~frame["is_dense"]])
-    keys = ["order_group"] + CURVE + ["hardness", "seed"]
-    return compressed.groupby(keys, dropna=False)["normalized"].mean().rename("area").reset_index()
+def deduplicated(points: Points) -> Points:
+    """Drop curves that repeat another curve's runs under a second setting label (the
+    across-task level of a task is its data-fraction 100% level): they count once."""
+    frame = points.frame
+    ratio = points.values["ratio"][:, 0]
+    keep = np.ones(len(frame), dtype=bool)
+    seen: set = set()
+    for _, group in frame.groupby(CURVE, sort=False):
+        first = group.iloc[0]
+        print_ = (
+            first["model"],
+            first["task"],
+            first["method"],
+            first["structure"],
+            first["mode"],
+            tuple(
+                (x, s, round(float(r), 9))
+                for x, s, r in zip(
+                    group["x"], group["seeds"], ratio[group.index.to_numpy()], strict=True
+                )
+            ),
+        )
+        if print_ in seen:
+            keep[group.index.to_numpy()] = False
+        seen.add(print_)
+    return points.subset(keep)
 
 
-def _orderings(frame: Any) -> Any:
-    """Per (order group, method, structure, mode, seed): ρ(hardness, area) and the area gap
-    easiest - hardest, over levels whose hardness is known (at least two distinct)."""
-    import pandas as pd
+def _select(points: Points, kind: str, methods: Any = None, modes: Any = None) -> Points:
+    frame = points.frame
+    mask = (frame["kind"] == kind).to_numpy() if len(frame) else np.zeros(0, bool)
+    if methods is not None:
+        mask &= frame["method"].isin(methods).to_numpy()
+    if modes is not None:
+        mask &= frame["mode"].isin(modes).to_numpy()
+    return points.subset(mask)
 
-    areas = _areas(frame)
-    areas = areas[np.isfinite(areas["hardness"])]
-    rows = []
-    keys = ["order_group", "model", "method", "structure", "mode", "seed"]
-    for key, group in areas.groupby(keys):
+
+def _level_areas(frame: Any, values: np.ndarray) -> list[dict[str, Any]]:
+    """Per ordering group (order group x method x structure x mode) with two or more levels
+    of known, different hardness: the levels' areas over their common compressed levels."""
+    out = []
+    compressed = with_order_group(frame[~frame["is_dense"].astype(bool)])
+    compressed = compressed[np.isfinite(compressed["hardness"].astype(float))]
+    keys = ["order_group", "method", "structure", "mode"]
+    for key, group in compressed.groupby(keys, sort=True):
+        levels = group.groupby(["task", "difficulty"])
         if group["hardness"].nunique() < 2:
             continue
-        ordered = group.sort_values("hardness")
-        rows.append(
+        common = set.intersection(*(set(g["x"]) for _, g in levels))
+        if not common:
+            continue
+        areas = []
+        for (task, difficulty), g in levels:
+            rows = g[g["x"].isin(common)].index.to_numpy()
+            areas.append(
+                {
+                    "task": task,
+                    "difficulty": difficulty,
+                    "hardness": float(g["hardness"].iloc[0]),
+                    "area": values[rows].mean(axis=0),
+                    "rows": rows,
+                }
+            )
+        out.append({**dict(zip(keys, key, strict=True)), "levels": areas, "x": sorted(common)})
+    return out
+
+
+def _pair_gap(levels: list[dict[str, Any]]) -> np.ndarray:
+    """Mean over pairs of levels of different hardness: area(easier) - area(harder)."""
+    gaps = [
+        (a["area"] - b["area"]) if a["hardness"] < b["hardness"] else (b["area"] - a["area"])
+        for a, b in combinations(levels, 2)
+        if a["hardness"] != b["hardness"]
+    ]
+    return np.mean(gaps, axis=0)
+
+
+def _rows_frame(frame: Any, rows: Any) -> Any:
+    return frame.loc[np.unique(np.concatenate([np.asarray(r, dtype=int) for r in rows]))]
+
+
+# --- the claims -----------------------------------------------------------------------------
+
+
+def monotone_drop(points: Points, analysis: Analysis, name: str) -> Evidence:
+    pts = deduplicated(_select(points, "pruning", analysis.methods, COMPRESSED_MODES))
+    frame, values = pts.frame, pts.values[name]
+    drops, steps, used, details = [], [], [], []
+    for key, group in frame.groupby(CURVE, sort=True) if len(frame) else []:
+        ordered = group.sort_values("strength")
+        if len(ordered) < analysis.trend_min_levels or not ordered["is_dense"].iloc[0]:
+            continue
+        rows = ordered.index.to_numpy()
+        drop = values[rows[0]] - values[rows[-1]]
+        curve = dict(zip(CURVE, key, strict=True))
+        for i in range(len(rows) - 1):
+            step = {**curve, "from_x": ordered["x"].iloc[i], "to_x": ordered["x"].iloc[i + 1]}
+            steps.append((step, values[rows[i + 1]] - values[rows[i]]))
+        drops.append(drop)
+        used.append(rows)
+        est = estimate(drop, analysis.confidence, seeds_of(ordered), ordered["noisy"].any())
+        details.append({**curve, "n_levels": len(rows), **est.as_dict()})
+    if not drops:
+        return Evidence(
+            no_data=f"no {'/'.join(COMPRESSED_MODES)} curve of {list(analysis.methods)} with "
+            f"at least {analysis.trend_min_levels} levels (dense included)"
+        )
+    evidence = Evidence(
+        [("mean drop, dense - highest level", np.mean(drops, axis=0))],
+        _rows_frame(frame, used),
+        details=details,
+    )
+    alpha = 1 - analysis.confidence
+    noisy = bool(frame["noisy"].any())
+    rises = holm(
+        {str(i): estimate(v, analysis.confidence, 1, noisy).p for i, (_, v) in enumerate(steps)}
+    )
+    significant = [steps[int(i)][0] for i, p in rises.items() if np.isfinite(p) and p <= alpha]
+    for step in significant:
+        evidence.failures.append(
+            f"significant rise in {step['task']}/{step['difficulty']}/{step['method']}/"
+            f"{step['mode']} from {step['from_x']:g} to {step['to_x']:g} (Holm over "
+            f"{len(steps)} steps)"
+        )
+    return evidence
+
+
+def steeper_when_harder(points: Points, analysis: Analysis, name: str) -> Evidence:
+    pts = _select(points, "pruning", analysis.methods, COMPRESSED_MODES)
+    groups = _level_areas(pts.frame, pts.values[name])
+    if not groups:
+        return Evidence(
+            no_data="no order group with two or more difficulty levels of known order"
+        )
+    details, rows = [], []
+    for g in groups:
+        gap = _pair_gap(g["levels"])
+        used = _rows_frame(pts.frame, [lv["rows"] for lv in g["levels"]])
+        rows += [lv["rows"] for lv in g["levels"]]
+        est = estimate(gap, analysis.confidence, seeds_of(used), used["noisy"].any())
+        details.append(
             {
-                **dict(zip(keys, key, strict=True)),
-                "rho": rank_correlation(group["hardness"], group["area"]),
-                "gap": ordered["area"].iloc[0] - ordered["area"].iloc[-1],
-                "n_levels": group["hardness"].nunique(),
+                **{k: g[k] for k in ("order_group", "method", "structure", "mode")},
+                "n_levels": len(g["levels"]),
+                **est.as_dict(),
             }
         )
-    return pd.DataFrame(rows, columns=keys + ["rho", "gap", "n_levels"])
-
-
-def monotone_drop(normalized: Any, analysis: Analysis) -> Claim:
-    key, statement = "a", "Performance falls monotonically as sparsity grows"
-    effect = "Spearman ρ(sparsity, normalized score), mean over curves and seeds"
-    frame = _pruning(normalized, analysis, COMPRESSED_MODES)
-    if frame.empty or frame["is_dense"].all():
-        return _undecided(
-            key,
-            statement,
-            effect,
-            f"no data: no sparse-mode rows of methods {list(analysis.methods)}",
-        )
-    rho = (
-        frame.groupby(CURVE + ["seed"])[["x", "normalized"]]
-        .apply(lambda g: rank_correlation(g["x"], g["normalized"]))
-        .rename("rho")
-        .reset_index()
+        g["gap"] = gap
+    pooled = np.mean([g["gap"] for g in groups], axis=0)
+    return Evidence(
+        [("area gap, easier - harder", pooled)], _rows_frame(pts.frame, rows), details=details
     )
-    details = []
-    for curve, group in rho.groupby(CURVE):
-        interval = _interval(group["rho"], analysis)
+
+
+def not_recovered(points: Points, analysis: Analysis, name: str) -> Evidence:
+    import pandas as pd
+
+    s2d = _select(points, "pruning", analysis.methods, ("sparse_to_dense",))
+    groups = _level_areas(s2d.frame, s2d.values[name])
+    if not groups:
+        return Evidence(
+            no_data="no sparse_to_dense curve with two or more difficulty levels of known order"
+        )
+    gaps = [_pair_gap(g["levels"]) for g in groups]
+    rows = [lv["rows"] for g in groups for lv in g["levels"]]
+    tests = [("deficit gap, harder - easier (sparse-to-dense)", np.mean(gaps, axis=0))]
+    frozen = _select(points, "pruning", analysis.methods, ("dense_freeze",))
+    ff, fv = frozen.frame, frozen.values[name]
+    contrasts, details, frozen_rows = [], [], []
+    for g in groups:
+        hardest = max(g["levels"], key=lambda lv: lv["hardness"])
+        match = ff[
+            (ff["task"] == hardest["task"])
+            & (ff["difficulty"] == hardest["difficulty"])
+            & (ff["method"] == g["method"])
+            & (ff["structure"] == g["structure"])
+            & ff["x"].isin(g["x"])
+            & ~ff["is_dense"].astype(bool)
+        ]
+        if len(match) != len(g["x"]):
+            continue
+        contrast = fv[match.index.to_numpy()].mean(axis=0) - hardest["area"]
+        contrasts.append(contrast)
+        frozen_rows.append(match.index.to_numpy())
+        used = _rows_frame(s2d.frame, [hardest["rows"]])
+        est = estimate(contrast, analysis.confidence, seeds_of(used), used["noisy"].any())
         details.append(
-            _detail(
-                dict(zip(CURVE, curve, strict=True)),
-                interval,
-                decide_one_sided(interval, analysis.min_seeds, 0.0, "below"),
-            )
+            {"order_group": g["order_group"], "task": hardest["task"],
+             "difficulty": hardest["difficulty"], "statistic": "freeze - sparse_to_dense",
+             **est.as_dict()}
         )
-    interval = _interval(rho.groupby("seed")["rho"].mean(), analysis)
-    verdict, reason = decide_one_sided(interval, analysis.min_seeds, 0.0, "below")
-    return Claim(key, statement, effect, interval, verdict, reason, details)
+    if contrasts:
+        tests.append(("dense_freeze - sparse_to_dense, hardest level", np.mean(contrasts, axis=0)))
+    frame = _rows_frame(s2d.frame, rows)
+    if frozen_rows:
+        frame = pd.concat([frame, _rows_frame(ff, frozen_rows)])
+    evidence = Evidence(tests, frame, details=details)
+    if not contrasts:
+        evidence.details.append({"note": "no dense_freeze control on the hardest levels"})
+    return evidence
 
 
-def steeper_when_harder(normalized: Any, analysis: Analysis) -> Claim:
-    key, statement = "b", "Performance falls faster for harder tasks"
-    effect = (
-        "Spearman ρ(hardness, area under the normalized curve) across difficulty "
-        "levels, mean over tasks and seeds (negative: harder keeps less)"
-    )
-    frame = _pruning(normalized, analysis, COMPRESSED_MODES)
-    orders = _orderings(frame) if not frame.empty else None
-    if orders is None or orders.empty:
-        return _undecided(
-            key,
-            statement,
-            effect,
-            "no data: no task with two or more difficulty levels of known order in sparse mode",
-        )
-    details = []
-    for group_key, group in orders.groupby(["order_group", "structure"]):
-        interval = _interval(group["rho"], analysis)
-        gap = _interval(group["gap"], analysis)
-        details.append(
-            _detail(
-                {
-                    "order_group": group_key[0],
-                    "structure": group_key[1],
-                    "n_levels": int(group["n_levels"].max()),
-                    "area_gap_easiest_minus_hardest": gap.mean,
-                },
-                interval,
-                decide_one_sided(interval, analysis.min_seeds, 0.0, "below"),
-            )
-        )
-    interval = _interval(orders.groupby("seed")["rho"].mean(), analysis)
-    verdict, reason = decide_one_sided(interval, analysis.min_seeds, 0.0, "below")
-    return Claim(key, statement, effect, interval, verdict, reason, details)
-
-
-def not_recovered(normalized: Any, analysis: Analysis) -> Claim:
-    key = "c"
-    statement = "Sparse-to-dense fine-tuning does not recover dense performance on harder tasks"
-    effect = (
-        "deficit 1 - normalized score of sparse-to-dense runs on the hardest level of "
-        f"each task, mean over sparsities and seeds (claim: above the margin "
-        f"{analysis.margin:g})"
-    )
-    frame = _pruning(normalized, analysis, ("sparse_to_dense",))
-    frame = frame[~frame["is_dense"]]
-    if frame.empty:
-        return _undecided(
-            key,
-            statement,
-            effect,
-            f"no data: no sparse_to_dense rows of methods {list(analysis.methods)}",
-        )
-    areas = _areas(frame)
-    known = areas[np.isfinite(areas["hardness"])]
-    levels = known.groupby(["order_group", "structure"])["hardness"].agg(["max", "nunique"])
-    levels = levels[levels["nunique"] >= 2]
-    if levels.empty:
-        return _undecided(
-            key,
-            statement,
-            effect,
-            "no data: no task with two or more "
-            "difficulty levels of known order in sparse_to_dense mode",
-        )
-    hardest = known.merge(
-        levels["max"].rename("hardness").reset_index(), on=["order_group", "structure", "hardness"]
-    )
-    hardest = hardest.assign(deficit=1 - hardest["area"])
-    details = []
-    for (task, difficulty, structure), group in hardest.groupby(
-        ["task", "difficulty", "structure"]
-    ):
-        interval = _interval(group["deficit"], analysis)
-        details.append(
-            _detail(
-                {"task": task, "difficulty": difficulty, "structure": structure},
-                interval,
-                decide_one_sided(interval, analysis.min_seeds, analysis.margin, "above"),
-            )
-        )
-    interval = _interval(hardest.groupby("seed")["deficit"].mean(), analysis)
-    verdict, reason = decide_one_sided(interval, analysis.min_seeds, analysis.margin, "above")
-    return Claim(key, statement, effect, interval, verdict, reason, details)
-
-
-def differs_from_random(normalized: Any, analysis: Analysis) -> Claim:
-    key = "d"
-    statement = (
-        f"Pruning by magnitude ({analysis.matched_to}) differs from the matched "
-        f"random control ({analysis.random_control})"
-    )
-    effect = (
-        f"paired difference normalized({analysis.matched_to}) - "
-        f"normalized({analysis.random_control}) at equal sparsity, mean over cells and "
-        f"seeds (equivalence band ±{analysis.margin:g})"
-    )
-    frame = curves(normalized, "pruning")
-    frame = frame[(frame["mode"] == "sparse") & ~frame["is_dense"]]
-    match = ["setting", "model", "task", "difficulty", "structure", "x", "seed"]
-    ours = frame[frame["method"] == analysis.matched_to][match + ["normalized"]]
-    control = frame[frame["method"] == analysis.random_control][match + ["normalized"]]
+def beats_random(points: Points, analysis: Analysis, name: str) -> Evidence:
+    pts = deduplicated(_select(points, "pruning", None, ("sparse",)))
+    frame, values = pts.frame, pts.values[name]
+    frame = frame[~frame["is_dense"].astype(bool)]
+    match = ["setting", "model", "task", "difficulty", "structure", "x"]
+    ours = frame[frame["method"] == analysis.matched_to].reset_index()
+    control = frame[frame["method"] == analysis.random_control].reset_index()
     pairs = ours.merge(control, on=match, suffixes=("", "_control"))
     if pairs.empty:
-        return _undecided(
-            key,
-            statement,
-            effect,
-            f"no data: no sparse-mode rows of "
-            f"{analysis.random_control!r} matched to {analysis.matched_to!r}",
+        return Evidence(
+            no_data=f"no sparse-mode rows of {analysis.random_control!r} matched to "
+            f"{analysis.matched_to!r}"
         )
-    pairs["diff"] = pairs["normalized"] - pairs["normalized_control"]
+    diff = values[pairs["index"].to_numpy()] - values[pairs["index_control"].to_numpy()]
+    used = frame.loc[np.concatenate([pairs["index"], pairs["index_control"]])]
     details = []
-    for (task, difficulty, structure), group in pairs.groupby(["task", "difficulty", "structure"]):
-        interval = _interval(group.groupby("seed")["diff"].mean(), analysis)
-        details.append(
-            _detail(
-                {"task": task, "difficulty": difficulty, "structure": structure},
-                interval,
-                decide_difference(interval, analysis.min_seeds, analysis.margin),
+    for column in ("x", "difficulty"):
+        for level, group in pairs.groupby(column):
+            rows = group.index.to_numpy()
+            sub = frame.loc[np.concatenate([group["index"], group["index_control"]])]
+            est = estimate(
+                diff[rows].mean(axis=0), analysis.confidence, seeds_of(sub), sub["noisy"].any()
             )
-        )
-    interval = _interval(pairs.groupby("seed")["diff"].mean(), analysis)
-    verdict, reason = decide_difference(interval, analysis.min_seeds, analysis.margin)
-    return Claim(key, statement, effect, interval, verdict, reason, details)
+            details.append({"by": column, "level": level, **est.as_dict()})
+    # Difficulty interaction: difference on the easier minus the harder level (two-sided).
+    pairs = with_order_group(pairs)
+    inter = []
+    for _, group in pairs.groupby(["order_group", "structure", "x"]):
+        hard = group["hardness"].astype(float)
+        if hard.notna().sum() < 2 or hard.nunique() < 2:
+            continue
+        easy, harder = group.index[hard.argmin()], group.index[hard.argmax()]
+        inter.append(diff[easy] - diff[harder])
+    if inter:
+        est = estimate(np.mean(inter, axis=0), analysis.confidence, seeds_of(used))
+        details.append({"by": "interaction (easier - harder)", "level": "all", **est.as_dict()})
+    return Evidence(
+        [("magnitude - random at equal sparsity", diff.mean(axis=0))], used, details=details
+    )
 
 
-def quantization_does_not_order(normalized: Any, analysis: Analysis) -> Claim:
-    key = "e"
-    statement = "Quantization does not order tasks by difficulty the way pruning does"
-    effect = (
-        "ρ(hardness, area) under quantization minus the same under pruning "
-        f"({', '.join(analysis.methods)}; sparse), mean over tasks and seeds (positive: "
-        "quantization orders less)"
-    )
-    quant = curves(normalized, "quantization")
-    if quant.empty:
-        return _undecided(key, statement, effect, "no data: no quantization rows")
-    prune = _pruning(normalized, analysis, COMPRESSED_MODES)
-    q_orders = _orderings(quant)
-    p_orders = _orderings(prune) if not prune.empty else q_orders.iloc[0:0]
-    if q_orders.empty or p_orders.empty:
-        return _undecided(
-            key,
-            statement,
-            effect,
-            "no data: quantization and pruning need the "
-            "same tasks with two or more difficulty levels of known order",
+def quantization_does_not_order(points: Points, analysis: Analysis, name: str) -> Evidence:
+    quant = _select(points, "quantization")
+    q_groups = _level_areas(quant.frame, quant.values[name])
+    prune = _select(points, "pruning", analysis.methods, COMPRESSED_MODES)
+    p_groups = _level_areas(prune.frame, prune.values[name])
+    if not q_groups or not p_groups:
+        return Evidence(
+            no_data="quantization and pruning need the same order groups with two or more "
+            "difficulty levels of known order"
         )
-    keys = ["order_group", "seed"]
-    both = (
-        q_orders.groupby(keys)["rho"]
-        .mean()
-        .rename("rho_quantization")
-        .to_frame()
-        .join(p_orders.groupby(keys)["rho"].mean().rename("rho_pruning"), how="inner")
-        .reset_index()
-    )
-    if both.empty:
-        return _undecided(key, statement, effect, "no data: no task compressed both ways")
-    both["diff"] = both["rho_quantization"] - both["rho_pruning"]
-    details = []
-    for group_key, group in both.groupby("order_group"):
-        interval = _interval(group["diff"], analysis)
+    pruning_gap: dict[str, list] = {}
+    for g in p_groups:
+        pruning_gap.setdefault(g["order_group"], []).append(_pair_gap(g["levels"]))
+    diffs, details, rows = [], [], []
+    for g in q_groups:
+        if g["order_group"] not in pruning_gap:
+            continue
+        p_gap = np.mean(pruning_gap[g["order_group"]], axis=0)
+        q_gap = _pair_gap(g["levels"])
+        diffs.append(p_gap - q_gap)
+        rows += [lv["rows"] for lv in g["levels"]]
+        used = _rows_frame(quant.frame, [lv["rows"] for lv in g["levels"]])
+        est = estimate(p_gap - q_gap, analysis.confidence, seeds_of(used), used["noisy"].any())
         details.append(
-            _detail(
-                {
-                    "order_group": group_key,
-                    "rho_quantization": float(group["rho_quantization"].mean()),
-                    "rho_pruning": float(group["rho_pruning"].mean()),
-                },
-                interval,
-                decide_one_sided(interval, analysis.min_seeds, 0.0, "above"),
-            )
+            {"order_group": g["order_group"], "arm": f"{g['method']}/{g['mode']}",
+             "gap_pruning": float(p_gap[0]), "gap_quantization": float(q_gap[0]),
+             **est.as_dict()}
         )
-    interval = _interval(both.groupby("seed")["diff"].mean(), analysis)
-    verdict, reason = decide_one_sided(interval, analysis.min_seeds, 0.0, "above")
-    return Claim(key, statement, effect, interval, verdict, reason, details)
+    if not diffs:
+        return Evidence(no_data="no order group compressed both ways")
+    return Evidence(
+        [("pruning gap - quantization gap", np.mean(diffs, axis=0))],
+        _rows_frame(quant.frame, rows),
+        details=details,
+    )
 
 
-CLAIMS = (
-    monotone_drop,
-    steeper_when_harder,
-    not_recovered,
-    differs_from_random,
-    quantization_does_not_order,
-)
+CLAIMS = {
+    "a": ("Performance falls monotonically as sparsity grows", monotone_drop),
+    "b": ("Performance falls faster for harder tasks", steeper_when_harder),
+    "c": (
+        "Sparse-to-dense fine-tuning does not recover dense performance on harder tasks",
+        not_recovered,
+    ),
+    "d": ("Pruning by magnitude keeps more than the matched random control", beats_random),
+    "e": (
+        "Quantization does not order tasks by difficulty the way pruning does",
+        quantization_does_not_order,
+    ),
+}
 
 
-def judge(normalized: Any, analysis: Analysis) -> list[Claim]:
-    """Every claim, in order (a)-(e)."""
-    return [claim(normalized, analysis) for claim in CLAIMS]
+# --- judging --------------------------------------------------------------------------------
+
+
+def _judge_one(ev: Evidence, analysis: Analysis) -> Judgement:
+    if ev.no_data:
+        return Judgement(UNDEFINED, UNDECIDED, f"no data: {ev.no_data}", details=ev.details)
+    n_seeds = seeds_of(ev.frame)
+    noisy = bool(ev.frame["noisy"].any())
+    parts = [
+        (label, estimate(values, analysis.confidence, n_seeds, noisy))
+        for label, values in ev.tests
+    ]
+    head = parts[0][1]
+    # Intersection-union test: every part must hold, so the claim's p is the largest.
+    p = max(e.p for _, e in parts) if all(e.defined for _, e in parts) else np.nan
+    head = Estimate(**{**vars(head), "p": p})
+    judgement = Judgement(
+        head,
+        UNDECIDED,
+        "",
+        margin(head, analysis.margin),
+        parts=[{"statistic": label, **e.as_dict()} for label, e in parts],
+        details=ev.details,
+    )
+    fine_tuned = ev.frame[~ev.frame["deterministic"].astype(bool)]
+    judgement.fine_tuned_seeds = int(fine_tuned["n_seeds"].min()) if len(fine_tuned) else None
+    return judgement
+
+
+def _finish(j: Judgement, ev: Evidence, analysis: Analysis) -> None:
+    """Verdict of one normalization, given its Holm-adjusted p."""
+    if ev.no_data:
+        return
+    alpha = 1 - analysis.confidence
+    few = j.fine_tuned_seeds
+    if few is not None and few < analysis.min_seeds:
+        j.verdict, j.reason = UNDECIDED, f"too few seeds ({few} < {analysis.min_seeds})"
+        return
+    if ev.failures:
+        j.verdict, j.reason = FAILS, "; ".join(ev.failures[:3])
+        if len(ev.failures) > 3:
+            j.reason += f" (and {len(ev.failures) - 3} more)"
+        return
+    j.verdict, j.reason = decide(j.estimate, alpha, analysis.margin, j.p_holm)
+    if j.verdict != HOLDS and len(j.parts) > 1:
+        j.reason += " (the largest p of: " + ", ".join(p["statistic"] for p in j.parts) + ")"
+
+
+def combine(by_norm: dict[str, Judgement]) -> tuple[str, str]:
+    """A claim holds (does not hold) only if it does under both normalizations."""
+    verdicts = {n: j.verdict for n, j in by_norm.items()}
+    if len(set(verdicts.values())) == 1:
+        only = next(iter(by_norm.values()))
+        return only.verdict, " / ".join(f"{NAMES[n]}: {j.reason}" for n, j in by_norm.items())
+    said = "; ".join(f"{NAMES[n]}: {j.verdict} ({j.reason})" for n, j in by_norm.items())
+    return UNDECIDED, f"the normalizations disagree -- {said}"
+
+
+def judge(points: Points, analysis: Analysis) -> list[Claim]:
+    """Every claim, in order (a)-(e), under both normalizations, Holm across the five."""
+    evidence = {
+        name: {key: fn(points, analysis, name) for key, (_, fn) in CLAIMS.items()}
+        for name in NORMALIZATIONS
+    }
+    judged: dict[str, dict[str, Judgement]] = {}
+    for name in NORMALIZATIONS:
+        judged[name] = {k: _judge_one(ev, analysis) for k, ev in evidence[name].items()}
+        adjusted = holm({k: j.estimate.p for k, j in judged[name].items()})
+        for key, j in judged[name].items():
+            j.p_holm = adjusted[key]
+            _finish(j, evidence[name][key], analysis)
+    claims = []
+    for key, (statement, fn) in CLAIMS.items():
+        by_norm = {name: judged[name][key] for name in NORMALIZATIONS}
+        verdict, reason = combine(by_norm)
+        label = evidence["ratio"][key].tests[0][0] if evidence["ratio"][key].tests else ""
+        claims.append(Claim(key, statement, label, verdict, reason, by_norm))
+    return claims
