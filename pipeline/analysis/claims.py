@@ -32,7 +32,6 @@ import numpy as np
 from pipeline.analysis.curves import CURVE
 from pipeline.analysis.decide import (
     FAILS,
-    HOLDS,
     UNDECIDED,
     UNDEFINED,
     Estimate,
@@ -51,13 +50,17 @@ NAMES = {"ratio": "ratio", "chance": "chance-corrected"}
 
 @dataclass
 class Evidence:
-    """A claim's statistics under one normalization: ``tests`` must all hold (the first is
-    the headline effect); ``failures`` say why it cannot hold whatever the tests say."""
+    """A claim's statistics under one normalization, as vectors over the columns of
+    ``Points.values`` (data and replicates): ``tests`` must all hold (the first is the
+    headline effect); a significant one of ``rises`` (Holm across them) means it does not
+    hold; ``details`` are the per-group statistics (descriptive, not adjusted). ``frame``:
+    the points used."""
 
     tests: list[tuple[str, np.ndarray]] = field(default_factory=list)
-    frame: Any = None  # the points the tests use
-    failures: list[str] = field(default_factory=list)
-    details: list[dict[str, Any]] = field(default_factory=list)
+    frame: Any = None
+    rises: list[tuple[str, np.ndarray]] = field(default_factory=list)
+    details: list[tuple[dict[str, Any], np.ndarray, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     no_data: str = ""
 
 
@@ -162,7 +165,7 @@ def deduplicated(points: Points) -> Points:
 
 def _select(points: Points, kind: str, methods: Any = None, modes: Any = None) -> Points:
     frame = points.frame
-    mask = (frame["kind"] == kind).to_numpy() if len(frame) else np.zeros(0, bool)
+    mask = (frame["kind"] == kind).to_numpy(copy=True) if len(frame) else np.zeros(0, bool)
     if methods is not None:
         mask &= frame["method"].isin(methods).to_numpy()
     if modes is not None:
@@ -220,43 +223,34 @@ def _rows_frame(frame: Any, rows: Any) -> Any:
 def monotone_drop(points: Points, analysis: Analysis, name: str) -> Evidence:
     pts = deduplicated(_select(points, "pruning", analysis.methods, COMPRESSED_MODES))
     frame, values = pts.frame, pts.values[name]
-    drops, steps, used, details = [], [], [], []
+    evidence = Evidence()
+    drops, used = [], []
     for key, group in frame.groupby(CURVE, sort=True) if len(frame) else []:
         ordered = group.sort_values("strength")
         if len(ordered) < analysis.trend_min_levels or not ordered["is_dense"].iloc[0]:
             continue
         rows = ordered.index.to_numpy()
         drop = values[rows[0]] - values[rows[-1]]
-        curve = dict(zip(CURVE, key, strict=True))
+        curve = f"{key[2]}/{key[3]}/{key[4]}/{key[6]}"  # task/difficulty/method/mode
         for i in range(len(rows) - 1):
-            step = {**curve, "from_x": ordered["x"].iloc[i], "to_x": ordered["x"].iloc[i + 1]}
-            steps.append((step, values[rows[i + 1]] - values[rows[i]]))
+            evidence.rises.append(
+                (
+                    f"{curve} from {ordered['x'].iloc[i]:g} to {ordered['x'].iloc[i + 1]:g}",
+                    values[rows[i + 1]] - values[rows[i]],
+                )
+            )
         drops.append(drop)
         used.append(rows)
-        est = estimate(drop, analysis.confidence, seeds_of(ordered), ordered["noisy"].any())
-        details.append({**curve, "n_levels": len(rows), **est.as_dict()})
+        evidence.details.append(
+            ({**dict(zip(CURVE, key, strict=True)), "n_levels": len(rows)}, drop, ordered)
+        )
     if not drops:
         return Evidence(
             no_data=f"no {'/'.join(COMPRESSED_MODES)} curve of {list(analysis.methods)} with "
             f"at least {analysis.trend_min_levels} levels (dense included)"
         )
-    evidence = Evidence(
-        [("mean drop, dense - highest level", np.mean(drops, axis=0))],
-        _rows_frame(frame, used),
-        details=details,
-    )
-    alpha = 1 - analysis.confidence
-    noisy = bool(frame["noisy"].any())
-    rises = holm(
-        {str(i): estimate(v, analysis.confidence, 1, noisy).p for i, (_, v) in enumerate(steps)}
-    )
-    significant = [steps[int(i)][0] for i, p in rises.items() if np.isfinite(p) and p <= alpha]
-    for step in significant:
-        evidence.failures.append(
-            f"significant rise in {step['task']}/{step['difficulty']}/{step['method']}/"
-            f"{step['mode']} from {step['from_x']:g} to {step['to_x']:g} (Holm over "
-            f"{len(steps)} steps)"
-        )
+    evidence.tests = [("mean drop, dense - highest level", np.mean(drops, axis=0))]
+    evidence.frame = _rows_frame(frame, used)
     return evidence
 
 
@@ -264,27 +258,17 @@ def steeper_when_harder(points: Points, analysis: Analysis, name: str) -> Eviden
     pts = _select(points, "pruning", analysis.methods, COMPRESSED_MODES)
     groups = _level_areas(pts.frame, pts.values[name])
     if not groups:
-        return Evidence(
-            no_data="no order group with two or more difficulty levels of known order"
-        )
-    details, rows = [], []
+        return Evidence(no_data="no order group with two or more difficulty levels of known order")
+    evidence, rows = Evidence(), []
     for g in groups:
-        gap = _pair_gap(g["levels"])
-        used = _rows_frame(pts.frame, [lv["rows"] for lv in g["levels"]])
+        g["gap"] = _pair_gap(g["levels"])
         rows += [lv["rows"] for lv in g["levels"]]
-        est = estimate(gap, analysis.confidence, seeds_of(used), used["noisy"].any())
-        details.append(
-            {
-                **{k: g[k] for k in ("order_group", "method", "structure", "mode")},
-                "n_levels": len(g["levels"]),
-                **est.as_dict(),
-            }
-        )
-        g["gap"] = gap
-    pooled = np.mean([g["gap"] for g in groups], axis=0)
-    return Evidence(
-        [("area gap, easier - harder", pooled)], _rows_frame(pts.frame, rows), details=details
-    )
+        keys = {k: g[k] for k in ("order_group", "method", "structure", "mode")}
+        used = _rows_frame(pts.frame, [lv["rows"] for lv in g["levels"]])
+        evidence.details.append(({**keys, "n_levels": len(g["levels"])}, g["gap"], used))
+    evidence.tests = [("area gap, easier - harder", np.mean([g["gap"] for g in groups], axis=0))]
+    evidence.frame = _rows_frame(pts.frame, rows)
+    return evidence
 
 
 def not_recovered(points: Points, analysis: Analysis, name: str) -> Evidence:
@@ -296,12 +280,18 @@ def not_recovered(points: Points, analysis: Analysis, name: str) -> Evidence:
         return Evidence(
             no_data="no sparse_to_dense curve with two or more difficulty levels of known order"
         )
-    gaps = [_pair_gap(g["levels"]) for g in groups]
+    evidence = Evidence()
+    gaps = []
+    for g in groups:
+        gaps.append(_pair_gap(g["levels"]))
+        used = _rows_frame(s2d.frame, [lv["rows"] for lv in g["levels"]])
+        keys = {"order_group": g["order_group"], "statistic": "deficit gap (sparse-to-dense)"}
+        evidence.details.append((keys, gaps[-1], used))
     rows = [lv["rows"] for g in groups for lv in g["levels"]]
-    tests = [("deficit gap, harder - easier (sparse-to-dense)", np.mean(gaps, axis=0))]
+    evidence.tests = [("deficit gap, harder - easier (sparse-to-dense)", np.mean(gaps, axis=0))]
     frozen = _select(points, "pruning", analysis.methods, ("dense_freeze",))
     ff, fv = frozen.frame, frozen.values[name]
-    contrasts, details, frozen_rows = [], [], []
+    contrasts, frozen_rows = [], []
     for g in groups:
         hardest = max(g["levels"], key=lambda lv: lv["hardness"])
         match = ff[
@@ -314,24 +304,22 @@ def not_recovered(points: Points, analysis: Analysis, name: str) -> Evidence:
         ]
         if len(match) != len(g["x"]):
             continue
-        contrast = fv[match.index.to_numpy()].mean(axis=0) - hardest["area"]
-        contrasts.append(contrast)
+        contrasts.append(fv[match.index.to_numpy()].mean(axis=0) - hardest["area"])
         frozen_rows.append(match.index.to_numpy())
-        used = _rows_frame(s2d.frame, [hardest["rows"]])
-        est = estimate(contrast, analysis.confidence, seeds_of(used), used["noisy"].any())
-        details.append(
-            {"order_group": g["order_group"], "task": hardest["task"],
-             "difficulty": hardest["difficulty"], "statistic": "freeze - sparse_to_dense",
-             **est.as_dict()}
-        )
-    if contrasts:
-        tests.append(("dense_freeze - sparse_to_dense, hardest level", np.mean(contrasts, axis=0)))
+        keys = {
+            "order_group": g["order_group"],
+            "statistic": f"dense_freeze - sparse_to_dense at {hardest['difficulty']}",
+        }
+        evidence.details.append((keys, contrasts[-1], match))
     frame = _rows_frame(s2d.frame, rows)
-    if frozen_rows:
+    if contrasts:
+        evidence.tests.append(
+            ("dense_freeze - sparse_to_dense, hardest level", np.mean(contrasts, axis=0))
+        )
         frame = pd.concat([frame, _rows_frame(ff, frozen_rows)])
-    evidence = Evidence(tests, frame, details=details)
-    if not contrasts:
-        evidence.details.append({"note": "no dense_freeze control on the hardest levels"})
+    else:
+        evidence.notes.append("no dense_freeze control on the hardest levels: not tested")
+    evidence.frame = frame
     return evidence
 
 
@@ -350,30 +338,25 @@ def beats_random(points: Points, analysis: Analysis, name: str) -> Evidence:
         )
     diff = values[pairs["index"].to_numpy()] - values[pairs["index_control"].to_numpy()]
     used = frame.loc[np.concatenate([pairs["index"], pairs["index_control"]])]
-    details = []
+    evidence = Evidence([("magnitude - random at equal sparsity", diff.mean(axis=0))], used)
     for column in ("x", "difficulty"):
         for level, group in pairs.groupby(column):
-            rows = group.index.to_numpy()
             sub = frame.loc[np.concatenate([group["index"], group["index_control"]])]
-            est = estimate(
-                diff[rows].mean(axis=0), analysis.confidence, seeds_of(sub), sub["noisy"].any()
+            evidence.details.append(
+                ({"by": column, "level": level}, diff[group.index.to_numpy()].mean(axis=0), sub)
             )
-            details.append({"by": column, "level": level, **est.as_dict()})
-    # Difficulty interaction: difference on the easier minus the harder level (two-sided).
+    # Difficulty interaction: the difference on the easier minus the harder level.
     pairs = with_order_group(pairs)
     inter = []
     for _, group in pairs.groupby(["order_group", "structure", "x"]):
-        hard = group["hardness"].astype(float)
-        if hard.notna().sum() < 2 or hard.nunique() < 2:
+        hard = group["hardness"].astype(float).to_numpy()
+        if np.isfinite(hard).sum() < 2 or np.nanmax(hard) == np.nanmin(hard):
             continue
-        easy, harder = group.index[hard.argmin()], group.index[hard.argmax()]
-        inter.append(diff[easy] - diff[harder])
+        inter.append(diff[group.index[np.nanargmin(hard)]] - diff[group.index[np.nanargmax(hard)]])
     if inter:
-        est = estimate(np.mean(inter, axis=0), analysis.confidence, seeds_of(used))
-        details.append({"by": "interaction (easier - harder)", "level": "all", **est.as_dict()})
-    return Evidence(
-        [("magnitude - random at equal sparsity", diff.mean(axis=0))], used, details=details
-    )
+        keys = {"by": "difficulty interaction (easier - harder)", "level": "all"}
+        evidence.details.append((keys, np.mean(inter, axis=0), used))
+    return evidence
 
 
 def quantization_does_not_order(points: Points, analysis: Analysis, name: str) -> Evidence:
@@ -389,7 +372,7 @@ def quantization_does_not_order(points: Points, analysis: Analysis, name: str) -
     pruning_gap: dict[str, list] = {}
     for g in p_groups:
         pruning_gap.setdefault(g["order_group"], []).append(_pair_gap(g["levels"]))
-    diffs, details, rows = [], [], []
+    evidence, diffs, rows = Evidence(), [], []
     for g in q_groups:
         if g["order_group"] not in pruning_gap:
             continue
@@ -397,20 +380,19 @@ def quantization_does_not_order(points: Points, analysis: Analysis, name: str) -
         q_gap = _pair_gap(g["levels"])
         diffs.append(p_gap - q_gap)
         rows += [lv["rows"] for lv in g["levels"]]
+        keys = {
+            "order_group": g["order_group"],
+            "arm": f"{g['method']}/{g['mode']}",
+            "gap_pruning": float(p_gap[0]),
+            "gap_quantization": float(q_gap[0]),
+        }
         used = _rows_frame(quant.frame, [lv["rows"] for lv in g["levels"]])
-        est = estimate(p_gap - q_gap, analysis.confidence, seeds_of(used), used["noisy"].any())
-        details.append(
-            {"order_group": g["order_group"], "arm": f"{g['method']}/{g['mode']}",
-             "gap_pruning": float(p_gap[0]), "gap_quantization": float(q_gap[0]),
-             **est.as_dict()}
-        )
+        evidence.details.append((keys, diffs[-1], used))
     if not diffs:
         return Evidence(no_data="no order group compressed both ways")
-    return Evidence(
-        [("pruning gap - quantization gap", np.mean(diffs, axis=0))],
-        _rows_frame(quant.frame, rows),
-        details=details,
-    )
+    evidence.tests = [("pruning gap - quantization gap", np.mean(diffs, axis=0))]
+    evidence.frame = _rows_frame(quant.frame, rows)
+    return evidence
 
 
 CLAIMS = {
@@ -431,49 +413,64 @@ CLAIMS = {
 # --- judging --------------------------------------------------------------------------------
 
 
-def _judge_one(ev: Evidence, analysis: Analysis) -> Judgement:
+def _estimate(values: np.ndarray, frame: Any, analysis: Analysis) -> Estimate:
+    return estimate(values, analysis.confidence, seeds_of(frame), bool(frame["noisy"].any()))
+
+
+def _judge_one(ev: Evidence, analysis: Analysis, cols: slice, details: bool) -> Judgement:
+    """One normalization, one study (``cols``): estimates; the verdict comes in _finish."""
     if ev.no_data:
-        return Judgement(UNDEFINED, UNDECIDED, f"no data: {ev.no_data}", details=ev.details)
-    n_seeds = seeds_of(ev.frame)
-    noisy = bool(ev.frame["noisy"].any())
-    parts = [
-        (label, estimate(values, analysis.confidence, n_seeds, noisy))
-        for label, values in ev.tests
-    ]
-    head = parts[0][1]
+        return Judgement(UNDEFINED, UNDECIDED, f"no data: {ev.no_data}")
+    parts = [(label, _estimate(v[cols], ev.frame, analysis)) for label, v in ev.tests]
     # Intersection-union test: every part must hold, so the claim's p is the largest.
     p = max(e.p for _, e in parts) if all(e.defined for _, e in parts) else np.nan
-    head = Estimate(**{**vars(head), "p": p})
-    judgement = Judgement(
+    head = Estimate(**{**vars(parts[0][1]), "p": p})
+    fine_tuned = ev.frame[~ev.frame["deterministic"].astype(bool)]
+    return Judgement(
         head,
         UNDECIDED,
         "",
         margin(head, analysis.margin),
+        fine_tuned_seeds=int(fine_tuned["n_seeds"].min()) if len(fine_tuned) else None,
         parts=[{"statistic": label, **e.as_dict()} for label, e in parts],
-        details=ev.details,
+        details=[
+            {**keys, **_estimate(v[cols], frame, analysis).as_dict()}
+            for keys, v, frame in (ev.details if details else [])
+        ],
     )
-    fine_tuned = ev.frame[~ev.frame["deterministic"].astype(bool)]
-    judgement.fine_tuned_seeds = int(fine_tuned["n_seeds"].min()) if len(fine_tuned) else None
-    return judgement
 
 
-def _finish(j: Judgement, ev: Evidence, analysis: Analysis) -> None:
-    """Verdict of one normalization, given its Holm-adjusted p."""
+def _significant_rises(ev: Evidence, analysis: Analysis, cols: slice) -> list[str]:
+    """The adjacent steps whose rise is significant, Holm across all steps of the claim."""
+    noisy = bool(ev.frame["noisy"].any())
+    p = {label: estimate(v[cols], analysis.confidence, 1, noisy).p for label, v in ev.rises}
+    adjusted = holm(p)
+    alpha = 1 - analysis.confidence
+    return [k for k, q in adjusted.items() if np.isfinite(q) and q <= alpha]
+
+
+def _finish(j: Judgement, ev: Evidence, analysis: Analysis, cols: slice) -> None:
+    """The verdict of one normalization, given its Holm-adjusted p."""
     if ev.no_data:
         return
-    alpha = 1 - analysis.confidence
     few = j.fine_tuned_seeds
     if few is not None and few < analysis.min_seeds:
         j.verdict, j.reason = UNDECIDED, f"too few seeds ({few} < {analysis.min_seeds})"
         return
-    if ev.failures:
-        j.verdict, j.reason = FAILS, "; ".join(ev.failures[:3])
-        if len(ev.failures) > 3:
-            j.reason += f" (and {len(ev.failures) - 3} more)"
+    rises = _significant_rises(ev, analysis, cols) if ev.rises else []
+    if rises:
+        shown = ", ".join(rises[:3]) + (f" and {len(rises) - 3} more" if len(rises) > 3 else "")
+        j.verdict = FAILS
+        j.reason = (
+            f"not monotone: {len(rises)} significant rise(s) between adjacent levels "
+            f"(Holm over {len(ev.rises)} steps): {shown}"
+        )
         return
-    j.verdict, j.reason = decide(j.estimate, alpha, analysis.margin, j.p_holm)
-    if j.verdict != HOLDS and len(j.parts) > 1:
-        j.reason += " (the largest p of: " + ", ".join(p["statistic"] for p in j.parts) + ")"
+    j.verdict, j.reason = decide(j.estimate, 1 - analysis.confidence, analysis.margin, j.p_holm)
+    if len(j.parts) > 1:
+        j.reason += " (largest p of: " + "; ".join(p["statistic"] for p in j.parts) + ")"
+    if ev.notes:
+        j.reason += "; " + "; ".join(ev.notes)
 
 
 def combine(by_norm: dict[str, Judgement]) -> tuple[str, str]:
@@ -486,23 +483,37 @@ def combine(by_norm: dict[str, Judgement]) -> tuple[str, str]:
     return UNDECIDED, f"the normalizations disagree -- {said}"
 
 
-def judge(points: Points, analysis: Analysis) -> list[Claim]:
-    """Every claim, in order (a)-(e), under both normalizations, Holm across the five."""
+def judge_blocks(points: Points, analysis: Analysis, details: bool = True) -> list[list[Claim]]:
+    """Every claim (a)-(e) of every stacked study, both normalizations, Holm across the
+    five claims of each study and normalization (``details``: the per-group estimates)."""
     evidence = {
         name: {key: fn(points, analysis, name) for key, (_, fn) in CLAIMS.items()}
         for name in NORMALIZATIONS
     }
-    judged: dict[str, dict[str, Judgement]] = {}
-    for name in NORMALIZATIONS:
-        judged[name] = {k: _judge_one(ev, analysis) for k, ev in evidence[name].items()}
-        adjusted = holm({k: j.estimate.p for k, j in judged[name].items()})
-        for key, j in judged[name].items():
-            j.p_holm = adjusted[key]
-            _finish(j, evidence[name][key], analysis)
-    claims = []
-    for key, (statement, fn) in CLAIMS.items():
-        by_norm = {name: judged[name][key] for name in NORMALIZATIONS}
-        verdict, reason = combine(by_norm)
-        label = evidence["ratio"][key].tests[0][0] if evidence["ratio"][key].tests else ""
-        claims.append(Claim(key, statement, label, verdict, reason, by_norm))
-    return claims
+    studies = []
+    for block in range(points.blocks):
+        cols = points.block(block)
+        judged: dict[str, dict[str, Judgement]] = {}
+        for name in NORMALIZATIONS:
+            judged[name] = {
+                k: _judge_one(ev, analysis, cols, details) for k, ev in evidence[name].items()
+            }
+            adjusted = holm({k: j.estimate.p for k, j in judged[name].items()})
+            for key, j in judged[name].items():
+                j.p_holm = adjusted[key]
+                _finish(j, evidence[name][key], analysis, cols)
+        claims = []
+        for key, (statement, _) in CLAIMS.items():
+            by_norm = {name: judged[name][key] for name in NORMALIZATIONS}
+            verdict, reason = combine(by_norm)
+            tests = evidence["ratio"][key].tests
+            claims.append(
+                Claim(key, statement, tests[0][0] if tests else "", verdict, reason, by_norm)
+            )
+        studies.append(claims)
+    return studies
+
+
+def judge(points: Points, analysis: Analysis) -> list[Claim]:
+    """Every claim, in order (a)-(e), of a single study."""
+    return judge_blocks(points, analysis)[0]

@@ -50,9 +50,7 @@ def curves(normalized: Any, kind: str = "pruning") -> Any:
     dense = frame[(frame["kind"] == "dense") & frame["mode"].isin(["dense", ZERO_SHOT])]
     dense = dense.assign(regime=dense["mode"])
     shapes = compressed[CURVE + ["regime"]].drop_duplicates()
-    origin = shapes.merge(
-        dense.drop(columns=["method", "structure", "mode"]), on=CELL + ["regime"]
-    )
+    origin = shapes.merge(dense.drop(columns=["method", "structure", "mode"]), on=CELL + ["regime"])
     origin = origin.assign(is_dense=True, kind=kind, x=0.0 if kind == "pruning" else DENSE_BITS)
     out = pd.concat([origin, compressed], ignore_index=True).drop(columns="regime")
     # Along the curve, compression grows: sparsity up, bits down.

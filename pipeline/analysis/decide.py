@@ -20,10 +20,11 @@ alpha = 1 - confidence:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
-from scipy.stats import norm
 
 HOLDS, FAILS, UNDECIDED = "holds", "does not hold", "undecided"
 POWER = 0.8
@@ -64,6 +65,11 @@ class Estimate:
 UNDEFINED = Estimate(*(np.nan,) * 7, 0)
 
 
+@lru_cache
+def _z(p: float) -> float:
+    return NormalDist().inv_cdf(p)
+
+
 def estimate(values: np.ndarray, confidence: float, n_seeds: int, defined: bool = True) -> Estimate:
     """``values``: the statistic on the data (index 0) and on each bootstrap replicate."""
     values = np.asarray(values, dtype=float)
@@ -74,8 +80,8 @@ def estimate(values: np.ndarray, confidence: float, n_seeds: int, defined: bool 
     alpha = 1 - confidence
     low, high, lower, upper = np.quantile(reps, [alpha / 2, 1 - alpha / 2, alpha, 1 - alpha])
     p = (1 + np.count_nonzero(reps <= 0)) / (len(reps) + 1)
-    se = (high - low) / (2 * norm.ppf(1 - alpha / 2))
-    detectable = (norm.ppf(1 - alpha) + norm.ppf(POWER)) * se
+    se = (high - low) / (2 * _z(1 - alpha / 2))
+    detectable = (_z(1 - alpha) + _z(POWER)) * se
     return Estimate(observed, low, high, lower, upper, float(p), float(detectable), n_seeds)
 
 

@@ -30,20 +30,35 @@ POINT = CURVE + ["kind", "x"]
 @dataclass
 class Points:
     """``frame``: one row per point (POINT columns plus hardness, strength, is_dense,
-    seeds (tuple), n_seeds, deterministic, noisy); ``values``: see the module docstring."""
+    seeds (tuple), n_seeds, deterministic, noisy); ``values``: see the module docstring.
+    ``blocks`` > 1 stacks that many studies of one design side by side (columns of block i:
+    ``block(i)``), so simulation checks judge hundreds of studies in one pass."""
 
     frame: Any
     values: dict[str, np.ndarray]
+    blocks: int = 1
 
     def subset(self, mask: Any) -> Points:
         mask = np.asarray(mask, dtype=bool)
         return Points(
-            self.frame[mask].reset_index(drop=True), {k: v[mask] for k, v in self.values.items()}
+            self.frame[mask].reset_index(drop=True),
+            {k: v[mask] for k, v in self.values.items()},
+            self.blocks,
         )
 
-    @property
-    def resamples(self) -> int:
-        return next(iter(self.values.values())).shape[1] - 1
+    def block(self, i: int) -> slice:
+        width = next(iter(self.values.values())).shape[1] // self.blocks
+        return slice(i * width, (i + 1) * width)
+
+
+def stack(points: list[Points]) -> Points:
+    """Studies of one design (equal point frames) side by side: one Points of many blocks."""
+    first = points[0]
+    for other in points[1:]:
+        if not other.frame[POINT].equals(first.frame[POINT]):
+            raise ValueError("stacked studies must have the same points (the same design)")
+    values = {n: np.hstack([p.values[n] for p in points]) for n in first.values}
+    return Points(first.frame, values, sum(p.blocks for p in points))
 
 
 def observed_chance(normalized: Any) -> Any:
@@ -54,20 +69,27 @@ def observed_chance(normalized: Any) -> Any:
     return np.full(len(normalized), np.nan)
 
 
-def build_points(normalized: Any, rep: RunReplicates, seed: int = 0) -> Points:
-    """Points of every pruning and quantization curve of ``normalized`` (whose ``_run``
-    column indexes the rows of ``rep``)."""
+@dataclass(frozen=True)
+class Layout:
+    """Which runs make each point: ``frame`` (as in Points, ``noisy`` aside) and
+    ``run_rows[p]``, the rows of the normalized table of point p's runs (one per seed)."""
+
+    frame: Any
+    run_rows: list[np.ndarray]
+
+
+def layout(normalized: Any) -> Layout:
+    """The points of every pruning and quantization curve of ``normalized`` (whose ``_run``
+    column numbers its rows)."""
     import pandas as pd
 
-    frame = normalized.assign(normalized_chance=observed_chance(normalized))
-    rows = pd.concat([curves(frame, kind) for kind in ("pruning", "quantization")])
+    rows = pd.concat([curves(normalized, kind) for kind in ("pruning", "quantization")])
+    columns = POINT + ["hardness", "strength", "is_dense", "seeds", "n_seeds", "deterministic"]
     if rows.empty:
-        empty = pd.DataFrame(columns=POINT + ["hardness", "strength", "is_dense", "seeds"])
-        return Points(empty, {n: np.empty((0, rep.ratio.shape[1] + 1)) for n in NORMALIZATIONS})
+        return Layout(pd.DataFrame(columns=columns), [])
     rows = rows.sort_values(POINT + ["seed"])
-    records, run_rows, observed = [], [], {n: [] for n in NORMALIZATIONS}
+    records, run_rows = [], []
     for key, group in rows.groupby(POINT, sort=False, dropna=False):
-        runs = group["_run"].to_numpy(dtype=int)
         records.append(
             {
                 **dict(zip(POINT, key, strict=True)),
@@ -75,21 +97,41 @@ def build_points(normalized: Any, rep: RunReplicates, seed: int = 0) -> Points:
                 "strength": float(group["strength"].iloc[0]),
                 "is_dense": bool(group["is_dense"].iloc[0]),
                 "seeds": tuple(int(s) for s in group["seed"]),
-                "n_seeds": len(runs),
+                "n_seeds": len(group),
                 "deterministic": key[CURVE.index("mode")] == ZERO_SHOT,
-                "noisy": bool(rep.has_examples[runs].any() or len(runs) > 1),
             }
         )
-        run_rows.append(runs)
-        for name in NORMALIZATIONS:
-            observed[name].append(float(group[NORMALIZED_COLUMN[name]].mean()))
+        run_rows.append(group["_run"].to_numpy(dtype=int))
+    return Layout(pd.DataFrame(records, columns=columns), run_rows)
+
+
+def build_points(
+    normalized: Any, rep: RunReplicates, seed: int = 0, shape: Layout | None = None
+) -> Points:
+    """Points with values: observed means and stage-2 replicates. ``normalized`` has a
+    ``_run`` column indexing the rows of ``rep``; ``shape`` reuses a layout computed once
+    for many studies of one design."""
+    shape = shape or layout(normalized)
+    width = rep.ratio.shape[1] + 1
+    frame = shape.frame.assign(
+        noisy=[bool(rep.has_examples[r].any() or len(r) > 1) for r in shape.run_rows]
+    )
+    if not shape.run_rows:
+        return Points(frame, {n: np.empty((0, width)) for n in NORMALIZATIONS})
+    run_index = normalized["_run"].to_numpy(dtype=int)
+    observed = {
+        "ratio": np.empty(len(rep.ratio)),
+        "chance": np.empty(len(rep.ratio)),
+    }
+    observed["ratio"][run_index] = normalized[NORMALIZED_COLUMN["ratio"]].to_numpy(float)
+    observed["chance"][run_index] = observed_chance(normalized)
     values = {
         name: np.column_stack(
             [
-                np.asarray(observed[name]),
-                seed_mean_replicates(run_rows, rep.normalized(name), seed),
+                np.array([observed[name][r].mean() for r in shape.run_rows]),
+                seed_mean_replicates(shape.run_rows, rep.normalized(name), seed),
             ]
         )
         for name in NORMALIZATIONS
     }
-    return Points(pd.DataFrame(records), values)
+    return Points(frame, values)

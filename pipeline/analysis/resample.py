@@ -2,19 +2,23 @@
 
 Two stages (Davison & Hinkley 1997, §3.8; docs/statistics.md):
 
-1. *Examples, within a cell.* A cell is (setting, model, task, difficulty, seed); all its
-   runs (every compression level and transfer mode, and its dense runs) scored the same
-   evaluation examples. One count matrix ``W`` (B x n, multinomial draws of the n examples)
-   per cell is applied to every run of the cell, so compressed and dense runs, and any two
-   levels, are compared on the same resampled examples (paired). Each run's metric is
-   recomputed on each resample (:mod:`pipeline.analysis.weighted`), then divided by its dense
-   run's on the same resample: B replicates of each run's two normalized scores.
+1. *Examples.* All runs of one level (setting, model, task, difficulty) -- every
+   compression level, transfer mode and seed, and the dense runs -- scored the same
+   evaluation examples (the split does not depend on the seed). One count matrix ``W``
+   (B x n, multinomial draws of the n examples) per level is applied to every one of its
+   runs, so compressed and dense runs, any two compression levels and any two seeds are
+   compared on the same resampled examples (paired). Each run's metric is recomputed on
+   each resample (:mod:`pipeline.analysis.weighted`), then divided by its dense run's on
+   the same resample: B replicates of each run's two normalized scores.
 2. *Seeds.* A curve point (one compression level of one curve) is the mean over its seeds.
-   Replicate b draws k seeds with replacement and, for each draw, an independent replicate
-   of stage 1 for that seed (an index into its B example replicates), and averages them. All
-   points with the same seeds share the draws, so seed-level comparisons stay paired too. A
-   deterministic cell (zero-shot, run with one seed) skips this stage: its points vary only
-   by their examples.
+   Replicate b draws k seeds with replacement and averages their runs' example replicate
+   b. Seeds and examples are crossed (every seed scores every example), so this is Owen's
+   (2007) pigeonhole bootstrap: the example resample is shared by the drawn seeds, because
+   a new evaluation set would be shared by them too; resampling examples independently per
+   seed would average the evaluation-set noise away and give intervals that are too
+   narrow. All points with the same number of seeds share the seed draws (paired). A
+   deterministic cell (zero-shot, run with one seed) skips this stage: its points vary
+   only by their examples.
 
 Runs without per-example scores enter as constants (their observed score); then only seeds
 vary, and a point with one seed and no examples has no interval.
@@ -28,10 +32,11 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.analysis.weighted import weighted_metric
+from pipeline.analysis.weighted import Examples, weighted_metrics
 
 RUN_KEYS = ["setting", "model", "task", "difficulty", "compression", "mode", "seed"]
 CELL_KEYS = ["setting", "model", "task", "difficulty", "seed"]
+LEVEL_KEYS = ["setting", "model", "task", "difficulty"]  # runs sharing one evaluation set
 NORMALIZATIONS = ("ratio", "chance")
 NORMALIZED_COLUMN = {"ratio": "normalized", "chance": "normalized_chance"}
 DENSE = "dense"
@@ -59,7 +64,14 @@ class RunReplicates:
         return {"ratio": self.ratio, "chance": self.chance}[name]
 
 
-def _dense_row(frame: Any) -> np.ndarray:
+def resample_counts(rng: np.random.Generator, n: int, resamples: int) -> np.ndarray:
+    """B x n counts: how often each of n examples is drawn in each of B resamples of size n
+    (multinomial; drawn as indices and counted, ten times faster than rng.multinomial)."""
+    drawn = rng.integers(0, n, size=(resamples, n)) + n * np.arange(resamples)[:, None]
+    return np.bincount(drawn.ravel(), minlength=resamples * n).reshape(resamples, n)
+
+
+def dense_rows(frame: Any) -> np.ndarray:
     """Per row, the row index of its cell's dense run of the same regime."""
     import pandas as pd
 
@@ -69,40 +81,102 @@ def _dense_row(frame: Any) -> np.ndarray:
         [DENSE, ZERO_SHOT]
     ).to_numpy()
     dense = keyed[is_dense].drop_duplicates(CELL_KEYS + ["regime"])
-    merged = pd.merge(
-        keyed, dense, on=CELL_KEYS + ["regime"], how="left", suffixes=("", "_dense")
-    )
+    merged = pd.merge(keyed, dense, on=CELL_KEYS + ["regime"], how="left", suffixes=("", "_dense"))
     if merged["row_dense"].isna().any():
         missing = merged[merged["row_dense"].isna()][CELL_KEYS].drop_duplicates()
         raise ValueError(f"no dense run for cells: {missing.to_dict('records')}")
     return merged["row_dense"].to_numpy(dtype=int)
 
 
-def run_replicates(normalized: Any, examples: Any | None, resamples: int, seed: int = 0) -> Any:
-    """Stage 1 for every row of the normalized table (see the module docstring)."""
+def examples_by_run(normalized: Any, examples: Any) -> list:
+    """Per run (row of ``normalized``): (example_ids, Examples) sorted by example_id, or None
+    where the run has no per-example rows."""
+    n_runs = len(normalized)
+    per_run: list = [None] * n_runs
+    if examples is None or not len(examples):
+        return per_run
+    runs = normalized[RUN_KEYS].assign(_row=np.arange(n_runs))
+    ex = examples.merge(runs, on=RUN_KEYS, how="inner")
+    row = ex["_row"].to_numpy()
+    order = np.lexsort((ex["example_id"].to_numpy(), row))
+    row = row[order]
+    ids = ex["example_id"].to_numpy()[order]
+    score = ex["score"].to_numpy(dtype=float)[order]
+    prediction = ex["prediction"].to_numpy(dtype=float)[order]
+    target = ex["target"].to_numpy(dtype=float)[order]
+    stats = ex["stats"].to_numpy()[order] if "stats" in ex.columns else None
+    bounds = np.flatnonzero(np.diff(row)) + 1
+    for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, len(row)], strict=True):
+        per_run[row[lo]] = (
+            ids[lo:hi],
+            Examples(
+                score[lo:hi],
+                prediction[lo:hi],
+                target[lo:hi],
+                list(stats[lo:hi]) if stats is not None else [],
+            ),
+        )
+    return per_run
+
+
+@dataclass(frozen=True)
+class RunIndex:
+    """Per row of the normalized table: its dense run's row and its level's code (runs of
+    a level share an evaluation set), with each level's key."""
+
+    dense: np.ndarray
+    level: np.ndarray
+    level_keys: list
+
+
+def run_index(normalized: Any) -> RunIndex:
+    import pandas as pd
+
+    codes, keys = pd.MultiIndex.from_frame(normalized[LEVEL_KEYS]).factorize()
+    return RunIndex(dense_rows(normalized), codes, [tuple(k) for k in keys])
+
+
+def run_replicates(
+    normalized: Any,
+    examples: Any | None,
+    resamples: int,
+    seed: int = 0,
+    per_run: list | None = None,
+    index: RunIndex | None = None,
+) -> RunReplicates:
+    """Stage 1 for every row of the normalized table (see the module docstring);
+    ``per_run`` (as :func:`examples_by_run` returns it) and ``index`` (:func:`run_index`)
+    can be given by a caller that already holds them (simulation checks)."""
+    from threadpoolctl import threadpool_limits
+
     n_runs = len(normalized)
     value = np.repeat(normalized["value"].to_numpy(dtype=float)[:, None], resamples, axis=1)
     has = np.zeros(n_runs, dtype=bool)
-    if examples is not None and len(examples):
-        rows = normalized.reset_index(drop=True).assign(_row=np.arange(n_runs))
-        ex = examples.merge(rows[RUN_KEYS + ["_row"]], on=RUN_KEYS, how="inner")
-        for cell, cell_ex in ex.groupby(CELL_KEYS, sort=False):
-            runs = {r: g.sort_values("example_id") for r, g in cell_ex.groupby("_row")}
-            ids = next(iter(runs.values()))["example_id"].to_numpy()
-            for row, g in runs.items():
-                if not np.array_equal(g["example_id"].to_numpy(), ids):
-                    raise ValueError(
-                        f"examples of cell {dict(zip(CELL_KEYS, cell, strict=True))}: run "
-                        f"{normalized.iloc[row]['compression']}/{normalized.iloc[row]['mode']} "
-                        "scored other examples than the cell's other runs (pairing needs the "
-                        "same example_id set)"
-                    )
-            n = len(ids)
-            w = _rng(seed, cell).multinomial(n, np.full(n, 1.0 / n), size=resamples)
-            for row, g in runs.items():
-                value[row] = weighted_metric(normalized.iloc[row]["metric"], g, w)
-                has[row] = True
-    dense = _dense_row(normalized)
+    if per_run is None:
+        per_run = examples_by_run(normalized, examples)
+    index = index or run_index(normalized)
+    metric = normalized["metric"].to_numpy()
+    for code, key in enumerate(index.level_keys):
+        rows = [r for r in np.flatnonzero(index.level == code) if per_run[r] is not None]
+        if not rows:
+            continue
+        ids = per_run[rows[0]][0]
+        for r in rows:
+            if not np.array_equal(per_run[r][0], ids):
+                run = normalized.iloc[r]
+                raise ValueError(
+                    f"examples of run {run[RUN_KEYS].to_dict()}: other example_ids than the "
+                    "other runs of its level (pairing needs the same evaluation set)"
+                )
+        n = len(ids)
+        w = resample_counts(_rng(seed, key), n, resamples)
+        # Many small matrix products: BLAS threads cost more to start than they save.
+        with threadpool_limits(1):
+            value[rows] = weighted_metrics(
+                [metric[r] for r in rows], [per_run[r][1] for r in rows], w
+            )
+        has[rows] = True
+    dense = index.dense
     chance = (
         normalized["chance"].to_numpy(dtype=float)
         if "chance" in normalized.columns
@@ -116,9 +190,7 @@ def run_replicates(normalized: Any, examples: Any | None, resamples: int, seed: 
     return RunReplicates(value, ratio, corrected, has | has[dense])
 
 
-def seed_mean_replicates(
-    run_rows: list[np.ndarray], rep: np.ndarray, seed: int = 0
-) -> np.ndarray:
+def seed_mean_replicates(run_rows: list[np.ndarray], rep: np.ndarray, seed: int = 0) -> np.ndarray:
     """Stage 2: per point (``run_rows[p]``: its runs' rows, one per seed, sorted by seed),
     B replicates of the mean over seeds. Points with the same seed count and seeds share
     the draws (paired); ``rep`` is a stage-1 array (runs x B)."""
@@ -132,12 +204,10 @@ def seed_mean_replicates(
         if k == 1:
             out[points] = rep[matrix[:, 0]]
             continue
-        rng = _rng(seed, ("seeds", k))
-        idx = rng.integers(0, k, size=(resamples, k))
-        inner = rng.integers(0, resamples, size=(resamples, k))
+        idx = _rng(seed, ("seeds", k)).integers(0, k, size=(resamples, k))
+        inner = np.arange(resamples)[:, None]  # replicate b: example resample b, every seed
         for start in range(0, len(points), _CHUNK):
             block = matrix[start : start + _CHUNK]  # c x k
-            # rep[block[:, idx], inner]: c x B x k, the drawn seeds' drawn replicates
-            drawn = rep[block[:, idx], inner[None, :, :]]
+            drawn = rep[block[:, idx], inner[None]]  # c x B x k: the drawn seeds' runs
             out[points[start : start + _CHUNK]] = drawn.mean(axis=2)
     return out

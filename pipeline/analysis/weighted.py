@@ -12,6 +12,7 @@ paper scale; every formula is the textbook one (see docs/statistics.md).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -89,21 +90,50 @@ def _label_metric(metric: str, w: np.ndarray, target: np.ndarray, pred: np.ndarr
     raise ValueError(f"metric {metric!r}: no weighted form; allowed: {sorted(METRICS)}")
 
 
-def weighted_metric(metric: str, examples: Any, w: np.ndarray) -> np.ndarray:
-    """``metric`` of one run's examples (sorted by example_id) under each row of the count
-    matrix ``w`` (B x n): a length-B vector. Same dispatch as ``from_examples``."""
+@dataclass(frozen=True)
+class Examples:
+    """One run's per-example columns (rows sorted by example_id), as numpy arrays."""
+
+    score: np.ndarray
+    prediction: np.ndarray
+    target: np.ndarray
+    stats: list
+
+
+def weighted_metric(metric: str, examples: Examples, w: np.ndarray) -> np.ndarray:
+    """``metric`` of one run's examples under each row of the count matrix ``w`` (B x n):
+    a length-B vector. Same dispatch as ``from_examples``."""
     w = np.asarray(w, dtype=float)
     if metric in SACREBLEU_METRICS:
-        stats = np.stack(examples["stats"].map(np.asarray).to_list())
+        stats = np.stack([np.asarray(s, dtype=float) for s in examples.stats])
         scorer = sacrebleu_metric(metric)
         # sacreBLEU turns summed statistics into its score; its own significance module
         # resamples the same way (one call per resample, each a few microseconds).
         return np.array([scorer._compute_score_from_stats(list(s)).score for s in w @ stats])
-    if metric in METRICS and examples["prediction"].notna().all():
-        target = examples["target"].to_numpy(dtype=float)
-        prediction = examples["prediction"].to_numpy(dtype=float)
-        return _label_metric(metric, w, target, prediction)
-    score = examples["score"].to_numpy(dtype=float)
-    if np.isnan(score).any():
+    if metric in METRICS and not np.isnan(examples.prediction).any():
+        return _label_metric(metric, w, examples.target, examples.prediction)
+    if np.isnan(examples.score).any():
         raise ValueError(f"metric {metric!r}: examples have no score, prediction or stats")
-    return (w @ score) / w.sum(axis=1)
+    return (w @ examples.score) / w.sum(axis=1)
+
+
+def _is_mean(metric: str, examples: Examples) -> bool:
+    return metric not in SACREBLEU_METRICS and not (
+        metric in METRICS and not np.isnan(examples.prediction).any()
+    )
+
+
+def weighted_metrics(metrics: list[str], examples: list[Examples], w: np.ndarray) -> np.ndarray:
+    """:func:`weighted_metric` of several runs scored on the same examples (runs x B); the
+    runs whose metric is a mean score share one matrix product."""
+    w = np.asarray(w, dtype=float)
+    out = np.empty((len(metrics), len(w)))
+    means = [i for i, (m, e) in enumerate(zip(metrics, examples, strict=True)) if _is_mean(m, e)]
+    if means:
+        scores = np.stack([examples[i].score for i in means])
+        if np.isnan(scores).any():
+            raise ValueError(f"metrics {sorted(set(metrics))}: examples without a score")
+        out[means] = (scores @ w.T) / w.sum(axis=1)
+    for i in sorted(set(range(len(metrics))) - set(means)):
+        out[i] = weighted_metric(metrics[i], examples[i], w)
+    return out
