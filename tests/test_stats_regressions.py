@@ -169,3 +169,42 @@ def test_min_seeds_does_not_apply_to_deterministic_cells_but_to_fine_tuned_ones(
     fine_tuned = rows("data_fraction", "fraction-1", drop, seeds=(0, 1))
     a = {c.key: c for c in evaluate(normalize(pd.DataFrame(fine_tuned)), None, ANALYSIS)[0]}["a"]
     assert a.verdict == UNDECIDED and "too few seeds (2 < 3)" in a.reason
+
+
+def test_unequal_end_points_alone_make_no_lmc_barrier():
+    """The old barrier (max minus the mean of the ends) read a straight path between a
+    good and a bad end point as a barrier of half their difference."""
+    from pipeline.lmc import barrier
+
+    alphas = [0.0, 0.25, 0.5, 0.75, 1.0]
+    straight = [0.4, 0.5, 0.6, 0.7, 0.8]
+    assert barrier(alphas, straight, higher_is_worse=True) == pytest.approx(0.0, abs=1e-12)
+    assert barrier(alphas, straight[::-1], higher_is_worse=False) == pytest.approx(0.0, abs=1e-12)
+    bump = [0.4, 0.6, 0.8, 0.75, 0.8]  # 0.2 above the line at alpha 0.5
+    assert barrier(alphas, bump, higher_is_worse=True) == pytest.approx(0.2)
+
+
+def test_lmc_barriers_get_an_interval_over_seeds():
+    from pipeline.analysis.lmc import barrier_summary
+
+    alphas = np.linspace(0, 1, 5)
+    rows = []
+    for seed, height in enumerate((0.1, 0.2, 0.3)):
+        loss = 0.5 + height * np.sin(np.pi * alphas)
+        rows += [
+            {
+                "model": "m",
+                "task": "t",
+                "difficulty": "fraction-1",
+                "compression": "magnitude-0.5",
+                "seed": seed,
+                "alpha": a,
+                "loss": v,
+                "value": 0.8,
+            }  # fmt: skip
+            for a, v in zip(alphas, loss, strict=True)
+        ]
+    summary = barrier_summary(pd.DataFrame(rows), ANALYSIS).iloc[0]
+    assert summary["loss_barrier"] == pytest.approx(0.2) and summary["n_seeds"] == 3
+    assert summary["loss_barrier_low"] < 0.2 < summary["loss_barrier_high"]
+    assert summary["metric_barrier"] == 0.0
