@@ -28,7 +28,7 @@ from pipeline.analysis import claims as claims_module
 from pipeline.analysis.claims import CLAIMS, judge_blocks
 from pipeline.analysis.decide import HOLDS
 from pipeline.analysis.options import Analysis
-from pipeline.analysis.points import build_points, layout, stack
+from pipeline.analysis.points import Points, build_points, layout, stack
 from pipeline.analysis.resample import NORMALIZATIONS, run_index, run_replicates
 from pipeline.analysis.simulate import Effects, draw, skeleton, true_accuracy
 from pipeline.analysis.tables import normalize
@@ -45,8 +45,8 @@ def _frame(design, values):
     return frame.reset_index(drop=True).assign(_run=np.arange(len(frame)))
 
 
-def studies(effects: Effects, n: int, seed: int = 0):
-    """(per-study claims, truth claims) of ``n`` studies of one design."""
+def simulated(effects: Effects, n: int, seed: int = 0):
+    """(the points of ``n`` studies of one design, stacked; the truth's claims)."""
     rng = np.random.default_rng(seed)
     design = skeleton()
     accuracy = true_accuracy(design, effects)
@@ -74,17 +74,26 @@ def studies(effects: Effects, n: int, seed: int = 0):
             frame, None, ANALYSIS.bootstrap_resamples, per_run=per_run, index=index
         )
         blocks.append(build_points(frame, rep, shape=shape))
-    return judge_blocks(stack(blocks), ANALYSIS, details=False), truth
+    return stack(blocks), truth
+
+
+def first(points: Points, k: int) -> Points:
+    """The first ``k`` stacked studies."""
+    width = points.block(0).stop
+    return Points(points.frame, {n: v[:, : k * width] for n, v in points.values.items()}, k)
 
 
 @pytest.fixture(scope="module")
-def effect():
-    return studies(Effects(), STUDIES, seed=1)
+def designs():
+    return {
+        "effect": simulated(Effects(), STUDIES, seed=1),
+        "null": simulated(Effects.null(), STUDIES, seed=2),
+    }
 
 
 @pytest.fixture(scope="module")
-def null():
-    return studies(Effects.null(), STUDIES, seed=2)
+def judged(designs):
+    return {k: (judge_blocks(p, ANALYSIS, details=False), t) for k, (p, t) in designs.items()}
 
 
 def holds_rate(results, key: str) -> float:
@@ -102,15 +111,15 @@ def coverage(results, truth, key: str, name: str) -> float:
 
 @pytest.mark.parametrize("key", KEYS)
 @pytest.mark.parametrize("name", NORMALIZATIONS)
-def test_intervals_cover_the_planted_truth(effect, null, key, name):
-    for results, truth in (effect, null):
-        assert coverage(results, truth, key, name) >= 0.90, (key, name)
+def test_intervals_cover_the_planted_truth(judged, key, name):
+    for design, (results, truth) in judged.items():
+        assert coverage(results, truth, key, name) >= 0.90, (design, key, name)
 
 
 @pytest.mark.parametrize("key", KEYS)
-def test_a_planted_effect_is_found_and_none_is_invented(effect, null, key):
-    assert holds_rate(effect[0], key) >= 0.80
-    assert holds_rate(null[0], key) <= 0.10
+def test_a_planted_effect_is_found_and_none_is_invented(judged, key):
+    assert holds_rate(judged["effect"][0], key) >= 0.80
+    assert holds_rate(judged["null"][0], key) <= 0.10
 
 
 def _constant(monkeypatch, key: str, value: float) -> None:
@@ -126,13 +135,13 @@ def _constant(monkeypatch, key: str, value: float) -> None:
 
 
 @pytest.mark.parametrize("key", KEYS)
-def test_the_checks_fail_when_the_statistic_is_a_constant(monkeypatch, key):
-    n = 30  # a constant statistic fails totally: few studies show it
+def test_the_checks_fail_when_the_statistic_is_a_constant(monkeypatch, designs, key):
+    n = 30  # a constant statistic fails totally: a few studies show it
     for value, design, check in (
-        (0.0, Effects(), lambda rate: rate >= 0.80),  # power check
-        (1.0, Effects.null(), lambda rate: rate <= 0.10),  # size check
+        (0.0, "effect", lambda rate: rate >= 0.80),  # the power check
+        (1.0, "null", lambda rate: rate <= 0.10),  # the size check
     ):
         with monkeypatch.context() as m:
             _constant(m, key, value)
-            results, _ = studies(design, n, seed=3)
+            results = judge_blocks(first(designs[design][0], n), ANALYSIS, details=False)
         assert not check(holds_rate(results, key)), (key, value)
