@@ -6,12 +6,23 @@ from __future__ import annotations
 from pipeline.finetune.modes.base import TransferMode
 from pipeline.finetune.modes.dense import Dense
 from pipeline.finetune.modes.dense_freeze import DenseFreeze
+from pipeline.finetune.modes.ptq import PostTrainingQuantization
+from pipeline.finetune.modes.qat import QuantizationAware
 from pipeline.finetune.modes.sparse import Sparse
 from pipeline.finetune.modes.sparse_to_dense import SparseToDense
 from pipeline.finetune.modes.zero_shot import ZeroShot
 
 MODES: dict[str, type[TransferMode]] = {
-    m.name: m for m in (Dense, DenseFreeze, Sparse, SparseToDense, ZeroShot)
+    m.name: m
+    for m in (
+        Dense,
+        DenseFreeze,
+        Sparse,
+        SparseToDense,
+        ZeroShot,
+        PostTrainingQuantization,
+        QuantizationAware,
+    )
 }
 
 
