@@ -31,3 +31,13 @@ def get_mode(name: str) -> TransferMode:
         return MODES[name]()
     except KeyError:
         raise ValueError(f"unknown transfer mode {name!r}; allowed: {sorted(MODES)}") from None
+
+
+def fits(mode_name: str, compression: str) -> bool:
+    """Whether a (non-dense) compression runs in a mode: the modes that quantize by
+    themselves (ptq, qat) take quantization compressions (``rtn-<b>bit``) only."""
+    from pipeline.compress.registry import get_method
+    from pipeline.paths import split_compression
+
+    kind = get_method(split_compression(compression)[0]).level_kind
+    return not MODES[mode_name].quantizes or kind == "bits"
