@@ -72,6 +72,8 @@ def test_qat_moves_weights_across_grid_points_and_ends_on_the_grid(
     moved = _moved(final, pretrained, bits)
     print(f"QAT {bits} bit: {moved} of {total} backbone weights changed grid point")
     assert moved > 0.001 * total
+    assert record["training"]["quantized_weights_moved"] == moved
+    assert record["training"]["quantized_weights"] == total
 
 
 def test_a_fixed_grid_moves_nothing_where_qat_does(tiny_roberta, tiny_world, tmp_path, pretrained):

@@ -146,6 +146,7 @@ def run_cell(
         mode.prepare(params, masks)
         training = {"steps": 0, "n_train": 0}
     mode.verify()
+    training.update(mode.summary())
     sparsity = sparsity_report(params)
     record = None
     if accelerator.is_main_process:

@@ -42,6 +42,10 @@ class TransferMode:
     def verify(self) -> None:
         """Raise if the mode's promise does not hold for the trained weights."""
 
+    def summary(self) -> dict[str, Any]:
+        """Facts about what the mode did, added to the run record's ``training``."""
+        return {}
+
     def state_dict(self) -> dict[str, Any]:
         return {}
 

@@ -32,6 +32,7 @@ class QuantizationAware(TransferMode):
         self._params = params
         self._latent = {name: p.detach().clone().float() for name, p in params.items()}
         self._quantize_params()
+        self._start = {name: p.detach().clone() for name, p in params.items()}
 
     def _quantize_params(self) -> None:
         import torch
@@ -63,6 +64,13 @@ class QuantizationAware(TransferMode):
         for name, param in self._params.items():
             if off := off_grid(param, self.bits):
                 raise RuntimeError(f"qat: {off} weights of {name} are off their RTN grid")
+
+    def summary(self) -> dict[str, Any]:
+        """How many backbone weights ended on another grid value than the quantized
+        pre-trained weight (a fixed grid would give 0: the point of training through it)."""
+        moved = sum(int((p.detach() != self._start[n]).sum()) for n, p in self._params.items())
+        total = sum(p.numel() for p in self._params.values())
+        return {"quantized_weights_moved": moved, "quantized_weights": total}
 
     def state_dict(self) -> dict[str, Any]:
         return {"latent": {name: t.cpu() for name, t in self._latent.items()}}
