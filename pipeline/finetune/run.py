@@ -17,6 +17,7 @@ from pipeline.finetune.adapters import adapter_for
 from pipeline.finetune.adapters.base import load_tokenizer
 from pipeline.finetune.checkpoint import Checkpoints
 from pipeline.finetune.modes import get_mode
+from pipeline.finetune.modes.base import quantization_bits
 from pipeline.finetune.protocol import Protocol
 from pipeline.finetune.trainer import make_accelerator, train
 from pipeline.io import atomic_dir
@@ -101,6 +102,9 @@ def run_cell(
     adapter, model, tokenizer = load_for_task(model_dir, task, protocol.seed)
     if compression == DENSE:
         params, masks = prunable_parameters(model), None
+    elif mode.quantizes:  # quantizes the full-precision weights itself (modes/ptq.py, qat.py)
+        params, masks = prunable_parameters(model), None
+        mode.bits = quantization_bits(mode_name, compression)
     else:  # also copies in the weights of weight-changing methods (SparseGPT, RTN)
         params, masks = load_compression(model, masks_path)
         method, level = split_compression(compression)
@@ -142,6 +146,7 @@ def run_cell(
         mode.prepare(params, masks)
         training = {"steps": 0, "n_train": 0}
     mode.verify()
+    training.update(mode.summary())
     sparsity = sparsity_report(params)
     record = None
     if accelerator.is_main_process:
