@@ -208,3 +208,26 @@ def test_lmc_barriers_get_an_interval_over_seeds():
     assert summary["loss_barrier"] == pytest.approx(0.2) and summary["n_seeds"] == 3
     assert summary["loss_barrier_low"] < 0.2 < summary["loss_barrier_high"]
     assert summary["metric_barrier"] == 0.0
+
+
+def test_quantization_arms_are_judged_separately_on_the_pruning_groups():
+    """(e) with the two quantization arms of the other half of #13: post-training RTN of the
+    dense fine-tuned model (mode ptq) and quantization-aware fine-tuning (mode qat)."""
+    table = []
+    for fraction, slope in (("1", 0.1), ("0.25", 0.5)):
+
+        def prune(method, mode, x, seed, slope=slope):
+            return 1 - slope * x + jitter(seed, x)
+
+        part = rows("data_fraction", f"fraction-{fraction}", prune)
+        for row in [r for r in part if r["compression"] == "magnitude-0.2"]:
+            for mode, drops in (("ptq", (0.0, 0.05, 0.3)), ("qat", (0.0, 0.02, 0.1))):
+                for bits, drop in zip(("8bit", "4bit", "3bit"), drops, strict=True):
+                    value = 0.5 + 0.3 * (1 - drop + jitter(row["seed"], len(bits)))
+                    part.append({**row, "compression": f"rtn-{bits}", "method": "rtn",
+                                 "level": bits, "mode": mode, "value": value})  # fmt: skip
+        table += part
+    e = {c.key: c for c in evaluate(normalize(pd.DataFrame(table)), None, ANALYSIS)[0]}["e"]
+    arms = {d["arm"] for d in e.by_normalization["ratio"].details}
+    assert arms == {"rtn/ptq", "rtn/qat"}
+    assert e.verdict == HOLDS
