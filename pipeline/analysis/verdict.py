@@ -22,6 +22,10 @@ def _num(value: Any) -> str:
     return "n/a" if value is None or not np.isfinite(value) else f"{value:+.3f}"
 
 
+def _p(value: Any) -> str:
+    return "n/a" if value is None or not np.isfinite(value) else f"{value:.3g}"
+
+
 def evaluate(normalized: Any, examples: Any | None, analysis: Analysis) -> tuple:
     """(claims, headroom table): the statistics behind the verdict."""
     frame = normalized.reset_index(drop=True).assign(_run=np.arange(len(normalized)))
@@ -133,7 +137,7 @@ def markdown(result: dict[str, Any]) -> str:
                 f"- effect ({claim['effect'] or 'n/a'}): {_num(j['mean'])}, "
                 f"{a['confidence']:.0%} CI [{_num(j['ci_low'])}, {_num(j['ci_high'])}], "
                 f"one-sided lower bound {_num(j['lower_bound'])}, p = "
-                f"{_num(j['p'])}, Holm p = {_num(j['p_holm'])}, {j['n_seeds']} seeds",
+                f"{_p(j['p'])}, Holm p = {_p(j['p_holm'])}, {j['n_seeds']} seeds",
                 f"- smallest detectable effect (one-sided α = {alpha:.2g}, power 80%): "
                 f"{_num(j['detectable_effect'])}; equivalence margin δ = {_num(j['margin'])}",
                 f"- {j['reason']}",
