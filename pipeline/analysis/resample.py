@@ -91,20 +91,26 @@ def dense_rows(frame: Any) -> np.ndarray:
 def examples_by_run(normalized: Any, examples: Any) -> list:
     """Per run (row of ``normalized``): (example_ids, Examples) sorted by example_id, or None
     where the run has no per-example rows."""
+    import pandas as pd
+
     n_runs = len(normalized)
     per_run: list = [None] * n_runs
     if examples is None or not len(examples):
         return per_run
-    runs = normalized[RUN_KEYS].assign(_row=np.arange(n_runs))
-    ex = examples.merge(runs, on=RUN_KEYS, how="inner")
-    row = ex["_row"].to_numpy()
-    order = np.lexsort((ex["example_id"].to_numpy(), row))
+    # Which run each example row belongs to, without joining the (large) examples table:
+    # factorize its run keys once and look the distinct keys up among the runs.
+    codes, keys = pd.MultiIndex.from_frame(examples[RUN_KEYS]).factorize()
+    lookup = {tuple(k): i for i, k in enumerate(normalized[RUN_KEYS].itertuples(index=False))}
+    run_of_key = np.array([lookup.get(tuple(k), -1) for k in keys], dtype=int)
+    row = run_of_key[codes]
+    keep = np.flatnonzero(row >= 0)
+    order = keep[np.lexsort((examples["example_id"].to_numpy()[keep], row[keep]))]
     row = row[order]
-    ids = ex["example_id"].to_numpy()[order]
-    score = ex["score"].to_numpy(dtype=float)[order]
-    prediction = ex["prediction"].to_numpy(dtype=float)[order]
-    target = ex["target"].to_numpy(dtype=float)[order]
-    stats = ex["stats"].to_numpy()[order] if "stats" in ex.columns else None
+    ids = examples["example_id"].to_numpy()[order]
+    score = examples["score"].to_numpy(dtype=float)[order]
+    prediction = examples["prediction"].to_numpy(dtype=float)[order]
+    target = examples["target"].to_numpy(dtype=float)[order]
+    stats = examples["stats"].to_numpy()[order] if "stats" in examples.columns else None
     bounds = np.flatnonzero(np.diff(row)) + 1
     for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, len(row)], strict=True):
         per_run[row[lo]] = (
