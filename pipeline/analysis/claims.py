@@ -15,10 +15,14 @@ claim holds only if it holds under both normalizations.
 (c) not recovered: for sparse-to-dense curves, (b)'s gap (= deficit on the harder level
     minus deficit on the easier one), and, where the dense-with-freezing control ran, its
     area minus sparse-to-dense's on the hardest level; both must hold (intersection-union).
-(d) magnitude beats its matched random control: mean paired difference at equal sparsity,
-    reported per sparsity and per difficulty, with the difficulty interaction.
+(d) magnitude keeps more than its matched random control: mean paired difference at equal
+    sparsity, reported per sparsity and per difficulty, with the difficulty interaction.
 (e) quantization does not order by difficulty like pruning: (b)'s pruning gap minus the
-    same gap under each quantization arm, on the same order groups.
+    same gap under each quantization arm (every quantization curve: ptq, qat, ...), on the
+    same order groups.
+
+A curve repeated under a second setting label (the across-task copy of the 100% data
+fraction) counts once in (a) and (d); seeds are counted as distinct seeds, not rows.
 """
 
 from __future__ import annotations
@@ -95,10 +99,6 @@ class Claim:
     verdict: str
     reason: str
     by_normalization: dict[str, Judgement]
-
-    @property
-    def estimate(self) -> Estimate:
-        return self.by_normalization["ratio"].estimate
 
     def as_dict(self) -> dict[str, Any]:
         return {
