@@ -478,6 +478,8 @@ def combine(by_norm: dict[str, Judgement]) -> tuple[str, str]:
     verdicts = {n: j.verdict for n, j in by_norm.items()}
     if len(set(verdicts.values())) == 1:
         only = next(iter(by_norm.values()))
+        if len({j.reason for j in by_norm.values()}) == 1:
+            return only.verdict, f"both normalizations: {only.reason}"
         return only.verdict, " / ".join(f"{NAMES[n]}: {j.reason}" for n, j in by_norm.items())
     said = "; ".join(f"{NAMES[n]}: {j.verdict} ({j.reason})" for n, j in by_norm.items())
     return UNDECIDED, f"the normalizations disagree -- {said}"

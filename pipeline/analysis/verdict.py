@@ -101,7 +101,8 @@ def markdown(result: dict[str, Any]) -> str:
     lines = [
         f"# Verdict: study `{result['study']}`",
         "",
-        f"{result['n_runs']} runs, {result['n_seeds']} seeds. Intervals: "
+        f"{result['n_runs']} runs, {result['n_seeds']} seed{'s' * (result['n_seeds'] != 1)}. "
+        "Intervals: "
         f"{a['confidence']:.0%} hierarchical bootstrap over {source}, "
         f"{a['bootstrap_resamples']} replicates. A claim holds when its one-sided test at "
         f"α = {alpha:.2g} (Holm across the five claims) rejects 'no effect' under both "
