@@ -20,7 +20,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--study", required=True)
     p.add_argument("--setting", required=True, help="difficulty setting, e.g. data_fraction")
     p.add_argument("--model-name", required=True)
-    p.add_argument("--model", required=True, type=Path, help="staged model folder")
+    p.add_argument(
+        "--model",
+        required=True,
+        type=Path,
+        help="staged model folder (mode ptq: the cell's dense fine-tuned model folder)",
+    )
     p.add_argument("--task", required=True)
     p.add_argument(
         "--task-options",
