@@ -16,7 +16,9 @@ Two stages (Davison & Hinkley 1997, §3.8; docs/statistics.md):
    (2007) pigeonhole bootstrap: the example resample is shared by the drawn seeds, because
    a new evaluation set would be shared by them too; resampling examples independently per
    seed would average the evaluation-set noise away and give intervals that are too
-   narrow. All points with the same number of seeds share the seed draws (paired). A
+   narrow. The seed stage's deviations are widened by sqrt(k/(k-1)), the usual correction
+   of the bootstrap's plug-in variance for few seeds. All points with the same number of
+   seeds share the seed draws (paired). A
    deterministic cell (zero-shot, run with one seed) skips this stage: its points vary
    only by their examples.
 
@@ -212,8 +214,14 @@ def seed_mean_replicates(run_rows: list[np.ndarray], rep: np.ndarray, seed: int 
             continue
         idx = _rng(seed, ("seeds", k)).integers(0, k, size=(resamples, k))
         inner = np.arange(resamples)[:, None]  # replicate b: example resample b, every seed
+        # The mean of k resampled seeds varies by (k-1)/k of the seed variance only (the
+        # plug-in variance): its deviation from the all-seed mean is widened by
+        # sqrt(k/(k-1)) so the seed stage has the unbiased variance (Davison & Hinkley
+        # 1997, §3.8, adjusted resampling). The example stage is left as drawn.
+        widen = np.sqrt(k / (k - 1))
         for start in range(0, len(points), _CHUNK):
             block = matrix[start : start + _CHUNK]  # c x k
-            drawn = rep[block[:, idx], inner[None]]  # c x B x k: the drawn seeds' runs
-            out[points[start : start + _CHUNK]] = drawn.mean(axis=2)
+            drawn = rep[block[:, idx], inner[None]].mean(axis=2)  # c x B: drawn seeds
+            centre = rep[block].mean(axis=1)  # c x B: every seed, same example resample
+            out[points[start : start + _CHUNK]] = centre + widen * (drawn - centre)
     return out
