@@ -231,3 +231,18 @@ def test_quantization_arms_are_judged_separately_on_the_pruning_groups():
     arms = {d["arm"] for d in e.by_normalization["ratio"].details}
     assert arms == {"rtn/ptq", "rtn/qat"}
     assert e.verdict == HOLDS
+
+
+def test_normalizations_that_disagree_leave_the_claim_undecided_with_both_reasons():
+    """Issue #13: recomputed chance-corrected, claim (b) flipped from 'does not hold' to
+    'holds'. A claim holds only if it holds under both normalizations."""
+    from pipeline.analysis.claims import Judgement, combine
+    from pipeline.analysis.decide import UNDEFINED
+
+    ratio = Judgement(UNDEFINED, FAILS, "effect below the margin")
+    chance = Judgement(UNDEFINED, HOLDS, "effect above 0")
+    verdict_, reason = combine({"ratio": ratio, "chance": chance})
+    assert verdict_ == UNDECIDED
+    assert "ratio: does not hold" in reason and "chance-corrected: holds" in reason
+    agree = combine({"ratio": chance, "chance": Judgement(UNDEFINED, HOLDS, "effect above 0")})
+    assert agree == (HOLDS, "both normalizations: effect above 0")
