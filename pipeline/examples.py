@@ -79,9 +79,14 @@ def gather(runs: list[tuple[dict[str, Any], str | Path]]) -> pa.Table:
     (``runs``: (record, examples path) pairs). Concatenates Arrow tables, no pandas."""
     import pyarrow.parquet as pq
 
+    from pipeline.load import LoadError
+
     tables = []
     for record, path in runs:
-        table = pq.read_table(path, schema=EXAMPLES)
+        try:
+            table = pq.read_table(path, schema=EXAMPLES)
+        except (pa.ArrowException, OSError) as err:
+            raise LoadError(path, f"not a readable examples table ({err})") from None
         keys = [pa.array([record[f.name]] * table.num_rows, type=f.type) for f in KEYS]
         tables.append(pa.Table.from_arrays(keys + table.columns, schema=EXAMPLES_TABLE))
     if not tables:

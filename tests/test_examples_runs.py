@@ -132,8 +132,16 @@ def test_collect_names_a_run_without_examples(runs, tmp_path, capsys):
         ]
     )
     assert code == 2
-    assert f"run record {lonely} has no examples.parquet" in capsys.readouterr().err
+    assert f"{lonely}: run record has no examples.parquet beside it" in capsys.readouterr().err
     assert not examples.exists()
+    torn = tmp_path / "torn" / "metrics.json"
+    write_json(torn, record)
+    (torn.parent / "examples.parquet").write_bytes(b"PAR1 not really")
+    argv = ["collect", str(torn), "--out", str(tmp_path / "r.parquet"), "--examples-out"]
+    assert main([*argv, str(examples)]) == 2
+    assert f"{torn.parent / 'examples.parquet'}: not a readable examples table" in (
+        capsys.readouterr().err
+    )
 
 
 @dataclass(frozen=True)

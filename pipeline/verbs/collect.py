@@ -20,9 +20,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    from pipeline import load
     from pipeline.analysis.tables import collect, write_table
     from pipeline.examples import write_gathered
-    from pipeline.io import read_json
 
     rows = collect(args.records)
     write_table(rows, args.out)
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> None:
         for path in args.records:
             examples = path.with_name(EXAMPLES_FILE)
             if not examples.exists():
-                raise FileNotFoundError(f"run record {path} has no {EXAMPLES_FILE} beside it")
-            runs.append((read_json(path), examples))
+                raise load.LoadError(path, f"run record has no {EXAMPLES_FILE} beside it")
+            runs.append((load.record(path), examples))
         n = write_gathered(runs, args.examples_out)
         print(f"collected {n} examples of {len(runs)} runs into {args.examples_out}")

@@ -25,15 +25,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> None:
     import json
 
-    import pandas as pd
-
+    from pipeline import load
     from pipeline.analysis.options import Analysis
     from pipeline.analysis.verdict import markdown, verdict
     from pipeline.io import atomic_path, write_json
 
-    examples = pd.read_parquet(args.examples) if args.examples else None
+    examples = load.parquet(args.examples) if args.examples else None
     result = verdict(
-        pd.read_parquet(args.table),
+        load.parquet(args.table),
         Analysis.from_dict(json.loads(args.analysis)),
         args.study,
         examples,
