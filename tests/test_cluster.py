@@ -62,7 +62,7 @@ def load_profile(name: str, argv: list[str], path: str | None = None) -> dict:
         sys.argv, os.environ["PATH"] = saved_argv, saved_path
 
 
-@pytest.mark.parametrize("name", sorted(PROFILES))
+@pytest.mark.parametrize("name", ["workstation"])  # slurm: tests/test_cluster_check.py
 def test_conda_is_used_except_for_a_dry_run_without_conda(name, tmp_path):
     conda = tmp_path / "conda"
     conda.write_text("#!/bin/sh\n")
