@@ -3,9 +3,9 @@ project's own profile edited only in its edit block, as a user would: account, p
 SOFTWARE: none (this machine has no conda, so the run also shows a real, non-dry run without
 conda starting its jobs).
 
-One member of the fine-tune pack is made to fail on its first attempt (a `python` on PATH
-that exits 1 once for that cell); Snakemake deletes the whole pack's outputs and resubmits
-it, and only the failed member trains again: the others restore what they kept.
+The second member of the fine-tune pack to run is made to fail on the first attempt (a
+`python` on PATH that exits 1 once); Snakemake deletes the whole pack's outputs and resubmits
+it, and only the failed member trains again: the finished one restores what it kept.
 Skipped, with the reason, where no SLURM answers.
 """
 
@@ -27,7 +27,6 @@ from tests.conftest import tiny_study
 REPO = Path(__file__).resolve().parents[1]
 RUN = "results/runs/m/syn_sentiment/fraction-1/{compression}/{mode}/seed{seed}"
 CELLS = [("dense", "dense", 0), ("magnitude-0.5", "sparse", 0)]  # one pack of two
-FAILING = ("magnitude-0.5", "sparse", 0)
 
 
 def slurm_reason() -> str | None:
@@ -75,19 +74,26 @@ def user_profile(folder: Path, **replace: str) -> Path:
 
 
 def failing_python(bin_dir: Path, mark: Path) -> None:
-    """A ``python`` that fails the first fine-tune of FAILING, then is the real one."""
-    compression, mode, seed = FAILING
+    """A ``python`` that fails the second fine-tune it starts (once; its arguments go to
+    ``mark``), so that pack has a finished member before the failing one."""
     bin_dir.mkdir()
+    count = bin_dir / "finetunes"
     shim = bin_dir / "python"
     shim.write_text(
         "#!/bin/sh\n"
-        f'case "$*" in *"pipeline finetune"*"--compression {compression} "*"--mode {mode} "*'
-        f'"--seed {seed} "*)\n'
-        f'  if [ ! -e "{mark}" ]; then touch "{mark}"; echo injected failure >&2; exit 1; fi;;\n'
+        'case "$*" in *"pipeline finetune"*)\n'
+        f'  n=$(($(cat "{count}" 2>/dev/null || echo 0) + 1)); echo $n > "{count}"\n'
+        f'  if [ $n = 2 ]; then echo "$*" > "{mark}"; echo injected failure >&2; exit 1; fi;;\n'
         "esac\n"
         f'exec "{sys.executable}" "$@"\n'
     )
     shim.chmod(0o755)
+
+
+def failed_cell(mark: Path) -> tuple[str, str, int]:
+    args = mark.read_text().split()
+    value = {k: v for k, v in zip(args, args[1:], strict=False)}
+    return value["--compression"], value["--mode"], int(value["--seed"])
 
 
 def sacct(name: str) -> list[dict[str, str]]:
@@ -173,11 +179,11 @@ def test_every_job_went_through_sacct_and_the_pack_was_retried_once(study_run):
 
 def test_the_retry_trained_only_the_failed_member(study_run):
     work = study_run["work"]
-    assert (work / "failed-once").exists()  # the failure was injected
+    failed = failed_cell(work / "failed-once")  # the failure was injected, in the second run
     logs = work / "results/logs/runs/m/syn_sentiment/fraction-1"
     for compression, mode, seed in CELLS:
         log = (logs / compression / mode / f"seed{seed}.log").read_text()
-        if (compression, mode, seed) == FAILING:
+        if (compression, mode, seed) == failed:
             assert "retain: restored" not in log and "accuracy = " in log, log
         else:  # finished on the first attempt: put back, not trained again
             assert "retain: restored" in log and "accuracy = " not in log, log

@@ -8,10 +8,10 @@ outputs (metrics.json, the fine-tuned model, any other per-run file) are also ke
 (same arguments, same input files) puts them back instead of training.
 
 Kept files are hard links (a copy where the file system has none), so ``done`` costs no
-space while the outputs exist. It is removed (``sweep``, at the start of each fine-tune of
-the same model, task and difficulty) once the pack has succeeded: the record is in place and
-Snakemake has deleted the ``temp()`` model its consumers no longer need. To force a cell to
-train again with the same inputs, delete its ``done`` folder.
+space while the outputs exist. It is removed (``sweep``) once the pack has succeeded: at the
+start of every fine-tune for packs whose ``temp()`` model Snakemake has deleted, and for all
+finished packs when the workflow ends (rules/finetune.smk). To force a cell to train again
+with the same inputs while its ``done`` folder exists, delete that folder.
 
 Every instance holds the run folder's lock (``pipeline.finetune.lock``): a second instance of
 a running cell waits, then restores what the first one kept.
@@ -105,15 +105,16 @@ def restore(run_dir: Path, fingerprint: str, record: Path) -> bool:
     return True
 
 
-def sweep(family: Path) -> None:
-    """Remove the ``done`` folders under ``family`` whose pack has succeeded: record present,
-    some kept output gone (Snakemake deletes temp outputs only after success). Cells in use
-    by another instance are left alone."""
-    for done in family.glob(f"*/*/*/{DONE}"):
+def sweep(runs: Path, finished: bool = False) -> None:
+    """Remove the ``done`` folders under ``runs`` (the workflow's runs/ folder) whose pack has
+    succeeded: the record is present and some kept output is gone (Snakemake deletes temp
+    outputs only after success), or, with ``finished`` (the workflow has ended, every pack
+    is over), the record is present. Cells in use by another instance are left alone."""
+    for done in runs.glob(f"*/*/*/*/*/*/{DONE}"):
         run_dir = done.parent
-        outputs = {p.name for p in done.iterdir() if p.name != STAMP}
+        kept = {p.name for p in done.iterdir() if p.name != STAMP}
         present = {p.name for p in run_dir.iterdir()}
-        if "metrics.json" in present and not outputs <= present:
+        if "metrics.json" in present and (finished or not kept <= present):
             with exclusive(run_dir, wait=False) as held:
                 if held:
                     shutil.rmtree(done, ignore_errors=True)
@@ -129,7 +130,7 @@ def run_once(run_dir: Path, record: Path, fingerprint: str, train: Callable[[], 
         return False
     run_dir.mkdir(parents=True, exist_ok=True)
     if len(run_dir.parents) > 5 and run_dir.parents[5].name == "runs":  # the workflow's layout
-        sweep(run_dir.parents[2])  # runs/{model}/{task}/{difficulty}: this run's pack family
+        sweep(run_dir.parents[5])
     with exclusive(run_dir):
         if restore(run_dir, fingerprint, record):
             print(f"retain: restored the result kept in {run_dir / DONE}; not training", flush=True)
