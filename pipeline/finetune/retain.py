@@ -56,7 +56,10 @@ def _link_or_copy(src: str, dst: str) -> None:
 def _place(src: Path, dst: Path) -> None:
     """``src`` (file or folder) to ``dst``, appearing complete or not at all."""
     tmp = dst.with_name(f".{dst.name}.restoring")
-    shutil.rmtree(tmp, ignore_errors=True) if tmp.is_dir() else tmp.unlink(missing_ok=True)
+    if tmp.is_dir():
+        shutil.rmtree(tmp)
+    else:
+        tmp.unlink(missing_ok=True)
     if src.is_dir():
         shutil.copytree(src, tmp, copy_function=_link_or_copy)
     else:
