@@ -5,7 +5,7 @@ Snakemake deletes the outputs of every member ("might be corrupted") and the ret
 all again; the checkpoints are gone too (removed on success). So on success the run folder's
 outputs (metrics.json, the fine-tuned model, any other per-run file) are also kept in a
 ``done`` folder beside them, with the run's fingerprint. A rerun with the same fingerprint
-(same arguments, same input files) puts them back instead of training.
+(same arguments, same input content) puts them back instead of training.
 
 Kept files are hard links (a copy where the file system has none), so ``done`` costs no
 space while the outputs exist. It is removed (``sweep``) once the pack has succeeded: at the
@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.finetune.lock import LOCK_FILE, exclusive
+from pipeline.fingerprint import inputs_hash
 from pipeline.io import read_json, write_json
 
 DONE = "done"
@@ -36,13 +37,12 @@ NOT_OUTPUTS = {DONE, f"{DONE}.partial", "checkpoint", LOCK_FILE}
 
 
 def fingerprint(identity: dict[str, Any], inputs: list[Path | None]) -> str:
-    """What a kept result must match to be restored: the run's arguments and the (path,
-    size, mtime) of every input file, so a re-staged model or a re-pruned mask trains anew."""
-    stamps = []
-    for root in (Path(p) for p in inputs if p is not None):
-        files = [root] if root.is_file() else sorted(f for f in root.rglob("*") if f.is_file())
-        stamps += [(str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files]
-    blob = json.dumps({"identity": identity, "inputs": stamps}, sort_keys=True, default=str)
+    """What a kept result must match to be restored: the run's arguments and the content of
+    every input (``pipeline.fingerprint``), so a re-staged model or a re-pruned mask trains
+    anew."""
+    blob = json.dumps(
+        {"identity": identity, "inputs": inputs_hash(*inputs)}, sort_keys=True, default=str
+    )
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
