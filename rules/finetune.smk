@@ -13,6 +13,7 @@ rule finetune:
         unpack(finetune_inputs),
     output:
         metrics=f"{R}/{paths.METRICS}",
+        examples=f"{R}/{paths.EXAMPLES}",
         model=temp(directory(f"{R}/{paths.FINETUNED}")),
     params:
         setting=lambda wc: setting_of_cell(wc),
@@ -34,7 +35,7 @@ rule finetune:
         "--compression {wildcards.compression} {params.masks} --mode {wildcards.mode} "
         "--protocol {params.protocol:q} --seed {wildcards.seed} --subset {params.subset} "
         "--subset-seed {params.subset_seed} --out-model {output.model} "
-        "--out {output.metrics} --threads {threads} > {log} 2>&1"
+        "--out {output.metrics} --out-examples {output.examples} --threads {threads} > {log} 2>&1"
 
 
 # A finished run keeps its outputs in done/ until its pack has succeeded, so a failed pack's
