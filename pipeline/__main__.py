@@ -22,6 +22,7 @@ VERBS = {
     "lmc": "lmc",
     "figure": "figure",
     "cost": "cost",
+    "cluster-check": "cluster_check",
     "verdict": "verdict",
     "safe-sparsity": "safe_sparsity",
     "summarize": "summarize",
