@@ -46,9 +46,12 @@ def run(args: argparse.Namespace) -> None:
         task.metric,
     )
     barriers = {k: result[k] for k in ("loss_barrier", "metric_barrier")}
+    cell = json.loads(args.cell)
+    if "seed" in cell:  # wildcards arrive as strings; the LMC table types the seed as int64
+        cell["seed"] = int(cell["seed"])
     rows_out = [
         {
-            **json.loads(args.cell),
+            **cell,
             "task": task.name,
             "alpha": p["alpha"],
             "loss": p["loss"],
