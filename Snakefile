@@ -48,6 +48,7 @@ include: "rules/lmc.smk"
 include: "rules/analysis.smk"
 include: "rules/figures.smk"
 include: "rules/table1.smk"
+include: "rules/calibration.smk"
 
 
 rule all:
