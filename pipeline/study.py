@@ -83,8 +83,15 @@ REGIMES = ("few_shot", "zero_shot")
 
 def protocol_for(config: dict[str, Any], setting: str) -> dict[str, Any]:
     """The study's protocol with the setting's overrides: one protocol per cell, shared by
-    every mode and compression of that cell."""
-    return {**config["protocol"], **config["settings"][setting].get("protocol", {})}
+    every mode and compression of that cell. A setting that gives the run's length as
+    ``epochs`` (or ``steps``) replaces the study's length, e.g. to hold epochs fixed across
+    data fractions instead of the default fixed step budget."""
+    override = config["settings"][setting].get("protocol", {})
+    merged = {**config["protocol"], **override}
+    for length, other in (("epochs", "steps"), ("steps", "epochs")):
+        if length in override and other not in override:
+            merged.pop(other, None)
+    return merged
 
 
 def task_options(config: dict[str, Any], setting: str) -> dict[str, Any]:
