@@ -147,6 +147,8 @@ def cells(config: dict[str, Any]) -> list[Cell]:
     comparison of paper §5 only for magnitude pruning). In the ``zero_shot`` regime every
     compression (and the dense baseline) is evaluated without fine-tuning.
     """
+    from pipeline.finetune.modes import fits
+
     out = []
     labels = compressions(config)
     mode_methods = config.get("mode_methods", {})
@@ -164,6 +166,7 @@ def cells(config: dict[str, Any]) -> list[Cell]:
                     for mode in modes
                     for label in own
                     if paths.split_compression(label)[0] in mode_methods.get(mode, methods)
+                    and fits(mode, label)  # ptq/qat quantize: rtn levels only
                 ]
         # A control is read as its setting reads the model: fine-tuned, or as is (zero-shot).
         control_mode = "dense" if "few_shot" in block.get("regimes", ["few_shot"]) else "zero_shot"

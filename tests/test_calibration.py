@@ -8,14 +8,10 @@ import math
 import pandas as pd
 import pytest
 
-from pipeline.analysis.calibration import (
-    calibration_markdown,
-    calibration_table,
-    chance_level,
-    standard_error,
-)
+from pipeline.analysis.calibration import calibration_markdown, calibration_table, standard_error
 from pipeline.finetune.protocol import Protocol
 from pipeline.finetune.run import run_cell
+from pipeline.tasks.chance import chance_level
 from pipeline.tasks.registry import get_task
 from pipeline.world import build_world
 from tests.conftest import TINY_SIZE, TINY_WORLD

@@ -279,7 +279,7 @@ def test_figure_targets_follow_the_config(default_config):
     base = set(planned_figures(config))
     assert {"fig1_data_fraction", "safe_sparsity"} <= base
     assert not base & {"fig5_modes_data_fraction", "fig9_data_fraction_nm4", "quantization"}
-    config["modes"] = ["dense", "sparse", "sparse_to_dense"]
+    config["modes"] = ["dense", "sparse", "sparse_to_dense", "qat"]  # qat: the rtn arm
     config["compression"] = {
         "methods": ["magnitude", "magnitude_nm", "rtn"],
         "sparsities": [0.5],

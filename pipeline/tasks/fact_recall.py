@@ -26,6 +26,7 @@ class FactRecallTask:
     source: str = "synthetic"  # the world's facts/ folder
     frequency: str = "all"
     kind: str = "cloze"
+    chance: str = "majority"  # the most frequent object (pipeline/tasks/chance.py)
     metric: str = "accuracy"
     metrics: tuple[str, ...] = ("accuracy",)
     difficulty_axes: tuple[str, ...] = ("freq",)

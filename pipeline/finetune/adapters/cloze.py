@@ -65,6 +65,8 @@ class MaskedLMCloze(Adapter):
     ) -> dict[str, Any]:
         import torch
 
+        from pipeline.tasks.metrics import logit_examples
+
         examples = self.encode(tokenizer, task, rows, max_length)
         device = next(model.parameters()).device
         model.eval()
@@ -86,4 +88,5 @@ class MaskedLMCloze(Adapter):
             "metrics": task.score(labels, preds),
             "loss": loss_sum / len(examples),
             "n_eval": len(examples),
+            "examples": logit_examples(labels, preds, regression=False),
         }
