@@ -244,3 +244,34 @@ def test_a_seed_varies_the_data_subset_and_the_random_mask():
     masks = [random.compress(Target(None, params, seed), "0.5")["w"] for seed in (0, 1)]
     assert int(masks[0].sum()) == int(masks[1].sum())  # the same count per layer
     assert not torch.equal(masks[0], masks[1])  # but other weights
+
+
+def test_the_dag_draws_one_random_mask_and_one_subset_per_seed(tmp_path):
+    """A dry run of the real Snakefile: the random control's cells read a mask made with
+    their own seed, magnitude cells share one mask, and the subset seed is the run's."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import yaml
+
+    from tests.conftest import tiny_study
+
+    repo = Path(__file__).resolve().parents[1]
+    config = tiny_study(tmp_path / "results", [0.5], ["dense", "sparse"], [0, 1], [0.5])
+    config["compression"]["methods"] = ["magnitude", "random"]
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    done = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "-p", "--snakefile", str(repo / "Snakefile")]
+        + ["--directory", str(tmp_path), "--configfile", str(tmp_path / "config.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = done.stdout + done.stderr
+    for seed in (0, 1):
+        assert f"--level 0.5 --seed {seed} " in out
+        assert f"masks/m/random-0.5/seed{seed}/mask.npz" in out
+        assert f"--seed {seed} --subset random --subset-seed {seed} " in out
+    assert out.count("rule prune_seeded:") == 2 and out.count("rule prune:") == 1
