@@ -10,6 +10,7 @@ localrules:
 rule calibration:
     input:
         table=f"{R}/{paths.RESULTS_TABLE}",
+        examples=f"{R}/{paths.EXAMPLES_TABLE}",
         world=lambda wc: [f"{R}/{paths.WORLD}"] if "world" in config else [],
     output:
         csv=report(
@@ -27,4 +28,4 @@ rule calibration:
         "../envs/junkdna.yaml"
     shell:
         "python -m pipeline calibration --table {input.table} --settings {params.settings:q} "
-        "{params.world} --out-csv {output.csv} --out-md {output.md} > {log} 2>&1"
+        "--examples {input.examples} {params.world} --out-csv {output.csv} --out-md {output.md} > {log} 2>&1"

@@ -115,8 +115,11 @@ def fresh_model(grammar_world, tmp_path_factory):
     return out
 
 
-def _grammar_level(world, model, steps):
+def _grammar_level(world, model, steps, tmp_path):
+    from pipeline.examples import read_examples
+
     protocol = Protocol(lr=0.005, steps=steps, batch_size=32, max_length=24, seed=0)
+    examples_path = tmp_path / f"examples-{steps}.parquet"
     record = run_cell(
         study="t",
         setting="data_fraction",
@@ -130,13 +133,23 @@ def _grammar_level(world, model, steps):
         mode_name="dense",
         protocol=protocol,
         progress=False,
+        examples_path=examples_path,
     )
-    results = pd.DataFrame([{**record, "seed": record["seed"]}])
-    return calibration_table(results, SETTINGS, world).iloc[0]
+    results = pd.DataFrame([record])
+    keys = ["setting", "model", "task", "difficulty", "compression", "mode", "seed"]
+    examples = read_examples(examples_path).assign(**{k: record[k] for k in keys})
+    analytic = calibration_table(results, SETTINGS, world).iloc[0]
+    bootstrapped = calibration_table(results, SETTINGS, world, examples=examples).iloc[0]
+    return analytic, bootstrapped
 
 
-def test_a_real_dense_run_passes_its_gate_and_an_untrained_one_fails(grammar_world, fresh_model):
-    trained = _grammar_level(grammar_world, fresh_model, steps=150)
+def test_a_real_dense_run_passes_its_gate_and_an_untrained_one_fails(
+    grammar_world, fresh_model, tmp_path
+):
+    trained, bootstrapped = _grammar_level(grammar_world, fresh_model, 150, tmp_path)
     assert trained["dense"] > 0.5 and trained["passed"], trained.to_dict()
-    untrained = _grammar_level(grammar_world, fresh_model, steps=1)
-    assert not untrained["passed"], untrained.to_dict()
+    # The bootstrap over evaluation examples agrees with the large-sample formula.
+    assert bootstrapped["se"] == pytest.approx(trained["se"], rel=0.5)
+    assert bootstrapped["passed"]
+    untrained, bootstrapped = _grammar_level(grammar_world, fresh_model, 1, tmp_path)
+    assert not untrained["passed"] and not bootstrapped["passed"], untrained.to_dict()

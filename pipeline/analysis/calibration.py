@@ -33,8 +33,10 @@ METRIC_RANGE = {
 }
 # Metrics that are a mean of per-example 0/1 scores: the binomial standard error holds.
 _PROPORTIONS = ("accuracy", "exact_match")
-# Correlation-like metrics: the large-sample standard error (1 - r^2) / sqrt(n - 1).
-_CORRELATIONS = ("mcc", "pearson", "spearman")
+# Correlations: the large-sample standard error (1 - r^2) / sqrt(n - 1); MCC (the phi
+# coefficient of two binary variables) has the wider sqrt((1 - phi^2) / (n - 1)), which is
+# what the bootstrap over examples gives too (tests/test_calibration.py).
+_CORRELATIONS = ("pearson", "spearman")
 
 COLUMNS = [
     "setting",
@@ -60,11 +62,14 @@ COLUMNS = [
 
 def standard_error(metric: str, value: float, n_eval: int, seed_values: list[float]) -> float:
     """The standard error of ``value`` on an evaluation set of ``n_eval`` examples (binomial
-    for proportions, large-sample for correlations); for corpus metrics (BLEU) the spread
-    over seeds, NaN with a single seed."""
+    for proportions, large-sample for MCC and correlations); for corpus metrics (BLEU) the
+    spread over seeds, NaN with a single seed. Without per-example outcomes only: the
+    study bootstraps over its examples (:func:`bootstrap_se`)."""
     if metric in _PROPORTIONS:
         p = min(max(value, 0.5 / n_eval), 1 - 0.5 / n_eval)  # never a zero-width interval
         return math.sqrt(p * (1 - p) / n_eval)
+    if metric == "mcc":
+        return math.sqrt((1 - min(value * value, 1.0)) / max(n_eval - 1, 1))
     if metric in _CORRELATIONS:
         return (1 - min(value * value, 1.0)) / math.sqrt(max(n_eval - 1, 1))
     if len(seed_values) < 2:
@@ -74,18 +79,44 @@ def standard_error(metric: str, value: float, n_eval: int, seed_values: list[flo
     return math.sqrt(var / len(seed_values))
 
 
+BOOTSTRAP_SAMPLES = 200
+
+
+def bootstrap_se(metric: str, runs: list[Any], samples: int = BOOTSTRAP_SAMPLES) -> float:
+    """The standard error of one run's ``metric`` over resampled evaluation examples (the
+    rows of its examples.parquet, pipeline/examples.py), averaged over the level's runs
+    (seeds): one definition for every metric, corpus BLEU included, and for zero-shot
+    runs, whose seeds do not differ."""
+    import numpy as np
+
+    from pipeline.tasks.metrics import from_examples
+
+    rng = np.random.default_rng(0)
+    errors = []
+    for frame in runs:
+        draws = [
+            from_examples(metric, frame.iloc[rng.integers(len(frame), size=len(frame))])
+            for _ in range(samples)
+        ]
+        errors.append(float(np.std(draws, ddof=1)))
+    return float(np.mean(errors))
+
+
 def calibration_table(
     results: Any,
     settings: dict[str, Any],
     world_dir: Path | None,
     min_headroom_se: float = MIN_HEADROOM_SE,
     min_gap: float = MIN_GAP,
+    examples: Any = None,
 ) -> Any:
     """One row per (setting, task, level) of the dense runs in ``results`` (the study's
     results table); ``settings`` is the config's ``settings`` block (which model is the
     control, what a task needs from its setting). A ``chance`` column in ``results`` (the
     task's declared chance level, written by every run) is used where present; otherwise the
-    level is computed by the task's declared rule (pipeline/tasks/chance.py)."""
+    level is computed by the task's declared rule (pipeline/tasks/chance.py). With
+    ``examples`` (the study's examples table) the standard error is bootstrapped over the
+    evaluation examples (:func:`bootstrap_se`), else taken from :func:`standard_error`."""
     import pandas as pd
 
     from pipeline.study import task_options
@@ -113,7 +144,8 @@ def calibration_table(
             chance = float(main["chance"].dropna().iloc[0])
         else:
             chance = chance_level(task, task.load_split("validation", world_dir))
-        se = standard_error(metric, value, n_eval, values)
+        runs = _runs_of(examples, main) if examples is not None else []
+        se = bootstrap_se(metric, runs) if runs else standard_error(metric, value, n_eval, values)
         headroom = (value - chance) / se if se > 0 else float("nan")
         scratch = float(control["value"].mean()) if not control.empty else float("nan")
         needs = task_name in NEEDS_PRETRAINING
@@ -144,6 +176,19 @@ def calibration_table(
             }
         )
     return pd.DataFrame(out, columns=COLUMNS)
+
+
+def _runs_of(examples: Any, runs: Any) -> list[Any]:
+    """Each run's rows of the examples table (matched on the run's identity)."""
+    keys = ["setting", "model", "task", "difficulty", "compression", "mode", "seed"]
+    out = []
+    for run in runs[keys].itertuples(index=False):
+        match = examples
+        for key, value in zip(keys, run, strict=True):
+            match = match[match[key] == value]
+        if not match.empty:
+            out.append(match)
+    return out
 
 
 def _cell(value: Any) -> str:
