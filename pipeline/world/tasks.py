@@ -112,7 +112,9 @@ def grammar(w: World, spec: dict, rng: np.random.Generator) -> tuple[Split, Spli
 
 
 def paraphrase(w: World, spec: dict, rng: np.random.Generator) -> tuple[Split, Split]:
-    """QQP schema; label 1 = the two languages state the same fact (cross-lingual knowledge)."""
+    """QQP schema; label 1 = the two languages state the same fact (cross-lingual knowledge).
+    Validation pairs use only objects training never shows: their translations come from
+    pre-training."""
     c = w.concepts
     seen = _seen(rng, c.objects, spec["seen_fraction"])
 
@@ -134,7 +136,7 @@ def paraphrase(w: World, spec: dict, rng: np.random.Generator) -> tuple[Split, S
 
     return (
         _classification(rng, spec["train"], spec["noise"], maker(seen)),
-        _classification(rng, spec["validation"], spec["noise"], maker(c.objects)),
+        _classification(rng, spec["validation"], spec["noise"], maker(_unseen(c.objects, seen))),
     )
 
 
