@@ -12,6 +12,7 @@ from typing import Any
 
 from pipeline import paths
 from pipeline.analysis.table1 import TABLE1_CSV, TABLE1_TABLE
+from pipeline.finetune.protocol import Protocol
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ def protocol_for(config: dict[str, Any], setting: str) -> dict[str, Any]:
     ``epochs`` (or ``steps``) replaces the study's length, e.g. to hold epochs fixed across
     data fractions instead of the default fixed step budget."""
     override = config["settings"][setting].get("protocol", {})
-    merged = {**config["protocol"], **override}
+    merged = {**Protocol.with_defaults(config["protocol"]), **override}
     for length, other in (("epochs", "steps"), ("steps", "epochs")):
         if length in override and other not in override:
             merged.pop(other, None)
