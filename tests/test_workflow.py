@@ -135,10 +135,12 @@ def test_requesting_one_cell_reruns_only_that_cell_and_the_aggregates(finished, 
         force = [] if deleted else ["--forcerun", str(metrics)]
         run = snakemake(workdir, config, str(metrics), "all_figures", "-n", *force)
         counts = job_counts(run.stdout)
-        # the analysis reruns too: Fig. 1, safe sparsity (table + figure) and the verdict
+        # the analysis reruns too: Fig. 1, safe sparsity (table + figure), the verdict and
+        # the calibration table
         assert counts == {
             "finetune": 1,
             "collect": 1,
+            "calibration": 1,
             "normalize": 1,
             "figure": 2,
             "safe_sparsity": 1,
@@ -161,6 +163,7 @@ def test_adding_a_sparsity_schedules_only_new_cells_and_aggregates(finished):
         "prune": 1,
         "finetune": 2,
         "collect": 1,
+        "calibration": 1,
         "normalize": 1,
         "figure": 2,
         "safe_sparsity": 1,
