@@ -180,6 +180,7 @@ def test_report_collects_every_figure_with_its_caption(finished):
     assert run.returncode == 0, run.stderr[-2000:]
     added = re.findall(r"Adding (\S+) \(", run.stdout + run.stderr)
     assert sorted(added) == [
+        "calibration.csv",
         "fig10_lmc.png",
         "fig1_data_fraction.png",
         "safe_sparsity.csv",
