@@ -49,6 +49,7 @@ include: "rules/lmc.smk"
 include: "rules/analysis.smk"
 include: "rules/figures.smk"
 include: "rules/table1.smk"
+include: "rules/calibration.smk"
 
 
 # A warm worker runs the jobs of a local run (pipeline/worker: one fork per job instead of

@@ -27,6 +27,7 @@ VERBS = {
     "safe-sparsity": "safe_sparsity",
     "summarize": "summarize",
     "table1": "table1",
+    "calibration": "calibration",
 }
 
 

@@ -7,6 +7,8 @@ WORLD = "world"
 MODEL = "models/{model}"
 MASK = "masks/{model}/{compression}/mask.npz"
 MASK_REPORT = "masks/{model}/{compression}/report.json"
+# A randomised method (the random control) draws one mask per run seed: a seed replicates it.
+SEEDED_MASK = "masks/{model}/{compression}/seed{seed}/mask.npz"
 RUN = "runs/{model}/{task}/{difficulty}/{compression}/{mode}/seed{seed}"
 METRICS = RUN + "/metrics.json"
 EXAMPLES = RUN + "/examples.parquet"  # per-example scores (pipeline/examples.py)
@@ -23,6 +25,8 @@ SUMMARY_CSV = "tables/summary.csv"
 FIGURE = "figures/{figure}.png"
 FIGURE_PDF = "figures/{figure}.pdf"
 VERDICT_MD = "verdict.md"
+CALIBRATION_CSV = "tables/calibration.csv"
+CALIBRATION_MD = "tables/calibration.md"
 VERDICT_JSON = "verdict.json"
 
 DENSE = "dense"  # the compression label of an uncompressed run

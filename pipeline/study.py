@@ -63,11 +63,18 @@ def across_task_levels(block: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
         yield block["model"], task, "task-all"
 
 
+def fact_recall_levels(block: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
+    """Zero-shot cloze fact recall by how often the corpus states a fact (``freq-rare``)."""
+    for frequency in block["frequencies"]:
+        yield block["model"], block["task"], f"freq-{frequency}"
+
+
 SETTINGS: dict[str, Callable[[dict[str, Any]], Iterator[tuple[str, str, str]]]] = {
     "data_fraction": data_fraction_levels,
     "languages": language_levels,
     "book": book_levels,
     "across_tasks": across_task_levels,
+    "fact_recall": fact_recall_levels,
 }
 
 # A regime says how a compressed model meets its task: "few_shot" fine-tunes it in the
@@ -77,9 +84,15 @@ REGIMES = ("few_shot", "zero_shot")
 
 def protocol_for(config: dict[str, Any], setting: str) -> dict[str, Any]:
     """The study's protocol with the setting's overrides: one protocol per cell, shared by
-    every mode and compression of that cell."""
-    study_protocol = Protocol.with_defaults(config["protocol"])
-    return {**study_protocol, **config["settings"][setting].get("protocol", {})}
+    every mode and compression of that cell. A setting that gives the run's length as
+    ``epochs`` (or ``steps``) replaces the study's length, e.g. to hold epochs fixed across
+    data fractions instead of the default fixed step budget."""
+    override = config["settings"][setting].get("protocol", {})
+    merged = {**Protocol.with_defaults(config["protocol"]), **override}
+    for length, other in (("epochs", "steps"), ("steps", "epochs")):
+        if length in override and other not in override:
+            merged.pop(other, None)
+    return merged
 
 
 def task_options(config: dict[str, Any], setting: str) -> dict[str, Any]:
@@ -156,10 +169,14 @@ def cells(config: dict[str, Any]) -> list[Cell]:
                     if paths.split_compression(label)[0] in mode_methods.get(mode, methods)
                     and fits(mode, label)  # ptq/qat quantize: rtn levels only
                 ]
+        # A control is read as its setting reads the model: fine-tuned, or as is (zero-shot).
+        control_mode = "dense" if "few_shot" in block.get("regimes", ["few_shot"]) else "zero_shot"
         for model, task, difficulty in SETTINGS[setting](block):
             for seed in config["seeds"]:
                 if control := block.get("control_model"):
-                    out.append(Cell(setting, control, task, difficulty, paths.DENSE, "dense", seed))
+                    out.append(
+                        Cell(setting, control, task, difficulty, paths.DENSE, control_mode, seed)
+                    )
                 out += [
                     Cell(setting, model, task, difficulty, label, mode, seed)
                     for label, mode in runs
@@ -197,6 +214,8 @@ def figure_targets(config: dict[str, Any]) -> list[str]:
     results = config["results_dir"]
     figures = [paths.FIGURE.format(figure=n) for n in planned_figures(config)]
     analysis = [paths.VERDICT_MD, paths.SAFE_SPARSITY_CSV, paths.SUMMARY_CSV]
+    # Calibration reads chance levels from the synthetic world (the default study).
+    analysis += [paths.CALIBRATION_CSV, paths.CALIBRATION_MD] if "world" in config else []
     return [f"{results}/{t}" for t in figures + analysis]
 
 

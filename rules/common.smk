@@ -35,7 +35,10 @@ def finetune_inputs(wc):
     if needs_world(wc.task):
         inputs["world"] = f"{R}/{paths.WORLD}"
     if wc.compression != paths.DENSE and not mode.quantizes:
-        inputs["masks"] = f"{R}/{paths.MASK}".format(model=wc.model, compression=wc.compression)
+        seeded = METHODS[paths.split_compression(wc.compression)[0]].seeded
+        inputs["masks"] = f"{R}/{paths.SEEDED_MASK if seeded else paths.MASK}".format(
+            model=wc.model, compression=wc.compression, seed=wc.seed
+        )
     return inputs
 
 

@@ -7,7 +7,8 @@ from pipeline.compress.registry import METHODS
 COMPRESSION = config["compression"]
 CALIBRATION = COMPRESSION.get("calibration", {})
 WEIGHT_METHODS = sorted(n for n, m in METHODS.items() if m.changes_weights)
-MASK_METHODS = sorted(n for n, m in METHODS.items() if not m.changes_weights)
+MASK_METHODS = sorted(n for n, m in METHODS.items() if not (m.changes_weights or m.seeded))
+SEEDED_METHODS = sorted(n for n, m in METHODS.items() if m.seeded)
 COMPRESSED = f"{R}/masks/{{model}}/{{method}}-{{level}}"
 
 
@@ -40,6 +41,27 @@ rule prune:
     threads: 2
     log:
         f"{R}/logs/prune/{{model}}/{{method}}-{{level}}.log",
+    conda:
+        "../envs/junkdna.yaml"
+    shell:
+        PRUNE_SHELL
+
+
+rule prune_seeded:
+    """Randomised mask methods (the random control): one mask per run seed."""
+    input:
+        unpack(prune_inputs),
+    output:
+        mask=f"{COMPRESSED}/seed{{seed}}/mask.npz",
+        report=f"{COMPRESSED}/seed{{seed}}/report.json",
+    wildcard_constraints:
+        method="|".join(SEEDED_METHODS),
+    params:
+        **{**PRUNE_PARAMS, "seed": lambda wc: wc.seed},
+        weights="",
+    threads: 2
+    log:
+        f"{R}/logs/prune/{{model}}/{{method}}-{{level}}/seed{{seed}}.log",
     conda:
         "../envs/junkdna.yaml"
     shell:

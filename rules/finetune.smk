@@ -22,7 +22,7 @@ rule finetune:
         world=lambda wc, input: f"--world {input.world}" if "world" in input.keys() else "",
         masks=lambda wc, input: f"--masks {input.masks}" if "masks" in input.keys() else "",
         subset=lambda wc: setting_block(wc).get("subset", "random"),
-        subset_seed=lambda wc: setting_block(wc).get("subset_seed", 0),
+        subset_seed=lambda wc: setting_block(wc).get("subset_seed", wc.seed),
         study=config["study"],
     log:
         f"{R}/logs/{paths.RUN}.log",

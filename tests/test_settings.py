@@ -217,3 +217,62 @@ def test_quantized_sparse_fine_tuning_stays_on_the_grid(tiny_roberta, tiny_world
         assert steps.abs().max() <= 7 + 1e-4
         moved += int((weight.detach() != start).sum())
     assert moved > 0  # fine-tuning did move weights, from grid point to grid point
+
+
+def test_a_setting_that_counts_epochs_replaces_the_study_step_budget():
+    config = _config(
+        data_fraction={
+            "model": "m",
+            "tasks": ["syn_sentiment"],
+            "fractions": [0.25, 1.0],
+            "protocol": {"epochs": 3},
+        }
+    )
+    config["protocol"] = {**config["protocol"], "steps": 300}
+    config["protocol"].pop("epochs", None)
+    merged = study.protocol_for(config, "data_fraction")
+    assert merged["epochs"] == 3 and "steps" not in merged
+
+
+def test_a_seed_varies_the_data_subset_and_the_random_mask():
+    from pipeline.compress.base import Target
+    from pipeline.compress.registry import get_method
+
+    assert fraction_indices(500, 0.25, seed=0) != fraction_indices(500, 0.25, seed=1)
+    params = {"w": torch.nn.Parameter(torch.randn(8, 16))}
+    random = get_method("random")
+    assert random.seeded and not get_method("magnitude").seeded
+    masks = [random.compress(Target(None, params, seed), "0.5")["w"] for seed in (0, 1)]
+    assert int(masks[0].sum()) == int(masks[1].sum())  # the same count per layer
+    assert not torch.equal(masks[0], masks[1])  # but other weights
+
+
+def test_the_dag_draws_one_random_mask_and_one_subset_per_seed(tmp_path):
+    """A dry run of the real Snakefile: the random control's cells read a mask made with
+    their own seed, magnitude cells share one mask, and the subset seed is the run's."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import yaml
+
+    from tests.conftest import tiny_study
+
+    repo = Path(__file__).resolve().parents[1]
+    config = tiny_study(tmp_path / "results", [0.5], ["dense", "sparse"], [0, 1], [0.5])
+    config["compression"]["methods"] = ["magnitude", "random"]
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    done = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "-p", "--snakefile", str(repo / "Snakefile")]
+        + ["--directory", str(tmp_path), "--configfile", str(tmp_path / "config.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = done.stdout + done.stderr
+    for seed in (0, 1):
+        assert f"--level 0.5 --seed {seed} " in out
+        assert f"masks/m/random-0.5/seed{seed}/mask.npz" in out
+        assert f"--seed {seed} --subset random --subset-seed {seed} " in out
+    assert out.count("rule prune_seeded:") == 2 and out.count("rule prune:") == 1

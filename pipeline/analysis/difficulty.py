@@ -27,6 +27,8 @@ HARDNESS: dict[str, Callable[[str], float]] = {
     "lang": lambda level: {"majority": 0.0, "minority": 1.0}[level],
     # Setting 3, external information: closed book is harder than open book.
     "book": lambda level: {"open": 0.0, "closed": 1.0}[level],
+    # Fact recall: facts the corpus states rarely are harder to recall.
+    "freq": lambda level: {"frequent": 0.0, "all": 0.5, "rare": 1.0}[level],
 }
 
 

@@ -42,6 +42,7 @@ class CompressionMethod:
     description: str
     needs_calibration: bool = False
     changes_weights: bool = False
+    seeded: bool = False  # the mask is a random draw: one per run seed (paths.SEEDED_MASK)
 
     def parse_level(self, level: str) -> Any:
         return PARSE[self.level_kind](level)

@@ -40,6 +40,7 @@ METHODS: dict[str, CompressionMethod] = {
             "sparsity",
             f"{_M}.random_control:random_matched",
             "random pruning, per-layer counts matched to global magnitude pruning",
+            seeded=True,
         ),
         CompressionMethod(
             "wanda",

@@ -183,6 +183,12 @@ def train(
         "epochs": total / per_epoch,
         "n_train": len(examples),
         "train_loss": sum(last_epoch) / len(last_epoch),
+        # Mean training loss in each tenth of the run: has the curve flattened (issue 12)?
+        "loss_curve": [
+            sum(part) / len(part)
+            for part in (state.losses[i * total // 10 : (i + 1) * total // 10] for i in range(10))
+            if part
+        ],
         "resumed_from_step": start_step if resumed else None,
         "train_time_s": elapsed,
         "steps_per_s": (total - start_step) / max(elapsed, 1e-9),

@@ -30,6 +30,8 @@ SHUFFLE_SEED = 0
 def _labels(task: Any, rows: list[dict]) -> list:
     if task.kind == "multiple_choice":
         return [task.choices(row)[2] for row in rows]
+    if task.kind == "cloze":  # the masked object (pipeline/tasks/fact_recall.py)
+        return [task.cloze(row)[2] for row in rows]
     return [row["label"] for row in rows]
 
 

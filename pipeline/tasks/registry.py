@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline.tasks.arithmetic import MAWPS, SVAMP
+from pipeline.tasks.fact_recall import SYN_FACT_RECALL
 from pipeline.tasks.glue import COLA, MNLI, QNLI, QQP, RTE, SST2, STSB
 from pipeline.tasks.multiple_choice import CSQA, WINOGRANDE
 from pipeline.tasks.qa import SYN_TRIVIAQA, TRIVIAQA
@@ -29,6 +30,7 @@ TASKS: dict[str, Any] = {
         SYN_RTE,
         SYN_TRANSLATION,
         SYN_TRIVIAQA,
+        SYN_FACT_RECALL,
         SST2,
         QNLI,
         MNLI,

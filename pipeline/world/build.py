@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,13 @@ from pipeline.io import atomic_dir, write_json, write_jsonl
 from pipeline.world.concepts import make_concepts
 from pipeline.world.corpus import make_corpus
 from pipeline.world.languages import make_languages
-from pipeline.world.tasks import GLUE_GENERATORS, World, translation_pairs, trivia_questions
+from pipeline.world.tasks import (
+    GLUE_GENERATORS,
+    World,
+    fact_recall,
+    translation_pairs,
+    trivia_questions,
+)
 
 DEFAULT_WORLD: dict[str, Any] = {
     "seed": 1234,
@@ -23,7 +30,13 @@ DEFAULT_WORLD: dict[str, Any] = {
     "languages": {"maj_a": 0.4, "maj_b": 0.28, "maj_c": 0.24, "min_d": 0.05, "min_e": 0.03},
     "corpus_sentences": 24000,
     "tasks": {
-        "syn_sentiment": {"train": 2000, "validation": 600, "noise": 0.05, "seen_fraction": 0.4},
+        "syn_sentiment": {
+            "train": 2000,
+            "validation": 600,
+            "noise": 0.05,
+            "seen_fraction": 0.4,
+            "negation": 0.5,
+        },
         "syn_grammar": {"train": 2000, "validation": 600, "noise": 0.1},
         "syn_paraphrase": {"train": 2000, "validation": 600, "noise": 0.1, "seen_fraction": 0.4},
         "syn_similarity": {"train": 2000, "validation": 600, "noise": 0.5, "seen_fraction": 0.4},
@@ -82,13 +95,17 @@ def build_world(params: dict[str, Any], out_dir: str | Path) -> None:
     n_qa = max(1, int(round(p["qa"]["qa_entity_fraction"] * len(qa_order))))
     qa_entities = tuple(concepts.entities[i] for i in qa_order[:n_qa])
     held_out = tuple(concepts.entities[i] for i in qa_order[n_qa:]) or qa_entities
-    corpus = make_corpus(rng, concepts, languages, p["corpus_sentences"], qa_entities)
+    fact_counts: Counter = Counter()
+    corpus = make_corpus(rng, concepts, languages, p["corpus_sentences"], qa_entities, fact_counts)
 
     with atomic_dir(out_dir) as tmp:
         write_jsonl(tmp / "corpus.jsonl", corpus)
         write_jsonl(
             tmp / "kb.jsonl",
-            [{"entity": e, "relation": r, "object": o} for (e, r), o in concepts.facts.items()],
+            [
+                {"entity": e, "relation": r, "object": o, "count": fact_counts[(e, r)]}
+                for (e, r), o in concepts.facts.items()
+            ],
         )
         write_json(tmp / "lexicon.json", {lang.name: lang.lexicon for lang in languages})
         meta: dict[str, Any] = {}
@@ -112,6 +129,7 @@ def build_world(params: dict[str, Any], out_dir: str | Path) -> None:
             world, p["qa"], np.random.default_rng([p["seed"], 200]), held_out
         )
         _write_parquet(tmp / "qa" / "validation.parquet", questions)
+        _write_parquet(tmp / "facts" / "validation.parquet", fact_recall(world, fact_counts))
         write_json(
             tmp / "world.json",
             {
@@ -125,5 +143,6 @@ def build_world(params: dict[str, Any], out_dir: str | Path) -> None:
                 "tasks": meta,
                 "translation_pairs": sorted(pairs),
                 "qa_entities": list(qa_entities),
+                "polarity": concepts.polarity,
             },
         )

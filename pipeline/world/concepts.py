@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 # Function concepts used by the sentence templates.
-FUNCTION_CONCEPTS = ("IS", "AND", "VERY", "LIKE", "HATE", "I", "IT", "WHAT", "EQUALS")
+FUNCTION_CONCEPTS = ("IS", "AND", "VERY", "LIKE", "HATE", "I", "IT", "WHAT", "EQUALS", "NOT")
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ knowledge base (stated only in the corpus) and the polarity of adjectives (revea
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 
 from pipeline.world.concepts import Concepts
@@ -31,14 +33,22 @@ def description_sentence(
     rng: np.random.Generator,
     adjectives: tuple[str, ...] | None = None,
     entity: str | None = None,
+    negation_rate: float = 0.0,
 ) -> tuple[str, int]:
-    """'ENTITY is [very] ADJ [and ADJ2]' with one polarity; returns (text, polarity)."""
+    """'ENTITY is [not] [very] ADJ [and ADJ2]'; returns (text, polarity of the sentence).
+
+    With ``negation_rate`` the predicate is negated that often and the sentence's polarity
+    is the adjectives' flipped: polarity then lives in the composition (adjective XOR "not"),
+    which no linear read-out of the summed word embeddings can compute, so a task built on
+    it needs the transformer blocks (tests/test_embedding_probe.py)."""
     pool = adjectives or c.adjectives
     first = pool[rng.integers(len(pool))]
     positive = c.polarity[first]
     predicate = (["VERY"] if rng.random() < 0.3 else []) + [first]
     if rng.random() < 0.5:
         predicate += ["AND", _adjective(c, rng, positive, pool)]
+    if negation_rate and rng.random() < negation_rate:
+        predicate, positive = ["NOT", *predicate], 1 - positive
     if entity is None:
         entity = c.entities[rng.integers(len(c.entities))]
     return " ".join(lang.clause([entity], ["IS"], predicate)), positive
@@ -75,12 +85,15 @@ def make_corpus(
     languages: list[Language],
     n_sentences: int,
     qa_entities: tuple[str, ...],
+    fact_counts: Counter | None = None,
 ) -> list[dict]:
     """Sentences tagged with their language; languages drawn by their corpus share.
 
     Parallel rows also carry the two sides (``pair``) for translation pre-training; QA rows
     (pivot language, only about ``qa_entities``) teach the prompt format, so a decoder can
     answer zero-shot about the other entities, as an instruction-tuned model would.
+    ``fact_counts`` (if given) counts how often each (entity, relation) is stated, in any
+    language: the frequency axis of the fact-recall task.
     """
     shares = np.array([lang.share for lang in languages], dtype=float)
     shares /= shares.sum()
@@ -99,11 +112,13 @@ def make_corpus(
         if kind < 0.4:
             (entity, relation), obj = facts[rng.choice(len(facts), p=weights)]
             row["text"] = fact_sentence(lang, c, entity, relation, obj)
+            if fact_counts is not None:
+                fact_counts[(entity, relation)] += 1
         elif kind < 0.7:
             row["text"] = (
                 opinion_sentence(lang, c, rng)
                 if rng.random() < 0.6
-                else (description_sentence(lang, c, rng)[0])
+                else description_sentence(lang, c, rng, negation_rate=0.3)[0]
             )
         elif kind < 0.9:
             (entity, relation), obj = facts[rng.choice(len(facts), p=weights)]
@@ -113,6 +128,8 @@ def make_corpus(
                 if lang is pivot
                 else pivot
             )
+            if fact_counts is not None:
+                fact_counts[(entity, relation)] += 1
             src = fact_sentence(lang, c, entity, relation, obj)
             tgt = fact_sentence(other, c, entity, relation, obj)
             row["text"] = " ".join([src, lang.lexicon["EQUALS"], tgt])

@@ -58,22 +58,33 @@ def _classification(rng, n, noise, make) -> Split:
     return Split(rows, clean)
 
 
+def _unseen(items: tuple[str, ...], seen: tuple[str, ...]) -> tuple[str, ...]:
+    """The items training never shows (all of them when training shows every item)."""
+    return tuple(i for i in items if i not in seen) or items
+
+
 def sentiment(w: World, spec: dict, rng: np.random.Generator) -> tuple[Split, Split]:
-    """SST-2 schema; label 1 = positive. Polarity of unseen adjectives comes from pre-training."""
+    """SST-2 schema; label 1 = positive. Validation uses only adjectives training never
+    shows, so their polarity can only come from pre-training; with ``negation`` ("is not
+    ADJ") the label is polarity XOR negation, computed by the blocks, not the embeddings."""
     c = w.concepts
     seen = _seen(rng, c.adjectives, spec["seen_fraction"])
     seen += tuple(a for a in c.adjectives[:2] if a not in seen)  # both polarities in training
+    unseen = _unseen(c.adjectives, seen)
+    if len({c.polarity[a] for a in unseen}) < 2:
+        unseen = c.adjectives
+    negation = spec.get("negation", 0.0)
 
     def maker(adjectives):
         def make(idx):
-            text, positive = description_sentence(w.pivot, c, rng, adjectives)
+            text, positive = description_sentence(w.pivot, c, rng, adjectives, None, negation)
             return {"sentence": text}, positive
 
         return make
 
     return (
         _classification(rng, spec["train"], spec["noise"], maker(seen)),
-        _classification(rng, spec["validation"], spec["noise"], maker(None)),
+        _classification(rng, spec["validation"], spec["noise"], maker(unseen)),
     )
 
 
@@ -101,7 +112,9 @@ def grammar(w: World, spec: dict, rng: np.random.Generator) -> tuple[Split, Spli
 
 
 def paraphrase(w: World, spec: dict, rng: np.random.Generator) -> tuple[Split, Split]:
-    """QQP schema; label 1 = the two languages state the same fact (cross-lingual knowledge)."""
+    """QQP schema; label 1 = the two languages state the same fact (cross-lingual knowledge).
+    Validation pairs use only objects training never shows: their translations come from
+    pre-training."""
     c = w.concepts
     seen = _seen(rng, c.objects, spec["seen_fraction"])
 
@@ -123,7 +136,7 @@ def paraphrase(w: World, spec: dict, rng: np.random.Generator) -> tuple[Split, S
 
     return (
         _classification(rng, spec["train"], spec["noise"], maker(seen)),
-        _classification(rng, spec["validation"], spec["noise"], maker(c.objects)),
+        _classification(rng, spec["validation"], spec["noise"], maker(_unseen(c.objects, seen))),
     )
 
 
@@ -152,7 +165,9 @@ def similarity(w: World, spec: dict, rng: np.random.Generator) -> tuple[Split, S
 
 
 def factcheck(w: World, spec: dict, rng: np.random.Generator) -> tuple[Split, Split]:
-    """QNLI schema; label 0 = entailment (GLUE's coding). Truth is stated only in the corpus."""
+    """QNLI schema; label 0 = entailment (GLUE's coding). Truth is stated only in the corpus,
+    and validation asks only about entities training never shows: memorising the training
+    facts (all a model from scratch can do) is worth nothing there."""
     c = w.concepts
     seen = _seen(rng, c.entities, spec["seen_fraction"])
 
@@ -174,7 +189,7 @@ def factcheck(w: World, spec: dict, rng: np.random.Generator) -> tuple[Split, Sp
 
     return (
         _classification(rng, spec["train"], spec["noise"], maker(seen)),
-        _classification(rng, spec["validation"], spec["noise"], maker(c.entities)),
+        _classification(rng, spec["validation"], spec["noise"], maker(_unseen(c.entities, seen))),
     )
 
 
@@ -211,9 +226,10 @@ def translation_pairs(w: World, spec: dict, rng: np.random.Generator) -> dict[st
     language; the pair's name is "PIVOT-OTHER" as on OPUS-100 ("en-ru").
 
     All pairs translate one shared set of pivot sentences, so pairs between two non-pivot
-    languages can be built by pivoting (paper §3, setting 2). Like OPUS-100, a language has
-    fine-tuning data in proportion to its corpus share (the largest non-pivot language gets
-    ``train`` rows); validation sets are the same size for every language.
+    languages can be built by pivoting (paper §3, setting 2). Every language gets ``train``
+    rows, so its share of the pre-training corpus is all that differs between the groups
+    (``proportional: true`` scales them by the corpus share, as on OPUS-100, which confounds
+    share with data volume); validation sets are the same size for every language.
     """
     c = w.concepts
     facts = list(c.facts.items())
@@ -242,7 +258,8 @@ def translation_pairs(w: World, spec: dict, rng: np.random.Generator) -> dict[st
             {"translation": {w.pivot.name: render(w.pivot, s), other.name: render(other, s)}}
             for s in sentences
         ]
-        n_train = max(8, round(spec["train"] * other.share / largest))
+        share = other.share / largest if spec.get("proportional", False) else 1.0
+        n_train = max(8, round(spec["train"] * share))
         out[f"{w.pivot.name}-{other.name}"] = (rows[:n_train], rows[spec["train"] :])
     return out
 
@@ -281,6 +298,34 @@ def trivia_questions(
                     "normalized_aliases": [answer],
                     "type": "WikipediaEntity",
                 },
+            }
+        )
+    return rows
+
+
+def fact_recall(
+    w: World, counts: dict[tuple[str, str], int], objects: tuple[str, ...] | None = None
+) -> list[dict]:
+    """LAMA schema (one cloze per fact of the knowledge base, pivot language): the object
+    is masked, the candidates are every object's word. ``frequency`` splits the facts at
+    the median of how often the corpus states them: "frequent" or "rare"."""
+    c = w.concepts
+    candidates = [w.pivot.lexicon[o] for o in (objects or c.objects)]
+    median = float(np.median([counts.get(f, 0) for f in c.facts]))
+    rows = []
+    for (entity, relation), obj in c.facts.items():
+        count = counts.get((entity, relation), 0)
+        words = fact_sentence(w.pivot, c, entity, relation, obj).split()
+        words[words.index(w.pivot.lexicon[obj])] = "[MASK]"
+        rows.append(
+            {
+                "sub_label": w.pivot.lexicon[entity],
+                "pred": w.pivot.lexicon[relation],
+                "obj_label": w.pivot.lexicon[obj],
+                "masked_sentences": [" ".join(words)],
+                "candidates": candidates,
+                "count": count,
+                "frequency": "frequent" if count > median else "rare",
             }
         )
     return rows

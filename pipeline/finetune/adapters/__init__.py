@@ -13,6 +13,7 @@ from typing import Any
 from pipeline.finetune.adapters.base import Adapter
 from pipeline.finetune.adapters.causal_lm import CausalLMGeneration
 from pipeline.finetune.adapters.classification import SequenceClassification
+from pipeline.finetune.adapters.cloze import MaskedLMCloze
 from pipeline.finetune.adapters.multiple_choice import MultipleChoice
 from pipeline.finetune.adapters.seq2seq import Seq2SeqGeneration
 
@@ -23,9 +24,10 @@ ADAPTERS: dict[str, Adapter] = {
         Seq2SeqGeneration(),
         CausalLMGeneration(),
         MultipleChoice(),
+        MaskedLMCloze(),
     )
 }
-TASK_KINDS = ("classification", "regression", "generation", "multiple_choice")
+TASK_KINDS = ("classification", "regression", "generation", "multiple_choice", "cloze")
 
 
 def adapter_for(task: Any, model_config: Any) -> Adapter:
@@ -34,6 +36,8 @@ def adapter_for(task: Any, model_config: Any) -> Adapter:
         return ADAPTERS["sequence_classification"]
     if task.kind == "multiple_choice":
         return ADAPTERS["multiple_choice"]
+    if task.kind == "cloze":
+        return ADAPTERS["masked_lm_cloze"]
     if task.kind == "generation":
         encoder_decoder = getattr(model_config, "is_encoder_decoder", False)
         return ADAPTERS["seq2seq" if encoder_decoder else "causal_lm"]

@@ -1,0 +1,237 @@
+"""Calibration: does every difficulty level leave headroom for pruning to remove?
+
+Per (setting, task, level): the dense score (mean over seeds), the task's chance level, the
+reference (Bayes) score, the from-scratch control, and two gates (DESIGN.md, "Evidence"):
+
+- headroom: dense >= chance + ``min_headroom_se`` standard errors of the evaluation set;
+- knowledge: on a task that needs pre-trained knowledge (``NEEDS_PRETRAINING``), dense minus
+  scratch >= ``min_gap`` of the metric's range (where the level has a control row).
+
+A level that fails a gate has no headroom for a claim about pruning; the table says which.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from pipeline.tasks.synthetic import NEEDS_PRETRAINING
+
+MIN_HEADROOM_SE = 5.0
+MIN_GAP = 0.10
+# The span of each metric's values, for "a fraction of the metric's range".
+METRIC_RANGE = {
+    "accuracy": 1.0,
+    "f1": 1.0,
+    "exact_match": 1.0,
+    "mcc": 2.0,
+    "pearson": 2.0,
+    "spearman": 2.0,
+    "bleu": 100.0,
+    "chrf": 100.0,
+}
+# Metrics that are a mean of per-example 0/1 scores: the binomial standard error holds.
+_PROPORTIONS = ("accuracy", "exact_match")
+# Correlations: the large-sample standard error (1 - r^2) / sqrt(n - 1); MCC (the phi
+# coefficient of two binary variables) has the wider sqrt((1 - phi^2) / (n - 1)), which is
+# what the bootstrap over examples gives too (tests/test_calibration.py).
+_CORRELATIONS = ("pearson", "spearman")
+
+COLUMNS = [
+    "setting",
+    "task",
+    "difficulty",
+    "metric",
+    "n_seeds",
+    "n_eval",
+    "dense",
+    "dense_sd",
+    "chance",
+    "reference",
+    "scratch",
+    "se",
+    "headroom_se",
+    "needs_pretraining",
+    "pretrained_gap",
+    "gate_headroom",
+    "gate_pretraining",
+    "passed",
+]
+
+
+def standard_error(metric: str, value: float, n_eval: int, seed_values: list[float]) -> float:
+    """The standard error of ``value`` on an evaluation set of ``n_eval`` examples (binomial
+    for proportions, large-sample for MCC and correlations); for corpus metrics (BLEU) the
+    spread over seeds, NaN with a single seed. Without per-example outcomes only: the
+    study bootstraps over its examples (:func:`bootstrap_se`)."""
+    if metric in _PROPORTIONS:
+        p = min(max(value, 0.5 / n_eval), 1 - 0.5 / n_eval)  # never a zero-width interval
+        return math.sqrt(p * (1 - p) / n_eval)
+    if metric == "mcc":
+        return math.sqrt((1 - min(value * value, 1.0)) / max(n_eval - 1, 1))
+    if metric in _CORRELATIONS:
+        return (1 - min(value * value, 1.0)) / math.sqrt(max(n_eval - 1, 1))
+    if len(seed_values) < 2:
+        return float("nan")
+    mean = sum(seed_values) / len(seed_values)
+    var = sum((v - mean) ** 2 for v in seed_values) / (len(seed_values) - 1)
+    return math.sqrt(var / len(seed_values))
+
+
+BOOTSTRAP_SAMPLES = 200
+
+
+def bootstrap_se(metric: str, runs: list[Any], samples: int = BOOTSTRAP_SAMPLES) -> float:
+    """The standard error of one run's ``metric`` over resampled evaluation examples (the
+    rows of its examples.parquet, pipeline/examples.py), averaged over the level's runs
+    (seeds): one definition for every metric, corpus BLEU included, and for zero-shot
+    runs, whose seeds do not differ."""
+    import numpy as np
+
+    from pipeline.tasks.metrics import from_examples
+
+    rng = np.random.default_rng(0)
+    errors = []
+    for frame in runs:
+        draws = [
+            from_examples(metric, frame.iloc[rng.integers(len(frame), size=len(frame))])
+            for _ in range(samples)
+        ]
+        errors.append(float(np.std(draws, ddof=1)))
+    return float(np.mean(errors))
+
+
+def calibration_table(
+    results: Any,
+    settings: dict[str, Any],
+    world_dir: Path | None,
+    min_headroom_se: float = MIN_HEADROOM_SE,
+    min_gap: float = MIN_GAP,
+    examples: Any = None,
+) -> Any:
+    """One row per (setting, task, level) of the dense runs in ``results`` (the study's
+    results table); ``settings`` is the config's ``settings`` block (which model is the
+    control, what a task needs from its setting). A ``chance`` column in ``results`` (the
+    task's declared chance level, written by every run) is used where present; otherwise the
+    level is computed by the task's declared rule (pipeline/tasks/chance.py). With
+    ``examples`` (the study's examples table) the standard error is bootstrapped over the
+    evaluation examples (:func:`bootstrap_se`), else taken from :func:`standard_error`."""
+    import pandas as pd
+
+    from pipeline.study import task_options
+    from pipeline.tasks.chance import chance_level
+    from pipeline.tasks.registry import get_task
+
+    dense = results[results["compression"] == "dense"]
+    out = []
+    for (setting, task_name, difficulty), level in dense.groupby(
+        ["setting", "task", "difficulty"], sort=False
+    ):
+        block = settings[setting]
+        main = level[level["model"] == block["model"]]
+        if main.empty:
+            continue
+        control = level[level["model"] == block.get("control_model")]
+        task = get_task(task_name).configure(
+            difficulty, task_options({"settings": settings}, setting)
+        )
+        metric = str(main["metric"].iloc[0])
+        values = main["value"].astype(float).tolist()
+        value = sum(values) / len(values)
+        n_eval = int(main["n_eval"].iloc[0])
+        if "chance" in main.columns and main["chance"].notna().any():
+            chance = float(main["chance"].dropna().iloc[0])
+        else:
+            chance = chance_level(task, task.load_split("validation", world_dir))
+        runs = _runs_of(examples, main) if examples is not None else []
+        se = bootstrap_se(metric, runs) if runs else standard_error(metric, value, n_eval, values)
+        headroom = (value - chance) / se if se > 0 else float("nan")
+        scratch = float(control["value"].mean()) if not control.empty else float("nan")
+        needs = task_name in NEEDS_PRETRAINING
+        gap = (value - scratch) / METRIC_RANGE.get(metric, 1.0)
+        gate_headroom = bool(headroom >= min_headroom_se)
+        gate_pretraining = bool(gap >= min_gap) if needs and not math.isnan(scratch) else None
+        reference = main["reference_score"].dropna()
+        out.append(
+            {
+                "setting": setting,
+                "task": task_name,
+                "difficulty": difficulty,
+                "metric": metric,
+                "n_seeds": len(values),
+                "n_eval": n_eval,
+                "dense": value,
+                "dense_sd": float(pd.Series(values).std()) if len(values) > 1 else float("nan"),
+                "chance": chance,
+                "reference": float(reference.iloc[0]) if not reference.empty else float("nan"),
+                "scratch": scratch,
+                "se": se,
+                "headroom_se": headroom,
+                "needs_pretraining": needs,
+                "pretrained_gap": gap if not math.isnan(scratch) else float("nan"),
+                "gate_headroom": gate_headroom,
+                "gate_pretraining": gate_pretraining,
+                "passed": gate_headroom and gate_pretraining is not False,
+            }
+        )
+    return pd.DataFrame(out, columns=COLUMNS)
+
+
+def _runs_of(examples: Any, runs: Any) -> list[Any]:
+    """Each run's rows of the examples table (matched on the run's identity)."""
+    keys = ["setting", "model", "task", "difficulty", "compression", "mode", "seed"]
+    out = []
+    for run in runs[keys].itertuples(index=False):
+        match = examples
+        for key, value in zip(keys, run, strict=True):
+            match = match[match[key] == value]
+        if not match.empty:
+            out.append(match)
+    return out
+
+
+def _cell(value: Any) -> str:
+    import numpy as np
+
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "**no**"
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
+
+
+def calibration_markdown(table: Any) -> str:
+    """The table as a Markdown section the verdict can include."""
+    shown = [
+        "setting",
+        "task",
+        "difficulty",
+        "metric",
+        "n_seeds",
+        "dense",
+        "chance",
+        "reference",
+        "scratch",
+        "headroom_se",
+        "pretrained_gap",
+        "passed",
+    ]
+    failed = table[~table["passed"]]
+    lines = [
+        "## Calibration: headroom on every level",
+        "",
+        f"Gate: dense >= chance + {MIN_HEADROOM_SE:g} SE of the evaluation set; on tasks "
+        f"that need pre-trained knowledge, dense - scratch >= {MIN_GAP:g} of the metric's "
+        f"range. {len(table) - len(failed)} of {len(table)} levels pass.",
+        "",
+        "| " + " | ".join(shown) + " |",
+        "|" + "---|" * len(shown),
+    ]
+    lines += ["| " + " | ".join(_cell(row[c]) for c in shown) + " |" for _, row in table.iterrows()]
+    if not failed.empty:
+        excluded = ", ".join(f"{r.task} {r.difficulty}" for r in failed.itertuples())
+        lines += ["", f"Excluded from the claims (a gate failed): {excluded}."]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,92 @@
+"""Cloze prediction with a masked LM (RoBERTa's pre-training head), for fact recall.
+
+The row's MASK placeholder becomes the tokenizer's mask token; the prediction is the
+highest-scoring candidate word at that position, the loss the cross-entropy over the
+candidates. Training (not used by the zero-shot readout, but well defined) is the model's
+own masked-LM loss on the object. The task provides ``cloze(row) -> (text, candidates,
+answer)`` and ``score(labels, predictions)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline.finetune.adapters.base import Adapter, batches, to_device
+
+
+class MaskedLMCloze(Adapter):
+    name = "masked_lm_cloze"
+
+    def load(self, model_dir: str, task: Any, tokenizer: Any) -> Any:
+        from transformers import AutoModelForMaskedLM
+
+        return AutoModelForMaskedLM.from_pretrained(model_dir)
+
+    def encode(self, tokenizer: Any, task: Any, rows: list[dict], max_length: int) -> list[dict]:
+        from pipeline.tasks.fact_recall import MASK
+
+        examples = []
+        for row in rows:
+            text, candidates, answer = task.cloze(row)
+            ids = tokenizer(
+                text.replace(MASK, tokenizer.mask_token), truncation=True, max_length=max_length
+            )["input_ids"]
+            candidate_ids = tokenizer.convert_tokens_to_ids(candidates)
+            examples.append(
+                {
+                    "input_ids": ids,
+                    "position": ids.index(tokenizer.mask_token_id),
+                    "candidates": candidate_ids,
+                    "answer": candidates.index(answer),
+                }
+            )
+        return examples
+
+    def collate(self, tokenizer: Any, examples: list[dict]) -> dict[str, Any]:
+        import torch
+
+        batch = dict(
+            tokenizer.pad([{"input_ids": e["input_ids"]} for e in examples], return_tensors="pt")
+        )
+        labels = torch.full_like(batch["input_ids"], -100)
+        for i, e in enumerate(examples):
+            labels[i, e["position"]] = e["candidates"][e["answer"]]
+        batch["labels"] = labels
+        return batch
+
+    def evaluate(
+        self,
+        model: Any,
+        tokenizer: Any,
+        task: Any,
+        rows: list[dict],
+        max_length: int,
+        batch_size: int,
+    ) -> dict[str, Any]:
+        import torch
+
+        from pipeline.tasks.metrics import logit_examples
+
+        examples = self.encode(tokenizer, task, rows, max_length)
+        device = next(model.parameters()).device
+        model.eval()
+        preds, labels, loss_sum = [], [], 0.0
+        with torch.no_grad():
+            for chunk in batches(examples, batch_size):
+                batch = self.collate(tokenizer, chunk)
+                logits = model(**to_device(batch, device)).logits.float()
+                rows_ = torch.arange(len(chunk))
+                at_mask = logits[rows_, torch.tensor([e["position"] for e in chunk])]
+                scores = at_mask.gather(1, torch.tensor([e["candidates"] for e in chunk]))
+                answers = torch.tensor([e["answer"] for e in chunk])
+                loss_sum += torch.nn.functional.cross_entropy(
+                    scores, answers, reduction="sum"
+                ).item()
+                preds += scores.argmax(-1).tolist()
+                labels += answers.tolist()
+        return {
+            "metrics": task.score(labels, preds),
+            "loss": loss_sum / len(examples),
+            "n_eval": len(examples),
+            "examples": logit_examples(labels, preds, regression=False),
+        }

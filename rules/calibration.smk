@@ -1,0 +1,31 @@
+# Calibration: headroom of every difficulty level (dense vs chance + 5 SE, pre-trained vs
+# scratch), from the results table; the Markdown is the verdict's calibration section.
+import json
+
+
+localrules:
+    calibration,
+
+
+rule calibration:
+    input:
+        table=f"{R}/{paths.RESULTS_TABLE}",
+        examples=f"{R}/{paths.EXAMPLES_TABLE}",
+        world=lambda wc: [f"{R}/{paths.WORLD}"] if "world" in config else [],
+    output:
+        csv=report(
+            f"{R}/{paths.CALIBRATION_CSV}",
+            caption="../report/calibration.rst",
+            category="Tables",
+        ),
+        md=f"{R}/{paths.CALIBRATION_MD}",
+    params:
+        settings=json.dumps(config["settings"]),
+        world=lambda wc, input: f"--world {input.world}" if input.world else "",
+    log:
+        f"{R}/logs/calibration.log",
+    conda:
+        "../envs/junkdna.yaml"
+    shell:
+        "python -m pipeline calibration --table {input.table} --settings {params.settings:q} "
+        "--examples {input.examples} {params.world} --out-csv {output.csv} --out-md {output.md} > {log} 2>&1"

@@ -1,0 +1,155 @@
+"""Calibration gates: a level passes only with headroom over chance and, where the task
+needs pre-trained knowledge, over the from-scratch control; a level under its gate fails."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from pipeline.analysis.calibration import calibration_markdown, calibration_table, standard_error
+from pipeline.finetune.protocol import Protocol
+from pipeline.finetune.run import run_cell
+from pipeline.tasks.chance import chance_level
+from pipeline.tasks.registry import get_task
+from pipeline.world import build_world
+from tests.conftest import TINY_SIZE, TINY_WORLD
+
+SETTINGS = {
+    "data_fraction": {
+        "model": "m",
+        "control_model": "m_scratch",
+        "tasks": ["syn_factcheck", "syn_grammar"],
+        "fractions": [1.0],
+    }
+}
+
+
+def _row(model, task, value, seed, n_eval=48, metric="accuracy"):
+    return {
+        "setting": "data_fraction",
+        "model": model,
+        "task": task,
+        "difficulty": "fraction-1",
+        "compression": "dense",
+        "mode": "dense",
+        "seed": seed,
+        "metric": metric,
+        "value": value,
+        "n_eval": n_eval,
+        "reference_score": 0.9,
+    }
+
+
+def test_chance_is_the_majority_class_and_mcc_zero(tiny_world):
+    task = get_task("syn_factcheck")
+    rows = task.load_split("validation", tiny_world)
+    labels = [r["label"] for r in rows]
+    majority = max(labels.count(0), labels.count(1)) / len(labels)
+    assert chance_level(task, rows) == pytest.approx(majority)
+    grammar_rows = [{"sentence": "a b", "label": i % 2} for i in range(10)]
+    assert chance_level(get_task("syn_grammar"), grammar_rows) == 0.0
+
+
+def test_standard_errors():
+    assert standard_error("accuracy", 0.5, 100, [0.5]) == pytest.approx(0.05)
+    assert standard_error("mcc", 0.0, 101, [0.0]) == pytest.approx(0.1)
+    assert math.isnan(standard_error("bleu", 10.0, 100, [10.0]))
+    assert standard_error("bleu", 10.0, 100, [9.0, 11.0]) == pytest.approx(1.0)
+
+
+def test_gates_pass_with_headroom_and_fail_without(tiny_world):
+    task = get_task("syn_factcheck")
+    chance = chance_level(task, task.load_split("validation", tiny_world))
+    se = math.sqrt(0.25 / 48)
+    good = chance + 6 * se  # about 0.9: headroom and a clear lead over scratch
+    rows = [_row("m", "syn_factcheck", good, s) for s in (0, 1)]
+    rows += [_row("m_scratch", "syn_factcheck", chance, s) for s in (0, 1)]
+    table = calibration_table(pd.DataFrame(rows), SETTINGS, tiny_world)
+    (level,) = table.to_dict("records")
+    assert level["chance"] == pytest.approx(chance)
+    assert level["headroom_se"] > 5 and level["gate_headroom"]
+    assert level["gate_pretraining"] and level["passed"]
+
+    # Under the headroom gate: dense only 2 SE above chance.
+    low = [dict(r, value=chance + 2 * se) if r["model"] == "m" else r for r in rows]
+    level = calibration_table(pd.DataFrame(low), SETTINGS, tiny_world).iloc[0]
+    assert not level["gate_headroom"] and not level["passed"]
+
+    # Headroom, but no lead over scratch on a task that needs pre-trained knowledge.
+    tied = [dict(r, value=good) for r in rows]
+    level = calibration_table(pd.DataFrame(tied), SETTINGS, tiny_world).iloc[0]
+    assert level["gate_headroom"] and level["gate_pretraining"] in (False,)
+    assert not level["passed"]
+    assert "Excluded from the claims" in calibration_markdown(
+        calibration_table(pd.DataFrame(tied), SETTINGS, tiny_world)
+    )
+
+
+def test_a_task_that_needs_no_pretraining_is_judged_on_headroom_only(grammar_world):
+    rows = [
+        _row("m", "syn_grammar", 0.8, 0, metric="mcc"),
+        _row("m_scratch", "syn_grammar", 0.8, 0, metric="mcc"),
+    ]
+    level = calibration_table(pd.DataFrame(rows), SETTINGS, grammar_world).iloc[0]
+    assert level["chance"] == 0.0
+    assert level["gate_pretraining"] is None and level["passed"]
+
+
+@pytest.fixture(scope="module")
+def grammar_world(tmp_path_factory):
+    out = tmp_path_factory.mktemp("grammar") / "world"
+    tasks = {"syn_grammar": {"train": 400, "validation": 200, "noise": 0.0}}
+    build_world({**TINY_WORLD, "tasks": tasks}, out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def fresh_model(grammar_world, tmp_path_factory):
+    from pipeline.models.sources import stage_scratch
+
+    out = tmp_path_factory.mktemp("model")
+    spec = {"arch": "roberta", "size": TINY_SIZE, "pretrain": {"max_length": 24, "seed": 0}}
+    stage_scratch(spec, grammar_world, out)
+    return out
+
+
+def _grammar_level(world, model, steps, tmp_path):
+    from pipeline.examples import read_examples
+
+    protocol = Protocol(lr=0.005, steps=steps, batch_size=32, max_length=24, seed=0)
+    examples_path = tmp_path / f"examples-{steps}.parquet"
+    record = run_cell(
+        study="t",
+        setting="data_fraction",
+        model_name="m",
+        model_dir=model,
+        task_name="syn_grammar",
+        world_dir=world,
+        difficulty="fraction-1",
+        compression="dense",
+        masks_path=None,
+        mode_name="dense",
+        protocol=protocol,
+        progress=False,
+        examples_path=examples_path,
+    )
+    results = pd.DataFrame([record])
+    keys = ["setting", "model", "task", "difficulty", "compression", "mode", "seed"]
+    examples = read_examples(examples_path).assign(**{k: record[k] for k in keys})
+    analytic = calibration_table(results, SETTINGS, world).iloc[0]
+    bootstrapped = calibration_table(results, SETTINGS, world, examples=examples).iloc[0]
+    return analytic, bootstrapped
+
+
+def test_a_real_dense_run_passes_its_gate_and_an_untrained_one_fails(
+    grammar_world, fresh_model, tmp_path
+):
+    trained, bootstrapped = _grammar_level(grammar_world, fresh_model, 150, tmp_path)
+    assert trained["dense"] > 0.5 and trained["passed"], trained.to_dict()
+    # The bootstrap over evaluation examples agrees with the large-sample formula.
+    assert bootstrapped["se"] == pytest.approx(trained["se"], rel=0.5)
+    assert bootstrapped["passed"]
+    untrained, bootstrapped = _grammar_level(grammar_world, fresh_model, 1, tmp_path)
+    assert not untrained["passed"] and not bootstrapped["passed"], untrained.to_dict()
