@@ -16,7 +16,7 @@ rule lmc:
     params:
         protocol=lambda wc: json.dumps(study.protocol_for(config, setting_of_cell(wc))),
         alphas=config.get("lmc", {}).get("alphas", 11),
-        cell=lambda wc: json.dumps({**dict(wc.items()), "seed": int(wc.seed)}),  # typed
+        cell=lambda wc: json.dumps(dict(wc.items())),
         world=lambda wc, input: f"--world {input.world}" if input.world else "",
     log:
         f"{R}/logs/lmc/{{model}}/{{task}}/{{difficulty}}/{{compression}}/seed{{seed}}.log",
