@@ -8,6 +8,8 @@ model, e.g. after a change to the metric code, and evaluates without fine-tuning
 import argparse
 from pathlib import Path
 
+from pipeline.device import add_device_argument
+
 HELP = "evaluate a model folder (optionally pruned by a mask) on a task's validation split"
 
 
@@ -21,6 +23,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="seeds a head the folder lacks")
     p.add_argument("--out", required=True, type=Path, help="evaluation JSON")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    add_device_argument(p)
 
 
 def run(args: argparse.Namespace) -> None:
@@ -29,13 +32,17 @@ def run(args: argparse.Namespace) -> None:
     from pipeline.compress.masks import load_masks
     from pipeline.compress.prunable import prunable_parameters, sparsity_report
     from pipeline.finetune.modes.base import keep_factors
+    from pipeline.device import resolve
     from pipeline.finetune.run import load_for_task
     from pipeline.io import write_json
     from pipeline.tasks.registry import get_task
 
     torch.set_num_threads(args.threads)
+    placement = resolve(args.device)
     task = get_task(args.task)
-    adapter, model, tokenizer = load_for_task(args.model, task, args.seed)
+    adapter, model, tokenizer = load_for_task(
+        args.model, task, args.seed, device_map=placement.device_map
+    )
     params = prunable_parameters(model)
     if args.masks is not None:
         with torch.no_grad():
@@ -49,6 +56,7 @@ def run(args: argparse.Namespace) -> None:
             "task": task.name,
             "model": str(args.model),
             "masks": str(args.masks) if args.masks else None,
+            "device": placement.device,
             "achieved_sparsity": sparsity_report(params)["achieved_sparsity"],
             **result,
         },
