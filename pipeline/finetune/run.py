@@ -38,9 +38,7 @@ def select_training_rows(
     return [rows[i] for i in fraction_indices(len(rows), float(value), subset_seed, subset)]
 
 
-def load_for_task(
-    model_dir: str | Path, task: Any, seed: int, **load: Any
-) -> tuple[Any, Any, Any]:
+def load_for_task(model_dir: str | Path, task: Any, seed: int, **load: Any) -> tuple[Any, Any, Any]:
     """(adapter, model, tokenizer) for ``task``; a new head's initialisation is fixed by
     ``seed``. ``load`` goes to ``from_pretrained`` (``dtype``, ``device_map``: load straight
     onto the device, pipeline/device.py)."""

@@ -114,9 +114,7 @@ def make_accelerator(protocol: Protocol, device: str | None = None) -> Any:
     return accelerator
 
 
-def cell_placement(
-    protocol: Protocol, trains: bool, device: str | None
-) -> tuple[Any | None, Any]:
+def cell_placement(protocol: Protocol, trains: bool, device: str | None) -> tuple[Any | None, Any]:
     """(accelerator, placement) of one cell. A cell that trains gets an accelerator on
     ``device``; one that only evaluates (zero-shot) needs none: it loads in the protocol's
     dtype straight onto ``device``, or spread over the visible GPUs (``--device auto``)."""

@@ -31,8 +31,8 @@ def run(args: argparse.Namespace) -> None:
 
     from pipeline.compress.masks import load_masks
     from pipeline.compress.prunable import prunable_parameters, sparsity_report
-    from pipeline.finetune.modes.base import keep_factors
     from pipeline.device import resolve
+    from pipeline.finetune.modes.base import keep_factors
     from pipeline.finetune.run import load_for_task
     from pipeline.io import write_json
     from pipeline.tasks.registry import get_task

@@ -148,7 +148,9 @@ def evaluate_by_logits(
     loss_sum = torch.zeros((), dtype=torch.float64, device=device)  # one host sync, at the end
     with torch.no_grad():
         for chunk in batches(length_sorted(examples), batch_size):
-            out = model(**to_device(adapter.collate(tokenizer, [examples[i] for i in chunk]), device))
+            out = model(
+                **to_device(adapter.collate(tokenizer, [examples[i] for i in chunk]), device)
+            )
             loss_sum += out.loss.double() * len(chunk)
             for i, pred in zip(chunk, predict(out.logits.float()).tolist(), strict=True):
                 preds[i] = pred

@@ -48,7 +48,7 @@ class GenerationAdapter(Adapter):
 
         device = next(model.parameters()).device
         model.eval()
-                kwargs = {"pad_token_id": tokenizer.pad_token_id, **task.generate_kwargs(tokenizer)}
+        kwargs = {"pad_token_id": tokenizer.pad_token_id, **task.generate_kwargs(tokenizer)}
         if getattr(model.config, "is_encoder_decoder", False) and "max_new_tokens" in kwargs:
             # A learned position table (mBART) cannot decode past its last position.
             room = model.config.max_position_embeddings - 1
