@@ -147,7 +147,11 @@ def run_cell(
     else:
         mode.prepare(params, masks)
         training = {"steps": 0, "n_train": 0}
-    training |= {"device": placement.device, "devices": sorted(model_devices(model))}
+    training |= {
+        "device": placement.device,
+        "devices": sorted(model_devices(model)),  # where the parameters really are
+        "weights_dtype": str(next(model.parameters()).dtype).removeprefix("torch."),
+    }
     mode.verify()
     sparsity = sparsity_report(params)
     record = None

@@ -71,7 +71,10 @@ def run(args: argparse.Namespace) -> None:
         }
         for p in result["points"]
     ]
-    write_json(args.out, {"rows": rows_out, **barriers, "device": placement.device})
+    devices = sorted(model_devices(model))
+    write_json(
+        args.out, {"rows": rows_out, **barriers, "device": placement.device, "devices": devices}
+    )
     print(
         f"LMC {task.name}: loss barrier {barriers['loss_barrier']:.4f}, "
         f"{task.metric} barrier {barriers['metric_barrier']:.4f}"
