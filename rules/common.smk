@@ -37,3 +37,10 @@ def setting_of_cell(wc):
 
 def setting_block(wc):
     return config["settings"][setting_of_cell(wc)]
+
+
+def finetune_pack(wc):
+    """Short fine-tunes share a SLURM allocation (pipeline/cost_model.py, pack_group)."""
+    from pipeline import cost_model
+
+    return cost_model.pack_group(config, "finetune", wc)

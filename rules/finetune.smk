@@ -35,6 +35,8 @@ rule finetune:
         study=config["study"],
     log:
         f"{R}/logs/{paths.RUN}.log",
+    group:
+        finetune_pack
     conda:
         "../envs/junkdna.yaml"
     shell:
