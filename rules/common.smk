@@ -40,7 +40,10 @@ def setting_block(wc):
 
 
 def finetune_pack(wc):
-    """Short fine-tunes share a SLURM allocation (pipeline/cost_model.py, pack_group)."""
+    """Short fine-tunes share a SLURM allocation (pipeline/cost_model.py, pack_group), when
+    the profile asks for packs (group-components, the SLURM profile); otherwise none."""
     from pipeline import cost_model
 
+    if cost_model.PACK_GROUP not in workflow.group_settings.group_components:
+        return None
     return cost_model.pack_group(config, "finetune", wc)
