@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pipeline import load
 from pipeline.compress.levels import describe
 from pipeline.compress.prunable import prunable_parameters, sparsity_report
 from pipeline.compress.quantize import GridProjection
@@ -20,6 +21,7 @@ from pipeline.finetune.checkpoint import Checkpoints
 from pipeline.finetune.modes import get_mode
 from pipeline.finetune.protocol import Protocol
 from pipeline.finetune.trainer import cell_placement, train
+from pipeline.fingerprint import inputs_hash
 from pipeline.io import atomic_dir
 from pipeline.paths import DENSE, split_compression, split_difficulty
 from pipeline.records import run_record
@@ -38,9 +40,11 @@ def select_training_rows(
     return [rows[i] for i in fraction_indices(len(rows), float(value), subset_seed, subset)]
 
 
-def load_for_task(model_dir: str | Path, task: Any, seed: int, **load: Any) -> tuple[Any, Any, Any]:
+def load_for_task(
+    model_dir: str | Path, task: Any, seed: int, **placement: Any
+) -> tuple[Any, Any, Any]:
     """(adapter, model, tokenizer) for ``task``; a new head's initialisation is fixed by
-    ``seed``. ``load`` goes to ``from_pretrained`` (``dtype``, ``device_map``: load straight
+    ``seed``. ``placement`` goes to ``from_pretrained`` (``dtype``, ``device_map``: load straight
     onto the device, pipeline/device.py)."""
     import torch
     from transformers import AutoConfig
@@ -48,10 +52,11 @@ def load_for_task(model_dir: str | Path, task: Any, seed: int, **load: Any) -> t
 
     logging.set_verbosity_error()
     logging.disable_progress_bar()  # per-file loading bars would drown the training bar
+    load.model_folder(model_dir)  # a missing config.json is named as missing
     adapter = adapter_for(task, AutoConfig.from_pretrained(str(model_dir)))
     tokenizer = load_tokenizer(str(model_dir))
     torch.manual_seed(seed)
-    return adapter, adapter.load(str(model_dir), task, tokenizer, **load), tokenizer
+    return adapter, adapter.load(str(model_dir), task, tokenizer, **placement), tokenizer
 
 
 def run_fingerprint(**identity: Any) -> str:
@@ -124,6 +129,7 @@ def run_cell(
             difficulty=difficulty,
             subset=subset,
             subset_seed=subset_seed,
+            inputs=inputs_hash(model_dir, masks_path, world),  # their content, not names
         )
         checkpoints = Checkpoints(checkpoint_dir, checkpoint_minutes, fingerprint)
     if mode.trains:

@@ -41,6 +41,7 @@ def run(args: argparse.Namespace) -> None:
     from transformers import AutoModel, AutoTokenizer
     from transformers.utils import logging
 
+    from pipeline import load
     from pipeline.compress.apply import save_weights
     from pipeline.compress.base import Target
     from pipeline.compress.calibration import DEFAULTS, load_calibration, max_positions
@@ -67,8 +68,9 @@ def run(args: argparse.Namespace) -> None:
         )
     placement = resolve(args.device)
     start = time.time()
+    load.model_folder(args.model)  # a missing config.json is named as missing
     # Straight onto the device in the checkpoint's dtype (a 7B fp16 model: 13.5 GB, no fp32
-    # host copy); --device auto spreads it over the visible GPUs (two for Vicuna's SparseGPT).
+    # host copy); --device auto spreads it over the visible GPUs.
     model = AutoModel.from_pretrained(
         str(args.model), dtype="auto", device_map=placement.device_map
     ).eval()
