@@ -111,7 +111,8 @@ def job_stats(text: str) -> dict[str, int]:
 
 def run_dry_run(profile: str, targets: list[str], extra: list[str]) -> str:
     """Run ``snakemake --profile PROFILE -n TARGETS`` here, offline; return its output."""
-    cmd = [sys.executable, "-m", "snakemake", "--profile", profile, "-n", *extra, *targets]
+    # Targets first: --configfile takes every word after it.
+    cmd = [sys.executable, "-m", "snakemake", "--profile", profile, "-n", *targets, *extra]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     output = proc.stdout + proc.stderr
