@@ -309,9 +309,11 @@ def measure(model_dir: str | Path, device: str | None, batch_size: int, seq_len:
         AutoModelForSeq2SeqLM,
         AutoModelForSequenceClassification,
     )
+    from transformers.utils import logging
 
     from pipeline.device import resolve
 
+    logging.set_verbosity_error()  # a fresh head's "newly initialized" notice is expected
     placement = resolve(device)
     config = AutoConfig.from_pretrained(str(model_dir))
     if config.is_encoder_decoder:
