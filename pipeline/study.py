@@ -137,6 +137,8 @@ def cells(config: dict[str, Any]) -> list[Cell]:
     deterministic (no training draws, no data subset), so it runs once, with the study's
     first seed, not once per seed.
     """
+    from pipeline.finetune.modes import fits
+
     out = []
     labels = compressions(config)
     mode_methods = config.get("mode_methods", {})
@@ -154,6 +156,7 @@ def cells(config: dict[str, Any]) -> list[Cell]:
                     for mode in modes
                     for label in own
                     if paths.split_compression(label)[0] in mode_methods.get(mode, methods)
+                    and fits(mode, label)  # ptq/qat quantize: rtn levels only
                 ]
         first_seed = config["seeds"][0]
         for model, task, difficulty in SETTINGS[setting](block):

@@ -20,6 +20,7 @@ rule finetune:
         unpack(finetune_inputs),
     output:
         metrics=f"{R}/{paths.METRICS}",
+        examples=f"{R}/{paths.EXAMPLES}",
     params:
         setting=lambda wc: setting_of_cell(wc),
         protocol=lambda wc: json.dumps(study.protocol_for(config, setting_of_cell(wc))),
@@ -46,13 +47,14 @@ rule finetune:
         "--compression {wildcards.compression} {params.masks} --mode {wildcards.mode} "
         "--protocol {params.protocol:q} --seed {wildcards.seed} --subset {params.subset} "
         "--subset-seed {params.subset_seed} {params.out_model} "
-        "--checkpoint-minutes {params.checkpoint_minutes} "
-        "--out {output.metrics} --threads {threads} > {log} 2>&1"
+        "--checkpoint-minutes {params.checkpoint_minutes} --out {output.metrics} "
+        "--out-examples {output.examples} --threads {threads} > {log} 2>&1"
 
 
 use rule finetune as finetune_keep_model with:
     output:
         metrics=f"{R}/{paths.METRICS}",
+        examples=f"{R}/{paths.EXAMPLES}",
         # temp: the LMC job is its only reader; Snakemake deletes it once that job is done.
         model=temp(directory(f"{R}/{paths.FINETUNED}")),
     wildcard_constraints:

@@ -3,7 +3,8 @@
 Loss is teacher-forced on the targets (the training objective); the metric comes from
 generating for every source/prompt (the task's ``generate_kwargs``: greedy or beam search,
 ``max_new_tokens``), decoding, ``postprocess``-ing and the task's ``score`` against its
-``references``.
+``references``; per example, what the headline metric needs to be recomputed on a
+resample (:func:`pipeline.tasks.metrics.generation_examples`).
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ class GenerationAdapter(Adapter):
     ) -> dict[str, Any]:
         import torch
 
+        from pipeline.tasks.metrics import generation_examples
+
         device = next(model.parameters()).device
         model.eval()
         kwargs = {"pad_token_id": tokenizer.pad_token_id, **task.generate_kwargs(tokenizer)}
@@ -73,4 +76,5 @@ class GenerationAdapter(Adapter):
             "metrics": task.score(references, predictions),
             "loss": loss.item() / len(rows),
             "n_eval": len(rows),
+            "examples": generation_examples(task, references, predictions),
         }
