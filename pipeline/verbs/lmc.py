@@ -59,9 +59,12 @@ def run(args: argparse.Namespace) -> None:
         task.metric,
     )
     barriers = {k: result[k] for k in ("loss_barrier", "metric_barrier")}
+    cell = json.loads(args.cell)
+    if "seed" in cell:  # Snakemake's wildcards are strings; the table's seed is a number
+        cell["seed"] = int(cell["seed"])
     rows_out = [
         {
-            **json.loads(args.cell),
+            **cell,
             "task": task.name,
             "alpha": p["alpha"],
             "loss": p["loss"],
