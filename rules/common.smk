@@ -55,3 +55,9 @@ def finetune_pack(wc):
     if cost_model.PACK_GROUP not in workflow.group_settings.group_components:
         return None
     return cost_model.pack_group(config, "finetune", wc)
+
+
+def stage_priority(wc):
+    """Longest pre-training first: every job of a model waits for it (the study's critical
+    path), so it must not queue behind shorter stagings."""
+    return config["models"][wc.model].get("pretrain", {}).get("steps", 0)

@@ -7,6 +7,9 @@
 # model: rule finetune_keep_model, which matches exactly those run folders and wins over
 # finetune for them (ruleorder). Every other run writes its metrics.json only.
 import json
+from pathlib import Path
+
+from pipeline.finetune import retain
 
 
 LMC_END_POINT_MODEL = study.lmc_end_point_constraint(config, r"[A-Za-z0-9_.-]+")
@@ -59,3 +62,13 @@ use rule finetune as finetune_keep_model with:
         model=temp(directory(f"{R}/{paths.FINETUNED}")),
     wildcard_constraints:
         model=LMC_END_POINT_MODEL,
+
+
+# A finished run keeps its outputs in done/ until its pack has succeeded, so a failed pack's
+# retry restores them (pipeline/finetune/retain.py). When the workflow ends every pack is over.
+onsuccess:
+    retain.sweep(Path(R) / "runs", finished=True)
+
+
+onerror:
+    retain.sweep(Path(R) / "runs", finished=True)

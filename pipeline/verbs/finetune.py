@@ -8,7 +8,9 @@ weights when --out-model asks for them (only the cells an LMC job reads). The mo
 The run checkpoints every --checkpoint-minutes of wall time into --checkpoint-dir (default: a
 ``checkpoint`` folder next to --out) and, started again with the same arguments after a
 crash or a kill, resumes from the last checkpoint and ends exactly as an uninterrupted run
-would (on CPU). The folder is removed once the outputs are written. Under
+would (on CPU). The folder is removed once the outputs are written; the outputs are also kept
+in a ``done`` folder until the cell's pack has succeeded, so a rerun restores them instead of
+training (``pipeline.finetune.retain``); the run folder is locked while it runs. Under
 ``accelerate launch`` it runs on several GPUs; the protocol's precision turns on bf16/fp16."""
 
 import argparse
@@ -18,6 +20,9 @@ from pathlib import Path
 from pipeline.device import add_device_argument
 
 HELP = "fine-tune and evaluate one cell; writes its metrics.json record"
+# Arguments that say where or how fast a run goes, not what it computes.
+NOT_IDENTITY = {"out", "out_model", "out_examples", "checkpoint_dir", "checkpoint_every"}
+NOT_IDENTITY |= {"threads", "no_progress"}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -69,6 +74,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    from pipeline.finetune import retain
+
+    identity = {k: v for k, v in vars(args).items() if k not in NOT_IDENTITY and k[0] != "_"}
+    fingerprint = retain.fingerprint(identity, [args.model, args.masks, args.world])
+    retain.run_once(args.out.parent, args.out, fingerprint, lambda: train_cell(args))
+
+
+def train_cell(args: argparse.Namespace) -> None:
     import torch
 
     from pipeline.finetune.checkpoint import clear_checkpoints

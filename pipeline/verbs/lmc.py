@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> None:
     )
     barriers = {k: result[k] for k in ("loss_barrier", "metric_barrier")}
     cell = json.loads(args.cell)
-    if "seed" in cell:  # Snakemake's wildcards are strings; the table's seed is a number
+    if "seed" in cell:  # wildcards arrive as strings; the LMC table types the seed as int64
         cell["seed"] = int(cell["seed"])
     rows_out = [
         {
