@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CORES ?= 2
 
-.PHONY: setup study test lint
+.PHONY: setup study test lint gpu-check
 
 $(BIN)/snakemake: requirements.txt requirements-dev.txt pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -25,6 +25,12 @@ study: setup
 ## Run the test suite (unit, integration on tiny models, real snakemake workflow runs).
 test: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q tests
+
+## The GPU check: tiny stand-ins of every model kind through every verb on CUDA (a few
+## minutes on one GPU; skipped without CUDA). Prints the fine-tuning loop's time per epoch
+## beside transformers' Trainer.
+gpu-check: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -s -m gpu tests/test_gpu.py
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/snakemake --lint

@@ -111,7 +111,8 @@ def job_stats(text: str) -> dict[str, int]:
 
 def run_dry_run(profile: str, targets: list[str], extra: list[str]) -> str:
     """Run ``snakemake --profile PROFILE -n TARGETS`` here, offline; return its output."""
-    cmd = [sys.executable, "-m", "snakemake", "--profile", profile, "-n", *extra, *targets]
+    # Targets first: --configfile takes every word after it.
+    cmd = [sys.executable, "-m", "snakemake", "--profile", profile, "-n", *targets, *extra]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     output = proc.stdout + proc.stderr
@@ -197,3 +198,39 @@ def local_rules(workflow_dir: Path) -> set[str]:
         for block in re.finditer(r"^localrules:[ \t]*\n((?:[ \t]+\w+,?[ \t]*\n)+)", text, re.M):
             names.update(re.findall(r"\w+", block[1]))
     return names
+
+
+def estimate(jobs: list[PlannedJob], local: set[str], plan: Any) -> dict[str, Any]:
+    """The cost model's GPU-hours of the submitted jobs, per setting and per rule, beside
+    their requested walltime (the profile's runtime, from the same model with its margin);
+    plus the submissions and the longest pack (:func:`summary`)."""
+    from pipeline.cost_model import estimate_minutes, job_setting
+
+    def add(table: dict[str, dict[str, Any]], key: str, job: PlannedJob, hours: float) -> None:
+        row = table.setdefault(
+            key, {"jobs": 0, "gpus_per_job": set(), "gpu_hours": 0.0, "requested_gpu_hours": 0.0}
+        )
+        row["jobs"] += 1
+        row["gpus_per_job"].add(job.gpus)
+        row["gpu_hours"] += job.gpus * hours
+        row["requested_gpu_hours"] += job.gpu_hours
+
+    settings: dict[str, dict[str, Any]] = {}
+    rules: dict[str, dict[str, Any]] = {}
+    for job in submitted(jobs, local):
+        hours = estimate_minutes(plan, job.rule, job.wildcards) / 60
+        add(settings, job_setting(plan, job.rule, job.wildcards), job, hours)
+        add(rules, job.rule, job, hours)
+    for table in (settings, rules):
+        for row in table.values():
+            row["gpus_per_job"] = sorted(row["gpus_per_job"])
+    order = lambda table: dict(sorted(table.items(), key=lambda kv: -kv[1]["gpu_hours"]))  # noqa: E731
+    base = summary(jobs, local)
+    return {
+        **{k: base[k] for k in ("jobs", "slurm_submissions", "longest_pack_hours")},
+        "longest_pack_jobs": base["longest_pack_jobs"],
+        "gpu_hours": sum(r["gpu_hours"] for r in rules.values()),
+        "requested_gpu_hours": base["gpu_hours"],
+        "settings": order(settings),
+        "rules": order(rules),
+    }

@@ -146,7 +146,9 @@ def cells(config: dict[str, Any]) -> list[Cell]:
     A setting may restrict the study's ``methods`` and ``modes`` to a subset, and
     ``mode_methods`` may restrict which methods a transfer mode runs (e.g. the four-mode
     comparison of paper §5 only for magnitude pruning). In the ``zero_shot`` regime every
-    compression (and the dense baseline) is evaluated without fine-tuning.
+    compression (and the dense baseline) is evaluated without fine-tuning; such a run is
+    deterministic (no training draws, no data subset), so it runs once, with the study's
+    first seed, not once per seed.
     """
     from pipeline.finetune.modes import fits
 
@@ -171,33 +173,64 @@ def cells(config: dict[str, Any]) -> list[Cell]:
                 ]
         # A control is read as its setting reads the model: fine-tuned, or as is (zero-shot).
         control_mode = "dense" if "few_shot" in block.get("regimes", ["few_shot"]) else "zero_shot"
+        first_seed = config["seeds"][0]
         for model, task, difficulty in SETTINGS[setting](block):
             for seed in config["seeds"]:
-                if control := block.get("control_model"):
+                control = block.get("control_model")
+                if control and (control_mode != "zero_shot" or seed == first_seed):
                     out.append(
                         Cell(setting, control, task, difficulty, paths.DENSE, control_mode, seed)
                     )
                 out += [
                     Cell(setting, model, task, difficulty, label, mode, seed)
                     for label, mode in runs
+                    if mode != "zero_shot" or seed == first_seed
                 ]
+    return out
+
+
+def _lmc_wildcards(config: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for spec in config.get("lmc", {}).get("cells", []):
+        block = config["settings"][spec["setting"]]
+        out.append(
+            {
+                "model": block["model"],
+                "task": spec["task"],
+                "difficulty": f"fraction-{fmt(spec['fraction'])}",
+                "compression": paths.compression_label(spec["method"], fmt(spec["sparsity"])),
+                "seed": spec["seed"],
+            }
+        )
     return out
 
 
 def lmc_targets(config: dict[str, Any]) -> list[str]:
     results = config["results_dir"]
-    targets = []
-    for spec in config.get("lmc", {}).get("cells", []):
-        block = config["settings"][spec["setting"]]
-        wildcards = {
-            "model": block["model"],
-            "task": spec["task"],
-            "difficulty": f"fraction-{fmt(spec['fraction'])}",
-            "compression": paths.compression_label(spec["method"], fmt(spec["sparsity"])),
-            "seed": spec["seed"],
-        }
-        targets.append(f"{results}/" + paths.LMC.format(**wildcards))
-    return targets
+    return [f"{results}/" + paths.LMC.format(**wc) for wc in _lmc_wildcards(config)]
+
+
+def lmc_end_points(config: dict[str, Any]) -> list[dict[str, Any]]:
+    """Wildcards of the fine-tuning runs an LMC job reads (its dense and sparse end points):
+    the only runs whose fine-tuned model is saved."""
+    ends = []
+    for wc in _lmc_wildcards(config):
+        ends.append({**wc, "compression": paths.DENSE, "mode": "dense"})
+        ends.append({**wc, "mode": "sparse"})
+    return [dict(t) for t in dict.fromkeys(tuple(sorted(e.items())) for e in ends)]
+
+
+def lmc_end_point_constraint(config: dict[str, Any], model_pattern: str) -> str:
+    """A ``model`` wildcard constraint under which a ``runs/{model}/...`` path matches only
+    the run folders of :func:`lmc_end_points` (never, when there are none): ``model_pattern``
+    behind a look-ahead at the rest of the run path. Snakemake's constraints are one regex
+    per wildcard; the look-ahead makes this one select whole cells, exactly."""
+    import re
+
+    runs = [paths.RUN.format(**wc).removeprefix("runs/") + "/" for wc in lmc_end_points(config)]
+    if not runs:
+        return "(?!)"
+    return f"(?=(?:{'|'.join(re.escape(run) for run in runs)})){model_pattern}"
 
 
 def setting_of(cells: list[Cell]) -> dict[tuple[str, str, str], str]:

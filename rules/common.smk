@@ -50,6 +50,16 @@ def setting_block(wc):
     return config["settings"][setting_of_cell(wc)]
 
 
+def finetune_pack(wc):
+    """Short fine-tunes share a SLURM allocation (pipeline/cost_model.py, pack_group), when
+    the profile asks for packs (group-components, the SLURM profile); otherwise none."""
+    from pipeline import cost_model
+
+    if cost_model.PACK_GROUP not in workflow.group_settings.group_components:
+        return None
+    return cost_model.pack_group(config, "finetune", wc)
+
+
 def stage_priority(wc):
     """Longest pre-training first: every job of a model waits for it (the study's critical
     path), so it must not queue behind shorter stagings."""

@@ -1,11 +1,21 @@
 # Stage 3: fine-tune and evaluate each cell; one protocol for every mode of a cell.
-# Checkpoints go to the run folder's checkpoint/ (the verb's default, next to metrics.json).
-# It is deliberately not a declared output: Snakemake deletes the outputs of a failed job but
-# keeps that folder, so rerunning the job resumes from it; the verb removes it on success.
+# Checkpoints go to the run folder's checkpoint/ (the verb's default, next to metrics.json),
+# every `checkpoint_minutes` of wall time. It is deliberately not a declared output:
+# Snakemake deletes the outputs of a failed job but keeps that folder, so rerunning the job
+# resumes from it; the verb removes it on success.
+# Only the runs an LMC job reads (its dense and sparse end points) save their fine-tuned
+# model: rule finetune_keep_model, which matches exactly those run folders and wins over
+# finetune for them (ruleorder). Every other run writes its metrics.json only.
 import json
 from pathlib import Path
 
 from pipeline.finetune import retain
+
+
+LMC_END_POINT_MODEL = study.lmc_end_point_constraint(config, r"[A-Za-z0-9_.-]+")
+
+
+ruleorder: finetune_keep_model > finetune
 
 
 rule finetune:
@@ -14,18 +24,23 @@ rule finetune:
     output:
         metrics=f"{R}/{paths.METRICS}",
         examples=f"{R}/{paths.EXAMPLES}",
-        model=temp(directory(f"{R}/{paths.FINETUNED}")),
     params:
         setting=lambda wc: setting_of_cell(wc),
         protocol=lambda wc: json.dumps(study.protocol_for(config, setting_of_cell(wc))),
         task_options=lambda wc: json.dumps(study.task_options(config, setting_of_cell(wc))),
         world=lambda wc, input: f"--world {input.world}" if "world" in input.keys() else "",
         masks=lambda wc, input: f"--masks {input.masks}" if "masks" in input.keys() else "",
+        out_model=lambda wc, output: (
+            f"--out-model {output.model}" if "model" in output.keys() else ""
+        ),
         subset=lambda wc: setting_block(wc).get("subset", "random"),
         subset_seed=lambda wc: setting_block(wc).get("subset_seed", wc.seed),
+        checkpoint_minutes=config.get("checkpoint_minutes", 20),
         study=config["study"],
     log:
         f"{R}/logs/{paths.RUN}.log",
+    group:
+        finetune_pack
     conda:
         "../envs/junkdna.yaml"
     shell:
@@ -34,8 +49,19 @@ rule finetune:
         "{params.world} --difficulty {wildcards.difficulty} --task-options {params.task_options:q} "
         "--compression {wildcards.compression} {params.masks} --mode {wildcards.mode} "
         "--protocol {params.protocol:q} --seed {wildcards.seed} --subset {params.subset} "
-        "--subset-seed {params.subset_seed} --out-model {output.model} "
-        "--out {output.metrics} --out-examples {output.examples} --threads {threads} > {log} 2>&1"
+        "--subset-seed {params.subset_seed} {params.out_model} "
+        "--checkpoint-minutes {params.checkpoint_minutes} --out {output.metrics} "
+        "--out-examples {output.examples} --threads {threads} > {log} 2>&1"
+
+
+use rule finetune as finetune_keep_model with:
+    output:
+        metrics=f"{R}/{paths.METRICS}",
+        examples=f"{R}/{paths.EXAMPLES}",
+        # temp: the LMC job is its only reader; Snakemake deletes it once that job is done.
+        model=temp(directory(f"{R}/{paths.FINETUNED}")),
+    wildcard_constraints:
+        model=LMC_END_POINT_MODEL,
 
 
 # A finished run keeps its outputs in done/ until its pack has succeeded, so a failed pack's

@@ -21,6 +21,8 @@ from tests.conftest import tiny_study
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.workflow
 RUNS = "runs/m/syn_sentiment/fraction-1/dense/dense/seed{seed}/metrics.json"
+# Slow enough that a run asks for more than the 5-minute floor of the request.
+TINY_THROUGHPUT = {"train": 10, "forward": 100, "generate": 0, "load_minutes": 1}
 
 
 @pytest.fixture(scope="module")
@@ -43,12 +45,17 @@ def sbatch_calls(tmp_path_factory) -> tuple[list[dict], Path]:
     (work / "profile" / "config.v8+.yaml").write_text(yaml.safe_dump(profile))
     config = work / "study.yaml"
     config.write_text(yaml.safe_dump(tiny_study(work / "results", [0.5], ["dense"], [0, 1], [1.0])))
+    # The tiny model's row of the throughput table the walltimes come from.
+    table = yaml.safe_load((REPO / "slurm" / "throughput.yaml").read_text())
+    table["gpus"][table["gpu"]]["m"] = TINY_THROUGHPUT
+    (work / "throughput.yaml").write_text(yaml.safe_dump(table))
     targets = [str(work / "results" / RUNS.format(seed=seed)) for seed in (0, 1)]
     env = {
         **os.environ,
         "HF_HUB_OFFLINE": "1",
         "FAKE_SLURM_DIR": str(work / "slurm"),
         "FAKE_SLURM_FAIL_FIRST": "make_world",
+        "JUNKDNA_THROUGHPUT": str(work / "throughput.yaml"),
         "PATH": f"{bin_dir}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}"
         f"{os.environ['PATH']}",
     }
@@ -97,8 +104,22 @@ def test_the_pack_asks_for_one_gpu_and_the_sum_of_its_walltimes(sbatch_calls):
     members = re.findall(r"'finetune:[^']*'", pack["wrap"])
     assert len(members) == 2  # two runs of the same size share one allocation
     f = flags(pack)
-    # syn_sentiment is not in the profile's table: 10 + 100 minutes per run.
-    assert (f["--gpus"], f["-t"], f["--mem"], f["--cpus-per-task"]) == ("1", "220", "16000", "4")
+    # The walltime of each member from the cost model (its work over the tiny model's
+    # throughput), summed; --cpus-per-task is the rule's set-threads (the dry run's
+    # `--threads 1` is only `-n` capping --cores at 1).
+    from pipeline import cost_model
+
+    config = yaml.safe_load((work / "study.yaml").read_text())
+    plan = cost_model.load_plan(config, work / "throughput.yaml")
+    wildcards = {"model": "m", "task": "syn_sentiment", "difficulty": "fraction-1", "mode": "dense"}
+    one = cost_model.requested_minutes(plan, "finetune", wildcards, 1)
+    assert one > 10
+    assert (f["--gpus"], f["-t"], f["--mem"], f["--cpus-per-task"]) == (
+        "1",
+        str(2 * one),
+        "16000",
+        "4",
+    )
     for seed in (0, 1):
         record = json.loads((work / "results" / RUNS.format(seed=seed)).read_text())
         assert (record["mode"], record["seed"]) == ("dense", seed)

@@ -21,8 +21,9 @@ from pipeline.finetune.checkpoint import Checkpoints
 from pipeline.finetune.protocol import Protocol
 from pipeline.finetune.trainer import HOLD_ENV, TrainingState, make_accelerator
 
-# 96 training rows / batch 16 = 6 steps per epoch, 18 steps; checkpoints at 4, 8, 12, 16.
-# Killed after step 10, the run resumes mid-epoch from step 8 and crosses an epoch boundary.
+# 96 training rows / batch 16 = 6 steps per epoch, 18 steps; a tiny wall-time interval
+# checkpoints after every step. Killed after step 10 (and its checkpoint), the run resumes
+# mid-epoch from step 10 and crosses an epoch boundary (step 12).
 PROTOCOL = {"lr": 1e-3, "epochs": 3, "batch_size": 16, "max_length": 24, "weight_decay": 0.01}
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -67,8 +68,8 @@ def _command(tiny_roberta: Path, tiny_world: Path, mask_file: Path, run: Path) -
         json.dumps(PROTOCOL),
         "--seed",
         "3",
-        "--checkpoint-every",
-        "4",
+        "--checkpoint-minutes",
+        "1e-9",
         "--out-model",
         str(run / "finetuned"),
         "--out",
@@ -122,12 +123,12 @@ def test_killed_run_resumes_to_bit_identical_weights_and_metrics(
             proc.wait(timeout=60)
     assert proc.returncode == -signal.SIGKILL
     assert not (killed / "metrics.json").exists()
-    assert [p.name for p in (killed / "checkpoint").iterdir()] == ["step-00000008"]
+    assert [p.name for p in (killed / "checkpoint").iterdir()] == ["step-00000010"]
 
     subprocess.run(command, env=_env(), check=True, capture_output=True, cwd=ROOT, timeout=300)
     first, resumed = (json.loads((d / "metrics.json").read_text()) for d in (whole, killed))
     assert first["training"]["resumed_from_step"] is None
-    assert resumed["training"]["resumed_from_step"] == 8
+    assert resumed["training"]["resumed_from_step"] == 10
     for key in ("metrics", "value", "loss", "achieved_sparsity", "protocol_hash"):
         assert resumed[key] == first[key], key
     assert resumed["training"]["train_loss"] == first["training"]["train_loss"]

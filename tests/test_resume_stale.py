@@ -57,7 +57,7 @@ def test_stale_checkpoint_is_discarded_after_an_upstream_change(
     command = _command(model, tiny_world, mask_file, run)
     with (tmp_path / "killed.log").open("w") as log:
         _kill_at_step_10(command, log)
-    assert [p.name for p in (run / "checkpoint").iterdir()] == ["step-00000008"]
+    assert [p.name for p in (run / "checkpoint").iterdir()] == ["step-00000010"]
 
     _restage_with_other_weights(model)
     rerun = subprocess.run(command, env=_env(), capture_output=True, text=True, cwd=ROOT,

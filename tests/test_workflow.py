@@ -119,7 +119,9 @@ def test_dry_run_prints_the_dag_without_running(tmp_path):
     run = snakemake(tmp_path, config, "all_figures", "-n")
     assert run.returncode == 0, run.stderr[-2000:]
     counts = job_counts(run.stdout)
-    assert counts["finetune"] == 6 and counts["prune"] == 2 and counts["stage_model"] == 1
+    # 6 runs: the 2 LMC end points keep their model (finetune_keep_model), 4 do not
+    assert counts["finetune"] == 4 and counts["finetune_keep_model"] == 2
+    assert counts["prune"] == 2 and counts["stage_model"] == 1
     assert not (tmp_path / "results").exists()
 
 

@@ -1,4 +1,10 @@
-"""Resumable training checkpoints, written atomically every N steps.
+"""Resumable training checkpoints, written atomically every N minutes of wall time.
+
+A checkpoint costs the same whatever the step count (model, optimizer state: 1.5 GB for
+roberta-base, 7 GB for mBART), and what it saves is compute time, so the interval is a
+clock time (``checkpoint_minutes``, 20 by default): a killed job loses at most that much
+work, on a fast GPU or a slow CPU alike. Only what resuming needs is written (the state
+below); only the newest checkpoint is kept.
 
 Accelerate's ``save_state``/``load_state`` capture the model, optimizer, scheduler, gradient
 scaler, every RNG (python, numpy, torch, CUDA) and the registered objects (the trainer's
@@ -17,6 +23,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +34,24 @@ STEP_DIR = re.compile(r"^step-(\d+)$")
 
 
 class Checkpoints:
-    def __init__(self, root: str | Path, every: int, fingerprint: str) -> None:
-        if every < 0:
-            raise ValueError(f"checkpoint interval must be >= 0 steps (0 = never), got {every}")
+    """A run's checkpoint folder, saving every ``minutes`` of wall time (0 = never)."""
+
+    def __init__(
+        self,
+        root: str | Path,
+        minutes: float,
+        fingerprint: str,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if minutes < 0:
+            raise ValueError(
+                f"checkpoint_minutes must be >= 0 (0 = never checkpoint), got {minutes}"
+            )
         self.root = Path(root)
-        self.every = every
+        self.minutes = minutes
         self.fingerprint = fingerprint
+        self.clock = clock
+        self.last = clock()  # the run's start, then the last save
 
     def _complete(self) -> list[tuple[int, Path]]:
         if not self.root.is_dir():
@@ -65,7 +85,10 @@ class Checkpoints:
         return newest
 
     def due(self, step: int, total: int) -> bool:
-        return self.every > 0 and step % self.every == 0 and step < total
+        """Whether ``minutes`` have passed since the start or the last save (never after the
+        last step: the outputs follow at once). Host clock only: no device sync."""
+        elapsed = self.clock() - self.last
+        return self.minutes > 0 and step < total and elapsed >= self.minutes * 60
 
     def save(self, accelerator: Any, step: int) -> Path:
         final = self.root / f"step-{step:08d}"
@@ -83,6 +106,7 @@ class Checkpoints:
                 if older != final:
                     shutil.rmtree(older, ignore_errors=True)
         accelerator.wait_for_everyone()
+        self.last = self.clock()
         return final
 
 

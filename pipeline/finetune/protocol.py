@@ -42,6 +42,9 @@ class Protocol:
     warmup_ratio: float = 0.06
     max_grad_norm: float = 0.0  # 0 = no clipping
     precision: str = "fp32"
+    # TF32 matmuls on Ampere+ GPUs (10-bit mantissa inputs, fp32 accumulation): faster fp32,
+    # slightly different numbers, so it is part of the protocol; no effect on CPU.
+    tf32: bool = False
     eval_batch_size: int = 256
 
     def __post_init__(self) -> None:
@@ -59,6 +62,8 @@ class Protocol:
         _must_be_in("optimizer", self.optimizer, OPTIMIZERS)
         _must_be_in("schedule", self.schedule, SCHEDULES)
         _must_be_in("precision", self.precision, PRECISIONS)
+        if not isinstance(self.tf32, bool):
+            raise ValueError(f"protocol.tf32: {self.tf32!r} must be true or false")
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> Protocol:

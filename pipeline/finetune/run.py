@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
@@ -13,6 +14,7 @@ from pipeline.compress.levels import describe
 from pipeline.compress.prunable import prunable_parameters, sparsity_report
 from pipeline.compress.quantize import GridProjection
 from pipeline.compress.registry import get_method
+from pipeline.device import load_dtype, model_devices
 from pipeline.examples import write_examples
 from pipeline.finetune.adapters import adapter_for
 from pipeline.finetune.adapters.base import load_tokenizer
@@ -20,7 +22,7 @@ from pipeline.finetune.checkpoint import Checkpoints
 from pipeline.finetune.modes import get_mode
 from pipeline.finetune.modes.base import quantization_bits
 from pipeline.finetune.protocol import Protocol
-from pipeline.finetune.trainer import make_accelerator, train
+from pipeline.finetune.trainer import cell_placement, train
 from pipeline.fingerprint import inputs_hash
 from pipeline.io import atomic_dir
 from pipeline.paths import DENSE, split_compression, split_difficulty
@@ -41,9 +43,12 @@ def select_training_rows(
     return [rows[i] for i in fraction_indices(len(rows), float(value), subset_seed, subset)]
 
 
-def load_for_task(model_dir: str | Path, task: Any, seed: int) -> tuple[Any, Any, Any]:
+def load_for_task(
+    model_dir: str | Path, task: Any, seed: int, **placement: Any
+) -> tuple[Any, Any, Any]:
     """(adapter, model, tokenizer) for ``task``; a new head's initialisation is fixed by
-    ``seed``."""
+    ``seed``. ``placement`` goes to ``from_pretrained`` (``dtype``, ``device_map``: load straight
+    onto the device, pipeline/device.py)."""
     import torch
     from transformers import AutoConfig
     from transformers.utils import logging
@@ -54,7 +59,7 @@ def load_for_task(model_dir: str | Path, task: Any, seed: int) -> tuple[Any, Any
     adapter = adapter_for(task, AutoConfig.from_pretrained(str(model_dir)))
     tokenizer = load_tokenizer(str(model_dir))
     torch.manual_seed(seed)
-    return adapter, adapter.load(str(model_dir), task, tokenizer), tokenizer
+    return adapter, adapter.load(str(model_dir), task, tokenizer, **placement), tokenizer
 
 
 def run_fingerprint(**identity: Any) -> str:
@@ -80,16 +85,17 @@ def run_cell(
     subset_seed: int = 0,
     out_dir: str | Path | None = None,
     checkpoint_dir: str | Path | None = None,
-    checkpoint_every: int = 0,
+    checkpoint_minutes: float = 0,
     progress: bool = True,
     task_options: dict[str, Any] | None = None,
     examples_path: str | Path | None = None,
+    device: str | None = None,
 ) -> dict[str, Any] | None:
     """Fine-tune and evaluate one cell; returns its one-row record (None on all but the main
     process of a multi-GPU run) and writes the fine-tuned model to ``out_dir`` and the
     per-example outcomes to ``examples_path`` (pipeline/examples.py) atomically.
-    With ``checkpoint_dir`` the run checkpoints every ``checkpoint_every`` steps and resumes
-    from the last one."""
+    With ``checkpoint_dir`` the run checkpoints every ``checkpoint_minutes`` of wall time
+    and resumes from the last one. The model runs on ``device`` (pipeline/device.py)."""
     from pipeline.compress.apply import load_compression
 
     start = time.time()
@@ -101,8 +107,14 @@ def run_cell(
             "dense runs take no mask, the other modes need one"
         )
     world = Path(world_dir) if world_dir else None
-    accelerator = make_accelerator(protocol)
-    adapter, model, tokenizer = load_for_task(model_dir, task, protocol.seed)
+    accelerator, placement = cell_placement(protocol, mode.trains, device)
+    adapter, model, tokenizer = load_for_task(
+        model_dir,
+        task,
+        protocol.seed,
+        dtype=load_dtype(protocol.precision, mode.trains),
+        device_map=placement.device_map,
+    )
     if compression == DENSE:
         params, masks = prunable_parameters(model), None
     elif mode.quantizes:  # quantizes the full-precision weights itself (modes/ptq.py, qat.py)
@@ -127,7 +139,7 @@ def run_cell(
             subset_seed=subset_seed,
             inputs=inputs_hash(model_dir, masks_path, world),  # their content, not names
         )
-        checkpoints = Checkpoints(checkpoint_dir, checkpoint_every, fingerprint)
+        checkpoints = Checkpoints(checkpoint_dir, checkpoint_minutes, fingerprint)
     if mode.trains:
         rows = select_training_rows(
             task.load_split("train", world), difficulty, subset, subset_seed
@@ -149,20 +161,27 @@ def run_cell(
     else:
         mode.prepare(params, masks)
         training = {"steps": 0, "n_train": 0}
+    training |= {
+        "device": placement.device,
+        "devices": sorted(model_devices(model)),  # where the parameters really are
+        "weights_dtype": str(next(model.parameters()).dtype).removeprefix("torch."),
+    }
     mode.verify()
     training.update(mode.summary())
     sparsity = sparsity_report(params)
     record = None
-    if accelerator.is_main_process:
+    if accelerator is None or accelerator.is_main_process:
         eval_rows = task.load_split("validation", world)  # whole and seed-independent
-        evaluation = adapter.evaluate(
-            model,
-            tokenizer,
-            task,
-            eval_rows,
-            protocol.max_length,
-            protocol.eval_batch_size,
-        )
+        # Evaluation in the protocol's precision too (zero-shot: loaded in that dtype).
+        with accelerator.autocast() if accelerator else contextlib.nullcontext():
+            evaluation = adapter.evaluate(
+                model,
+                tokenizer,
+                task,
+                eval_rows,
+                protocol.max_length,
+                protocol.eval_batch_size,
+            )
         examples = evaluation.pop("examples")
         if examples_path is not None:
             write_examples(examples_path, examples)
@@ -187,5 +206,6 @@ def run_cell(
             reference_score=task.reference_score(world),
             chance=chance_level(task, eval_rows),
         )
-    accelerator.wait_for_everyone()
+    if accelerator is not None:
+        accelerator.wait_for_everyone()
     return record

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from dataclasses import replace
 from typing import Any
 
 from pipeline.finetune.adapters.base import Adapter, to_device
@@ -23,21 +24,27 @@ from pipeline.finetune.checkpoint import Checkpoints
 from pipeline.finetune.modes.base import TransferMode
 from pipeline.finetune.protocol import PRECISIONS, Protocol
 
+# Steps between two reads of the loss on the host (progress bar); a run-time knob only.
+LOG_EVERY = 50
 # Fault injection for the resume test: after this step (and its checkpoint, if one is due)
 # the process announces itself on stdout and waits to be killed.
 HOLD_ENV = "JUNKDNA_FINETUNE_HOLD_AT_STEP"
 
 
 class TrainingState:
-    """Loop position, data order and loss history; saved with every checkpoint."""
+    """Loop position, data order and per-step losses; saved with every checkpoint.
 
-    def __init__(self, seed: int) -> None:
+    The losses live in a device tensor written each step without reading it back
+    (``loss.item()`` each step would stall the GPU until the step finished); the host reads
+    them every ``log_every`` steps for the progress bar, and once at the end."""
+
+    def __init__(self, seed: int, total: int = 0, device: Any = "cpu") -> None:
         import torch
 
         self.step = 0
         self.generator = torch.Generator().manual_seed(seed)
         self.order = torch.empty(0, dtype=torch.long)
-        self.losses: list[float] = []
+        self.losses = torch.zeros(total, dtype=torch.float32, device=device)
 
     def batch_indices(self, n_examples: int, batch_size: int, per_epoch: int) -> list[int]:
         """Example indices of the current step's global batch (new permutation per epoch)."""
@@ -48,31 +55,53 @@ class TrainingState:
             self.order = torch.randperm(n_examples, generator=self.generator)
         return self.order[position * batch_size : (position + 1) * batch_size].tolist()
 
-    def state_dict(self) -> dict[str, Any]:
-        import torch
+    def record_loss(self, loss: Any) -> None:
+        self.losses[self.step] = loss.detach().float()
 
+    def mean_loss(self, last: int) -> float:
+        """Mean loss of the last ``last`` steps done (one host sync)."""
+        window = self.losses[max(self.step - last, 0) : self.step]
+        return float(window.double().mean().item())
+
+    def state_dict(self) -> dict[str, Any]:
         return {
             "step": self.step,
             "order": self.order,
             "generator": self.generator.get_state(),
-            "losses": torch.tensor(self.losses, dtype=torch.float64),
+            "losses": self.losses.cpu(),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.step = int(state["step"])
         self.order = state["order"]
         self.generator.set_state(state["generator"])
-        self.losses = state["losses"].tolist()
+        self.losses = state["losses"].to(self.losses.device)
 
 
-def make_accelerator(protocol: Protocol) -> Any:
-    """The accelerator of this process; its precision is fixed for the process's lifetime
-    (accelerate keeps one state per process), so one process fine-tunes one precision."""
+def make_accelerator(protocol: Protocol, device: str | None = None) -> Any:
+    """The accelerator of this process on ``device`` (``--device``, pipeline/device.py; under
+    ``accelerate launch`` each process takes its own GPU); its precision is fixed for the
+    process's lifetime (accelerate keeps one state per process), so one process fine-tunes
+    one precision. The protocol's ``tf32`` is applied here."""
     from accelerate import Accelerator
     from accelerate.utils import DataLoaderConfiguration
 
+    from pipeline.device import allow_tf32, resolve
+
+    placement = resolve(device)
+    if placement.spread:
+        raise ValueError(
+            "--device auto: fine-tuning runs one model copy per GPU (accelerate launch); "
+            "use --device cuda"
+        )
+    if placement.is_cuda and ":" in placement.device:
+        import torch
+
+        torch.cuda.set_device(placement.device)  # accelerate takes the current device
+    allow_tf32(protocol.tf32)
     # split_batches: one scheduler step per optimizer step, whatever the process count.
     accelerator = Accelerator(
+        cpu=placement.device == "cpu",
         mixed_precision=PRECISIONS[protocol.precision],
         dataloader_config=DataLoaderConfiguration(split_batches=True),
     )
@@ -83,6 +112,19 @@ def make_accelerator(protocol: Protocol) -> Any:
             f"{accelerator.device}; use 'fp32' there"
         )
     return accelerator
+
+
+def cell_placement(protocol: Protocol, trains: bool, device: str | None) -> tuple[Any | None, Any]:
+    """(accelerator, placement) of one cell. A cell that trains gets an accelerator on
+    ``device``; one that only evaluates (zero-shot) needs none: it loads in the protocol's
+    dtype straight onto ``device``, or spread over the visible GPUs (``--device auto``)."""
+    from pipeline.device import resolve
+
+    placement = resolve(device)
+    if not trains:
+        return None, placement
+    accelerator = make_accelerator(protocol, device)
+    return accelerator, replace(placement, device=str(accelerator.device))
 
 
 def make_optimizer(model: Any, protocol: Protocol, n_examples: int) -> tuple[Any, Any]:
@@ -99,6 +141,20 @@ def make_optimizer(model: Any, protocol: Protocol, n_examples: int) -> tuple[Any
         num_training_steps=protocol.total_steps(n_examples),
     )
     return optimizer, scheduler
+
+
+def _checkpoint_due(checkpoints: Checkpoints, step: int, total: int, accelerator: Any) -> bool:
+    """One decision for every process (their clocks differ; a save waits for all of them):
+    the main process's, broadcast every ``LOG_EVERY`` steps when there are several."""
+    if accelerator.num_processes == 1:
+        return checkpoints.due(step, total)
+    if step % LOG_EVERY:
+        return False
+    import torch
+    from accelerate.utils import broadcast
+
+    flag = torch.tensor([int(checkpoints.due(step, total))], device=accelerator.device)
+    return bool(broadcast(flag).item())
 
 
 def _hold_if_asked(step: int) -> None:
@@ -135,7 +191,7 @@ def train(
     optimizer, scheduler = make_optimizer(model, protocol, len(examples))
     wrapped, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
     mode.prepare(params, masks)
-    state = TrainingState(protocol.seed)
+    state = TrainingState(protocol.seed, total, accelerator.device)
     accelerator.register_for_checkpointing(state, mode)
     torch.manual_seed(protocol.seed)
     resumed = checkpoints is not None and checkpoints.resume(accelerator) is not None
@@ -166,27 +222,26 @@ def train(
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
         mode.after_step()
+        state.record_loss(loss)
         state.step += 1
-        state.losses.append(loss.item())
         bar.update(1)
-        bar.set_postfix(
-            loss=f"{sum(state.losses[-20:]) / len(state.losses[-20:]):.4f}", refresh=False
-        )
-        if checkpoints is not None and checkpoints.due(state.step, total):
+        if state.step % LOG_EVERY == 0 and not bar.disable:
+            bar.set_postfix(loss=f"{state.mean_loss(LOG_EVERY):.4f}", refresh=False)
+        if checkpoints is not None and _checkpoint_due(checkpoints, state.step, total, accelerator):
             checkpoints.save(accelerator, state.step)
         _hold_if_asked(state.step)
     bar.close()
     elapsed = time.time() - start
-    last_epoch = state.losses[-per_epoch:]  # the mean training loss of the last epoch
+    losses = state.losses[:total].tolist()  # one host read, after the last step
     return {
         "steps": total,
         "epochs": total / per_epoch,
         "n_train": len(examples),
-        "train_loss": sum(last_epoch) / len(last_epoch),
+        "train_loss": state.mean_loss(per_epoch),  # the mean training loss of the last epoch
         # Mean training loss in each tenth of the run: has the curve flattened (issue 12)?
         "loss_curve": [
             sum(part) / len(part)
-            for part in (state.losses[i * total // 10 : (i + 1) * total // 10] for i in range(10))
+            for part in (losses[i * total // 10 : (i + 1) * total // 10] for i in range(10))
             if part
         ],
         "resumed_from_step": start_step if resumed else None,

@@ -1,25 +1,38 @@
-"""GPU-hours of a study on the cluster, from the dry run of its profile.
+"""GPU-hours of a study on the cluster: the cost model's estimate for every job still to run.
 
-Runs ``snakemake --profile PROFILE -n TARGET`` (offline: a dry run never downloads) and sums,
-over the jobs that still have to run, GPUs x requested walltime of the first attempt. The
-walltimes are limits with a margin, so the figure is an upper bound; retries add to it.
+Runs ``snakemake --profile PROFILE -n TARGET`` (offline: a dry run never downloads) for the
+list of jobs that still have to run, and prices each from its work (pipeline/cost_model.py:
+examples x epochs x padded tokens, generated tokens, alphas x validation size, calibration
+passes) over the model's throughput on the GPU of the profile's ``throughput.yaml``.
+Prints GPU-hours per setting and per rule, beside the walltime the jobs request (margin x
+estimate, capped at ``max_runtime``) and the longest SLURM pack. ``--measure MODEL_FOLDER``
+instead measures a model's three rates on this machine's GPU, for the throughput table.
 Run it from the repository root, where the profile folder is."""
 
 import argparse
 import shlex
 from pathlib import Path
 
-HELP = "GPU-hours of the study on the cluster (from the profile's dry run)"
+from pipeline.device import add_device_argument
+
+HELP = "GPU-hours of the study on the cluster, per setting and rule (cost model)"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("targets", nargs="*", default=["all_figures"], help="snakemake targets")
     p.add_argument("--profile", default="slurm", help="snakemake profile (folder or name)")
     p.add_argument(
-        "--snakemake-args",
-        default="",
-        help="more snakemake arguments, e.g. '--configfile configs/paper.yaml'",
+        "--configfile",
+        type=Path,
+        default=Path("configs/paper.yaml"),
+        help="the study's config (the one the profile names)",
     )
+    p.add_argument(
+        "--throughput",
+        type=Path,
+        help="throughput table (default: slurm/throughput.yaml)",
+    )
+    p.add_argument("--snakemake-args", default="", help="more snakemake arguments for the dry run")
     p.add_argument(
         "--dry-run-output",
         type=Path,
@@ -32,27 +45,66 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="workflow folder (Snakefile, rules/): tells local rules apart",
     )
     p.add_argument("--json", type=Path, help="also write the summary as JSON")
+    p.add_argument(
+        "--measure",
+        type=Path,
+        metavar="MODEL_FOLDER",
+        help="measure this model's tokens/s here and print a throughput-table row",
+    )
+    p.add_argument("--name", help="the model's name in the table (default: folder name)")
+    p.add_argument("--batch-size", type=int, default=32, help="--measure: batch size")
+    p.add_argument("--seq-len", type=int, default=128, help="--measure: tokens per example")
+    add_device_argument(p)
+
+
+def _measure(args: argparse.Namespace) -> None:
+    import yaml
+
+    from pipeline.cost_model import measure
+
+    rates = measure(args.measure, args.device, args.batch_size, args.seq_len)
+    name = args.name or args.measure.name
+    print(yaml.safe_dump({name: {**rates, "load_minutes": 2}}, default_flow_style=None), end="")
+
+
+def _table(title: str, rows: dict[str, dict], total: float) -> None:
+    print(f"{title:<22}{'jobs':>7}{'GPUs':>6}{'estimate GPU-h':>16}{'requested GPU-h':>17}")
+    for name, row in rows.items():
+        gpus = ",".join(map(str, row["gpus_per_job"]))
+        print(
+            f"{name:<22}{row['jobs']:>7}{gpus:>6}{row['gpu_hours']:>16.1f}"
+            f"{row['requested_gpu_hours']:>17.1f}"
+        )
+    print(f"{'total':<22}{'':>13}{total:>16.1f}")
 
 
 def run(args: argparse.Namespace) -> None:
-    from pipeline import cluster
+    import yaml
+
+    from pipeline import cluster, cost_model
     from pipeline.io import write_json
 
+    if args.measure is not None:
+        _measure(args)
+        return
     if args.dry_run_output is not None:
         text = args.dry_run_output.read_text()
     else:
-        text = cluster.run_dry_run(args.profile, args.targets, shlex.split(args.snakemake_args))
+        extra = ["--configfile", str(args.configfile), *shlex.split(args.snakemake_args)]
+        text = cluster.run_dry_run(args.profile, args.targets, extra)
+    plan = cost_model.load_plan(yaml.safe_load(args.configfile.read_text()), args.throughput)
     jobs = cluster.parse_dry_run(text)
-    result = cluster.summary(jobs, cluster.local_rules(args.workflow))
-    print(f"{'rule':<16}{'jobs':>7}{'GPUs/job':>10}{'walltime h':>12}{'GPU-hours':>11}")
-    for rule, row in result["rules"].items():
-        gpus = ",".join(map(str, row["gpus_per_job"]))
-        print(f"{rule:<16}{row['jobs']:>7}{gpus:>10}{row['hours']:>12.1f}{row['gpu_hours']:>11.1f}")
+    result = cluster.estimate(jobs, cluster.local_rules(args.workflow), plan)
+    print(f"GPU: {plan.gpu} (throughput table); estimates from the work of each job\n")
+    _table("setting", result["settings"], result["gpu_hours"])
+    print()
+    _table("rule", result["rules"], result["gpu_hours"])
     print(
-        f"total: {result['gpu_hours']:.1f} GPU-hours (requested walltime, first attempt: an "
-        f"upper bound) over {result['jobs']} jobs in {result['slurm_submissions']} SLURM "
+        f"\ntotal: {result['gpu_hours']:.1f} GPU-hours estimated "
+        f"({result['requested_gpu_hours']:.1f} requested: margin {plan.margin:g}, first "
+        f"attempt) over {result['jobs']} jobs in {result['slurm_submissions']} SLURM "
         f"submissions; longest pack {result['longest_pack_jobs']} jobs, "
-        f"{result['longest_pack_hours']:.1f} h"
+        f"{result['longest_pack_hours']:.1f} h (max_runtime {plan.max_runtime / 60:g} h)"
     )
     if args.json is not None:
         write_json(args.json, result)

@@ -8,6 +8,8 @@ model, e.g. after a change to the metric code, and evaluates without fine-tuning
 import argparse
 from pathlib import Path
 
+from pipeline.device import add_device_argument
+
 HELP = "evaluate a model folder (optionally pruned by a mask) on a task's validation split"
 
 
@@ -22,6 +24,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, type=Path, help="evaluation JSON")
     p.add_argument("--out-examples", type=Path, help="per-example outcomes (Parquet)")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    add_device_argument(p)
 
 
 def run(args: argparse.Namespace) -> None:
@@ -29,6 +32,7 @@ def run(args: argparse.Namespace) -> None:
 
     from pipeline.compress.masks import load_masks
     from pipeline.compress.prunable import prunable_parameters, sparsity_report
+    from pipeline.device import resolve
     from pipeline.examples import write_examples
     from pipeline.finetune.modes.base import keep_factors
     from pipeline.finetune.run import load_for_task
@@ -37,8 +41,11 @@ def run(args: argparse.Namespace) -> None:
     from pipeline.tasks.registry import get_task
 
     torch.set_num_threads(args.threads)
+    placement = resolve(args.device)
     task = get_task(args.task)
-    adapter, model, tokenizer = load_for_task(args.model, task, args.seed)
+    adapter, model, tokenizer = load_for_task(
+        args.model, task, args.seed, device_map=placement.device_map
+    )
     params = prunable_parameters(model)
     if args.masks is not None:
         with torch.no_grad():
@@ -55,6 +62,7 @@ def run(args: argparse.Namespace) -> None:
             "task": task.name,
             "model": str(args.model),
             "masks": str(args.masks) if args.masks else None,
+            "device": placement.device,
             "achieved_sparsity": sparsity_report(params)["achieved_sparsity"],
             "chance": chance_level(task, rows),
             **result,

@@ -1,9 +1,11 @@
 """Fine-tune one cell (task x difficulty x compression x mode x seed) under the cell's
 protocol, verify the mode's promise (sparse: pruned weights exactly zero; freezing: frozen
 weights bit-identical), evaluate on the validation split, and write the one-row result
-record (metrics.json), the per-example outcomes (examples.parquet) and the fine-tuned weights.
+record (metrics.json), the per-example outcomes (examples.parquet), and the fine-tuned
+weights when --out-model asks for them (only the cells an LMC job reads). The model runs on
+--device (default: cuda if available, else cpu).
 
-The run checkpoints every --checkpoint-every steps into --checkpoint-dir (default: a
+The run checkpoints every --checkpoint-minutes of wall time into --checkpoint-dir (default: a
 ``checkpoint`` folder next to --out) and, started again with the same arguments after a
 crash or a kill, resumes from the last checkpoint and ends exactly as an uninterrupted run
 would (on CPU). The folder is removed once the outputs are written; the outputs are also kept
@@ -14,6 +16,8 @@ training (``pipeline.finetune.retain``); the run folder is locked while it runs.
 import argparse
 import json
 from pathlib import Path
+
+from pipeline.device import add_device_argument
 
 HELP = "fine-tune and evaluate one cell; writes its metrics.json record"
 # Arguments that say where or how fast a run goes, not what it computes.
@@ -59,11 +63,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="resumable checkpoints (default: 'checkpoint' next to --out)",
     )
     p.add_argument(
-        "--checkpoint-every",
-        type=int,
-        default=200,
-        help="optimizer steps between checkpoints; 0 = never",
+        "--checkpoint-minutes",
+        type=float,
+        default=20.0,
+        help="wall-time minutes between checkpoints (config checkpoint_minutes); 0 = never",
     )
+    add_device_argument(p)
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -103,9 +108,10 @@ def train_cell(args: argparse.Namespace) -> None:
         subset_seed=args.subset_seed,
         task_options=json.loads(args.task_options),
         checkpoint_dir=checkpoint_dir,
-        checkpoint_every=args.checkpoint_every,
+        checkpoint_minutes=args.checkpoint_minutes,
         progress=not args.no_progress,
         out_dir=args.out_model,
+        device=args.device,
         examples_path=args.out_examples or args.out.with_name("examples.parquet"),
     )
     if record is None:  # not the main process of a multi-GPU run

@@ -6,6 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
+from pipeline.device import add_device_argument
+
 HELP = "compress a staged model (prune / quantize): mask, report, weights if changed"
 
 
@@ -21,7 +23,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="calibration spec as JSON (config compression.calibration)",
     )
     p.add_argument("--world", type=Path, help="world folder (calibration source 'world')")
-    p.add_argument("--device", default="auto", help="'auto' (cuda if available), cpu, cuda")
+    add_device_argument(p)
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     p.add_argument("--out-mask", required=True, type=Path, help="mask file (.npz)")
     p.add_argument("--out-report", required=True, type=Path, help="report file (.json)")
@@ -47,6 +49,7 @@ def run(args: argparse.Namespace) -> None:
     from pipeline.compress.prunable import includes_head, prunable_parameters
     from pipeline.compress.registry import get_method
     from pipeline.compress.report import compression_report
+    from pipeline.device import model_devices, resolve
     from pipeline.io import write_json
 
     logging.set_verbosity_error()
@@ -63,12 +66,15 @@ def run(args: argparse.Namespace) -> None:
             f"config key 'compression.prunable': {args.prunable!r} works with "
             f"data-free mask methods only, not {method.name!r}"
         )
-    device = (
-        ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
-    )
+    placement = resolve(args.device)
     start = time.time()
     load.model_folder(args.model)  # a missing config.json is named as missing
-    model = AutoModel.from_pretrained(str(args.model), dtype="auto").to(device).eval()
+    # Straight onto the device in the checkpoint's dtype (a 7B fp16 model: 13.5 GB, no fp32
+    # host copy); --device auto spreads it over the visible GPUs.
+    model = AutoModel.from_pretrained(
+        str(args.model), dtype="auto", device_map=placement.device_map
+    ).eval()
+    print(f"{method.name}: parameters on {sorted(model_devices(model))}", flush=True)
     params = prunable_parameters(model, args.prunable)
     calibration_spec = {**DEFAULTS, **json.loads(args.calibration)}
     batches = None
@@ -93,7 +99,7 @@ def run(args: argparse.Namespace) -> None:
         calibration=calibration_spec,
         wall_time_s=time.time() - start,
     )
-    write_json(args.out_report, report)
+    write_json(args.out_report, {**report, "device": placement.device})
     figure = (
         f"{report['bits']} bits per weight"
         if report["bits"] is not None

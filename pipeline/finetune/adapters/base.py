@@ -69,9 +69,10 @@ class Adapter(ABC):
     name: ClassVar[str]
 
     @abstractmethod
-    def load(self, model_dir: str, task: Any, tokenizer: Any) -> Any:
+    def load(self, model_dir: str, task: Any, tokenizer: Any, **kwargs: Any) -> Any:
         """The model with the head the task needs; a new head's initialisation is drawn
-        from torch's global RNG, which the caller seeds."""
+        from torch's global RNG, which the caller seeds. ``kwargs`` go to
+        ``from_pretrained`` (``dtype``, ``device_map``: see pipeline/device.py)."""
 
     @abstractmethod
     def encode(self, tokenizer: Any, task: Any, rows: list[dict], max_length: int) -> list[dict]:
@@ -112,6 +113,18 @@ def batches(items: list, size: int) -> list[list]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
+def length_sorted(examples: list[dict]) -> list[int]:
+    """Indices of ``examples`` by token length (stable): batches of similar lengths pad
+    little, so a large evaluation batch costs what its real tokens cost. Callers put the
+    results back in the original order, so the order never changes a result."""
+
+    def length(example: dict) -> int:
+        ids = example["input_ids"]
+        return max(map(len, ids)) if ids and isinstance(ids[0], list) else len(ids)
+
+    return sorted(range(len(examples)), key=lambda i: length(examples[i]))
+
+
 def to_device(batch: dict[str, Any], device: Any) -> dict[str, Any]:
     return {k: v.to(device) for k, v in batch.items()}
 
@@ -136,17 +149,20 @@ def evaluate_by_logits(
     examples = adapter.encode(tokenizer, task, rows, max_length)
     device = next(model.parameters()).device
     model.eval()
-    preds, labels, loss_sum = [], [], 0.0
+    preds: list[Any] = [None] * len(examples)
+    loss_sum = torch.zeros((), dtype=torch.float64, device=device)  # one host sync, at the end
     with torch.no_grad():
-        for chunk in batches(examples, batch_size):
-            batch = adapter.collate(tokenizer, chunk)
-            out = model(**to_device(batch, device))
-            loss_sum += out.loss.item() * len(chunk)
-            preds += predict(out.logits.float()).tolist()
-            labels += batch["labels"].tolist()
+        for chunk in batches(length_sorted(examples), batch_size):
+            out = model(
+                **to_device(adapter.collate(tokenizer, [examples[i] for i in chunk]), device)
+            )
+            loss_sum += out.loss.double() * len(chunk)
+            for i, pred in zip(chunk, predict(out.logits.float()).tolist(), strict=True):
+                preds[i] = pred
+    labels = [example["labels"] for example in examples]
     return {
         "metrics": task.score(labels, preds),
-        "loss": loss_sum / len(examples),
+        "loss": loss_sum.item() / len(examples),
         "n_eval": len(examples),
         "examples": logit_examples(labels, preds, regression=task.kind == "regression"),
     }

@@ -26,10 +26,10 @@ def prompt_ids(tokenizer: Any, prompt: str, room: int) -> list[int]:
 class CausalLMGeneration(GenerationAdapter):
     name = "causal_lm"
 
-    def load(self, model_dir: str, task: Any, tokenizer: Any) -> Any:
+    def load(self, model_dir: str, task: Any, tokenizer: Any, **kwargs: Any) -> Any:
         from transformers import AutoModelForCausalLM
 
-        return AutoModelForCausalLM.from_pretrained(model_dir)
+        return AutoModelForCausalLM.from_pretrained(model_dir, **kwargs)
 
     def encode(self, tokenizer: Any, task: Any, rows: list[dict], max_length: int) -> list[dict]:
         examples = []

@@ -12,7 +12,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from typing import Any
 
-from pipeline.finetune.adapters.base import Adapter, batches, to_device
+from pipeline.finetune.adapters.base import Adapter, batches, length_sorted, to_device
 
 
 class GenerationAdapter(Adapter):
@@ -51,26 +51,30 @@ class GenerationAdapter(Adapter):
 
         device = next(model.parameters()).device
         model.eval()
-        loss_sum, predictions = 0.0, []
         kwargs = {"pad_token_id": tokenizer.pad_token_id, **task.generate_kwargs(tokenizer)}
         if getattr(model.config, "is_encoder_decoder", False) and "max_new_tokens" in kwargs:
             # A learned position table (mBART) cannot decode past its last position.
             room = model.config.max_position_embeddings - 1
             kwargs["max_new_tokens"] = min(kwargs["max_new_tokens"], room)
+        examples = self.encode(tokenizer, task, rows, max_length)
+        predictions: list[str] = [""] * len(rows)
+        loss = torch.zeros((), dtype=torch.float64, device=device)  # one host sync, at the end
         with torch.no_grad():
-            for chunk in batches(rows, batch_size):
-                batch = self.collate(tokenizer, self.encode(tokenizer, task, chunk, max_length))
-                loss_sum += model(**to_device(batch, device)).loss.item() * len(chunk)
-                prompts = to_device(self.prompt_batch(tokenizer, task, chunk, max_length), device)
+            for chunk in batches(length_sorted(examples), batch_size):
+                batch = self.collate(tokenizer, [examples[i] for i in chunk])
+                loss += model(**to_device(batch, device)).loss.double() * len(chunk)
+                prompts = self.prompt_batch(tokenizer, task, [rows[i] for i in chunk], max_length)
+                prompts = to_device(prompts, device)
                 output = model.generate(**prompts, **kwargs)
                 texts = tokenizer.batch_decode(
                     self.generated_tokens(output, prompts), skip_special_tokens=True
                 )
-                predictions += [task.postprocess(text) for text in texts]
+                for i, text in zip(chunk, texts, strict=True):
+                    predictions[i] = task.postprocess(text)
         references = [task.references(row) for row in rows]
         return {
             "metrics": task.score(references, predictions),
-            "loss": loss_sum / len(rows),
+            "loss": loss.item() / len(rows),
             "n_eval": len(rows),
             "examples": generation_examples(task, references, predictions),
         }

@@ -11,10 +11,10 @@ from pipeline.finetune.adapters.generation import GenerationAdapter
 class Seq2SeqGeneration(GenerationAdapter):
     name = "seq2seq"
 
-    def load(self, model_dir: str, task: Any, tokenizer: Any) -> Any:
+    def load(self, model_dir: str, task: Any, tokenizer: Any, **kwargs: Any) -> Any:
         from transformers import AutoModelForSeq2SeqLM
 
-        return AutoModelForSeq2SeqLM.from_pretrained(model_dir)
+        return AutoModelForSeq2SeqLM.from_pretrained(model_dir, **kwargs)
 
     def encode(self, tokenizer: Any, task: Any, rows: list[dict], max_length: int) -> list[dict]:
         sources, targets = zip(*(task.source_target(row) for row in rows), strict=True)
