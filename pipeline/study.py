@@ -220,14 +220,30 @@ def lmc_end_points(config: dict[str, Any]) -> list[dict[str, Any]]:
     return [dict(t) for t in dict.fromkeys(tuple(sorted(e.items())) for e in ends)]
 
 
-def lmc_end_point_constraint(config: dict[str, Any], model_pattern: str) -> str:
+def kept_model_runs(config: dict[str, Any], cells: list[Cell]) -> list[dict[str, Any]]:
+    """Wildcards of the runs whose fine-tuned model a downstream job reads: the LMC end
+    points, and the dense run of every cell whose mode starts from it (post-training
+    quantization). Every other run saves no model."""
+    from pipeline.finetune.modes import MODES
+
+    runs = lmc_end_points(config) + [
+        {**cell.wildcards, "compression": paths.DENSE, "mode": "dense"}
+        for cell in cells
+        if MODES[cell.mode].from_dense_run
+    ]
+    return [dict(t) for t in dict.fromkeys(tuple(sorted(r.items())) for r in runs)]
+
+
+def kept_model_constraint(config: dict[str, Any], cells: list[Cell], model_pattern: str) -> str:
     """A ``model`` wildcard constraint under which a ``runs/{model}/...`` path matches only
-    the run folders of :func:`lmc_end_points` (never, when there are none): ``model_pattern``
+    the run folders of :func:`kept_model_runs` (never, when there are none): ``model_pattern``
     behind a look-ahead at the rest of the run path. Snakemake's constraints are one regex
     per wildcard; the look-ahead makes this one select whole cells, exactly."""
     import re
 
-    runs = [paths.RUN.format(**wc).removeprefix("runs/") + "/" for wc in lmc_end_points(config)]
+    runs = [
+        paths.RUN.format(**wc).removeprefix("runs/") + "/" for wc in kept_model_runs(config, cells)
+    ]
     if not runs:
         return "(?!)"
     return f"(?=(?:{'|'.join(re.escape(run) for run in runs)})){model_pattern}"

@@ -3,16 +3,17 @@
 # every `checkpoint_minutes` of wall time. It is deliberately not a declared output:
 # Snakemake deletes the outputs of a failed job but keeps that folder, so rerunning the job
 # resumes from it; the verb removes it on success.
-# Only the runs an LMC job reads (its dense and sparse end points) save their fine-tuned
-# model: rule finetune_keep_model, which matches exactly those run folders and wins over
-# finetune for them (ruleorder). Every other run writes its metrics.json only.
+# Only the runs a downstream job reads (LMC end points; the dense run that post-training
+# quantization starts from) save their fine-tuned model: rule finetune_keep_model, which
+# matches exactly those run folders and wins over finetune for them (ruleorder). Every
+# other run writes its metrics.json and examples.parquet only.
 import json
 from pathlib import Path
 
 from pipeline.finetune import retain
 
 
-LMC_END_POINT_MODEL = study.lmc_end_point_constraint(config, r"[A-Za-z0-9_.-]+")
+KEPT_MODEL = study.kept_model_constraint(config, CELLS, r"[A-Za-z0-9_.-]+")
 
 
 ruleorder: finetune_keep_model > finetune
@@ -58,10 +59,10 @@ use rule finetune as finetune_keep_model with:
     output:
         metrics=f"{R}/{paths.METRICS}",
         examples=f"{R}/{paths.EXAMPLES}",
-        # temp: the LMC job is its only reader; Snakemake deletes it once that job is done.
+        # temp: Snakemake deletes it once its readers (LMC, ptq) are done.
         model=temp(directory(f"{R}/{paths.FINETUNED}")),
     wildcard_constraints:
-        model=LMC_END_POINT_MODEL,
+        model=KEPT_MODEL,
 
 
 # A finished run keeps its outputs in done/ until its pack has succeeded, so a failed pack's
