@@ -13,6 +13,7 @@ from pipeline import gpu_slots
 VERBS = {
     "make-world": "make_world",
     "stage-model": "stage_model",
+    "stage-data": "stage_data",
     "prune": "prune",
     "finetune": "finetune",
     "evaluate": "evaluate",

@@ -12,6 +12,7 @@ from pipeline.compress.levels import describe
 from pipeline.compress.prunable import prunable_parameters, sparsity_report
 from pipeline.compress.quantize import GridProjection
 from pipeline.compress.registry import get_method
+from pipeline.data.provenance import provenance
 from pipeline.finetune.adapters import adapter_for
 from pipeline.finetune.adapters.base import load_tokenizer
 from pipeline.finetune.checkpoint import Checkpoints
@@ -36,19 +37,25 @@ def select_training_rows(
     return [rows[i] for i in fraction_indices(len(rows), float(value), subset_seed, subset)]
 
 
-def load_for_task(model_dir: str | Path, task: Any, seed: int) -> tuple[Any, Any, Any]:
+def load_for_task(
+    model_dir: str | Path, task: Any, seed: int, dropout: float | None = None
+) -> tuple[Any, Any, Any]:
     """(adapter, model, tokenizer) for ``task``; a new head's initialisation is fixed by
-    ``seed``."""
+    ``seed``; ``dropout`` (the protocol's) replaces the model's main dropout rate."""
+    from pipeline.finetune.adapters.generation import dropout_override
+
     import torch
     from transformers import AutoConfig
     from transformers.utils import logging
 
     logging.set_verbosity_error()
     logging.disable_progress_bar()  # per-file loading bars would drown the training bar
-    adapter = adapter_for(task, AutoConfig.from_pretrained(str(model_dir)))
+    config = AutoConfig.from_pretrained(str(model_dir))
+    adapter = adapter_for(task, config)
     tokenizer = load_tokenizer(str(model_dir))
     torch.manual_seed(seed)
-    return adapter, adapter.load(str(model_dir), task, tokenizer), tokenizer
+    overrides = dropout_override(config, dropout)
+    return adapter, adapter.load(str(model_dir), task, tokenizer, **overrides), tokenizer
 
 
 def run_fingerprint(**identity: Any) -> str:
@@ -94,7 +101,7 @@ def run_cell(
         )
     world = Path(world_dir) if world_dir else None
     accelerator = make_accelerator(protocol)
-    adapter, model, tokenizer = load_for_task(model_dir, task, protocol.seed)
+    adapter, model, tokenizer = load_for_task(model_dir, task, protocol.seed, protocol.dropout)
     if compression == DENSE:
         params, masks = prunable_parameters(model), None
     else:  # also copies in the weights of weight-changing methods (SparseGPT, RTN)
@@ -169,5 +176,6 @@ def run_cell(
             wall_time_s=time.time() - start,
             reference_score=task.reference_score(world),
         )
+        record.update(provenance(model_dir, world, task))
     accelerator.wait_for_everyone()
     return record

@@ -26,10 +26,19 @@ def prompt_ids(tokenizer: Any, prompt: str, room: int) -> list[int]:
 class CausalLMGeneration(GenerationAdapter):
     name = "causal_lm"
 
-    def load(self, model_dir: str, task: Any, tokenizer: Any) -> Any:
+    def load(self, model_dir: str, task: Any, tokenizer: Any, **config: Any) -> Any:
         from transformers import AutoModelForCausalLM
 
-        return AutoModelForCausalLM.from_pretrained(model_dir)
+        return AutoModelForCausalLM.from_pretrained(model_dir, **config)
+
+    def smoothed_loss(self, output: Any, batch: dict[str, Any], label_smoothing: float) -> Any:
+        """The causal LM predicts token t+1 at position t: shift before smoothing."""
+        from types import SimpleNamespace
+
+        shifted = SimpleNamespace(logits=output.logits[:, :-1])
+        return super().smoothed_loss(
+            shifted, {"labels": batch["labels"][:, 1:]}, label_smoothing
+        )
 
     def encode(self, tokenizer: Any, task: Any, rows: list[dict], max_length: int) -> list[dict]:
         examples = []

@@ -14,11 +14,11 @@ from pipeline.finetune.adapters.base import Adapter, evaluate_by_logits
 class SequenceClassification(Adapter):
     name = "sequence_classification"
 
-    def load(self, model_dir: str, task: Any, tokenizer: Any) -> Any:
+    def load(self, model_dir: str, task: Any, tokenizer: Any, **config: Any) -> Any:
         from transformers import AutoModelForSequenceClassification
 
         model = AutoModelForSequenceClassification.from_pretrained(
-            model_dir, num_labels=task.num_labels
+            model_dir, num_labels=task.num_labels, **config
         )
         if model.config.pad_token_id is None:  # decoder backbones find the last real token
             model.config.pad_token_id = tokenizer.pad_token_id

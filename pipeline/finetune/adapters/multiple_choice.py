@@ -16,10 +16,10 @@ from pipeline.finetune.adapters.base import Adapter, evaluate_by_logits
 class MultipleChoice(Adapter):
     name = "multiple_choice"
 
-    def load(self, model_dir: str, task: Any, tokenizer: Any) -> Any:
+    def load(self, model_dir: str, task: Any, tokenizer: Any, **config: Any) -> Any:
         from transformers import AutoModelForMultipleChoice
 
-        return AutoModelForMultipleChoice.from_pretrained(model_dir)
+        return AutoModelForMultipleChoice.from_pretrained(model_dir, **config)
 
     def encode(self, tokenizer: Any, task: Any, rows: list[dict], max_length: int) -> list[dict]:
         examples = []
