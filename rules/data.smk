@@ -40,8 +40,8 @@ rule stage_data:
     conda:
         "../envs/junkdna.yaml"
     shell:
-        ONLINE_PREFIX + "python -m pipeline stage-data --spec {params.spec:q} --out {output} "
-        "> {log} 2>&1"
+        f"{ONLINE_PREFIX}python -m pipeline stage-data --spec {{params.spec:q}} "
+        "--out {output} > {log} 2>&1"
 
 
 rule stage_hub_model:
@@ -59,5 +59,5 @@ rule stage_hub_model:
     conda:
         "../envs/junkdna.yaml"
     shell:
-        ONLINE_PREFIX + "python -m pipeline stage-model --spec {params.spec:q} --out {output} "
-        "> {log} 2>&1"
+        f"{ONLINE_PREFIX}python -m pipeline stage-model --spec {{params.spec:q}} "
+        "--out {output} > {log} 2>&1"

@@ -59,11 +59,22 @@ def standin_run(tmp_path_factory):
     start = time.time()
     proc = subprocess.run(
         [
-            sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
-            "--directory", str(root), "--cores", "2", "all_figures",
-            "--configfile", str(REPO / "configs/paper.yaml"),
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--snakefile",
+            str(REPO / "Snakefile"),
+            "--directory",
+            str(root),
+            "--cores",
+            "2",
+            "all_figures",
+            "--configfile",
+            str(REPO / "configs/paper.yaml"),
             str(REPO / "configs/paper_standin.yaml"),
-            "--config", f"hub_mirror={mirror}", "results_dir=results",
+            "--config",
+            f"hub_mirror={mirror}",
+            "results_dir=results",
         ],  # fmt: skip
         capture_output=True,
         text=True,
@@ -141,7 +152,7 @@ def test_only_staging_is_online(standin_run):
     _, env_log, _ = standin_run
     entries = [json.loads(line) for line in env_log.read_text().splitlines()]
     verbs = {e["verb"] for e in entries}
-    assert STAGING_VERBS <= verbs and {"finetune", "prune", "lmc"} <= verbs
+    assert verbs >= STAGING_VERBS and {"finetune", "prune", "lmc"} <= verbs
     for entry in entries:
         expected = "0" if entry["verb"] in STAGING_VERBS else "1"
         assert set(entry["env"].values()) == {expected}, entry

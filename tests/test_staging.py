@@ -61,9 +61,7 @@ def test_bin_when_a_repository_has_no_safetensors():
         "sentencepiece.bpe.model",
         "tokenizer.json",
     ]
-    assert select_model_files(VICUNA_7B) == sorted(
-        set(VICUNA_7B) - {".gitattributes", "README.md"}
-    )
+    assert select_model_files(VICUNA_7B) == sorted(set(VICUNA_7B) - {".gitattributes", "README.md"})
 
 
 def test_sharded_safetensors_keep_their_index_and_drop_the_bin_one():

@@ -96,9 +96,7 @@ def names_pattern(names: list[str]) -> str:
 def model_names(config: dict[str, Any], hub: bool) -> str:
     """Constraint of the ``model`` wildcard for the hub-staging rule (``hub=True``) or the
     rule that builds the other sources (synthetic pre-training, scratch controls)."""
-    return names_pattern(
-        [n for n, s in config["models"].items() if (s["source"] == "hub") == hub]
-    )
+    return names_pattern([n for n, s in config["models"].items() if (s["source"] == "hub") == hub])
 
 
 def check_datasets(config: dict[str, Any]) -> None:

@@ -16,11 +16,57 @@ from typing import Any
 
 import numpy as np
 
-ENGLISH = (
-    "the a one good bad film story man woman city river house big small old new red blue "
-    "runs sees makes finds likes gives keeps tells plays writes is was has had will can "
-    "very quite never always often and but or because when where who what which how"
-).split()
+ENGLISH = [
+    "the",
+    "a",
+    "one",
+    "good",
+    "bad",
+    "film",
+    "story",
+    "man",
+    "woman",
+    "city",
+    "river",
+    "house",
+    "big",
+    "small",
+    "old",
+    "new",
+    "red",
+    "blue",
+    "runs",
+    "sees",
+    "makes",
+    "finds",
+    "likes",
+    "gives",
+    "keeps",
+    "tells",
+    "plays",
+    "writes",
+    "is",
+    "was",
+    "has",
+    "had",
+    "will",
+    "can",
+    "very",
+    "quite",
+    "never",
+    "always",
+    "often",
+    "and",
+    "but",
+    "or",
+    "because",
+    "when",
+    "where",
+    "who",
+    "what",
+    "which",
+    "how",
+]
 # Letters of each OPUS-100 language's script (Cyrillic, Vietnamese Latin, Gujarati, Myanmar).
 ALPHABETS = {
     "ru": "абвгдежзиклмнопрстуфхцчшыэюя",
@@ -252,7 +298,9 @@ def build_datasets(mirror: Path, seed: int = 0, n: dict[str, int] | None = None)
     _write_repo(mirror / "Helsinki-NLP/opus-100", opus100(rng, ["gu", "my", "ru", "vi"], n), shard)
     _write_repo(mirror / "mandarjoshi/trivia_qa", trivia_qa(rng, n["validation"]), shard)
     _write_repo(mirror / "allenai/winogrande", winogrande(rng, n), shard)
-    _write_repo(mirror / "tau/commonsense_qa", commonsense_qa(rng, n), "data/{split}-00000-of-00001.parquet")
+    _write_repo(
+        mirror / "tau/commonsense_qa", commonsense_qa(rng, n), "data/{split}-00000-of-00001.parquet"
+    )
     c4(mirror / "allenai/c4", rng, documents=16, words=3000)
 
 

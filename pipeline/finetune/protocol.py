@@ -59,7 +59,9 @@ class Protocol:
         if not 0.0 <= self.warmup_ratio <= 1.0:
             raise ValueError(f"protocol.warmup_ratio: {self.warmup_ratio!r} must be in [0, 1]")
         if not 0.0 <= self.label_smoothing < 1.0:
-            raise ValueError(f"protocol.label_smoothing: {self.label_smoothing!r} must be in [0, 1)")
+            raise ValueError(
+                f"protocol.label_smoothing: {self.label_smoothing!r} must be in [0, 1)"
+            )
         if self.dropout is not None and not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"protocol.dropout: {self.dropout!r} must be in [0, 1) or null")
         _must_be_in("optimizer", self.optimizer, OPTIMIZERS)

@@ -42,11 +42,11 @@ def load_for_task(
 ) -> tuple[Any, Any, Any]:
     """(adapter, model, tokenizer) for ``task``; a new head's initialisation is fixed by
     ``seed``; ``dropout`` (the protocol's) replaces the model's main dropout rate."""
-    from pipeline.finetune.adapters.generation import dropout_override
-
     import torch
     from transformers import AutoConfig
     from transformers.utils import logging
+
+    from pipeline.finetune.adapters.generation import dropout_override
 
     logging.set_verbosity_error()
     logging.disable_progress_bar()  # per-file loading bars would drown the training bar

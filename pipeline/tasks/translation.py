@@ -94,9 +94,7 @@ class TranslationTask:
             return pq.read_table(
                 Path(data_dir) / "translation" / pair / f"{split}.parquet"
             ).to_pylist()
-        return read_staged(
-            data_dir, self.hub_path, "-".join(sorted((self.pivot, language))), split
-        )
+        return read_staged(data_dir, self.hub_path, "-".join(sorted((self.pivot, language))), split)
 
     def reference_score(self, world_dir: Path | None) -> float | None:
         """No human/Bayes reference: difficulty here is the named level, not measured."""

@@ -36,9 +36,7 @@ class CausalLMGeneration(GenerationAdapter):
         from types import SimpleNamespace
 
         shifted = SimpleNamespace(logits=output.logits[:, :-1])
-        return super().smoothed_loss(
-            shifted, {"labels": batch["labels"][:, 1:]}, label_smoothing
-        )
+        return super().smoothed_loss(shifted, {"labels": batch["labels"][:, 1:]}, label_smoothing)
 
     def encode(self, tokenizer: Any, task: Any, rows: list[dict], max_length: int) -> list[dict]:
         examples = []

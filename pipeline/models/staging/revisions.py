@@ -25,7 +25,7 @@ def check_revision(key: str, revision: str | None) -> str:
         raise ValueError(
             f"config key '{key}': {revision!r} is not a commit hash. Pin it before staging: "
             "the 40-hex commit of the repository's 'History' page on the hub, or "
-            "`python -c \"import huggingface_hub as h; print(h.HfApi().repo_info("
+            '`python -c "import huggingface_hub as h; print(h.HfApi().repo_info('
             "'<hub id>', repo_type='<model|dataset>').sha)\"` on a machine with internet"
         )
     return revision
