@@ -101,7 +101,8 @@ def test_dry_run_lists_every_job_of_the_paper_study(slurm_text, slurm_jobs, pape
 def test_every_submitted_job_carries_its_slurm_resources(slurm_jobs):
     local = cluster.local_rules(REPO)
     sent = cluster.submitted(slurm_jobs, local)
-    assert {j.rule for j in sent} >= {"stage_model", "prune", "finetune", "lmc"}
+    assert {j.rule for j in sent} >= {"prune", "finetune", "lmc"}
+    assert not {j.rule for j in sent} & {"stage_data", "stage_hub_model"}  # login node
     for job in sent:
         for key in ("slurm_account", "slurm_partition", "runtime", "mem_mb", "gpu"):
             assert key in job.resources, (job.rule, key, job.resources)
@@ -123,7 +124,7 @@ def test_gpus_and_walltimes_follow_the_job(slurm_jobs):
             if j.rule == rule and all(j.wildcards.get(k) == v for k, v in wildcards.items())
         )
 
-    assert one("stage_model").gpus == 0
+    assert one("stage_hub_model").gpus == 0
     assert one("prune", method="magnitude").gpus == 0
     small = one("finetune", task="sst2", difficulty="fraction-0.1")
     big = one("finetune", task="mnli", difficulty="fraction-1")
@@ -163,7 +164,7 @@ def test_cost_is_gpus_times_requested_walltime(slurm_jobs, paper):
     assert result["gpu_hours"] == pytest.approx(
         sum(r["gpu_hours"] for r in result["rules"].values())
     )
-    assert result["rules"]["stage_model"]["gpu_hours"] == 0
+    assert result["rules"]["stage_hub_model"]["gpu_hours"] == 0
     assert result["slurm_submissions"] < result["jobs"]
     assert result["longest_pack_hours"] >= 4 * 110 / 60  # four full MNLI runs of a pack
 
