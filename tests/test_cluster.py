@@ -164,7 +164,7 @@ def test_cost_is_gpus_times_requested_walltime(slurm_jobs, paper):
     assert result["gpu_hours"] == pytest.approx(
         sum(r["gpu_hours"] for r in result["rules"].values())
     )
-    assert result["rules"]["stage_hub_model"]["gpu_hours"] == 0
+    assert not {"stage_data", "stage_hub_model"} & set(result["rules"])  # login node: no cost
     assert result["slurm_submissions"] < result["jobs"]
     assert result["longest_pack_hours"] >= 4 * 110 / 60  # four full MNLI runs of a pack
 
