@@ -16,8 +16,8 @@ def staged(tmp_path_factory):
     """(staged data folder, stand-in mBART folder), built and staged offline."""
     from pipeline.data.catalog import task_datasets
     from pipeline.data.stage import stage_dataset
-    from pipeline.data.standins import build_datasets, corpus_texts
     from pipeline.data.staged import dataset_name
+    from pipeline.data.standins import build_datasets, corpus_texts
     from pipeline.models.staging.standins import build_mbart
 
     root = tmp_path_factory.mktemp("opus")
@@ -70,9 +70,10 @@ def test_mbart_codes_on_source_target_and_decoder_start(staged):
     adapter = Seq2SeqGeneration()
     examples = adapter.encode(tokenizer, task, rows, 64)
     for row, example in zip(rows, examples, strict=True):
-        src, tgt = {"en": "en_XX", "gu": "gu_IN"}[row["src"]], {"en": "en_XX", "gu": "gu_IN"}[
-            row["tgt"]
-        ]
+        src, tgt = (
+            {"en": "en_XX", "gu": "gu_IN"}[row["src"]],
+            {"en": "en_XX", "gu": "gu_IN"}[row["tgt"]],
+        )
         assert example["input_ids"][-2:] == [tokenizer.eos_token_id, code[src]]
         assert example["labels"][-2:] == [tokenizer.eos_token_id, code[tgt]]
     prompts = adapter.prompt_batch(tokenizer, task, rows, 64)
