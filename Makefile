@@ -16,8 +16,11 @@ $(BIN)/snakemake: requirements.txt requirements-dev.txt pyproject.toml
 setup: $(BIN)/snakemake
 
 ## Run the embedded default study end to end (figures + results table at the end).
+## After a kill: the locks it left are removed (pipeline/locks.py) and profiles/default
+## reruns its incomplete outputs, so the same command resumes. ARGS: more snakemake options.
 study: setup
-	PATH="$(CURDIR)/$(BIN):$$PATH" HF_HUB_OFFLINE=1 $(BIN)/snakemake --cores $(CORES) all_figures
+	$(BIN)/python -m pipeline.locks
+	PATH="$(CURDIR)/$(BIN):$$PATH" HF_HUB_OFFLINE=1 $(BIN)/snakemake --cores $(CORES) all_figures $(ARGS)
 
 ## Run the test suite (unit, integration on tiny models, real snakemake workflow runs).
 test: setup

@@ -7,6 +7,7 @@ import importlib
 import sys
 
 from pipeline import gpu_slots
+from pipeline.io import remove_stale_temps
 
 # verb -> module under pipeline.verbs. Each module defines HELP, add_arguments(), run();
 # heavy imports (torch, transformers) happen inside run(), so --help is instant.
@@ -48,12 +49,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def output_paths(args: argparse.Namespace) -> list[str]:
+    """The files and folders a verb writes: by convention its ``--out*`` and ``--csv``."""
+    return [
+        value
+        for dest, value in vars(args).items()
+        if value is not None and (dest.startswith("out") or dest == "csv")
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     gpu_slots.claim(args.verb)  # one GPU per job on a multi-GPU machine without SLURM
+    for path in output_paths(args):  # this job owns them: debris of a killed run goes
+        for stale in remove_stale_temps(path):
+            print(f"removed the temporary {stale} of an interrupted run", file=sys.stderr)
     try:
         args._run(args)
-    except (ValueError, FileNotFoundError) as err:
+    except (ValueError, FileNotFoundError) as err:  # bad input: one line naming the file
         print(f"error: {err}", file=sys.stderr)
         return 2
     return 0

@@ -1,12 +1,14 @@
 """Checks the JSON schema cannot express: cross-references between config sections.
 
 The schema (pipeline/schemas/config.schema.yaml, applied by snakemake.utils.validate)
-catches unknown keys and values; this catches names that point nowhere. Both run before
-any job starts.
+catches unknown keys, values out of range and duplicates; this catches names that point
+nowhere: into the study's own cells, the synthetic world's registries and the
+architecture's transformers config class. Both run before any job starts.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 
@@ -39,6 +41,8 @@ def check_config(config: dict[str, Any]) -> None:
                     )
         if spec["source"] == "hub" and "hub_id" not in spec:
             raise ConfigError(f"config key 'models.{name}.hub_id' is required for source 'hub'")
+    for name in config.get("world", {}).get("tasks", {}):
+        _must_be_in(f"world.tasks.{name}", name, _world_task_registry())
     for setting, block in config["settings"].items():
         _must_be_in(f"settings.{setting}.model", block["model"], models)
         for i, method in enumerate(block.get("methods", [])):
@@ -61,6 +65,7 @@ def check_config(config: dict[str, Any]) -> None:
                     f"config key '{key}': synthetic task {task!r} needs a 'world' section"
                 )
         _check_protocol(config, setting)
+        _check_world_contents(config, setting)
     from pipeline.data.catalog import check_datasets
 
     check_datasets(config)
@@ -68,17 +73,16 @@ def check_config(config: dict[str, Any]) -> None:
         _must_be_in("mode_methods", mode, config["modes"])
         for i, method in enumerate(methods):
             _must_be_in(f"mode_methods.{mode}[{i}]", method, config["compression"]["methods"])
-    for i, cell in enumerate(config.get("lmc", {}).get("cells", [])):
-        key = f"lmc.cells[{i}]"
-        _must_be_in(f"{key}.setting", cell["setting"], config["settings"])
-        block = config["settings"][cell["setting"]]
-        _must_be_in(f"{key}.task", cell["task"], block["tasks"])
-        _must_be_in(f"{key}.fraction", cell["fraction"], block["fractions"])
-        _must_be_in(f"{key}.method", cell["method"], config["compression"]["methods"])
-        _must_be_in(f"{key}.sparsity", cell["sparsity"], config["compression"]["sparsities"])
-        _must_be_in(f"{key}.seed", cell["seed"], config["seeds"])
-        if "sparse" not in config["modes"]:
-            raise ConfigError(f"config key '{key}': LMC needs 'sparse' in 'modes'")
+    for name, spec in models.items():
+        if "size" in spec:
+            _check_model_size(f"models.{name}.size", spec["arch"], spec["size"])
+    _check_lmc_cells(config)
+    min_seeds = config.get("analysis", {}).get("min_seeds")
+    if min_seeds is not None and min_seeds > len(config["seeds"]):
+        raise ConfigError(
+            f"config key 'analysis.min_seeds': {min_seeds} is more than the study's "
+            f"{len(config['seeds'])} seeds; allowed: at most {len(config['seeds'])}"
+        )
 
 
 def model_spec(config: dict[str, Any], name: str) -> dict[str, Any]:
@@ -98,3 +102,180 @@ def _check_protocol(config: dict[str, Any], setting: str) -> None:
         Protocol.from_dict({**protocol_for(config, setting), "seed": 0})
     except (TypeError, ValueError) as err:
         raise ConfigError(f"config key 'settings.{setting}.protocol': {err}") from None
+
+
+def _world_task_registry() -> dict[str, Any]:
+    from pipeline.world.tasks import GLUE_GENERATORS
+
+    return GLUE_GENERATORS
+
+
+def _world_params(config: dict[str, Any]) -> dict[str, Any]:
+    from pipeline.world.build import DEFAULT_WORLD
+
+    return {**DEFAULT_WORLD, **config.get("world", {})}
+
+
+def _check_world_contents(config: dict[str, Any], setting: str) -> None:
+    """A synthetic task's data must be in the world the study builds: its task, and for
+    translation the pivot and every language of the groups (pairs exist pivot-X only)."""
+    from pipeline.tasks.registry import TASKS
+
+    block = config["settings"][setting]
+    world = _world_params(config)
+    tasks = [(f"settings.{setting}.tasks[{i}]", t) for i, t in enumerate(block.get("tasks", []))]
+    tasks += [(f"settings.{setting}.task", block["task"])] if "task" in block else []
+    for key, task in tasks:
+        if TASKS[task].source == "synthetic" and task in _world_task_registry():
+            _must_be_in(key, task, world["tasks"])
+    if "pivot" not in block or TASKS[block["task"]].source != "synthetic":
+        return
+    languages = list(world["languages"])
+    _must_be_in(f"settings.{setting}.pivot", block["pivot"], languages[:1])
+    for group, pair in block["groups"].items():
+        for i, language in enumerate(pair):
+            _must_be_in(f"settings.{setting}.groups.{group}[{i}]", language, languages[1:])
+
+
+# Fields stage-model sets itself from the tokenizer and the pre-training length
+# (pipeline/models/architectures.py); a size that names one of them would clash.
+_SET_BY_STAGING = {
+    "vocab_size",
+    "max_position_embeddings",
+    "pad_token_id",
+    "bos_token_id",
+    "eos_token_id",
+    "decoder_start_token_id",
+}
+# (size, heads) pairs whose heads must divide the size; transformers accepts any pair and
+# fails only when the model is built (or, for key/value heads, at the first forward).
+_DIVISIBLE = (
+    ("hidden_size", "num_attention_heads"),
+    ("hidden_size", "decoder_attention_heads"),
+    ("num_attention_heads", "num_key_value_heads"),
+)
+
+
+def _literal(node: Any) -> Any:
+    import ast
+
+    try:
+        return ast.literal_eval(node) if node is not None else None
+    except ValueError:
+        return None  # a computed default (a factory): no literal to check against
+
+
+def config_class_fields(arch: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """(field -> literal default, attribute_map) of an architecture's transformers config
+    class: the keys its ``size`` may name.
+
+    Read from transformers' source with ``ast`` where it has the dataclass layout of
+    transformers 5, because importing a config class imports torch (seconds, up to tens of
+    seconds on a busy machine) at every DAG build for a check of a few keys; otherwise from
+    the imported class.
+    """
+    import ast
+    import importlib.util
+    from pathlib import Path
+
+    from pipeline.models.architectures import ARCHITECTURES
+
+    class_name = ARCHITECTURES[arch].config_class
+    spec = importlib.util.find_spec("transformers")  # finds the package, imports nothing
+    root = Path(spec.submodule_search_locations[0]) if spec else None
+    sources = (
+        [
+            (root / "models" / arch / f"configuration_{arch}.py", class_name),
+            (root / "configuration_utils.py", "PreTrainedConfig"),
+        ]
+        if root
+        else []
+    )
+    fields: dict[str, Any] = {}
+    attribute_map: dict[str, str] = {}
+    for path, name in sources:
+        tree = ast.parse(path.read_text()) if path.is_file() else ast.Module(body=[])
+        node = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == name), None)
+        if node is None:
+            fields = {}
+            break
+        for item in node.body:
+            target = getattr(item, "target", None) or next(iter(getattr(item, "targets", [])), None)
+            if not isinstance(target, ast.Name):
+                continue
+            if target.id == "attribute_map":
+                attribute_map = attribute_map or (_literal(item.value) or {})
+            elif isinstance(item, ast.AnnAssign) and "ClassVar" not in ast.unparse(item.annotation):
+                fields.setdefault(target.id, _literal(item.value))  # the subclass's wins
+    if fields:
+        return fields, attribute_map
+    import transformers
+
+    config_class = getattr(transformers, class_name)
+    defaults = config_class().to_dict()
+    return {f.name: defaults.get(f.name) for f in dataclasses.fields(config_class)}, dict(
+        config_class.attribute_map
+    )
+
+
+def _check_model_size(key: str, arch: str, size: dict[str, Any]) -> None:
+    """A model's ``size`` must be fields of its transformers config class (which silently
+    keeps a misspelt key and uses the default) that build a valid model."""
+    fields, attribute_map = config_class_fields(arch)
+    allowed = (set(fields) | set(attribute_map)) - _SET_BY_STAGING
+    allowed -= {"transformers_version", "architectures"}
+    for name in size:
+        _must_be_in(f"{key}.{name}", name, allowed)
+    values = {**fields, **{attribute_map.get(k, k): v for k, v in size.items()}}
+    for total, heads in _DIVISIBLE:
+        if total == "hidden_size" and "head_dim" in size:
+            continue  # an explicit head size (Llama) need not divide the hidden size
+        total_key, heads_key = attribute_map.get(total, total), attribute_map.get(heads, heads)
+        n_total, n_heads = values.get(total_key), values.get(heads_key)
+        if isinstance(n_total, int) and isinstance(n_heads, int) and n_heads and n_total % n_heads:
+            raise ConfigError(
+                f"config key '{key}.{heads_key}': {n_heads} heads do not divide "
+                f"{total_key} {n_total}; allowed: a divisor of {n_total}"
+            )
+
+
+def _check_lmc_cells(config: dict[str, Any]) -> None:
+    """An LMC cell interpolates between a dense run and a sparse-mode run the study itself
+    makes; anything else would plan fine-tunes outside the study."""
+    from pipeline import paths
+    from pipeline.compress.registry import METHODS
+    from pipeline.study import cells, fmt
+
+    runs = {
+        (c.setting, c.task, c.difficulty, c.compression, c.seed)
+        for c in cells(config)
+        if c.mode == "sparse"
+    }
+    for i, cell in enumerate(config.get("lmc", {}).get("cells", [])):
+        key = f"lmc.cells[{i}]"
+        setting = cell["setting"]
+        _must_be_in(f"{key}.setting", setting, config["settings"])
+        ours = {run[1:] for run in runs if run[0] == setting}
+        if not ours:
+            raise ConfigError(
+                f"config key '{key}.setting': setting {setting!r} runs no cell in the sparse "
+                "mode, the end point LMC interpolates to; allowed: a setting whose modes "
+                "include 'sparse'"
+            )
+        _must_be_in(f"{key}.task", cell["task"], {r[0] for r in ours})
+        ours = {r[1:] for r in ours if r[0] == cell["task"]}
+        difficulty = f"fraction-{fmt(cell['fraction'])}"
+        fractions = {float(r[0].removeprefix("fraction-")) for r in ours}
+        _must_be_in(f"{key}.fraction", cell["fraction"], fractions)
+        ours = {r[1:] for r in ours if r[0] == difficulty}
+        pruned = {
+            paths.split_compression(r[0])[0]: None
+            for r in ours
+            if METHODS[paths.split_compression(r[0])[0]].level_kind == "sparsity"
+        }
+        _must_be_in(f"{key}.method", cell["method"], pruned)
+        ours = {r for r in ours if paths.split_compression(r[0])[0] == cell["method"]}
+        levels = {float(paths.split_compression(r[0])[1]) for r in ours}
+        _must_be_in(f"{key}.sparsity", cell["sparsity"], levels)
+        label = paths.compression_label(cell["method"], fmt(cell["sparsity"]))
+        _must_be_in(f"{key}.seed", cell["seed"], {r[1] for r in ours if r[0] == label})

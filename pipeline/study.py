@@ -12,6 +12,7 @@ from typing import Any
 
 from pipeline import paths
 from pipeline.analysis.table1 import TABLE1_CSV, TABLE1_TABLE
+from pipeline.finetune.protocol import Protocol
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,8 @@ REGIMES = ("few_shot", "zero_shot")
 def protocol_for(config: dict[str, Any], setting: str) -> dict[str, Any]:
     """The study's protocol with the setting's overrides: one protocol per cell, shared by
     every mode and compression of that cell."""
-    return {**config["protocol"], **config["settings"][setting].get("protocol", {})}
+    study_protocol = Protocol.with_defaults(config["protocol"])
+    return {**study_protocol, **config["settings"][setting].get("protocol", {})}
 
 
 def task_options(config: dict[str, Any], setting: str) -> dict[str, Any]:

@@ -121,7 +121,8 @@ def test_setting_protocol_overrides_the_study_protocol():
             "protocol": {"max_length": 64},
         }
     )
-    assert study.protocol_for(config, "book") == {**config["protocol"], "max_length": 64}
+    protocol = study.protocol_for(config, "book")
+    assert protocol == {**protocol, **config["protocol"], "max_length": 64}
 
 
 def test_zero_shot_runs_are_normalized_by_the_zero_shot_dense_model():

@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pipeline import load
 from pipeline.finetune.protocol import protocol_diff
-from pipeline.io import atomic_path, read_json
+from pipeline.io import atomic_path
 
 # Nested record fields stored as JSON text columns (Parquet stays flat and schema-stable).
 JSON_COLUMNS = ("protocol", "metrics", "training", "versions")
@@ -28,7 +29,7 @@ def collect(paths: list[str | Path]) -> list[dict[str, Any]]:
     """Rows from record files; a file holding ``{"rows": [...]}`` contributes each row."""
     rows = []
     for path in paths:
-        data = read_json(path)
+        data = load.record(path)  # checked against its table's schema, naming the file
         rows += [flatten(r) for r in data["rows"]] if "rows" in data else [flatten(data)]
     return rows
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline import load
 from pipeline.io import atomic_path
 
 
@@ -25,11 +26,11 @@ def load_masks(path: str | Path) -> dict:
     """Inverse of :func:`save_masks`: ``{name: torch.bool tensor}``."""
     import torch
 
-    with np.load(path) as data:
-        masks = {}
-        for i, name in enumerate(data["names"].tolist()):
-            shape = tuple(int(s) for s in data[f"shape_{i}"])
-            count = int(np.prod(shape))
-            bits = np.unpackbits(data[f"bits_{i}"], count=count).astype(bool)
-            masks[name] = torch.from_numpy(bits.reshape(shape))
+    data = load.npz(path)  # a truncated or corrupt file is named, not a BadZipFile
+    masks = {}
+    for i, name in enumerate(data["names"].tolist()):
+        shape = tuple(int(s) for s in data[f"shape_{i}"])
+        count = int(np.prod(shape))
+        bits = np.unpackbits(data[f"bits_{i}"], count=count).astype(bool)
+        masks[name] = torch.from_numpy(bits.reshape(shape))
     return masks

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 from typing import Any
 
 # protocol precision -> accelerate's ``mixed_precision``; weights stay fp32 in every case.
@@ -83,6 +83,17 @@ class Protocol:
     def hash(self) -> str:
         blob = json.dumps(self.to_dict(), sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
+
+    @classmethod
+    def with_defaults(cls, values: dict[str, Any]) -> dict[str, Any]:
+        """``values`` plus every unset field that has a default. The config schema holds no
+        protocol defaults (one schema serves the study's protocol and each setting's
+        overrides, and a default there would reset the study's value in every override)."""
+        out = dict(values)
+        for f in fields(cls):
+            if f.default not in (None, MISSING):
+                out.setdefault(f.name, f.default)
+        return out
 
     def steps_per_epoch(self, n_examples: int) -> int:
         return math.ceil(n_examples / self.batch_size)

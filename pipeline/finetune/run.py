@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pipeline import load
 from pipeline.compress.levels import describe
 from pipeline.compress.prunable import prunable_parameters, sparsity_report
 from pipeline.compress.quantize import GridProjection
@@ -19,6 +20,7 @@ from pipeline.finetune.checkpoint import Checkpoints
 from pipeline.finetune.modes import get_mode
 from pipeline.finetune.protocol import Protocol
 from pipeline.finetune.trainer import make_accelerator, train
+from pipeline.fingerprint import inputs_hash
 from pipeline.io import atomic_dir
 from pipeline.paths import DENSE, split_compression, split_difficulty
 from pipeline.records import run_record
@@ -50,6 +52,7 @@ def load_for_task(
 
     logging.set_verbosity_error()
     logging.disable_progress_bar()  # per-file loading bars would drown the training bar
+    load.model_folder(model_dir)  # a missing config.json is named as missing
     config = AutoConfig.from_pretrained(str(model_dir))
     adapter = adapter_for(task, config)
     tokenizer = load_tokenizer(str(model_dir))
@@ -121,6 +124,7 @@ def run_cell(
             difficulty=difficulty,
             subset=subset,
             subset_seed=subset_seed,
+            inputs=inputs_hash(model_dir, masks_path, world),  # their content, not names
         )
         checkpoints = Checkpoints(checkpoint_dir, checkpoint_every, fingerprint)
     if mode.trains:

@@ -23,14 +23,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> None:
     import json
 
-    import pandas as pd
-
+    from pipeline import load
     from pipeline.analysis.options import Analysis
     from pipeline.figures.common import save
     from pipeline.figures.registry import FIGURES
 
     figure = FIGURES[args.name]
     analysis = Analysis.from_dict(json.loads(args.analysis))
-    table = pd.read_parquet(args.table)
+    table = load.parquet(args.table)
     save(figure.draw(table, analysis), args.out, args.pdf)
     print(f"{args.name}: {len(figure.data(table, analysis))} rows drawn into {args.out}")

@@ -13,8 +13,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    import pandas as pd
-
+    from pipeline import load
     from pipeline.analysis.tables import normalize, write_table
 
-    write_table(normalize(pd.read_parquet(args.table)), args.out)
+    write_table(normalize(load.parquet(args.table)), args.out)

@@ -39,6 +39,7 @@ def run(args: argparse.Namespace) -> None:
     from transformers import AutoModel, AutoTokenizer
     from transformers.utils import logging
 
+    from pipeline import load
     from pipeline.compress.apply import save_weights
     from pipeline.compress.base import Target
     from pipeline.compress.calibration import DEFAULTS, load_calibration, max_positions
@@ -66,6 +67,7 @@ def run(args: argparse.Namespace) -> None:
         ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
     )
     start = time.time()
+    load.model_folder(args.model)  # a missing config.json is named as missing
     model = AutoModel.from_pretrained(str(args.model), dtype="auto").to(device).eval()
     params = prunable_parameters(model, args.prunable)
     calibration_spec = {**DEFAULTS, **json.loads(args.calibration)}

@@ -17,16 +17,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> None:
     import json
 
-    import pandas as pd
-
+    from pipeline import load
     from pipeline.analysis.options import Analysis
     from pipeline.analysis.safe_sparsity import safe_sparsity
     from pipeline.analysis.tables import write_table
     from pipeline.io import atomic_path
 
-    table = safe_sparsity(
-        pd.read_parquet(args.table), Analysis.from_dict(json.loads(args.analysis))
-    )
+    table = safe_sparsity(load.parquet(args.table), Analysis.from_dict(json.loads(args.analysis)))
     write_table(table, args.out, kind="safe_sparsity")
     if args.csv:
         with atomic_path(args.csv) as tmp:

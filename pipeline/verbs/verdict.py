@@ -18,14 +18,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> None:
     import json
 
-    import pandas as pd
-
+    from pipeline import load
     from pipeline.analysis.options import Analysis
     from pipeline.analysis.verdict import markdown, verdict
     from pipeline.io import atomic_path, write_json
 
     result = verdict(
-        pd.read_parquet(args.table), Analysis.from_dict(json.loads(args.analysis)), args.study
+        load.parquet(args.table), Analysis.from_dict(json.loads(args.analysis)), args.study
     )
     write_json(args.out_json, result)
     with atomic_path(args.out_md) as tmp:
