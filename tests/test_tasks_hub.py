@@ -274,7 +274,7 @@ def test_multiple_choice_adapter_trains_and_evaluates(tiny_roberta, tmp_path):
         optimizer.step()
         optimizer.zero_grad()
     assert losses[-1] < losses[0]
-    result = adapter.evaluate(model, tokenizer, task, rows, 32, 1)
+    result = adapter.evaluate(model, tokenizer, task, rows, 32, len(rows))  # the batch below
     assert result["n_eval"] == 2 and 0.0 <= result["metrics"]["accuracy"] <= 1.0
     model.eval()
     with torch.no_grad():
