@@ -1,8 +1,10 @@
 """Linear mode connectivity between the dense and the sparse fine-tuned model (paper Fig. 10).
 
-θ(α) = (1-α)·θ_dense + α·θ_sparse; the loss barrier is the maximum loss along the path
-minus the mean of the two end points' losses (and the metric barrier is the mean of the end
-points' metric minus the minimum along the path).
+θ(α) = (1-α)·θ_dense + α·θ_sparse. The loss barrier is the largest excess of the loss along
+the path over the straight line between its two end points, max_α [L(α) - ((1-α)·L(0) +
+α·L(1))] (Frankle et al. 2020's definition), so unequal end points alone make no barrier;
+the metric barrier is the same for the metric, which falls instead of rising:
+max_α [((1-α)·M(0) + α·M(1)) - M(α)]. Both are 0 when the path is at or better than linear.
 """
 
 from __future__ import annotations
@@ -21,9 +23,15 @@ def interpolate(dense: dict[str, Any], sparse: dict[str, Any], alpha: float) -> 
     }
 
 
-def barrier(values: list[float], higher_is_worse: bool) -> float:
-    ends = (values[0] + values[-1]) / 2
-    return (max(values) - ends) if higher_is_worse else (ends - min(values))
+def barrier(alphas: list[float], values: list[float], higher_is_worse: bool) -> float:
+    """Largest excess (worse side) of ``values`` over the line between the end points."""
+    import numpy as np
+
+    alpha = np.asarray(alphas, dtype=float)
+    v = np.asarray(values, dtype=float)
+    linear = (1 - alpha) * v[0] + alpha * v[-1]
+    excess = (v - linear) if higher_is_worse else (linear - v)
+    return float(max(excess.max(), 0.0))
 
 
 def lmc_path(
@@ -43,6 +51,8 @@ def lmc_path(
         points.append({"alpha": alpha, "loss": result["loss"], "metrics": result["metrics"]})
     return {
         "points": points,
-        "loss_barrier": barrier([p["loss"] for p in points], higher_is_worse=True),
-        "metric_barrier": barrier([p["metrics"][metric] for p in points], higher_is_worse=False),
+        "loss_barrier": barrier(alphas, [p["loss"] for p in points], higher_is_worse=True),
+        "metric_barrier": barrier(
+            alphas, [p["metrics"][metric] for p in points], higher_is_worse=False
+        ),
     }

@@ -36,7 +36,10 @@ def run_record(
     training: dict[str, Any],
     wall_time_s: float,
     reference_score: float | None = None,
+    chance: float | None = None,
 ) -> dict[str, Any]:
+    """The run's record; ``chance`` is the task's chance level on the same evaluation set
+    (pipeline/tasks/chance.py), in the headline metric's units."""
     method, level = paths.split_compression(compression)
     axis, value = paths.split_difficulty(difficulty)
     return {
@@ -58,6 +61,7 @@ def run_record(
         "protocol_hash": protocol.hash,
         "metric": task.metric,
         "value": evaluation["metrics"][task.metric],
+        "chance": chance,
         "metrics": evaluation["metrics"],
         "loss": evaluation["loss"],
         "n_eval": evaluation["n_eval"],

@@ -136,6 +136,8 @@ def cells(config: dict[str, Any]) -> list[Cell]:
     comparison of paper §5 only for magnitude pruning). In the ``zero_shot`` regime every
     compression (and the dense baseline) is evaluated without fine-tuning.
     """
+    from pipeline.finetune.modes import fits
+
     out = []
     labels = compressions(config)
     mode_methods = config.get("mode_methods", {})
@@ -153,6 +155,7 @@ def cells(config: dict[str, Any]) -> list[Cell]:
                     for mode in modes
                     for label in own
                     if paths.split_compression(label)[0] in mode_methods.get(mode, methods)
+                    and fits(mode, label)  # ptq/qat quantize: rtn levels only
                 ]
         for model, task, difficulty in SETTINGS[setting](block):
             for seed in config["seeds"]:

@@ -1,4 +1,4 @@
-# Stage 4: results table (Parquet) and normalization against the dense runs.
+# Stage 4: results and per-example tables (Parquet) and normalization against the dense runs.
 
 
 localrules:
@@ -8,15 +8,18 @@ localrules:
 
 rule collect:
     input:
-        [c.path(paths.METRICS, R) for c in CELLS],
+        records=[c.path(paths.METRICS, R) for c in CELLS],
+        examples=[c.path(paths.EXAMPLES, R) for c in CELLS],
     output:
-        f"{R}/{paths.RESULTS_TABLE}",
+        results=f"{R}/{paths.RESULTS_TABLE}",
+        examples=f"{R}/{paths.EXAMPLES_TABLE}",
     log:
         f"{R}/logs/collect.log",
     conda:
         "../envs/junkdna.yaml"
     shell:
-        "python -m pipeline collect {input} --out {output} > {log} 2>&1"
+        "python -m pipeline collect {input.records} --out {output.results} "
+        "--examples-out {output.examples} > {log} 2>&1"
 
 
 rule normalize:

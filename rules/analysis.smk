@@ -11,7 +11,8 @@ localrules:
 
 rule verdict:
     input:
-        f"{R}/{paths.NORMALIZED_TABLE}",
+        table=f"{R}/{paths.NORMALIZED_TABLE}",
+        examples=f"{R}/{paths.EXAMPLES_TABLE}",
     output:
         md=report(f"{R}/{paths.VERDICT_MD}", caption="../report/verdict.rst", category="Verdict"),
         json=f"{R}/{paths.VERDICT_JSON}",
@@ -23,7 +24,8 @@ rule verdict:
     conda:
         "../envs/junkdna.yaml"
     shell:
-        "python -m pipeline verdict --table {input} --study {params.study} "
+        "python -m pipeline verdict --table {input.table} --examples {input.examples} "
+        "--study {params.study} "
         "--analysis {params.analysis:q} --out-md {output.md} --out-json {output.json} "
         "> {log} 2>&1"
 

@@ -25,11 +25,19 @@ def needs_world(task_name):
 
 
 def finetune_inputs(wc):
+    """A mode that quantizes by itself needs no stored compression; post-training
+    quantization starts from the cell's dense fine-tuned model (pipeline/finetune/modes)."""
+    from pipeline.finetune.modes import MODES
+
+    mode = MODES[wc.mode]
     inputs = {"model": f"{R}/{paths.MODEL}".format(model=wc.model)}
+    if mode.from_dense_run:
+        dense_run = {**dict(wc.items()), "compression": paths.DENSE, "mode": "dense"}
+        inputs["model"] = f"{R}/{paths.FINETUNED}".format(**dense_run)
     if needs_world(wc.task):
         inputs["world"] = f"{R}/{paths.WORLD}"
     inputs["data"] = staged_data(wc)
-    if wc.compression != paths.DENSE:
+    if wc.compression != paths.DENSE and not mode.quantizes:
         inputs["masks"] = f"{R}/{paths.MASK}".format(model=wc.model, compression=wc.compression)
     return inputs
 

@@ -10,6 +10,7 @@ rule finetune:
         unpack(finetune_inputs),
     output:
         metrics=f"{R}/{paths.METRICS}",
+        examples=f"{R}/{paths.EXAMPLES}",
         model=temp(directory(f"{R}/{paths.FINETUNED}")),
     params:
         setting=lambda wc: setting_of_cell(wc),
@@ -31,4 +32,4 @@ rule finetune:
         "--compression {wildcards.compression} {params.masks} --mode {wildcards.mode} "
         "--protocol {params.protocol:q} --seed {wildcards.seed} --subset {params.subset} "
         "--subset-seed {params.subset_seed} --out-model {output.model} "
-        "--out {output.metrics} --threads {threads} > {log} 2>&1"
+        "--out {output.metrics} --out-examples {output.examples} --threads {threads} > {log} 2>&1"

@@ -10,6 +10,8 @@ from pipeline.__main__ import main
 from pipeline.compress.magnitude import global_magnitude_masks
 from pipeline.compress.masks import save_masks
 from pipeline.compress.prunable import prunable_parameters
+from pipeline.examples import read_examples
+from pipeline.tasks.metrics import from_examples
 
 
 def test_evaluate_verb_with_and_without_a_mask(tiny_roberta, tiny_world, tmp_path):
@@ -28,7 +30,10 @@ def test_evaluate_verb_with_and_without_a_mask(tiny_roberta, tiny_world, tmp_pat
         "--max-length",
         "24",
     ]
-    assert main([*common, "--out", str(tmp_path / "dense.json")]) == 0
+    examples = tmp_path / "examples.parquet"
+    assert (
+        main([*common, "--out", str(tmp_path / "dense.json"), "--out-examples", str(examples)]) == 0
+    )
     assert (
         main(
             [*common, "--masks", str(tmp_path / "mask.npz"), "--out", str(tmp_path / "pruned.json")]
@@ -41,6 +46,10 @@ def test_evaluate_verb_with_and_without_a_mask(tiny_roberta, tiny_world, tmp_pat
     assert dense["n_eval"] == pruned["n_eval"] == 48  # the tiny world's validation split
     assert 0.0 <= pruned["metrics"]["accuracy"] <= 1.0
     assert pruned["loss"] != dense["loss"]  # the mask did change the model
+    # Per-example outcomes recompute the metric; chance is the majority-class share.
+    rows = read_examples(examples)
+    assert len(rows) == 48 and from_examples("accuracy", rows) == dense["metrics"]["accuracy"]
+    assert dense["chance"] == pruned["chance"] == rows["target"].value_counts().max() / 48
 
 
 def test_evaluate_verb_names_an_unknown_task(tiny_roberta, tmp_path, capsys):

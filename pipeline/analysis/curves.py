@@ -2,7 +2,8 @@
 
 A curve is one (setting, model, task, difficulty, method, structure, mode, seed): its
 compressed runs plus that cell's dense run at sparsity 0 (32 bits for quantization), where
-the normalized score is 1 by definition.
+the normalized score is 1 by definition (the dense zero-shot evaluation for zero-shot
+curves).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pipeline.analysis.levels import DENSE_BITS, parse_level
 
 CELL = ["setting", "model", "task", "difficulty"]
 CURVE = CELL + ["method", "structure", "mode"]
+ZERO_SHOT = "zero_shot"
 
 
 def annotate(normalized: Any, with_hardness: bool = True) -> Any:
@@ -42,11 +44,15 @@ def curves(normalized: Any, kind: str = "pruning") -> Any:
         raise ValueError(f"curve kind {kind!r}; allowed: ['pruning', 'quantization']")
     frame = annotate(normalized)
     compressed = frame[frame["kind"] == kind].assign(is_dense=False)
-    dense = frame[(frame["kind"] == "dense") & (frame["mode"] == "dense")]
-    shapes = compressed[CURVE].drop_duplicates()
-    origin = shapes.merge(dense.drop(columns=["method", "structure", "mode"]), on=CELL)
+    # The origin of a zero-shot curve is the dense model evaluated zero-shot, of a
+    # fine-tuned curve the dense fine-tuned run.
+    compressed["regime"] = compressed["mode"].where(compressed["mode"] == ZERO_SHOT, "dense")
+    dense = frame[(frame["kind"] == "dense") & frame["mode"].isin(["dense", ZERO_SHOT])]
+    dense = dense.assign(regime=dense["mode"])
+    shapes = compressed[CURVE + ["regime"]].drop_duplicates()
+    origin = shapes.merge(dense.drop(columns=["method", "structure", "mode"]), on=CELL + ["regime"])
     origin = origin.assign(is_dense=True, kind=kind, x=0.0 if kind == "pruning" else DENSE_BITS)
-    out = pd.concat([origin, compressed], ignore_index=True)
+    out = pd.concat([origin, compressed], ignore_index=True).drop(columns="regime")
     # Along the curve, compression grows: sparsity up, bits down.
     out["strength"] = out["x"] if kind == "pruning" else -out["x"]
     return out.sort_values(CURVE + ["seed", "strength"]).reset_index(drop=True)

@@ -17,7 +17,13 @@ class Analysis:
     tolerance: a normalized score at or above it counts as "as good as dense" (0.99 = within
       1% of dense); 1 - tolerance is also the margin within which two scores are "equal".
     min_seeds: fewer seeds than this and a claim is undecided, whatever its interval says.
-    bootstrap_resamples: resamples of every bootstrap interval (seeds are resampled).
+    bootstrap_resamples: replicates of the hierarchical bootstrap (seeds, then evaluation
+      examples within each seed; docs/statistics.md). 2000 is ample for 95% percentile
+      intervals (Efron & Tibshirani 1993, ch. 19) and keeps the paper-scale verdict fast.
+    trend_min_levels: a curve enters the monotone-drop trend test (claim a) only with at
+      least this many levels, dense included (fewer cannot show a trend that can fail).
+    headroom_se: a level enters the claims only if its dense score is at least chance plus
+      this many standard errors of its evaluation set.
     methods: the pruning methods whose curves the claims pool (the hypothesis is about
       magnitude pruning: unstructured and N:M).
     random_control: the matched random control (claim d) and ``matched_to``, the method
@@ -27,7 +33,9 @@ class Analysis:
     confidence: float = 0.95
     tolerance: float = 0.99
     min_seeds: int = 3
-    bootstrap_resamples: int = 9999
+    bootstrap_resamples: int = 2000
+    trend_min_levels: int = 4
+    headroom_se: float = 5.0
     methods: tuple[str, ...] = ("magnitude", "magnitude_nm")
     random_control: str = "random"
     matched_to: str = "magnitude"
@@ -51,6 +59,12 @@ class Analysis:
             raise ValueError(f"analysis.confidence: {out.confidence} is not in (0.5, 1)")
         if not 0 < out.tolerance <= 1:
             raise ValueError(f"analysis.tolerance: {out.tolerance} is not in (0, 1]")
+        if out.trend_min_levels < 3:
+            raise ValueError(
+                f"analysis.trend_min_levels: {out.trend_min_levels} must be at least 3"
+            )
+        if out.headroom_se < 0:
+            raise ValueError(f"analysis.headroom_se: {out.headroom_se} must be at least 0")
         if out.min_seeds < 2:
             raise ValueError(f"analysis.min_seeds: {out.min_seeds} must be at least 2")
         for key, name in [("methods", m) for m in out.methods] + [

@@ -30,6 +30,7 @@ _RUN_IDENTITY = [
 _RUN_OUTCOME = [
     pa.field("metric", pa.string(), nullable=False),
     pa.field("value", pa.float64(), nullable=False),
+    pa.field("chance", pa.float64()),
     pa.field("loss", pa.float64()),
     pa.field("n_eval", pa.int64()),
     pa.field("achieved_sparsity", pa.float64()),
@@ -53,9 +54,11 @@ NORMALIZED = pa.schema(
         pa.field("value_dense", pa.float64(), nullable=False),
         pa.field("protocol_hash_dense", pa.string()),
         pa.field("normalized", pa.float64(), nullable=False),
+        pa.field("normalized_chance", pa.float64()),
     ]
 )
-"""RESULTS plus the dense run's metric and the ratio: ``tables/normalized.parquet``."""
+"""RESULTS plus the dense run's metric and both normalizations (ratio, chance-corrected):
+``tables/normalized.parquet``."""
 
 LMC = pa.schema(
     [

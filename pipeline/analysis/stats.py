@@ -1,5 +1,6 @@
-"""The statistical building blocks: a rank correlation that is defined on flat curves, a
-bootstrap interval over seeds, and the three-way verdict rule."""
+"""A bootstrap interval over seeds of one per-seed quantity (safe sparsity, the summary's
+curve points). The claims use the hierarchical bootstrap of :mod:`pipeline.analysis.resample`
+instead, with the verdict rule of :mod:`pipeline.analysis.decide`."""
 
 from __future__ import annotations
 
@@ -8,19 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
-HOLDS, FAILS, UNDECIDED = "holds", "does not hold", "undecided"
-
-
-def rank_correlation(x: Any, y: Any) -> float:
-    """Spearman's ρ; 0 when either side is constant (no monotone association), where scipy
-    leaves it undefined, so that a perfectly flat curve counts as "no drop"."""
-    from scipy.stats import spearmanr
-
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    if len(x) < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
-        return 0.0
-    return float(spearmanr(x, y).statistic)
 
 
 @dataclass(frozen=True)
@@ -67,47 +55,3 @@ def seed_interval(values: Any, confidence: float, resamples: int) -> Interval:
         if np.isfinite(ci.low) and np.isfinite(ci.high):
             break
     return Interval(mean, float(ci.low), float(ci.high), n)
-
-
-def _undecided_why(interval: Interval, min_seeds: int) -> str | None:
-    if interval.n == 0:
-        return "no data"
-    if interval.n < min_seeds:
-        return f"too few seeds ({interval.n} < {min_seeds})"
-    if not (np.isfinite(interval.low) and np.isfinite(interval.high)):
-        return "interval undefined"
-    return None
-
-
-def decide_one_sided(
-    interval: Interval, min_seeds: int, bound: float, claim: str
-) -> tuple[str, str]:
-    """(verdict, reason) for a claim "the effect is ``claim`` (above/below) ``bound``": it
-    holds when the whole interval is beyond the bound, does not hold when the whole interval
-    is on the other side (touching included), and is undecided when the interval straddles
-    it or the data cannot give an interval."""
-    if claim not in ("above", "below"):
-        raise ValueError(f"claim side {claim!r}; allowed: ['above', 'below']")
-    if why := _undecided_why(interval, min_seeds):
-        return UNDECIDED, why
-    lo, hi = interval.low, interval.high
-    if (lo > bound) if claim == "above" else (hi < bound):
-        return HOLDS, f"the whole interval is {claim} {bound:g}"
-    if (hi <= bound) if claim == "above" else (lo >= bound):
-        other = "below" if claim == "above" else "above"
-        return FAILS, f"the whole interval is at or {other} {bound:g}"
-    return UNDECIDED, f"the interval straddles {bound:g}"
-
-
-def decide_difference(interval: Interval, min_seeds: int, margin: float) -> tuple[str, str]:
-    """(verdict, reason) for "the two differ": holds when the whole interval of the
-    difference lies outside ±margin, does not hold when it lies inside (equivalent within
-    the margin), undecided otherwise."""
-    if why := _undecided_why(interval, min_seeds):
-        return UNDECIDED, why
-    lo, hi = interval.low, interval.high
-    if lo > margin or hi < -margin:
-        return HOLDS, f"the whole interval lies outside ±{margin:g}"
-    if -margin <= lo and hi <= margin:
-        return FAILS, f"the whole interval lies within ±{margin:g}"
-    return UNDECIDED, f"the interval overlaps the band ±{margin:g} and its outside"

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from pipeline import load
 from pipeline.finetune.protocol import protocol_diff
 from pipeline.io import atomic_path
@@ -51,7 +53,9 @@ def write_table(rows_or_frame: Any, path: str | Path, kind: str | None = None) -
 
 
 def normalize(results: Any) -> Any:
-    """Normalized score = compressed-run metric / dense-run metric, same task, cell and seed.
+    """Normalized score = compressed-run metric / dense-run metric, same task, cell and seed
+    (``normalized``), and chance-corrected (score - chance) / (dense - chance)
+    (``normalized_chance``, from the run's ``chance`` column).
 
     The dense run is fine-tuned densely for fine-tuned runs, and the dense pre-trained model
     evaluated as is for zero-shot runs (mode ``zero_shot``). Refuses (ValueError) to divide
@@ -90,10 +94,16 @@ def normalize(results: Any) -> Any:
             f"(run, dense): {diff}"
         )
     merged["normalized"] = merged["value"] / merged["value_dense"]
+    # Chance-corrected: the share of the dense model's headroom above chance that the
+    # compressed run keeps (0 at chance, 1 at dense); NaN without a chance level.
+    chance = merged["chance"] if "chance" in merged.columns else np.nan
+    merged["normalized_chance"] = (merged["value"] - chance) / (merged["value_dense"] - chance)
     return pd.concat(
         [
             merged.drop(columns=["protocol_json_dense"]),
-            results[is_dense].assign(normalized=1.0, value_dense=results["value"]),
+            results[is_dense].assign(
+                normalized=1.0, normalized_chance=1.0, value_dense=results["value"]
+            ),
         ],
         ignore_index=True,
     )

@@ -1,4 +1,9 @@
-"""The study's verdict on each claim: a machine-readable dict and a Markdown page."""
+"""The study's verdict on each claim: a machine-readable dict and a Markdown page.
+
+Pipeline: stage-1 replicates of every run (examples, paired within each cell) -> the
+headroom gate (levels too close to chance are excluded and listed) -> curve points with
+seed-level replicates -> the five claims under both normalizations (Holm across claims).
+"""
 
 from __future__ import annotations
 
@@ -6,77 +11,140 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.analysis.claims import Claim, judge
+from pipeline.analysis.claims import NAMES, Claim, judge
+from pipeline.analysis.headroom import headroom, with_headroom
 from pipeline.analysis.options import Analysis
+from pipeline.analysis.points import build_points
+from pipeline.analysis.resample import NORMALIZATIONS, run_replicates
 
 
-def _num(value: float) -> str:
+def _num(value: Any) -> str:
     return "n/a" if value is None or not np.isfinite(value) else f"{value:+.3f}"
 
 
+def _p(value: Any) -> str:
+    return "n/a" if value is None or not np.isfinite(value) else f"{value:.3g}"
+
+
+def evaluate(normalized: Any, examples: Any | None, analysis: Analysis) -> tuple:
+    """(claims, headroom table): the statistics behind the verdict."""
+    frame = normalized.reset_index(drop=True).assign(_run=np.arange(len(normalized)))
+    rep = run_replicates(frame, examples, analysis.bootstrap_resamples)
+    gate = headroom(frame, rep, analysis.headroom_se)
+    points = build_points(with_headroom(frame, gate), rep)
+    return judge(points, analysis), gate
+
+
 def sentence(claim: Claim, analysis: Analysis) -> str:
-    """One plain sentence: the claim, the verdict, the effect and its interval."""
-    iv = claim.interval
-    head = f"({claim.key}) {claim.statement}: **{claim.verdict.upper()}**"
-    if iv.n == 0:
-        return f"{head} — {claim.reason}."
+    """One plain sentence: the claim, the verdict, and each normalization's effect."""
     level = f"{analysis.confidence:.0%}"
-    return (
-        f"{head} — effect {_num(iv.mean)}, {level} CI [{_num(iv.low)}, {_num(iv.high)}] "
-        f"over {iv.n} seed{'s' if iv.n != 1 else ''}; {claim.reason}."
-    )
+    parts = []
+    for name, j in claim.by_normalization.items():
+        iv = j.estimate
+        if iv.n_seeds == 0:
+            continue
+        parts.append(f"{NAMES[name]} {_num(iv.value)} [{_num(iv.low)}, {_num(iv.high)}]")
+    head = f"({claim.key}) {claim.statement}: **{claim.verdict.upper()}**"
+    if not parts:
+        return f"{head} -- {claim.reason}."
+    return f"{head} -- effect ({level} CI) {'; '.join(parts)}; {claim.reason}."
 
 
-def verdict(normalized: Any, analysis: Analysis, study: str) -> dict[str, Any]:
-    claims = judge(normalized, analysis)
+def verdict(
+    normalized: Any, analysis: Analysis, study: str, examples: Any | None = None
+) -> dict[str, Any]:
+    claims, gate = evaluate(normalized, examples, analysis)
+    excluded = gate[~gate["has_headroom"].astype(bool)]
     return {
         "study": study,
         "analysis": {**vars(analysis), "methods": list(analysis.methods)},
         "n_runs": int(len(normalized)),
         "n_seeds": int(normalized["seed"].nunique()),
+        "examples": examples is not None and len(examples) > 0,
+        "excluded_levels": excluded.drop(columns="has_headroom").to_dict("records"),
+        "headroom": gate.to_dict("records"),
         "claims": [c.as_dict() for c in claims],
         "sentences": [sentence(c, analysis) for c in claims],
     }
 
 
-def _detail_table(details: list[dict[str, Any]]) -> list[str]:
-    if not details:
+def _table(rows: list[dict[str, Any]]) -> list[str]:
+    rows = [r for r in rows if "mean" in r]
+    if not rows:
         return []
-    skip = {"reason", "ci_low", "ci_high", "mean"}
-    keys = [k for k in details[0] if k not in skip]
+    skip = {"mean", "ci_low", "ci_high", "lower_bound", "upper_bound", "p", "detectable_effect"}
+    keys = [k for k in rows[0] if k not in skip]
     lines = [
-        "| " + " | ".join(keys + ["effect", "interval"]) + " |",
-        "|" + "---|" * (len(keys) + 2),
+        "| " + " | ".join(keys + ["effect", "interval", "detectable"]) + " |",
+        "|" + "---|" * (len(keys) + 3),
     ]
-    for d in details:
-        cells = [f"{d[k]:.3g}" if isinstance(d[k], float) else str(d[k]) for k in keys]
-        lines.append(
-            "| "
-            + " | ".join(cells + [_num(d["mean"]), f"[{_num(d['ci_low'])}, {_num(d['ci_high'])}]"])
-            + " |"
-        )
+    for r in rows:
+        cells = [f"{r[k]:.3g}" if isinstance(r[k], float) else str(r[k]) for k in keys]
+        cells += [
+            _num(r["mean"]),
+            f"[{_num(r['ci_low'])}, {_num(r['ci_high'])}]",
+            _num(r["detectable_effect"]),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
     return lines
 
 
 def markdown(result: dict[str, Any]) -> str:
     a = result["analysis"]
+    alpha = 1 - a["confidence"]
+    source = (
+        "seeds, then evaluation examples within each seed (paired across compression levels "
+        "and modes)"
+        if result["examples"]
+        else "seeds only (no per-example scores: evaluation noise is NOT in the intervals)"
+    )
     lines = [
         f"# Verdict: study `{result['study']}`",
         "",
-        f"{result['n_runs']} runs, {result['n_seeds']} seeds. Intervals: "
-        f"{a['confidence']:.0%} bootstrap over seeds ({a['bootstrap_resamples']} resamples); "
-        f"tolerance {a['tolerance']:g} of dense; a claim needs at least {a['min_seeds']} "
-        "seeds to be decided.",
+        f"{result['n_runs']} runs, {result['n_seeds']} seed{'s' * (result['n_seeds'] != 1)}. "
+        "Intervals: "
+        f"{a['confidence']:.0%} hierarchical bootstrap over {source}, "
+        f"{a['bootstrap_resamples']} replicates. A claim holds when its one-sided test at "
+        f"α = {alpha:.2g} (Holm across the five claims) rejects 'no effect' under both "
+        "the ratio and the chance-corrected normalization; it does not hold when the "
+        "one-sided upper bound is below the margin δ = max(detectable effect, "
+        f"{1 - a['tolerance']:g}); fine-tuned cells need at least {a['min_seeds']} seeds. "
+        "Method: docs/statistics.md.",
         "",
     ]
     lines += [f"- {s}" for s in result["sentences"]]
-    for claim in result["claims"]:
+    lines += ["", "## Excluded levels (no headroom above chance)", ""]
+    excluded = result["excluded_levels"]
+    if excluded:
         lines += [
-            "",
-            f"## ({claim['key']}) {claim['statement']}",
-            "",
-            f"Effect size: {claim['effect']}.",
-            "",
+            f"- {e['setting']}/{e['model']}/{e['task']}/{e['difficulty']} ({e['regime']}): "
+            f"dense {e['dense']:.3f} < chance {e['chance']:.3f} + {a['headroom_se']:g} × SE "
+            f"{e['se']:.3f} ({e['how']})"
+            for e in excluded
         ]
-        lines += _detail_table(claim["details"])
+    else:
+        lines.append("None.")
+    unverified = [h for h in result["headroom"] if str(h["how"]).startswith("unverified")]
+    if unverified:
+        lines.append(f"- {len(unverified)} levels unverified (no chance level in the table).")
+    for claim in result["claims"]:
+        lines += ["", f"## ({claim['key']}) {claim['statement']}: {claim['verdict']}", ""]
+        lines += [f"Verdict reason: {claim['reason']}.", ""]
+        for name in NORMALIZATIONS:
+            j = claim[name]
+            lines += [
+                f"### {NAMES[name]} normalization: {j['verdict']}",
+                "",
+                f"- effect ({claim['effect'] or 'n/a'}): {_num(j['mean'])}, "
+                f"{a['confidence']:.0%} CI [{_num(j['ci_low'])}, {_num(j['ci_high'])}], "
+                f"one-sided lower bound {_num(j['lower_bound'])}, p = "
+                f"{_p(j['p'])}, Holm p = {_p(j['p_holm'])}, {j['n_seeds']} seeds",
+                f"- smallest detectable effect (one-sided α = {alpha:.2g}, power 80%): "
+                f"{_num(j['detectable_effect'])}; equivalence margin δ = {_num(j['margin'])}",
+                f"- {j['reason']}",
+                "",
+            ]
+            lines += _table(j["parts"]) + [""] if len(j["parts"]) > 1 else []
+            lines += _table(j["details"])
+            lines.append("")
     return "\n".join(lines) + "\n"

@@ -26,6 +26,13 @@ def rtn_quantize(weight: torch.Tensor, bits: int) -> torch.Tensor:
     return torch.fake_quantize_per_channel_affine(w, scale, zero_point, 0, -qmax, qmax)
 
 
+def off_grid(weight: torch.Tensor, bits: int) -> int:
+    """How many entries of ``weight`` are not on the RTN grid of their own row (its scale
+    from the row's largest magnitude): 0 exactly when ``rtn_quantize`` leaves it unchanged."""
+    w = weight.detach().float()
+    return int((rtn_quantize(w, bits) != w).sum())
+
+
 def rtn(target: Target, bits: int) -> dict[str, Any]:
     masks = {}
     with torch.no_grad():

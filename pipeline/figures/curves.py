@@ -21,7 +21,7 @@ STRUCTURES = {
     "unstructured": lambda s: s == "unstructured",
     "any": lambda s: s.notna(),
 }
-MODE_ORDER = ["zero_shot", "dense_freeze", "sparse", "sparse_to_dense"]
+MODE_ORDER = ["zero_shot", "dense_freeze", "sparse", "sparse_to_dense", "ptq", "qat"]
 
 
 @dataclass(frozen=True)

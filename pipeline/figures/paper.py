@@ -126,6 +126,7 @@ QUANTIZATION = CurveFigure(
     setting=None,
     col="where",
     hue="difficulty",
+    row="mode",  # one row per quantization arm (ptq, qat), never averaged together
     kind="quantization",
     modes=None,
 )

@@ -14,16 +14,19 @@ from pipeline.compress.prunable import prunable_parameters, sparsity_report
 from pipeline.compress.quantize import GridProjection
 from pipeline.compress.registry import get_method
 from pipeline.data.provenance import provenance
+from pipeline.examples import write_examples
 from pipeline.finetune.adapters import adapter_for
 from pipeline.finetune.adapters.base import load_tokenizer
 from pipeline.finetune.checkpoint import Checkpoints
 from pipeline.finetune.modes import get_mode
+from pipeline.finetune.modes.base import quantization_bits
 from pipeline.finetune.protocol import Protocol
 from pipeline.finetune.trainer import make_accelerator, train
 from pipeline.fingerprint import inputs_hash
 from pipeline.io import atomic_dir
 from pipeline.paths import DENSE, split_compression, split_difficulty
 from pipeline.records import run_record
+from pipeline.tasks.chance import chance_level
 from pipeline.tasks.registry import get_task
 from pipeline.tasks.subsets import fraction_indices
 
@@ -87,9 +90,11 @@ def run_cell(
     checkpoint_every: int = 0,
     progress: bool = True,
     task_options: dict[str, Any] | None = None,
+    examples_path: str | Path | None = None,
 ) -> dict[str, Any] | None:
     """Fine-tune and evaluate one cell; returns its one-row record (None on all but the main
-    process of a multi-GPU run) and writes the fine-tuned model to ``out_dir`` atomically.
+    process of a multi-GPU run) and writes the fine-tuned model to ``out_dir`` and the
+    per-example outcomes to ``examples_path`` (pipeline/examples.py) atomically.
     With ``checkpoint_dir`` the run checkpoints every ``checkpoint_every`` steps and resumes
     from the last one."""
     from pipeline.compress.apply import load_compression
@@ -107,6 +112,9 @@ def run_cell(
     adapter, model, tokenizer = load_for_task(model_dir, task, protocol.seed, protocol.dropout)
     if compression == DENSE:
         params, masks = prunable_parameters(model), None
+    elif mode.quantizes:  # quantizes the full-precision weights itself (modes/ptq.py, qat.py)
+        params, masks = prunable_parameters(model), None
+        mode.bits = quantization_bits(mode_name, compression)
     else:  # also copies in the weights of weight-changing methods (SparseGPT, RTN)
         params, masks = load_compression(model, masks_path)
         method, level = split_compression(compression)
@@ -149,17 +157,22 @@ def run_cell(
         mode.prepare(params, masks)
         training = {"steps": 0, "n_train": 0}
     mode.verify()
+    training.update(mode.summary())
     sparsity = sparsity_report(params)
     record = None
     if accelerator.is_main_process:
+        eval_rows = task.load_split("validation", world)  # whole and seed-independent
         evaluation = adapter.evaluate(
             model,
             tokenizer,
             task,
-            task.load_split("validation", world),
+            eval_rows,
             protocol.max_length,
             protocol.eval_batch_size,
         )
+        examples = evaluation.pop("examples")
+        if examples_path is not None:
+            write_examples(examples_path, examples)
         if out_dir is not None:
             with atomic_dir(out_dir) as tmp:
                 model.save_pretrained(str(tmp))
@@ -179,6 +192,7 @@ def run_cell(
             training=training,
             wall_time_s=time.time() - start,
             reference_score=task.reference_score(world),
+            chance=chance_level(task, eval_rows),
         )
         record.update(provenance(model_dir, world, task))
     accelerator.wait_for_everyone()

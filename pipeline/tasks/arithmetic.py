@@ -89,6 +89,7 @@ class ArithmeticTask:
     kind: str = "generation"
     metrics: tuple[str, ...] = ("answer_accuracy",)
     difficulty_axes: tuple[str, ...] = ("task",)
+    chance: str = "most_frequent_answer"  # pipeline/tasks/chance.py
 
     @property
     def metric(self) -> str:

@@ -28,6 +28,7 @@ class ClassificationTask:
     hub_config: str | None = None
     validation_split: str = "validation"
     human_score: float | None = None  # paper Table 1 reference, as a fraction (0.978)
+    chance: str = "majority"  # how the chance level is computed (pipeline/tasks/chance.py)
 
     @property
     def kind(self) -> str:

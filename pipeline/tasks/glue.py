@@ -30,6 +30,7 @@ COLA = ClassificationTask(
     hub_path=GLUE,
     hub_config="cola",
     human_score=0.664,
+    chance="zero",
 )
 QQP = ClassificationTask(
     name="qqp",
@@ -50,6 +51,7 @@ STSB = ClassificationTask(  # regression on the 0-5 similarity label
     hub_path=GLUE,
     hub_config="stsb",
     human_score=0.927,
+    chance="zero",
 )
 QNLI = ClassificationTask(
     name="qnli",

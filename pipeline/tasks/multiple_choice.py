@@ -55,6 +55,7 @@ class MultipleChoiceTask:
     kind: str = "multiple_choice"
     metrics: tuple[str, ...] = ("accuracy",)
     difficulty_axes: tuple[str, ...] = ("task",)
+    chance: str = "majority"  # pipeline/tasks/chance.py
 
     @property
     def metric(self) -> str:

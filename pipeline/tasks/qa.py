@@ -70,6 +70,7 @@ class TriviaQATask:
     metric: str = "exact_match"
     metrics: tuple[str, ...] = ("exact_match", "f1", "lenient_containment")
     difficulty_axes: tuple[str, ...] = ("book",)
+    chance: str = "most_frequent_answer"  # pipeline/tasks/chance.py
     human_score: float | None = None
 
     def configure(self, difficulty: str, options: dict[str, Any]) -> TriviaQATask:

@@ -16,6 +16,7 @@ SYN_GRAMMAR = ClassificationTask(  # CoLA
     num_labels=2,
     metrics=("mcc", "accuracy"),
     source="synthetic",
+    chance="zero",
 )
 SYN_PARAPHRASE = ClassificationTask(  # QQP
     name="syn_paraphrase",
@@ -30,6 +31,7 @@ SYN_SIMILARITY = ClassificationTask(  # STS-B
     num_labels=1,
     metrics=("pearson", "spearman"),
     source="synthetic",
+    chance="zero",
 )
 SYN_FACTCHECK = ClassificationTask(  # QNLI
     name="syn_factcheck",

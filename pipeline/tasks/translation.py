@@ -45,6 +45,7 @@ class TranslationTask:
     metric: str = "bleu"
     metrics: tuple[str, ...] = ("bleu",)
     difficulty_axes: tuple[str, ...] = ("lang",)
+    chance: str = "shuffled_reference"  # pipeline/tasks/chance.py
     human_score: float | None = None
     options: dict[str, Any] = field(default_factory=dict)
 

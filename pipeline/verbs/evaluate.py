@@ -26,6 +26,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--seed", type=int, default=0, help="seeds a head the folder lacks")
     p.add_argument("--out", required=True, type=Path, help="evaluation JSON")
+    p.add_argument("--out-examples", type=Path, help="per-example outcomes (Parquet)")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
 
 
@@ -34,9 +35,11 @@ def run(args: argparse.Namespace) -> None:
 
     from pipeline.compress.masks import load_masks
     from pipeline.compress.prunable import prunable_parameters, sparsity_report
+    from pipeline.examples import write_examples
     from pipeline.finetune.modes.base import keep_factors
     from pipeline.finetune.run import load_for_task
     from pipeline.io import write_json
+    from pipeline.tasks.chance import chance_level
     from pipeline.tasks.registry import get_task
 
     torch.set_num_threads(args.threads)
@@ -49,6 +52,9 @@ def run(args: argparse.Namespace) -> None:
                 param.mul_(keep)
     rows = task.load_split("validation", args.world)
     result = adapter.evaluate(model, tokenizer, task, rows, args.max_length, args.batch_size)
+    examples = result.pop("examples")
+    if args.out_examples is not None:
+        write_examples(args.out_examples, examples)
     write_json(
         args.out,
         {
@@ -56,6 +62,7 @@ def run(args: argparse.Namespace) -> None:
             "model": str(args.model),
             "masks": str(args.masks) if args.masks else None,
             "achieved_sparsity": sparsity_report(params)["achieved_sparsity"],
+            "chance": chance_level(task, rows),
             **result,
         },
     )

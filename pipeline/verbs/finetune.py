@@ -1,7 +1,7 @@
 """Fine-tune one cell (task x difficulty x compression x mode x seed) under the cell's
 protocol, verify the mode's promise (sparse: pruned weights exactly zero; freezing: frozen
 weights bit-identical), evaluate on the validation split, and write the one-row result
-record (metrics.json) plus the fine-tuned weights.
+record (metrics.json), the per-example outcomes (examples.parquet) and the fine-tuned weights.
 
 The run checkpoints every --checkpoint-every steps into --checkpoint-dir (default: a
 ``checkpoint`` folder next to --out) and, started again with the same arguments after a
@@ -20,7 +20,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--study", required=True)
     p.add_argument("--setting", required=True, help="difficulty setting, e.g. data_fraction")
     p.add_argument("--model-name", required=True)
-    p.add_argument("--model", required=True, type=Path, help="staged model folder")
+    p.add_argument(
+        "--model",
+        required=True,
+        type=Path,
+        help="staged model folder (mode ptq: the cell's dense fine-tuned model folder)",
+    )
     p.add_argument("--task", required=True)
     p.add_argument(
         "--task-options",
@@ -44,6 +49,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--subset-seed", type=int, default=0)
     p.add_argument("--out-model", type=Path, help="folder for the fine-tuned weights")
     p.add_argument("--out", required=True, type=Path, help="metrics.json record")
+    p.add_argument(
+        "--out-examples",
+        type=Path,
+        help="per-example outcomes (default: examples.parquet next to --out)",
+    )
     p.add_argument(
         "--checkpoint-dir",
         type=Path,
@@ -89,6 +99,7 @@ def run(args: argparse.Namespace) -> None:
         checkpoint_every=args.checkpoint_every,
         progress=not args.no_progress,
         out_dir=args.out_model,
+        examples_path=args.out_examples or args.out.with_name("examples.parquet"),
     )
     if record is None:  # not the main process of a multi-GPU run
         return

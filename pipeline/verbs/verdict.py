@@ -1,5 +1,6 @@
-"""Judge each claim of the hypothesis from the normalized table: effect size, bootstrap
-interval over seeds, and holds / does not hold / undecided (verdict.md + verdict.json)."""
+"""Judge each claim of the hypothesis from the normalized table (and, when given, the
+per-example table): effect size under both normalizations, hierarchical bootstrap interval
+over seeds and examples, and holds / does not hold / undecided (verdict.md + verdict.json)."""
 
 import argparse
 from pathlib import Path
@@ -9,6 +10,12 @@ HELP = "the study's verdict on each claim (Markdown + JSON)"
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--table", required=True, type=Path, help="normalized Parquet table")
+    p.add_argument(
+        "--examples",
+        type=Path,
+        help="per-example Parquet table (tables/examples.parquet); without it intervals "
+        "resample seeds only",
+    )
     p.add_argument("--study", required=True, help="study name, for the heading")
     p.add_argument("--analysis", default="{}", help="the config's analysis block as JSON")
     p.add_argument("--out-md", required=True, type=Path)
@@ -23,8 +30,12 @@ def run(args: argparse.Namespace) -> None:
     from pipeline.analysis.verdict import markdown, verdict
     from pipeline.io import atomic_path, write_json
 
+    examples = load.parquet(args.examples) if args.examples else None
     result = verdict(
-        load.parquet(args.table), Analysis.from_dict(json.loads(args.analysis)), args.study
+        load.parquet(args.table),
+        Analysis.from_dict(json.loads(args.analysis)),
+        args.study,
+        examples,
     )
     write_json(args.out_json, result)
     with atomic_path(args.out_md) as tmp:

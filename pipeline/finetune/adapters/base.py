@@ -6,7 +6,8 @@ The trainer is architecture-agnostic; an adapter supplies the three things that 
 (b) ``encode`` + ``collate``: how dataset rows become training examples and padded batches
     (the model's own ``loss`` is the training objective, so labels carry everything);
 (c) ``evaluate``: metrics and mean loss on a split (classification metrics, or generation
-    followed by the task's scoring of strings).
+    followed by the task's scoring of strings), and the per-example outcomes behind the
+    headline metric (``examples``: the columns of :data:`pipeline.examples.EXAMPLES`).
 
 Adding a model kind is one module with an :class:`Adapter` subclass plus one line in
 :mod:`pipeline.finetune.adapters` (the registry and :func:`adapter_for`).
@@ -107,7 +108,8 @@ class Adapter(ABC):
         max_length: int,
         batch_size: int,
     ) -> dict[str, Any]:
-        """``{"metrics": {...}, "loss": mean loss, "n_eval": rows}`` on ``rows``."""
+        """``{"metrics": {...}, "loss": mean loss, "n_eval": rows, "examples": {column:
+        values}}`` on ``rows``; example ``i`` is ``rows[i]``."""
 
 
 def load_tokenizer(model_dir: str) -> Any:
@@ -142,8 +144,11 @@ def evaluate_by_logits(
     predict: Any,
 ) -> dict[str, Any]:
     """The evaluation loop of the adapters that score logits (classification, regression,
-    multiple choice): mean loss, and ``task.score`` of ``predict(logits)`` against labels."""
+    multiple choice): mean loss, ``task.score`` of ``predict(logits)`` against labels, and
+    each example's prediction and label."""
     import torch
+
+    from pipeline.tasks.metrics import logit_examples
 
     examples = adapter.encode(tokenizer, task, rows, max_length)
     device = next(model.parameters()).device
@@ -160,4 +165,5 @@ def evaluate_by_logits(
         "metrics": task.score(labels, preds),
         "loss": loss_sum / len(examples),
         "n_eval": len(examples),
+        "examples": logit_examples(labels, preds, regression=task.kind == "regression"),
     }

@@ -3,7 +3,8 @@
 Loss is teacher-forced on the targets (the training objective); the metric comes from
 generating for every source/prompt (the task's ``generate_kwargs``: greedy or beam search,
 ``max_new_tokens``), decoding, ``postprocess``-ing and the task's ``score`` against its
-``references``.
+``references``; per example, what the headline metric needs to be recomputed on a
+resample (:func:`pipeline.tasks.metrics.generation_examples`).
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ class GenerationAdapter(Adapter):
     ) -> dict[str, Any]:
         import torch
 
+        from pipeline.tasks.metrics import generation_examples
+
         device = next(model.parameters()).device
         model.eval()
         loss_sum, predictions = 0.0, []
@@ -69,6 +72,7 @@ class GenerationAdapter(Adapter):
             "metrics": task.score(references, predictions),
             "loss": loss_sum / len(rows),
             "n_eval": len(rows),
+            "examples": generation_examples(task, references, predictions),
         }
 
 

@@ -6,12 +6,23 @@ from __future__ import annotations
 from pipeline.finetune.modes.base import TransferMode
 from pipeline.finetune.modes.dense import Dense
 from pipeline.finetune.modes.dense_freeze import DenseFreeze
+from pipeline.finetune.modes.ptq import PostTrainingQuantization
+from pipeline.finetune.modes.qat import QuantizationAware
 from pipeline.finetune.modes.sparse import Sparse
 from pipeline.finetune.modes.sparse_to_dense import SparseToDense
 from pipeline.finetune.modes.zero_shot import ZeroShot
 
 MODES: dict[str, type[TransferMode]] = {
-    m.name: m for m in (Dense, DenseFreeze, Sparse, SparseToDense, ZeroShot)
+    m.name: m
+    for m in (
+        Dense,
+        DenseFreeze,
+        Sparse,
+        SparseToDense,
+        ZeroShot,
+        PostTrainingQuantization,
+        QuantizationAware,
+    )
 }
 
 
@@ -20,3 +31,13 @@ def get_mode(name: str) -> TransferMode:
         return MODES[name]()
     except KeyError:
         raise ValueError(f"unknown transfer mode {name!r}; allowed: {sorted(MODES)}") from None
+
+
+def fits(mode_name: str, compression: str) -> bool:
+    """Whether a (non-dense) compression runs in a mode: the modes that quantize by
+    themselves (ptq, qat) take quantization compressions (``rtn-<b>bit``) only."""
+    from pipeline.compress.registry import get_method
+    from pipeline.paths import split_compression
+
+    kind = get_method(split_compression(compression)[0]).level_kind
+    return not MODES[mode_name].quantizes or kind == "bits"

@@ -17,10 +17,18 @@ from typing import Any, ClassVar
 
 
 class TransferMode:
+    """``quantizes``: the mode quantizes the full-precision weights itself at ``bits`` (set
+    by the run from the compression label ``rtn-<b>bit``) instead of loading the stored
+    compression; ``from_dense_run``: it starts from the cell's dense fine-tuned model
+    rather than the pre-trained one (the workflow passes that folder as the model)."""
+
     name: ClassVar[str]
     uses_mask: ClassVar[bool | None]  # None: works with or without a mask
     trains: ClassVar[bool] = True
+    quantizes: ClassVar[bool] = False
+    from_dense_run: ClassVar[bool] = False
     description: ClassVar[str]
+    bits: int | None = None
 
     def prepare(self, params: dict[str, Any], masks: dict[str, Any] | None) -> None:
         """Called once before training; ``masks`` maps name -> bool tensor (True = kept)."""
@@ -34,11 +42,31 @@ class TransferMode:
     def verify(self) -> None:
         """Raise if the mode's promise does not hold for the trained weights."""
 
+    def summary(self) -> dict[str, Any]:
+        """Facts about what the mode did, added to the run record's ``training``."""
+        return {}
+
     def state_dict(self) -> dict[str, Any]:
         return {}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Counterpart of :meth:`state_dict`; nothing to restore by default."""
+
+
+def quantization_bits(mode_name: str, compression: str) -> int:
+    """The bit width of a quantization compression label (``rtn-4bit`` -> 4), for the
+    modes that quantize themselves; a clear error for any other compression."""
+    from pipeline.compress.levels import describe
+    from pipeline.compress.registry import get_method
+    from pipeline.paths import split_compression
+
+    method, level = split_compression(compression)
+    if get_method(method).level_kind != "bits":
+        raise ValueError(
+            f"mode {mode_name!r} quantizes: it needs a compression of bit-width kind "
+            f"(e.g. rtn-4bit), not {compression!r}"
+        )
+    return describe("bits", level)["bits"]
 
 
 def keep_factors(params: dict[str, Any], masks: dict[str, Any]) -> list[tuple[Any, Any]]:

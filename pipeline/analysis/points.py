@@ -1,0 +1,137 @@
+"""Curve points with their bootstrap replicates: what every claim's statistic is computed on.
+
+A point is one compression level of one curve (setting, model, task, difficulty, method,
+structure, mode), the mean over its seeds of the normalized score, with the dense run at
+the curve's origin (score 1 by definition). ``values[normalization]`` is a points x (1 + B)
+array: column 0 the observed mean, columns 1..B its hierarchical bootstrap replicates
+(:mod:`pipeline.analysis.resample`). A statistic written as numpy operations on rows of
+that array is thereby computed on the data and on every resample at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from pipeline.analysis.curves import CURVE, curves
+from pipeline.analysis.resample import (
+    NORMALIZATIONS,
+    NORMALIZED_COLUMN,
+    ZERO_SHOT,
+    RunReplicates,
+    seed_mean_replicates,
+)
+
+POINT = CURVE + ["kind", "x"]
+
+
+@dataclass
+class Points:
+    """``frame``: one row per point (POINT columns plus hardness, strength, is_dense,
+    seeds (tuple), n_seeds, deterministic, noisy); ``values``: see the module docstring.
+    ``blocks`` > 1 stacks that many studies of one design side by side (columns of block i:
+    ``block(i)``), so simulation checks judge hundreds of studies in one pass."""
+
+    frame: Any
+    values: dict[str, np.ndarray]
+    blocks: int = 1
+
+    def subset(self, mask: Any) -> Points:
+        mask = np.asarray(mask, dtype=bool)
+        return Points(
+            self.frame[mask].reset_index(drop=True),
+            {k: v[mask] for k, v in self.values.items()},
+            self.blocks,
+        )
+
+    def block(self, i: int) -> slice:
+        width = next(iter(self.values.values())).shape[1] // self.blocks
+        return slice(i * width, (i + 1) * width)
+
+
+def stack(points: list[Points]) -> Points:
+    """Studies of one design (equal point frames) side by side: one Points of many blocks."""
+    first = points[0]
+    for other in points[1:]:
+        if not other.frame[POINT].equals(first.frame[POINT]):
+            raise ValueError("stacked studies must have the same points (the same design)")
+    values = {n: np.hstack([p.values[n] for p in points]) for n in first.values}
+    return Points(first.frame, values, sum(p.blocks for p in points))
+
+
+def observed_chance(normalized: Any) -> Any:
+    """Chance-corrected score (score - chance) / (dense - chance) of every row; NaN where
+    the table has no chance level."""
+    if "normalized_chance" in normalized.columns:
+        return normalized["normalized_chance"].to_numpy(dtype=float)
+    return np.full(len(normalized), np.nan)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Which runs make each point: ``frame`` (as in Points, ``noisy`` aside) and
+    ``run_rows[p]``, the rows of the normalized table of point p's runs (one per seed)."""
+
+    frame: Any
+    run_rows: list[np.ndarray]
+
+
+def layout(normalized: Any) -> Layout:
+    """The points of every pruning and quantization curve of ``normalized`` (whose ``_run``
+    column numbers its rows)."""
+    import pandas as pd
+
+    rows = pd.concat([curves(normalized, kind) for kind in ("pruning", "quantization")])
+    columns = POINT + ["hardness", "strength", "is_dense", "seeds", "n_seeds", "deterministic"]
+    if rows.empty:
+        return Layout(pd.DataFrame(columns=columns), [])
+    rows = rows.sort_values(POINT + ["seed"])
+    records, run_rows = [], []
+    for key, group in rows.groupby(POINT, sort=False, dropna=False):
+        records.append(
+            {
+                **dict(zip(POINT, key, strict=True)),
+                "hardness": float(group["hardness"].iloc[0]),
+                "strength": float(group["strength"].iloc[0]),
+                "is_dense": bool(group["is_dense"].iloc[0]),
+                "seeds": tuple(int(s) for s in group["seed"]),
+                "n_seeds": len(group),
+                "deterministic": key[CURVE.index("mode")] == ZERO_SHOT,
+            }
+        )
+        run_rows.append(group["_run"].to_numpy(dtype=int))
+    return Layout(pd.DataFrame(records, columns=columns), run_rows)
+
+
+def build_points(
+    normalized: Any, rep: RunReplicates, seed: int = 0, shape: Layout | None = None
+) -> Points:
+    """Points with values: observed means and stage-2 replicates. ``normalized`` has a
+    ``_run`` column indexing the rows of ``rep``; ``shape`` reuses a layout computed once
+    for many studies of one design."""
+    shape = shape or layout(normalized)
+    width = rep.ratio.shape[1] + 1
+    frame = shape.frame.assign(
+        noisy=[bool(rep.has_examples[r].any() or len(r) > 1) for r in shape.run_rows]
+    )
+    if not shape.run_rows:
+        return Points(frame, {n: np.empty((0, width)) for n in NORMALIZATIONS})
+    run_index = normalized["_run"].to_numpy(dtype=int)
+    observed = {
+        "ratio": np.empty(len(rep.ratio)),
+        "chance": np.empty(len(rep.ratio)),
+    }
+    observed["ratio"][run_index] = normalized[NORMALIZED_COLUMN["ratio"]].to_numpy(float)
+    observed["chance"][run_index] = observed_chance(normalized)
+    values = {
+        name: np.column_stack(
+            [
+                np.array([observed[name][r].mean() for r in shape.run_rows]),
+                seed_mean_replicates(shape.run_rows, rep.normalized(name), seed),
+            ]
+        )
+        for name in NORMALIZATIONS
+    }
+    return Points(frame, values)
