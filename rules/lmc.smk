@@ -17,7 +17,7 @@ rule lmc:
     params:
         protocol=lambda wc: json.dumps(study.protocol_for(config, setting_of_cell(wc))),
         alphas=config.get("lmc", {}).get("alphas", 11),
-        cell=lambda wc: json.dumps(dict(wc.items())),
+        cell=lambda wc: json.dumps({**dict(wc.items()), "seed": int(wc.seed)}),  # int64 column
         world=data_arg,
     log:
         f"{R}/logs/lmc/{{model}}/{{task}}/{{difficulty}}/{{compression}}/seed{{seed}}.log",
