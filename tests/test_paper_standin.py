@@ -4,8 +4,8 @@ layouts: every setting, LMC, figures and verdict.
 Only two things differ from the cluster run. ``hub_mirror`` maps every hub id of the
 paper config to a local stand-in (pipeline/data/standins.py,
 pipeline/models/staging/standins.py: tiny models and data sets, built here, offline), and
-configs/paper_standin.yaml shrinks the grid (one seed, one sparsity, one N:M pattern, two
-data fractions; fp32 on CPU) while keeping every setting, model, data set, method, mode,
+configs/paper_standin.yaml shrinks the grid (two seeds, one sparsity, one N:M pattern,
+two data fractions; fp32 on CPU) while keeping every setting, model, data set, method, mode,
 rule and figure. Every Python process the workflow starts logs its verb and offline
 switches (a sitecustomize on PYTHONPATH), so the test sees that only staging was online.
 """
@@ -91,7 +91,7 @@ def standin_run(tmp_path_factory):
 # runs of the generation tasks score 0 (BLEU 0, exact match 0) and `normalize` refuses the
 # undefined ratio (0 / 0) -- every job before it runs (staging, prunes with Wanda/SparseGPT,
 # all four adapters, LMC). Stand-ins that score above zero, or a normalize that excludes
-# zero-dense cells, would lift this. It also takes ~150 jobs (over the CI budget on 2 cores).
+# zero-dense cells, would lift this. It also takes ~260 jobs (over the CI budget on 2 cores).
 pytestmark = [
     pytest.mark.workflow,
     pytest.mark.skipif(
