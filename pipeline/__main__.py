@@ -23,6 +23,7 @@ VERBS = {
     "lmc": "lmc",
     "figure": "figure",
     "cost": "cost",
+    "cluster-check": "cluster_check",
     "verdict": "verdict",
     "safe-sparsity": "safe_sparsity",
     "summarize": "summarize",
@@ -30,13 +31,18 @@ VERBS = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The CLI; with ``only``, just that verb's arguments are loaded (the others' modules,
+    ~0.1 s of project imports such as the figure registry, would be paid by every job)."""
     parser = argparse.ArgumentParser(
         prog="python -m pipeline",
         description="junkdna: the Junk DNA Hypothesis study, one verb per workflow step.",
     )
     sub = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
     for verb, module_name in VERBS.items():
+        if only is not None and verb != only:
+            sub.add_parser(verb)
+            continue
         module = importlib.import_module(f"pipeline.verbs.{module_name}")
         p = sub.add_parser(
             verb,
@@ -59,7 +65,8 @@ def output_paths(args: argparse.Namespace) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv[0] if argv and argv[0] in VERBS else None).parse_args(argv)
     gpu_slots.claim(args.verb)  # one GPU per job on a multi-GPU machine without SLURM
     for path in output_paths(args):  # this job owns them: debris of a killed run goes
         for stale in remove_stale_temps(path):
@@ -73,4 +80,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from pipeline.worker.client import run_in_worker  # the warm worker, if the run has one
+
+    code = run_in_worker(sys.argv[1:])
+    sys.exit(main() if code is None else code)

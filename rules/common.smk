@@ -62,3 +62,9 @@ def setting_of_cell(wc):
 
 def setting_block(wc):
     return config["settings"][setting_of_cell(wc)]
+
+
+def stage_priority(wc):
+    """Longest pre-training first: every job of a model waits for it (the study's critical
+    path), so it must not queue behind shorter stagings."""
+    return config["models"][wc.model].get("pretrain", {}).get("steps", 0)

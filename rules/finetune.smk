@@ -3,6 +3,9 @@
 # It is deliberately not a declared output: Snakemake deletes the outputs of a failed job but
 # keeps that folder, so rerunning the job resumes from it; the verb removes it on success.
 import json
+from pathlib import Path
+
+from pipeline.finetune import retain
 
 
 rule finetune:
@@ -33,3 +36,13 @@ rule finetune:
         "--protocol {params.protocol:q} --seed {wildcards.seed} --subset {params.subset} "
         "--subset-seed {params.subset_seed} --out-model {output.model} "
         "--out {output.metrics} --out-examples {output.examples} --threads {threads} > {log} 2>&1"
+
+
+# A finished run keeps its outputs in done/ until its pack has succeeded, so a failed pack's
+# retry restores them (pipeline/finetune/retain.py). When the workflow ends every pack is over.
+onsuccess:
+    retain.sweep(Path(R) / "runs", finished=True)
+
+
+onerror:
+    retain.sweep(Path(R) / "runs", finished=True)

@@ -30,6 +30,7 @@ rule stage_model:
         spec=lambda wc: json.dumps(model_spec(config, wc.model)),
         world=lambda wc, input: f"--world {input.world}" if input.world else "",
     threads: 1  # tiny models gain little from a second thread; two stage in parallel
+    priority: stage_priority
     log:
         f"{R}/logs/stage_model/{{model}}.log",
     conda:

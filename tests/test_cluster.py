@@ -62,7 +62,7 @@ def load_profile(name: str, argv: list[str], path: str | None = None) -> dict:
         sys.argv, os.environ["PATH"] = saved_argv, saved_path
 
 
-@pytest.mark.parametrize("name", sorted(PROFILES))
+@pytest.mark.parametrize("name", ["workstation"])  # slurm: tests/test_cluster_check.py
 def test_conda_is_used_except_for_a_dry_run_without_conda(name, tmp_path):
     conda = tmp_path / "conda"
     conda.write_text("#!/bin/sh\n")
@@ -227,7 +227,7 @@ def test_profile_keys_are_known_to_snakemake_and_the_plugin(name):
 
     options = {o for a in get_argument_parser()._actions for o in a.option_strings}
     plugin = {f.name for f in dataclasses.fields(ExecutorSettings)}
-    for key in load_profile(name, ["snakemake", "all_figures"]):
+    for key in load_profile(name, ["snakemake", "-n", "all_figures"]):
         assert f"--{key}" in options, f"{name}: unknown profile key {key!r}"
         if key.startswith("slurm-"):
             assert key.removeprefix("slurm-").replace("-", "_") in plugin, key
@@ -237,7 +237,7 @@ def test_profile_keys_are_known_to_snakemake_and_the_plugin(name):
 def test_profile_values_parse_with_snakemake_parsers(name):
     from snakemake.cli import parse_set_resource_scope, parse_set_resources, parse_set_threads
 
-    profile = load_profile(name, ["snakemake", "all_figures"])
+    profile = load_profile(name, ["snakemake", "-n", "all_figures"])
     resources = parse_set_resources(
         [
             f"{rule}:{k}={v}"

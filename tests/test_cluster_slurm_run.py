@@ -36,7 +36,8 @@ def sbatch_calls(tmp_path_factory) -> tuple[list[dict], Path]:
         stub.chmod(0o755)
     # The profile as shipped, less conda (not installed here) and the paper config.
     profile = yaml.safe_load((REPO / "slurm" / "config.v8+.yaml").read_text())
-    for key in ("__use_yte__", "__definitions__", "software-deployment-method", "configfile"):
+    drop = ("__use_yte__", "__definitions__", "__variables__", "software-deployment-method")
+    for key in (*drop, "configfile"):
         profile.pop(key)
     (work / "profile").mkdir()
     (work / "profile" / "config.v8+.yaml").write_text(yaml.safe_dump(profile))

@@ -6,7 +6,9 @@ record (metrics.json), the per-example outcomes (examples.parquet) and the fine-
 The run checkpoints every --checkpoint-every steps into --checkpoint-dir (default: a
 ``checkpoint`` folder next to --out) and, started again with the same arguments after a
 crash or a kill, resumes from the last checkpoint and ends exactly as an uninterrupted run
-would (on CPU). The folder is removed once the outputs are written. Under
+would (on CPU). The folder is removed once the outputs are written; the outputs are also kept
+in a ``done`` folder until the cell's pack has succeeded, so a rerun restores them instead of
+training (``pipeline.finetune.retain``); the run folder is locked while it runs. Under
 ``accelerate launch`` it runs on several GPUs; the protocol's precision turns on bf16/fp16."""
 
 import argparse
@@ -14,6 +16,9 @@ import json
 from pathlib import Path
 
 HELP = "fine-tune and evaluate one cell; writes its metrics.json record"
+# Arguments that say where or how fast a run goes, not what it computes.
+NOT_IDENTITY = {"out", "out_model", "out_examples", "checkpoint_dir", "checkpoint_every"}
+NOT_IDENTITY |= {"threads", "no_progress"}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -70,6 +75,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    from pipeline.finetune import retain
+
+    identity = {k: v for k, v in vars(args).items() if k not in NOT_IDENTITY and k[0] != "_"}
+    fingerprint = retain.fingerprint(identity, [args.model, args.masks, args.world])
+    retain.run_once(args.out.parent, args.out, fingerprint, lambda: train_cell(args))
+
+
+def train_cell(args: argparse.Namespace) -> None:
     import torch
 
     from pipeline.finetune.checkpoint import clear_checkpoints

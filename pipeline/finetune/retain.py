@@ -1,0 +1,144 @@
+"""A finished cell's result survives the failure of its pack.
+
+The slurm profile packs several fine-tunes into one SLURM job. When one member fails,
+Snakemake deletes the outputs of every member ("might be corrupted") and the retry runs them
+all again; the checkpoints are gone too (removed on success). So on success the run folder's
+outputs (metrics.json, the fine-tuned model, any other per-run file) are also kept in a
+``done`` folder beside them, with the run's fingerprint. A rerun with the same fingerprint
+(same arguments, same input content) puts them back instead of training.
+
+Kept files are hard links (a copy where the file system has none), so ``done`` costs no
+space while the outputs exist. It is removed (``sweep``) once the pack has succeeded: at the
+start of every fine-tune for packs whose ``temp()`` model Snakemake has deleted, and for all
+finished packs when the workflow ends (rules/finetune.smk). To force a cell to train again
+with the same inputs while its ``done`` folder exists, delete that folder.
+
+Every instance holds the run folder's lock (``pipeline.finetune.lock``): a second instance of
+a running cell waits, then restores what the first one kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pipeline.finetune.lock import LOCK_FILE, exclusive
+from pipeline.fingerprint import inputs_hash
+from pipeline.io import read_json, write_json
+
+DONE = "done"
+STAMP = "fingerprint.json"
+NOT_OUTPUTS = {DONE, f"{DONE}.partial", "checkpoint", LOCK_FILE}
+
+
+def fingerprint(identity: dict[str, Any], inputs: list[Path | None]) -> str:
+    """What a kept result must match to be restored: the run's arguments and the content of
+    every input (``pipeline.fingerprint``), so a re-staged model or a re-pruned mask trains
+    anew."""
+    blob = json.dumps(
+        {"identity": identity, "inputs": inputs_hash(*inputs)}, sort_keys=True, default=str
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:  # no hard links across file systems (or on this one)
+        shutil.copy2(src, dst)
+
+
+def _place(src: Path, dst: Path) -> None:
+    """``src`` (file or folder) to ``dst``, appearing complete or not at all."""
+    tmp = dst.with_name(f".{dst.name}.restoring")
+    if tmp.is_dir():
+        shutil.rmtree(tmp)
+    else:
+        tmp.unlink(missing_ok=True)
+    if src.is_dir():
+        shutil.copytree(src, tmp, copy_function=_link_or_copy)
+    else:
+        _link_or_copy(str(src), str(tmp))
+    if dst.is_dir():  # a folder is not replaced by a rename: move the old one aside first
+        old = dst.with_name(f".{dst.name}.replaced")
+        shutil.rmtree(old, ignore_errors=True)
+        dst.rename(old)
+        os.replace(tmp, dst)
+        shutil.rmtree(old)
+    else:
+        os.replace(tmp, dst)
+
+
+def _outputs(run_dir: Path) -> list[Path]:
+    return sorted(p for p in run_dir.iterdir() if p.name not in NOT_OUTPUTS and p.name[0] != ".")
+
+
+def keep(run_dir: Path, fingerprint: str) -> None:
+    """Keep the run folder's outputs in ``done`` with ``fingerprint`` (atomically)."""
+    partial = run_dir / f"{DONE}.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir()
+    for out in _outputs(run_dir):
+        _place(out, partial / out.name)
+    write_json(partial / STAMP, {"fingerprint": fingerprint})
+    shutil.rmtree(run_dir / DONE, ignore_errors=True)
+    partial.rename(run_dir / DONE)
+
+
+def restore(run_dir: Path, fingerprint: str, record: Path) -> bool:
+    """Put back the outputs kept for ``fingerprint``; False (and a stale ``done`` removed) if
+    there are none. ``record`` is restored last, so its presence means the restore is whole."""
+    done = run_dir / DONE
+    if not (done / STAMP).is_file():
+        return False
+    if read_json(done / STAMP).get("fingerprint") != fingerprint:
+        print(f"retain: discarding {done} (another protocol or other inputs)", flush=True)
+        shutil.rmtree(done)
+        return False
+    kept = sorted(
+        (p for p in done.iterdir() if p.name != STAMP), key=lambda p: p.name == record.name
+    )
+    for item in kept:
+        _place(item, run_dir / item.name)
+    return True
+
+
+def sweep(runs: Path, finished: bool = False) -> None:
+    """Remove the ``done`` folders under ``runs`` (the workflow's runs/ folder) whose pack has
+    succeeded: the record is present and some kept output is gone (Snakemake deletes temp
+    outputs only after success), or, with ``finished`` (the workflow has ended, every pack
+    is over), the record is present. Cells in use by another instance are left alone."""
+    for done in runs.glob(f"*/*/*/*/*/*/{DONE}"):
+        run_dir = done.parent
+        kept = {p.name for p in done.iterdir() if p.name != STAMP}
+        present = {p.name for p in run_dir.iterdir()}
+        if "metrics.json" in present and (finished or not kept <= present):
+            with exclusive(run_dir, wait=False) as held:
+                if held:
+                    shutil.rmtree(done, ignore_errors=True)
+
+
+def run_once(run_dir: Path, record: Path, fingerprint: str, train: Callable[[], Any]) -> bool:
+    """Under the run folder's lock, restore the kept result or ``train()`` and keep what it
+    wrote. Returns True when the result was restored. Multi-process runs (``accelerate
+    launch``) train unguarded: the profile gives every fine-tune one GPU, and one lock per
+    rank would deadlock."""
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        train()
+        return False
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if len(run_dir.parents) > 5 and run_dir.parents[5].name == "runs":  # the workflow's layout
+        sweep(run_dir.parents[5])
+    with exclusive(run_dir):
+        if restore(run_dir, fingerprint, record):
+            print(f"retain: restored the result kept in {run_dir / DONE}; not training", flush=True)
+            return True
+        train()
+        if record.is_file():
+            keep(run_dir, fingerprint)
+    return False

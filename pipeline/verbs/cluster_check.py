@@ -1,0 +1,63 @@
+"""Before submitting: does every job of the study fit the partition it is sent to?
+
+SLURM accepts a job that no node of its partition can ever run and leaves it PENDING
+(Reason=PartitionConfig) while Snakemake waits with it; a retry asking for more memory than
+any node has does the same hours later. This verb runs the profile's dry run once per attempt
+(``--attempt 1..retries+1``: the profile scales time and memory with the attempt), reads each
+partition's limits and nodes with ``scontrol``/``sinfo``, and lists every SLURM submission
+(a pack counts as one: the largest member's CPUs and memory, its GPUs, the sum of the
+members' walltimes) whose CPUs, memory, GPUs or walltime the partition cannot satisfy.
+Run it on the login node, from the repository root, before ``snakemake --profile slurm``."""
+
+import argparse
+import shlex
+from pathlib import Path
+
+HELP = "check every job of the profile's dry run against the partition's limits (sinfo)"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("targets", nargs="*", default=["all_figures"], help="snakemake targets")
+    p.add_argument("--profile", default="slurm", help="snakemake profile (folder or name)")
+    p.add_argument(
+        "--snakemake-args",
+        default="",
+        help="more snakemake arguments, e.g. '--configfile configs/paper.yaml'",
+    )
+    p.add_argument(
+        "--retries",
+        type=int,
+        help="attempts beyond the first to check (default: the profile's `retries`)",
+    )
+    p.add_argument(
+        "--workflow",
+        type=Path,
+        default=Path("."),
+        help="workflow folder (Snakefile, rules/): tells local rules apart",
+    )
+
+
+def run(args: argparse.Namespace) -> None:
+    from pipeline import cluster
+    from pipeline.slurm_limits import check_submissions, partitions, profile_retries, requests
+
+    retries = profile_retries(args.profile) if args.retries is None else args.retries
+    local = cluster.local_rules(args.workflow)
+    found = partitions()
+    problems: list[str] = []
+    checked = 0
+    for attempt in range(1, retries + 2):
+        extra = [*shlex.split(args.snakemake_args), "--attempt", str(attempt)]
+        text = cluster.run_dry_run(args.profile, args.targets, [*extra, "--cores", "100000"])
+        submissions = requests(text, local)
+        checked += len(submissions)
+        problems += [f"attempt {attempt}: {p}" for p in check_submissions(submissions, found)]
+    names = ", ".join(f"{name} ({part.describe()})" for name, part in found.items())
+    if problems:
+        print("\n".join(problems))
+        raise ValueError(
+            f"{len(problems)} of {checked} SLURM submissions (attempts 1-{retries + 1}) can never "
+            f"start on their partition; partitions: {names}. Lower the resources in the "
+            "profile (slurm/config.v8+.yaml) or choose another partition there."
+        )
+    print(f"ok: all {checked} SLURM submissions of attempts 1-{retries + 1} fit: {names}")
