@@ -41,6 +41,7 @@ wildcard_constraints:
 
 
 include: "rules/common.smk"
+include: "rules/data.smk"
 include: "rules/models.smk"
 include: "rules/compress.smk"
 include: "rules/finetune.smk"

@@ -14,6 +14,7 @@ from pipeline.io import remove_stale_temps
 VERBS = {
     "make-world": "make_world",
     "stage-model": "stage_model",
+    "stage-data": "stage_data",
     "prune": "prune",
     "finetune": "finetune",
     "evaluate": "evaluate",

@@ -191,12 +191,14 @@ def summary(jobs: list[PlannedJob], local: set[str]) -> dict[str, Any]:
 
 
 def local_rules(workflow_dir: Path) -> set[str]:
-    """Rule names in the ``localrules:`` blocks of the Snakefile and rules/*.smk."""
+    """Rule names in the ``localrules:`` blocks of the Snakefile and rules/*.smk (also one
+    inside an ``if``, as the staging rules' is)."""
     names: set[str] = set()
     for path in [workflow_dir / "Snakefile", *sorted((workflow_dir / "rules").glob("*.smk"))]:
         text = path.read_text()
-        for block in re.finditer(r"^localrules:[ \t]*\n((?:[ \t]+\w+,?[ \t]*\n)+)", text, re.M):
-            names.update(re.findall(r"\w+", block[1]))
+        pattern = r"^([ \t]*)localrules:[ \t]*\n((?:\1[ \t]+\w+,?[ \t]*\n)+)"
+        for block in re.finditer(pattern, text, re.M):
+            names.update(re.findall(r"\w+", block[2]))
     return names
 
 

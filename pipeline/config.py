@@ -66,6 +66,9 @@ def check_config(config: dict[str, Any]) -> None:
                 )
         _check_protocol(config, setting)
         _check_world_contents(config, setting)
+    from pipeline.data.catalog import check_datasets
+
+    check_datasets(config)
     for mode, methods in config.get("mode_methods", {}).items():
         _must_be_in("mode_methods", mode, config["modes"])
         for i, method in enumerate(methods):

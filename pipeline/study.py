@@ -98,7 +98,8 @@ def protocol_for(config: dict[str, Any], setting: str) -> dict[str, Any]:
 def task_options(config: dict[str, Any], setting: str) -> dict[str, Any]:
     """What a task needs from its setting beyond the difficulty label (language groups)."""
     block = config["settings"][setting]
-    return {k: block[k] for k in ("pivot", "groups") if k in block}
+    keys = ("pivot", "groups", "pairing", "directions", "min_shared")
+    return {k: block[k] for k in keys if k in block}
 
 
 def compressions(config: dict[str, Any]) -> list[str]:

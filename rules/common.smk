@@ -12,6 +12,8 @@ def prune_inputs(wc):
     inputs = {"model": f"{R}/{paths.MODEL}".format(model=wc.model)}
     if METHODS[wc.method].needs_calibration and CALIBRATION.get("source", "world") == "world":
         inputs["world"] = f"{R}/{paths.WORLD}"
+    if METHODS[wc.method].needs_calibration and CALIBRATION.get("source") == "hub":
+        inputs["calibration"] = calibration_data_dir(config)
     return inputs
 
 
@@ -34,12 +36,27 @@ def finetune_inputs(wc):
         inputs["model"] = f"{R}/{paths.FINETUNED}".format(**dense_run)
     if needs_world(wc.task):
         inputs["world"] = f"{R}/{paths.WORLD}"
+    inputs["data"] = staged_data(wc)
     if wc.compression != paths.DENSE and not mode.quantizes:
         seeded = METHODS[paths.split_compression(wc.compression)[0]].seeded
         inputs["masks"] = f"{R}/{paths.SEEDED_MASK if seeded else paths.MASK}".format(
             model=wc.model, compression=wc.compression, seed=wc.seed
         )
     return inputs
+
+
+def staged_data(wc):
+    """The staged data set folders a hub task's job reads (none for synthetic tasks)."""
+    from pipeline.tasks.registry import get_task
+
+    return task_data_dirs(config, get_task(wc.task), setting_block(wc))
+
+
+def data_arg(wc, input):
+    """The verb's data folder: the world (synthetic tasks) or the staged data (hub tasks)."""
+    if "world" in input.keys() and input.world:
+        return f"--world {input.world}"
+    return f"--data {R}/data" if input.data else ""
 
 
 def setting_of_cell(wc):

@@ -15,7 +15,9 @@ COMPRESSED = f"{R}/masks/{{model}}/{{method}}-{{level}}"
 PRUNE_PARAMS = dict(
     seed=COMPRESSION.get("seed", 0),
     prunable=COMPRESSION.get("prunable", "backbone"),
-    calibration=json.dumps(CALIBRATION),
+    calibration=lambda wc, input: json.dumps(
+        {**CALIBRATION, **({"staged": input.calibration} if "calibration" in input.keys() else {})}
+    ),
     world=lambda wc, input: f"--world {input.world}" if "world" in input.keys() else "",
 )
 PRUNE_SHELL = (

@@ -29,7 +29,7 @@ rule finetune:
         setting=lambda wc: setting_of_cell(wc),
         protocol=lambda wc: json.dumps(study.protocol_for(config, setting_of_cell(wc))),
         task_options=lambda wc: json.dumps(study.task_options(config, setting_of_cell(wc))),
-        world=lambda wc, input: f"--world {input.world}" if "world" in input.keys() else "",
+        world=data_arg,
         masks=lambda wc, input: f"--masks {input.masks}" if "masks" in input.keys() else "",
         out_model=lambda wc, output: (
             f"--out-model {output.model}" if "model" in output.keys() else ""

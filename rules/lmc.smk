@@ -11,13 +11,14 @@ rule lmc:
         dense=f"{R}/runs/{{model}}/{{task}}/{{difficulty}}/dense/dense/seed{{seed}}/finetuned",
         sparse=f"{R}/runs/{{model}}/{{task}}/{{difficulty}}/{{compression}}/sparse/seed{{seed}}/finetuned",
         world=lambda wc: [f"{R}/{paths.WORLD}"] if needs_world(wc.task) else [],
+        data=staged_data,
     output:
         f"{R}/{paths.LMC}",
     params:
         protocol=lambda wc: json.dumps(study.protocol_for(config, setting_of_cell(wc))),
         alphas=config.get("lmc", {}).get("alphas", 11),
-        cell=lambda wc: json.dumps(dict(wc.items())),
-        world=lambda wc, input: f"--world {input.world}" if input.world else "",
+        cell=lambda wc: json.dumps({**dict(wc.items()), "seed": int(wc.seed)}),  # int64 column
+        world=data_arg,
     log:
         f"{R}/logs/lmc/{{model}}/{{task}}/{{difficulty}}/{{compression}}/seed{{seed}}.log",
     conda:

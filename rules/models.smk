@@ -2,6 +2,7 @@
 import json
 
 from pipeline.config import model_spec
+from pipeline.data.catalog import model_names
 
 
 rule make_world:
@@ -18,10 +19,13 @@ rule make_world:
 
 
 rule stage_model:
+    """Synthetic pre-training and scratch controls; hub models: rule stage_hub_model."""
     input:
         world=world_input,
     output:
         directory(f"{R}/{paths.MODEL}"),
+    wildcard_constraints:
+        model=model_names(config, hub=False),
     params:
         spec=lambda wc: json.dumps(model_spec(config, wc.model)),
         world=lambda wc, input: f"--world {input.world}" if input.world else "",

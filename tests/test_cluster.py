@@ -104,7 +104,8 @@ def test_dry_run_lists_every_job_of_the_paper_study(slurm_text, slurm_jobs, pape
 def test_every_submitted_job_carries_its_slurm_resources(slurm_jobs):
     local = cluster.local_rules(REPO)
     sent = cluster.submitted(slurm_jobs, local)
-    assert {j.rule for j in sent} >= {"stage_model", "prune", "finetune", "lmc"}
+    assert {j.rule for j in sent} >= {"prune", "finetune", "lmc"}
+    assert not {j.rule for j in sent} & {"stage_data", "stage_hub_model"}  # login node
     for job in sent:
         for key in ("slurm_account", "slurm_partition", "runtime", "mem_mb", "gpu"):
             assert key in job.resources, (job.rule, key, job.resources)
@@ -135,7 +136,7 @@ def test_gpus_and_walltimes_follow_the_job(slurm_jobs, plan):
             if j.rule == rule and all(j.wildcards.get(k) == v for k, v in wildcards.items())
         )
 
-    assert one("stage_model").gpus == 0
+    assert one("stage_hub_model").gpus == 0
     assert one("prune", method="magnitude").gpus == 0
     assert one("prune", method="wanda", model="vicuna_7b").gpus == 1  # runs on one device
     small = one("finetune", task="sst2", difficulty="fraction-0.1")
@@ -211,6 +212,7 @@ def test_cost_is_the_models_estimate_per_setting_and_rule(slurm_jobs, plan, pape
         sum(r["gpu_hours"] for r in result["rules"].values())
     )
     assert result["requested_gpu_hours"] > result["gpu_hours"]  # the margin
+    assert not {"stage_data", "stage_hub_model"} & set(result["rules"])  # login node: no cost
     assert result["slurm_submissions"] < result["jobs"]
     assert result["longest_pack_hours"] <= plan.max_runtime / 60
 

@@ -42,12 +42,20 @@ def test_fraction_subsets_are_random_seeded_and_nested():
     assert set(fraction_indices(1000, 0.1, seed=4)) != small
 
 
-def test_pivot_translation_pairs_two_languages_through_the_pivot(tiny_world):
+def test_translation_pairs_each_language_with_the_pivot(tiny_world):
+    groups = {"minority": ["min_b", "min_c"]}
     task = get_task("syn_translation").configure(
-        "lang-minority", {"pivot": "maj_a", "groups": {"minority": ["min_b", "min_c"]}}
+        "lang-minority", {"pivot": "maj_a", "groups": groups}
     )
     rows = task.load_split("validation", tiny_world)
-    assert {(r["src"], r["tgt"]) for r in rows} == {("min_b", "min_c"), ("min_c", "min_b")}
+    assert {(r["src"], r["tgt"]) for r in rows} == {
+        ("maj_a", "min_b"), ("min_b", "maj_a"), ("maj_a", "min_c"), ("min_c", "maj_a")
+    }  # fmt: skip
+    joined = get_task("syn_translation").configure(
+        "lang-minority", {"pivot": "maj_a", "groups": groups, "pairing": "pivot_join"}
+    )  # the world's pairs share their pivot sentences, so the paper's join works here
+    pairs = {(r["src"], r["tgt"]) for r in joined.load_split("validation", tiny_world)}
+    assert pairs == {("min_b", "min_c"), ("min_c", "min_b")}
     source, target = task.source_target(rows[1])
     assert source.startswith(f"__{rows[1]['tgt']}__ ")  # the target language's tag
     assert target == rows[1]["translation"][rows[1]["tgt"]]

@@ -1,12 +1,11 @@
 """Every hub data set's loading code on tiny fixtures in its real schema, made on the fly.
 
 A fixture is a local folder laid out like the hub repository (parquet files plus the
-README's ``configs:`` block that maps config and split to files), so ``load_split`` runs
-its real ``datasets.load_dataset(hub_path, hub_config, split=...)`` call unchanged, with the
-folder in place of the hub id. No network: HF_HUB_OFFLINE=1.
+README's ``configs:`` block that maps config and split to files), served as a
+``hub_mirror``: staging runs its real ``datasets.load_dataset`` call on it and writes the
+staged Parquet, which ``load_split`` then reads. No network: HF_HUB_OFFLINE=1.
 """
 
-import dataclasses
 from pathlib import Path
 
 import pyarrow as pa
@@ -139,9 +138,10 @@ FIXTURES = {
 
 
 def hub_folder(root: Path, task: str) -> Path:
-    """A folder laid out like the task's hub repository (files + README ``configs:``)."""
+    """A ``hub_mirror`` holding the task's repository as the hub lays it out (Parquet files
+    per config and split + the README ``configs:`` block)."""
     spec = FIXTURES[task]
-    folder = root / task
+    folder = root / "mirror" / get_task(task).hub_path
     config = spec["config"] or "default"
     data_files = []
     for split, columns in spec["splits"].items():
@@ -151,42 +151,57 @@ def hub_folder(root: Path, task: str) -> Path:
         data_files.append({"split": split, "path": f"{config}/{split}-*"})
     card = {"configs": [{"config_name": config, "data_files": data_files}]}
     (folder / "README.md").write_text(f"---\n{yaml.safe_dump(card)}---\n")
-    return folder
+    return root / "mirror"
 
 
 def local(task_name: str, root: Path):
-    return dataclasses.replace(get_task(task_name), hub_path=str(hub_folder(root, task_name)))
+    """(task, staged data folder): the task's data staged from its mirror, as the
+    stage_data rule does it; the task then reads only the staged Parquet."""
+    from pipeline.data.catalog import task_datasets
+    from pipeline.data.stage import stage_dataset
+    from pipeline.data.staged import dataset_name
+
+    task = get_task(task_name)
+    mirror = hub_folder(root, task_name)
+    data_dir = root / "data"
+    for entry in task_datasets(task, {"regimes": ["few_shot"]}):
+        out = data_dir / dataset_name(entry["hub_id"], entry["config"])
+        out.mkdir(parents=True)
+        stage_dataset({**entry, "revision": "UNPINNED", "hub_mirror": str(mirror)}, out)
+    return task, data_dir
 
 
 @pytest.mark.parametrize("name", sorted(FIXTURES))
 def test_hub_task_loads_both_splits(name, tmp_path):
-    task = local(name, tmp_path)
+    task, data = local(name, tmp_path)
     assert task.source == "hub"
     spec = FIXTURES[name]["splits"]
     validation = [s for s in spec if s != "train"][0 if name != "mawps" else -1]
     for split, expected in (("train", "train"), ("validation", validation)):
-        rows = task.load_split(split, None)
+        rows = task.load_split(split, data)
         first = {k: v[0] for k, v in spec[expected].items() if not isinstance(v, pa.Array)}
         assert len(rows) == 2
         assert {k: rows[0][k] for k in first} == pytest.approx(first)
 
 
 def test_glue_rows_become_model_inputs(tmp_path):
-    stsb, cola = local("stsb", tmp_path), local("cola", tmp_path)
+    (stsb, data), (cola, _) = local("stsb", tmp_path / "s"), local("cola", tmp_path / "c")
     assert stsb.kind == "regression" and cola.kind == "classification"
-    row = stsb.load_split("validation", None)[1]
+    row = stsb.load_split("validation", data)[1]
     assert [row[f] for f in stsb.text_fields] == ["y z", "z"]
     assert row["label"] == pytest.approx(1.2)
 
 
 def test_multiple_choice_rows(tmp_path):
-    wino = local("winogrande", tmp_path).load_split("train", None)[0]
+    task, data = local("winogrande", tmp_path / "w")
+    wino = task.load_split("train", data)[0]
     assert get_task("winogrande").choices(wino) == (
         "Ann gave Bo a gift because",
         ["Ann was kind.", "Bo was kind."],
         0,
     )
-    csqa = local("csqa", tmp_path).load_split("validation", None)[1]
+    task, data = local("csqa", tmp_path / "c")
+    csqa = task.load_split("validation", data)[1]
     context, endings, label = get_task("csqa").choices(csqa)
     assert (context, endings[label]) == ("What is hot?", "sun")
 
@@ -196,12 +211,12 @@ def test_arithmetic_rows_and_answers(tmp_path):
         ("svamp", 1, "There are 4 boxes", "( 4.0 * 2.5 )"),
         ("mawps", 0, "Sam has 9 apples", "9-2"),
     ):
-        task = local(name, tmp_path)
-        row = task.load_split("validation", None)[row_index]
-        source, target = task.source_target(row)
+        task, data = local(name, tmp_path / name)
+        rows = task.load_split("validation", data)
+        source, target = task.source_target(rows[row_index])
         assert source.startswith(problem_start) and target == equation
-        refs = [task.references(r) for r in task.load_split("validation", None)]
-        gold = [task.source_target(r)[1] for r in task.load_split("validation", None)]
+        refs = [task.references(r) for r in rows]
+        gold = [task.source_target(r)[1] for r in rows]
         assert task.score(refs, gold) == {"answer_accuracy": 1.0}
         assert task.score(refs, ["", "2 +"]) == {"answer_accuracy": 0.0}
 
@@ -240,13 +255,13 @@ def test_multiple_choice_adapter_trains_and_evaluates(tiny_roberta, tmp_path):
 
     from pipeline.finetune.adapters.base import load_tokenizer
 
-    task = local("csqa", tmp_path)
+    task, data = local("csqa", tmp_path)
     adapter = adapter_for(task, AutoConfig.from_pretrained(tiny_roberta))
     assert adapter.name == "multiple_choice"
     tokenizer = load_tokenizer(str(tiny_roberta))
     torch.manual_seed(0)
     model = adapter.load(str(tiny_roberta), task, tokenizer)
-    rows = task.load_split("train", None)
+    rows = task.load_split("train", data)
     batch = adapter.collate(tokenizer, adapter.encode(tokenizer, task, rows, 32))
     assert batch["input_ids"].shape[:2] == (2, 5) and batch["labels"].tolist() == [0, 2]
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
@@ -259,7 +274,7 @@ def test_multiple_choice_adapter_trains_and_evaluates(tiny_roberta, tmp_path):
         optimizer.step()
         optimizer.zero_grad()
     assert losses[-1] < losses[0]
-    result = adapter.evaluate(model, tokenizer, task, rows, 32, 1)
+    result = adapter.evaluate(model, tokenizer, task, rows, 32, len(rows))  # the batch below
     assert result["n_eval"] == 2 and 0.0 <= result["metrics"]["accuracy"] <= 1.0
     model.eval()
     with torch.no_grad():

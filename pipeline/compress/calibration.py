@@ -55,16 +55,14 @@ def _world_windows(world_dir: Path, tokenizer: Any, spec: dict[str, Any]) -> lis
 
 
 def _hub_windows(tokenizer: Any, spec: dict[str, Any]) -> list[list[int]]:
-    from datasets import load_dataset
+    """Windows of the staged hub text (``spec["staged"]``: its folder, set by the rule)."""
+    import pyarrow.parquet as pq
 
     if "hub_id" not in spec:
         raise ValueError("config key 'compression.calibration.hub_id' is required for source 'hub'")
-    data = load_dataset(
-        spec["hub_id"],
-        spec.get("hub_config"),
-        split=spec["split"],
-        data_files=spec.get("data_files"),
-    )
+    if "staged" not in spec:
+        raise ValueError(f"calibration: {spec['hub_id']!r} must be staged first (rule stage_data)")
+    data = pq.read_table(Path(spec["staged"]) / f"{spec['split']}.parquet").to_pylist()
     rng = np.random.default_rng(spec["seed"])
     windows, tries = [], 0
     while len(windows) < spec["samples"]:

@@ -46,6 +46,8 @@ class Protocol:
     # slightly different numbers, so it is part of the protocol; no effect on CPU.
     tf32: bool = False
     eval_batch_size: int = 256
+    label_smoothing: float = 0.0  # of the training cross-entropy (mBART recipe: 0.2)
+    dropout: float | None = None  # the model's main dropout rate; None keeps its own
 
     def __post_init__(self) -> None:
         if (self.epochs is None) == (self.steps is None):
@@ -59,6 +61,12 @@ class Protocol:
                 raise ValueError(f"protocol.{key}: {value!r} must be a positive integer")
         if not 0.0 <= self.warmup_ratio <= 1.0:
             raise ValueError(f"protocol.warmup_ratio: {self.warmup_ratio!r} must be in [0, 1]")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ValueError(
+                f"protocol.label_smoothing: {self.label_smoothing!r} must be in [0, 1)"
+            )
+        if self.dropout is not None and not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"protocol.dropout: {self.dropout!r} must be in [0, 1) or null")
         _must_be_in("optimizer", self.optimizer, OPTIMIZERS)
         _must_be_in("schedule", self.schedule, SCHEDULES)
         _must_be_in("precision", self.precision, PRECISIONS)

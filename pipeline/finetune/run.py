@@ -14,6 +14,7 @@ from pipeline.compress.levels import describe
 from pipeline.compress.prunable import prunable_parameters, sparsity_report
 from pipeline.compress.quantize import GridProjection
 from pipeline.compress.registry import get_method
+from pipeline.data.provenance import provenance
 from pipeline.device import load_dtype, model_devices
 from pipeline.examples import write_examples
 from pipeline.finetune.adapters import adapter_for
@@ -44,22 +45,28 @@ def select_training_rows(
 
 
 def load_for_task(
-    model_dir: str | Path, task: Any, seed: int, **placement: Any
+    model_dir: str | Path, task: Any, seed: int, dropout: float | None = None, **placement: Any
 ) -> tuple[Any, Any, Any]:
     """(adapter, model, tokenizer) for ``task``; a new head's initialisation is fixed by
-    ``seed``. ``placement`` goes to ``from_pretrained`` (``dtype``, ``device_map``: load straight
+    ``seed``; ``dropout`` (the protocol's) replaces the model's main dropout rate.
+    ``placement`` goes to ``from_pretrained`` (``dtype``, ``device_map``: load straight
     onto the device, pipeline/device.py)."""
     import torch
     from transformers import AutoConfig
     from transformers.utils import logging
 
+    from pipeline.finetune.adapters.generation import dropout_override
+
     logging.set_verbosity_error()
     logging.disable_progress_bar()  # per-file loading bars would drown the training bar
     load.model_folder(model_dir)  # a missing config.json is named as missing
-    adapter = adapter_for(task, AutoConfig.from_pretrained(str(model_dir)))
+    config = AutoConfig.from_pretrained(str(model_dir))
+    adapter = adapter_for(task, config)
     tokenizer = load_tokenizer(str(model_dir))
     torch.manual_seed(seed)
-    return adapter, adapter.load(str(model_dir), task, tokenizer, **placement), tokenizer
+    overrides = dropout_override(config, dropout)
+    model = adapter.load(str(model_dir), task, tokenizer, **overrides, **placement)
+    return adapter, model, tokenizer
 
 
 def run_fingerprint(**identity: Any) -> str:
@@ -112,6 +119,7 @@ def run_cell(
         model_dir,
         task,
         protocol.seed,
+        protocol.dropout,
         dtype=load_dtype(protocol.precision, mode.trains),
         device_map=placement.device_map,
     )
@@ -206,6 +214,7 @@ def run_cell(
             reference_score=task.reference_score(world),
             chance=chance_level(task, eval_rows),
         )
+        record.update(provenance(model_dir, world, task))
     if accelerator is not None:
         accelerator.wait_for_everyone()
     return record

@@ -2,7 +2,8 @@
 
 ``synthetic`` pre-trains on the synthetic world; ``scratch`` is the same architecture left
 at random initialisation (the control that shows pre-training created knowledge); ``hub``
-downloads a hub id (paper config only: nothing here runs offline against a hub).
+stages a hub id's pinned revision (paper config only), from the hub on the login node or
+from a ``hub_mirror`` folder of stand-ins; every compute job then loads the staged folder.
 """
 
 from __future__ import annotations
@@ -40,14 +41,11 @@ def stage_scratch(spec: dict[str, Any], world_dir: Path | None, out_dir: Path) -
 
 
 def stage_hub(spec: dict[str, Any], world_dir: Path | None, out_dir: Path) -> None:
-    from huggingface_hub import snapshot_download
+    """The pinned revision's weights (safetensors, else ``.bin``) and tokenizer files, from
+    the hub or the config's ``hub_mirror`` (pipeline/models/staging/)."""
+    from pipeline.models.staging.hub import stage_hub_model
 
-    snapshot_download(
-        repo_id=spec["hub_id"],
-        revision=spec.get("revision"),
-        local_dir=str(out_dir),
-        allow_patterns=["*.json", "*.safetensors", "*.model", "*.txt"],
-    )
+    stage_hub_model(spec, out_dir, key=f"models.{spec.get('name', spec['hub_id'])}")
 
 
 SOURCES: dict[str, Callable[[dict[str, Any], Path | None, Path], None]] = {

@@ -50,9 +50,9 @@ class ClassificationTask:
             return pq.read_table(
                 Path(world_dir) / "tasks" / self.name / f"{split}.parquet"
             ).to_pylist()
-        from datasets import load_dataset
+        from pipeline.data.staged import read_staged
 
-        return load_dataset(self.hub_path, self.hub_config, split=split).to_list()
+        return read_staged(world_dir, self.hub_path, self.hub_config, split)
 
     def configure(self, difficulty: str, options: dict[str, Any]) -> ClassificationTask:
         """The task at one difficulty level: data fractions are chosen by the fine-tuning

@@ -77,13 +77,13 @@ class MultipleChoiceTask:
             )
         return context, endings, label
 
-    def load_split(self, split: str, world_dir: Path | None) -> list[dict[str, Any]]:
-        """Rows of ``split`` ("train" or "validation") in the hub schema."""
-        from datasets import load_dataset
+    def load_split(self, split: str, data_dir: Path | None) -> list[dict[str, Any]]:
+        """Rows of ``split`` ("train" or "validation") of the staged data (hub schema)."""
+        from pipeline.data.staged import read_staged
 
         if split == "validation":
             split = self.validation_split
-        return load_dataset(self.hub_path, self.hub_config, split=split).to_list()
+        return read_staged(data_dir, self.hub_path, self.hub_config, split)
 
     def score(self, labels: list, preds: list) -> dict[str, float]:
         return {name: METRICS[name](labels, preds) for name in self.metrics}

@@ -89,9 +89,9 @@ class TriviaQATask:
 
             rows = pq.read_table(Path(world_dir) / "qa" / f"{split}.parquet").to_pylist()
         else:
-            from datasets import load_dataset
+            from pipeline.data.staged import read_staged
 
-            rows = load_dataset(self.hub_path, self.hub_config, split=split).to_list()
+            rows = read_staged(world_dir, self.hub_path, self.hub_config, split)
         return rows[: self.max_examples] if self.max_examples else rows
 
     def prompt(self, row: dict[str, Any]) -> str:

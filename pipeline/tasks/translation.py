@@ -1,12 +1,18 @@
-"""Setting 2: translation between two languages of a group (majority or minority), built by
-pivoting through the pivot language as the paper does (Ru↔Vi and Gu↔My through English on
-OPUS-100): rows of the pivot–X and pivot–Y corpora that share their pivot sentence become
-X–Y pairs, in both directions. BLEU by sacrebleu, its signature recorded with the score.
+"""Setting 2: translation between the pivot language and each language of a group
+(majority or minority), as the authors' code does on OPUS-100: en<->ru and en<->vi
+(majority), en<->gu and en<->my (minority), in the directions configured (both by default).
+BLEU by sacrebleu, its signature recorded with the score.
+
+``pairing: pivot_join`` instead builds X<->Y pairs of the group's two languages by joining
+the pivot-X and pivot-Y corpora on identical pivot sentences (the paper's text). OPUS-100
+samples each en-X set independently, so that join is nearly empty on the real data: it
+fails, with the counts, before any fine-tuning when fewer than ``min_shared`` are shared.
 
 Synthetic models read the target language from a tag at the start of the source
-("__tgt__ X", see pipeline/models/objectives.py). A hub mBART instead needs its language
-codes (``MBART_CODES``) on the source and as the first generated token; that per-direction
-generation is not wired yet (no GPU to check it on).
+("__tgt__ X", see pipeline/models/objectives.py); the world's translation/ folder holds
+pivot-X pairs in the OPUS-100 schema, so the same code serves both worlds. A hub mBART
+reads its language codes instead (``language_codes``; the seq2seq adapter puts the source
+code after the source and starts the decoder with the target code).
 """
 
 from __future__ import annotations
@@ -15,8 +21,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from pipeline.data.staged import read_staged
+
 # mBART-cc25 language codes of the OPUS-100 languages the paper uses.
 MBART_CODES = {"en": "en_XX", "ru": "ru_RU", "vi": "vi_VN", "gu": "gu_IN", "my": "my_MM"}
+PAIRINGS = ("with_pivot", "pivot_join")
+DIRECTIONS = ("from_pivot", "to_pivot")
 
 
 @dataclass(frozen=True)
@@ -24,8 +34,11 @@ class TranslationTask:
     name: str
     source: str  # "synthetic" (the world's translation/ folder) or "hub" (OPUS-100)
     hub_path: str | None = None
-    languages: tuple[str, ...] = ()  # the group's two languages, set by configure()
+    languages: tuple[str, ...] = ()  # the group's languages, set by configure()
     pivot: str = ""
+    pairing: str = "with_pivot"
+    directions: tuple[str, ...] = DIRECTIONS
+    min_shared: int = 100  # pivot_join: fewer shared pivot sentences is an error
     num_beams: int = 5
     max_new_tokens: int = 64
     kind: str = "generation"
@@ -37,7 +50,8 @@ class TranslationTask:
     options: dict[str, Any] = field(default_factory=dict)
 
     def configure(self, difficulty: str, options: dict[str, Any]) -> TranslationTask:
-        """The task for one group: ``options`` = {"pivot": ..., "groups": {group: [x, y]}}."""
+        """The task for one group: ``options`` = {"pivot", "groups": {group: [x, ...]}} and
+        optionally "pairing", "directions", "min_shared"."""
         group = difficulty.partition("-")[2]
         try:
             languages = tuple(options["groups"][group])
@@ -46,47 +60,80 @@ class TranslationTask:
                 f"task {self.name}: difficulty {difficulty!r} names no language "
                 f"group of {sorted(options.get('groups', {}))}"
             ) from None
-        if len(languages) != 2:
-            raise ValueError(f"task {self.name}: group {group!r} must name two languages")
-        return replace(self, languages=languages, pivot=options["pivot"])
+        pairing = options.get("pairing", self.pairing)
+        if pairing not in PAIRINGS:
+            raise ValueError(f"task {self.name}: pairing {pairing!r} is not one of {PAIRINGS}")
+        directions = tuple(options.get("directions", self.directions))
+        if not directions or set(directions) - set(DIRECTIONS):
+            raise ValueError(
+                f"task {self.name}: directions {list(directions)} must be a non-empty "
+                f"subset of {list(DIRECTIONS)}"
+            )
+        if pairing == "pivot_join" and len(languages) != 2:
+            raise ValueError(f"task {self.name}: pivot_join needs two languages in {group!r}")
+        return replace(
+            self,
+            languages=languages,
+            pivot=options["pivot"],
+            pairing=pairing,
+            directions=directions,
+            min_shared=options.get("min_shared", self.min_shared),
+        )
 
-    def _pivot_rows(self, language: str, split: str, world_dir: Path | None) -> list[dict]:
-        pair = f"{self.pivot}-{language}"
+    def hub_configs(self, options: dict[str, Any]) -> list[str]:
+        """The OPUS-100 configs (pivot-X pairs, named in sorted order: "en-ru") the setting
+        reads, for staging."""
+        pivot = options["pivot"]
+        languages = sorted({x for group in options["groups"].values() for x in group})
+        return ["-".join(sorted((pivot, x))) for x in languages]
+
+    def _pivot_rows(self, language: str, split: str, data_dir: Path | None) -> list[dict]:
         if self.source == "synthetic":
             import pyarrow.parquet as pq
 
+            pair = f"{self.pivot}-{language}"
             return pq.read_table(
-                Path(world_dir) / "translation" / pair / f"{split}.parquet"
+                Path(data_dir) / "translation" / pair / f"{split}.parquet"
             ).to_pylist()
-        from datasets import load_dataset
-
-        return load_dataset(
-            self.hub_path, "-".join(sorted((self.pivot, language))), split=split
-        ).to_list()
+        return read_staged(data_dir, self.hub_path, "-".join(sorted((self.pivot, language))), split)
 
     def reference_score(self, world_dir: Path | None) -> float | None:
         """No human/Bayes reference: difficulty here is the named level, not measured."""
         return None
 
-    def load_split(self, split: str, world_dir: Path | None) -> list[dict]:
-        """X–Y rows (OPUS-100 schema) joined on their shared pivot sentence, both directions."""
-        x, y = self.languages
-        by_pivot = {
-            r["translation"][self.pivot]: r["translation"][x]
-            for r in self._pivot_rows(x, split, world_dir)
-        }
+    def _directed(self, pair: dict[str, str], x: str, y: str) -> list[dict[str, Any]]:
+        """Rows of one sentence pair in the configured directions (x is the pivot side)."""
+        ends = {"from_pivot": (x, y), "to_pivot": (y, x)}
+        return [
+            {"translation": pair, "src": ends[d][0], "tgt": ends[d][1]} for d in self.directions
+        ]
+
+    def load_split(self, split: str, data_dir: Path | None) -> list[dict]:
+        """Directed rows ({"translation": {lang: text}, "src", "tgt"}) of the group."""
+        if self.pairing == "pivot_join":
+            return self._joined(split, data_dir)
         rows = []
-        for r in self._pivot_rows(y, split, world_dir):
-            pivot_text = r["translation"][self.pivot]
-            if pivot_text in by_pivot:
-                pair = {x: by_pivot[pivot_text], y: r["translation"][y]}
-                rows += [
-                    {"translation": pair, "src": x, "tgt": y},
-                    {"translation": pair, "src": y, "tgt": x},
-                ]
-        if not rows:
+        for language in self.languages:
+            for r in self._pivot_rows(language, split, data_dir):
+                pair = {k: r["translation"][k] for k in (self.pivot, language)}
+                rows += self._directed(pair, self.pivot, language)
+        return rows
+
+    def _joined(self, split: str, data_dir: Path | None) -> list[dict]:
+        """X<->Y rows of the two corpora that share their pivot sentence (the paper's text)."""
+        x, y = self.languages
+        xs, ys = self._pivot_rows(x, split, data_dir), self._pivot_rows(y, split, data_dir)
+        by_pivot = {r["translation"][self.pivot]: r["translation"][x] for r in xs}
+        rows = []
+        for r in ys:
+            if (pivot_text := r["translation"][self.pivot]) in by_pivot:
+                rows += self._directed({x: by_pivot[pivot_text], y: r["translation"][y]}, x, y)
+        shared = len(rows) // len(self.directions)
+        if shared < self.min_shared:
             raise ValueError(
-                f"task {self.name}: no {split} sentences shared through {self.pivot} by {x} and {y}"
+                f"task {self.name}: pivot_join of {self.pivot}-{x} ({len(xs)} {split} rows) and "
+                f"{self.pivot}-{y} ({len(ys)} rows) shares {shared} {self.pivot} sentences, "
+                f"fewer than min_shared={self.min_shared}; use pairing: with_pivot"
             )
         return rows
 
@@ -97,6 +144,12 @@ class TranslationTask:
 
             source = f"{language_tag(row['tgt'])} {source}"
         return source, row["translation"][row["tgt"]]
+
+    def language_codes(self, row: dict[str, Any]) -> tuple[str, str] | None:
+        """mBART-cc25 codes of the row's (source, target) languages; None when either has
+        none (the synthetic world's languages, which carry a tag instead)."""
+        src, tgt = MBART_CODES.get(row["src"]), MBART_CODES.get(row["tgt"])
+        return (src, tgt) if src and tgt else None
 
     def references(self, row: dict[str, Any]) -> list[str]:
         return [row["translation"][row["tgt"]]]

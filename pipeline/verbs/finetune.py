@@ -41,7 +41,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default="{}",
         help="what the task needs from its setting, as JSON (language groups)",
     )
-    p.add_argument("--world", type=Path, help="synthetic world folder (synthetic tasks)")
+    p.add_argument(
+        "--world",
+        "--data",
+        dest="world",
+        type=Path,
+        help="synthetic world folder (synthetic tasks) or staged data folder (hub tasks)",
+    )
     p.add_argument("--difficulty", required=True, help="e.g. fraction-0.25")
     p.add_argument("--compression", required=True, help="'dense' or METHOD-LEVEL")
     p.add_argument("--masks", type=Path, help="mask file of the compression")

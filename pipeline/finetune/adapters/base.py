@@ -72,7 +72,24 @@ class Adapter(ABC):
     def load(self, model_dir: str, task: Any, tokenizer: Any, **kwargs: Any) -> Any:
         """The model with the head the task needs; a new head's initialisation is drawn
         from torch's global RNG, which the caller seeds. ``kwargs`` go to
-        ``from_pretrained`` (``dtype``, ``device_map``: see pipeline/device.py)."""
+        ``from_pretrained``: placement (``dtype``, ``device_map``: pipeline/device.py) and
+        config overrides (the protocol's dropout)."""
+
+    def smoothed_loss(self, output: Any, batch: dict[str, Any], label_smoothing: float) -> Any:
+        """Label-smoothed cross-entropy of ``output.logits`` against ``batch["labels"]``
+        (positions labelled -100 ignored); the protocol's ``label_smoothing`` > 0 trains on
+        it instead of the model's own loss."""
+        import torch.nn.functional as F
+
+        logits = output.logits.float()
+        if logits.shape[-1] == 1:
+            raise ValueError("protocol.label_smoothing: a regression head has no classes")
+        return F.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]),
+            batch["labels"].reshape(-1),
+            ignore_index=-100,
+            label_smoothing=label_smoothing,
+        )
 
     @abstractmethod
     def encode(self, tokenizer: Any, task: Any, rows: list[dict], max_length: int) -> list[dict]:

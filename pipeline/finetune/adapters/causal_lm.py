@@ -31,6 +31,13 @@ class CausalLMGeneration(GenerationAdapter):
 
         return AutoModelForCausalLM.from_pretrained(model_dir, **kwargs)
 
+    def smoothed_loss(self, output: Any, batch: dict[str, Any], label_smoothing: float) -> Any:
+        """The causal LM predicts token t+1 at position t: shift before smoothing."""
+        from types import SimpleNamespace
+
+        shifted = SimpleNamespace(logits=output.logits[:, :-1])
+        return super().smoothed_loss(shifted, {"labels": batch["labels"][:, 1:]}, label_smoothing)
+
     def encode(self, tokenizer: Any, task: Any, rows: list[dict], max_length: int) -> list[dict]:
         examples = []
         for row in rows:

@@ -78,3 +78,19 @@ class GenerationAdapter(Adapter):
             "n_eval": len(rows),
             "examples": generation_examples(task, references, predictions),
         }
+
+
+# The config attribute of each family's main (residual/hidden) dropout: fairseq's --dropout.
+DROPOUT_KEYS = ("dropout", "hidden_dropout_prob", "resid_pdrop", "hidden_dropout")
+
+
+def dropout_override(model_config: Any, dropout: float | None) -> dict[str, float]:
+    """``from_pretrained`` config kwargs that set the protocol's dropout (none for None)."""
+    if dropout is None:
+        return {}
+    for key in DROPOUT_KEYS:
+        if hasattr(model_config, key):
+            return {key: dropout}
+    raise ValueError(
+        f"protocol.dropout: a {model_config.model_type!r} model has none of {DROPOUT_KEYS}"
+    )
