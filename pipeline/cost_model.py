@@ -91,6 +91,10 @@ class Plan:
     pack_size: int
 
     def speed(self, model: str) -> Throughput:
+        """The model's row; a model the table does not name gets the ``default`` row (a
+        study's own small models, e.g. the tiny test study), else an error."""
+        if model not in self.models and "default" in self.models:
+            return self.models["default"]
         if model not in self.models:
             raise ValueError(
                 f"throughput table: no entry for model {model!r} on GPU {self.gpu!r}; "

@@ -84,8 +84,8 @@ CASES = [
     ("lmc rtn cell", {"lmc.cells": lmc_cell(method="rtn")}, "lmc.cells[0].method"),
     ("lmc nm cell", {"lmc.cells": lmc_cell(method="magnitude_nm")}, "lmc.cells[0].method"),
     (
-        "lmc random-0.5 (random runs 0.9 only)",
-        {"lmc.cells": lmc_cell(method="random")},
+        "lmc random at a sparsity the study does not run",
+        {"lmc.cells": lmc_cell(method="random", sparsity=0.6)},
         "lmc.cells[0].sparsity",
     ),
     ("lmc seed not run", {"lmc.cells": lmc_cell(seed=5)}, "lmc.cells[0].seed"),
@@ -116,7 +116,7 @@ CASES = [
         "settings.languages.pivot",
     ),
     ("empty results_dir", {"results_dir": ""}, "results_dir"),
-    ("min_seeds above the seeds", {"analysis.min_seeds": 3}, "analysis.min_seeds"),
+    ("min_seeds above the seeds", {"analysis.min_seeds": 6}, "analysis.min_seeds"),
     (
         "misspelt size key",
         {"models.tiny_roberta.size.hiden_size": 32},

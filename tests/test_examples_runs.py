@@ -35,7 +35,7 @@ def _run(tiny_roberta, tiny_world, out, seed, compression="dense", mode="dense",
         compression=compression,
         masks_path=masks,
         mode_name=mode,
-        protocol=Protocol(lr=1e-3, epochs=1, batch_size=16, max_length=24, seed=seed),
+        protocol=Protocol(lr=3e-3, steps=80, batch_size=16, max_length=24, seed=seed),
         progress=False,
         examples_path=out / "examples.parquet",
     )

@@ -109,7 +109,8 @@ def test_ptq_is_the_dense_fine_tuned_model_quantized(tiny_roberta, tiny_world, t
 
 
 def test_qat_resumes_its_latent_weights_from_a_checkpoint(tiny_roberta, tiny_world, tmp_path):
-    """A rerun finds the first run's last checkpoint (step 8 of 12) and must end identically:
+    """A rerun finds the first run's last checkpoint (a tiny wall-time interval: every step,
+    so step 11 of 12) and must end identically:
     only possible if the latent weights, not just the quantized ones, were restored."""
     ckpt = tmp_path / "ckpt"
     first = _cell(
@@ -119,7 +120,7 @@ def test_qat_resumes_its_latent_weights_from_a_checkpoint(tiny_roberta, tiny_wor
         "rtn-4bit",
         "qat",
         checkpoint_dir=ckpt,
-        checkpoint_every=4,
+        checkpoint_minutes=1e-9,
     )
     second = _cell(
         tiny_roberta,
@@ -128,9 +129,9 @@ def test_qat_resumes_its_latent_weights_from_a_checkpoint(tiny_roberta, tiny_wor
         "rtn-4bit",
         "qat",
         checkpoint_dir=ckpt,
-        checkpoint_every=4,
+        checkpoint_minutes=1e-9,
     )
-    assert second["training"]["resumed_from_step"] == 8
+    assert second["training"]["resumed_from_step"] == 11
     _, a = _backbone(tmp_path / "a")
     _, b = _backbone(tmp_path / "b")
     assert all(torch.equal(a[n], b[n]) for n in a)

@@ -29,7 +29,8 @@ def test_quantization_arms_run_and_collect_examples(tmp_path):
     dry = snakemake(tmp_path, config, target, "-n")
     assert dry.returncode == 0, dry.stderr[-2000:]
     counts = job_counts(dry.stdout)
-    assert counts["finetune"] == 3 and "prune" not in counts  # dense, ptq, qat; no rtn job
+    # dense (keeping its model for ptq), ptq, qat; no rtn job
+    assert (counts["finetune"], counts["finetune_keep_model"]) == (2, 1) and "prune" not in counts
     # The real run: qat trains like any mode (tests/test_quant_modes.py); ptq is the one
     # that reads another run's output.
     config = quant_config(tmp_path / "results", ["ptq"])

@@ -21,7 +21,7 @@ from pipeline.device import add_device_argument
 
 HELP = "fine-tune and evaluate one cell; writes its metrics.json record"
 # Arguments that say where or how fast a run goes, not what it computes.
-NOT_IDENTITY = {"out", "out_model", "out_examples", "checkpoint_dir", "checkpoint_every"}
+NOT_IDENTITY = {"out", "out_model", "out_examples", "checkpoint_dir", "checkpoint_minutes"}
 NOT_IDENTITY |= {"threads", "no_progress"}
 
 

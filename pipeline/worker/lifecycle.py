@@ -25,7 +25,12 @@ def start(log: str | os.PathLike, *, local: bool = True, idle_s: float = 300) ->
     is off (JUNKDNA_WORKER=0, SLURM, a non-local executor)."""
     if not local or not client.enabled() or _running:
         return None
+    from pipeline.data.offline import OFFLINE_VARS
     from pipeline.worker.server import WORKER_ONLY_ENV
+
+    # The compute jobs' shell prefix sets these (rules/data.smk); the worker must run in the
+    # same environment or it refuses every job. Staging jobs (set to 0) run in-process.
+    offline = dict.fromkeys(OFFLINE_VARS, "1")
 
     folder = tempfile.mkdtemp(prefix="junkdna-worker-")
     path = os.path.join(folder, "socket")
@@ -48,7 +53,7 @@ def start(log: str | os.PathLike, *, local: bool = True, idle_s: float = 300) ->
             stdin=subprocess.DEVNULL,
             stdout=log_file,
             stderr=subprocess.STDOUT,
-            env={**os.environ, client.SOCKET_ENV: path, **WORKER_ONLY_ENV},
+            env={**os.environ, **offline, client.SOCKET_ENV: path, **WORKER_ONLY_ENV},
             start_new_session=True,  # a Ctrl-C reaches the jobs' clients, which forward it
         )
     listener.close()

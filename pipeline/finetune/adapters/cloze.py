@@ -17,10 +17,10 @@ from pipeline.finetune.adapters.base import Adapter, batches, to_device
 class MaskedLMCloze(Adapter):
     name = "masked_lm_cloze"
 
-    def load(self, model_dir: str, task: Any, tokenizer: Any) -> Any:
+    def load(self, model_dir: str, task: Any, tokenizer: Any, **kwargs: Any) -> Any:
         from transformers import AutoModelForMaskedLM
 
-        return AutoModelForMaskedLM.from_pretrained(model_dir)
+        return AutoModelForMaskedLM.from_pretrained(model_dir, **kwargs)
 
     def encode(self, tokenizer: Any, task: Any, rows: list[dict], max_length: int) -> list[dict]:
         from pipeline.tasks.fact_recall import MASK
