@@ -19,6 +19,7 @@ validate(config, "pipeline/schemas/config.schema.yaml")
 
 from pipeline import paths, study
 from pipeline.config import check_config
+from pipeline.data.offline import OFFLINE_ENV
 from pipeline.worker import lifecycle as worker
 
 check_config(config)
@@ -56,7 +57,7 @@ include: "rules/calibration.smk"
 # A warm worker runs the jobs of a local run (pipeline/worker: one fork per job instead of
 # seconds of imports); JUNKDNA_WORKER=0 turns it off, SLURM runs never use it.
 onstart:
-    worker.start(f"{R}/logs/worker.log", local=workflow.local_exec)
+    worker.start(f"{R}/logs/worker.log", local=workflow.local_exec, env=OFFLINE_ENV)
 
 
 onsuccess:

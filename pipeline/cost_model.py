@@ -261,11 +261,12 @@ _PLANS: dict[int, Plan] = {}
 def pack_group(config: dict[str, Any], rule: str, wildcards: Any) -> str | None:
     """The rule-level ``group`` of a fine-tune: the one pack group for short runs (Snakemake
     packs ``pack_size`` of them per allocation: group-components in the profile), none for
-    long ones or for models the throughput table does not list (the default study)."""
+    long ones or for models the throughput table neither lists nor covers by its ``default``
+    row."""
     plan = _PLANS.get(id(config))
     if plan is None:
         plan = _PLANS[id(config)] = load_plan(config)
-    if wildcards["model"] not in plan.models:
+    if wildcards["model"] not in plan.models and "default" not in plan.models:
         return None
     return PACK_GROUP if packable(plan, rule, dict(wildcards.items())) else None
 

@@ -101,20 +101,30 @@ def attempts(tmp_path_factory) -> dict[int, list]:
     return {a: requests(dry_run(tmp, a), local) for a in (1, 3)}
 
 
+def member_minutes(attempt: int) -> int:
+    """One tiny-study fine-tune's request from the cost model (default throughput row)."""
+    from pipeline import cost_model
+
+    plan = cost_model.load_plan(tiny_study(Path("results"), [0.5], ["dense"], [0, 1], [1.0]))
+    wc = {"model": "m", "task": "syn_sentiment", "difficulty": "fraction-1", "mode": "dense"}
+    return cost_model.requested_minutes(plan, "finetune", wc, attempt)
+
+
 def test_a_pack_asks_for_its_largest_member_and_the_sum_of_the_walltimes(attempts):
     by_what = {r.what.split()[0]: r for r in attempts[1]}
     assert sorted(by_what) == ["make_world", "pack", "stage_model"]
     pack = by_what["pack"]
-    # syn_sentiment is not in the profile's table: 10 + 100 minutes per run, two runs
-    assert (pack.cpus, pack.mem_mb, pack.gpus, pack.minutes) == (4, 16000, 1, 220)
+    # model m is not in the throughput table: its default row, two runs summed
+    assert (pack.cpus, pack.mem_mb, pack.gpus) == (4, 16000, 1)
+    assert pack.minutes == 2 * member_minutes(1)
     assert by_what["make_world"].gpus == 0
     assert by_what["make_world"].partition == "CHANGE_ME_gpu_partition"
     third = {r.what.split()[0]: r for r in attempts[3]}["pack"]
-    assert (third.mem_mb, third.minutes) == (48000, 660)  # the retries' scaling
+    assert (third.mem_mb, third.minutes) == (48000, 2 * member_minutes(3))  # retries' scaling
 
 
 def test_what_a_partition_cannot_hold_is_reported_on_the_attempt_that_asks_it(attempts):
-    small = Partition("gpu", (Node("n1", 8, 32000, 1),), max_minutes=240, default=True)
+    small = Partition("gpu", (Node("n1", 8, 32000, 1),), max_minutes=30, default=True)
     first = [r for r in attempts[1] if r.what.startswith("pack")]
     third = [r for r in attempts[3] if r.what.startswith("pack")]
     renamed = [r.__class__(**{**r.__dict__, "partition": "gpu"}) for r in first + third]
@@ -124,11 +134,11 @@ def test_what_a_partition_cannot_hold_is_reported_on_the_attempt_that_asks_it(at
     assert any(
         "48000 MB of memory; partition gpu offers at most 32000" in p for p in third_problems
     )
-    assert any("asks for 660 min; partition gpu allows 240 min" in p for p in third_problems)
+    asks = f"asks for {2 * member_minutes(3)} min; partition gpu allows 30 min"
+    assert any(asks in p for p in third_problems)
     no_gpus = Partition("gpu", (Node("n1", 8, 64000, 0),), default=True)
     assert check_submissions(renamed[:1], {"gpu": no_gpus}) == [
-        "pack finetune-m-syn_sentiment-fraction-1 (2 jobs): asks for 1 GPUs; partition gpu "
-        "offers at most 0 per node"
+        "pack finetune-pack (2 jobs): asks for 1 GPUs; partition gpu offers at most 0 per node"
     ]
     split = Partition("gpu", (Node("a", 8, 1000, 1), Node("b", 8, 64000, 0)), default=True)
     assert (

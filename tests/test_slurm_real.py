@@ -296,7 +296,7 @@ def test_the_preflight_flags_a_job_asking_for_more_cpus_than_the_partition_has(t
     assert run.returncode == 2, run.stdout + run.stderr
     for attempt in (1, 2, 3):  # the profile's two retries are checked too
         assert (
-            f"attempt {attempt}: pack finetune-m-syn_sentiment-fraction-1 (1 jobs): asks for "
+            f"attempt {attempt}: pack finetune-pack (1 jobs): asks for "
             f"{cpus + 1} CPUs; partition" in run.stdout
         ), run.stdout
     assert "3 of 9 SLURM submissions (attempts 1-3) can never start" in run.stderr

@@ -7,5 +7,6 @@ instead of downloading, so a compute job that would need the network fails loudl
 """
 
 OFFLINE_VARS = ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE")
+OFFLINE_ENV = dict.fromkeys(OFFLINE_VARS, "1")  # the warm worker runs in it (Snakefile)
 OFFLINE_PREFIX = "export " + " ".join(f"{v}=1" for v in OFFLINE_VARS) + "; "
 ONLINE_PREFIX = "export " + " ".join(f"{v}=0" for v in OFFLINE_VARS) + "; "

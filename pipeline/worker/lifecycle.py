@@ -20,17 +20,19 @@ from pipeline.worker import client, wire
 _running: list[tuple[subprocess.Popen, str]] = []
 
 
-def start(log: str | os.PathLike, *, local: bool = True, idle_s: float = 300) -> str | None:
+def start(
+    log: str | os.PathLike,
+    *,
+    local: bool = True,
+    idle_s: float = 300,
+    env: dict[str, str] | None = None,
+) -> str | None:
     """Start a worker for this process's jobs; its socket path, or None when the worker
-    is off (JUNKDNA_WORKER=0, SLURM, a non-local executor)."""
+    is off (JUNKDNA_WORKER=0, SLURM, a non-local executor). ``env`` is what the jobs' shell
+    prefix sets (the offline switches): the worker must run in it or it refuses them."""
     if not local or not client.enabled() or _running:
         return None
-    from pipeline.data.offline import OFFLINE_VARS
     from pipeline.worker.server import WORKER_ONLY_ENV
-
-    # The compute jobs' shell prefix sets these (rules/data.smk); the worker must run in the
-    # same environment or it refuses every job. Staging jobs (set to 0) run in-process.
-    offline = dict.fromkeys(OFFLINE_VARS, "1")
 
     folder = tempfile.mkdtemp(prefix="junkdna-worker-")
     path = os.path.join(folder, "socket")
@@ -53,7 +55,7 @@ def start(log: str | os.PathLike, *, local: bool = True, idle_s: float = 300) ->
             stdin=subprocess.DEVNULL,
             stdout=log_file,
             stderr=subprocess.STDOUT,
-            env={**os.environ, **offline, client.SOCKET_ENV: path, **WORKER_ONLY_ENV},
+            env={**os.environ, **(env or {}), client.SOCKET_ENV: path, **WORKER_ONLY_ENV},
             start_new_session=True,  # a Ctrl-C reaches the jobs' clients, which forward it
         )
     listener.close()
