@@ -170,10 +170,14 @@ def test_every_job_went_through_sacct_and_the_pack_was_retried_once(study_run):
         assert job["State"] == "COMPLETED" and "gres/gpu" not in job["AllocTRES"], job
     first, retry = by_rule["finetune"]
     assert (first["State"], retry["State"]) == ("FAILED", "COMPLETED")
-    # one GPU for the pack of two; the sum of its members' walltimes (2 x 110 min),
-    # doubled with the memory on the second attempt
+    # one GPU for the pack of two; the sum of its members' walltimes, scaled with the
+    # memory on the second attempt
     assert "gres/gpu=1" in first["AllocTRES"] and "gres/gpu=1" in retry["AllocTRES"]
-    assert (first["Timelimit"], retry["Timelimit"]) == ("03:40:00", "07:20:00")
+    # the cost model's requests (default throughput row): two members, then the failed one
+    assert (first["Timelimit"], retry["Timelimit"]) == (
+        hhmmss(2 * member_minutes(1)),
+        hhmmss(member_minutes(2)),
+    )
     assert (first["ReqMem"], retry["ReqMem"]) == ("16000M", "32000M")
 
 
@@ -230,6 +234,19 @@ def wait_until(predicate, what: str, timeout: float = 180) -> None:
         time.sleep(0.5)
 
 
+def member_minutes(attempt: int) -> int:
+    """One tiny-study fine-tune's walltime request (cost model, default throughput row)."""
+    from pipeline import cost_model
+
+    plan = cost_model.load_plan(tiny_study(Path("results"), [0.5], ["dense"], [0], [1.0]))
+    wc = {"model": "m", "task": "syn_sentiment", "difficulty": "fraction-1", "mode": "dense"}
+    return cost_model.requested_minutes(plan, "finetune", wc, attempt)
+
+
+def hhmmss(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}:00"
+
+
 def job_state(job: str) -> str:
     out = subprocess.check_output(["sacct", "-X", "-n", "-P", "-j", job, "-o", "State"], text=True)
     return out.strip()
@@ -247,7 +264,7 @@ def test_a_second_instance_of_a_running_cell_waits_and_never_trains_alongside(
         "data_fraction", "--model-name", "tiny", "--model", str(tiny_roberta), "--task",
         "syn_sentiment", "--world", str(tiny_world), "--difficulty", "fraction-1",
         "--compression", "dense", "--mode", "dense", "--protocol", json.dumps(protocol),
-        "--seed", "3", "--checkpoint-every", "4", "--out-model", str(run / "finetuned"),
+        "--seed", "3", "--checkpoint-minutes", "1e-9", "--out-model", str(run / "finetuned"),
         "--out", str(run / "metrics.json"), "--no-progress",
     ]  # fmt: skip
     log = {name: tmp_path / f"{name}.log" for name in ("orphan", "rerun", "third")}
@@ -263,12 +280,13 @@ def test_a_second_instance_of_a_running_cell_waits_and_never_trains_alongside(
         assert f"SLURM job {orphan}" in log["rerun"].read_text()  # it names the holder
         time.sleep(3)
         assert job_state(rerun) == "RUNNING" and not (run / "metrics.json").exists()
-        assert [p.name for p in (run / "checkpoint").iterdir()] == ["step-00000008"]
+        # a tiny wall-time interval checkpoints every step: the newest is the held step's
+        assert [p.name for p in (run / "checkpoint").iterdir()] == ["step-00000010"]
     finally:
         subprocess.run(["scancel", orphan], check=True)  # the orphan dies: its lock goes
     wait_until(lambda: job_state(rerun) == "COMPLETED", "the second instance to finish")
     record = json.loads((run / "metrics.json").read_text())
-    assert record["training"]["resumed_from_step"] == 8  # it continued, never trained alongside
+    assert record["training"]["resumed_from_step"] == 10  # it continued, never trained alongside
 
     third = sbatch(tmp_path, "third", command, env_with())
     wait_until(lambda: job_state(third) == "COMPLETED", "a third instance to finish")
