@@ -173,10 +173,10 @@ def test_every_job_went_through_sacct_and_the_pack_was_retried_once(study_run):
     # one GPU for the pack of two; the sum of its members' walltimes, scaled with the
     # memory on the second attempt
     assert "gres/gpu=1" in first["AllocTRES"] and "gres/gpu=1" in retry["AllocTRES"]
-    # the cost model's requests (default throughput row): two members, then the failed one
+    # the cost model's requests (default throughput row) for the pack of two, per attempt
     assert (first["Timelimit"], retry["Timelimit"]) == (
         hhmmss(2 * member_minutes(1)),
-        hhmmss(member_minutes(2)),
+        hhmmss(2 * member_minutes(2)),
     )
     assert (first["ReqMem"], retry["ReqMem"]) == ("16000M", "32000M")
 
