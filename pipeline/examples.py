@@ -17,6 +17,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from pipeline.analysis.schema import RUN_IDENTITY
+
 EXAMPLES = pa.schema(
     [
         pa.field("example_id", pa.int64(), nullable=False),
@@ -31,21 +33,8 @@ EXAMPLES = pa.schema(
 # Run-record fields copied onto every example row of the gathered table: the run's
 # identity as in results.parquet, and the name of the metric the rows score.
 KEYS = pa.schema(
-    [
-        pa.field("study", pa.string(), nullable=False),
-        pa.field("setting", pa.string(), nullable=False),
-        pa.field("model", pa.string(), nullable=False),
-        pa.field("task", pa.string(), nullable=False),
-        pa.field("difficulty", pa.string(), nullable=False),
-        pa.field("difficulty_axis", pa.string()),
-        pa.field("difficulty_level", pa.string()),
-        pa.field("compression", pa.string(), nullable=False),
-        pa.field("method", pa.string(), nullable=False),
-        pa.field("level", pa.string(), nullable=False),
-        pa.field("mode", pa.string(), nullable=False),
-        pa.field("seed", pa.int64(), nullable=False),
-        pa.field("metric", pa.string(), nullable=False),
-    ]
+    [f for f in RUN_IDENTITY if f.name != "protocol_hash"]
+    + [pa.field("metric", pa.string(), nullable=False)]
 )
 EXAMPLES_TABLE = pa.schema(list(KEYS) + list(EXAMPLES))
 """``tables/examples.parquet``: one row per example of every run."""

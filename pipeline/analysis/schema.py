@@ -12,7 +12,7 @@ from typing import Any
 
 import pyarrow as pa
 
-_RUN_IDENTITY = [
+RUN_IDENTITY = [
     pa.field("study", pa.string(), nullable=False),
     pa.field("setting", pa.string(), nullable=False),
     pa.field("model", pa.string(), nullable=False),
@@ -44,11 +44,11 @@ _RUN_OUTCOME = [
     pa.field("versions_json", pa.string()),
 ]
 
-RESULTS = pa.schema(_RUN_IDENTITY + _RUN_OUTCOME)
+RESULTS = pa.schema(RUN_IDENTITY + _RUN_OUTCOME)
 """One row per fine-tuning (or zero-shot) run: ``tables/results.parquet``."""
 
 NORMALIZED = pa.schema(
-    _RUN_IDENTITY
+    RUN_IDENTITY
     + _RUN_OUTCOME
     + [
         pa.field("value_dense", pa.float64(), nullable=False),
