@@ -69,10 +69,11 @@ def check_config(config: dict[str, Any]) -> None:
     from pipeline.data.catalog import check_datasets
 
     check_datasets(config)
-    for mode, methods in config.get("mode_methods", {}).items():
-        _must_be_in("mode_methods", mode, config["modes"])
-        for i, method in enumerate(methods):
-            _must_be_in(f"mode_methods.{mode}[{i}]", method, config["compression"]["methods"])
+    _check_mode_methods(config, "mode_methods", config.get("mode_methods", {}))
+    for setting, block in config["settings"].items():
+        if "mode_methods" in block:
+            key = f"settings.{setting}.mode_methods"
+            _check_mode_methods(config, key, block["mode_methods"])
     for name, spec in models.items():
         if "size" in spec:
             _check_model_size(f"models.{name}.size", spec["arch"], spec["size"])
@@ -93,15 +94,35 @@ def model_spec(config: dict[str, Any], name: str) -> dict[str, Any]:
     return spec
 
 
+def _check_mode_methods(config: dict[str, Any], key: str, mode_methods: dict[str, Any]) -> None:
+    for mode, methods in mode_methods.items():
+        _must_be_in(key, mode, config["modes"])
+        for i, method in enumerate(methods):
+            _must_be_in(f"{key}.{mode}[{i}]", method, config["compression"]["methods"])
+
+
 def _check_protocol(config: dict[str, Any], setting: str) -> None:
-    """The protocol a setting's cells run under must be complete and valid."""
+    """The protocol a setting's cells run under must be complete and valid, and so must each
+    task's (``task_protocols``), which may name only the setting's tasks; a task's own model
+    (``task_models``) must be a model of the study."""
     from pipeline.finetune.protocol import Protocol
     from pipeline.study import protocol_for
 
-    try:
-        Protocol.from_dict({**protocol_for(config, setting), "seed": 0})
-    except (TypeError, ValueError) as err:
-        raise ConfigError(f"config key 'settings.{setting}.protocol': {err}") from None
+    block = config["settings"][setting]
+    tasks = block.get("tasks", [block["task"]] if "task" in block else [])
+    for part in ("task_protocols", "task_models"):
+        for task in block.get(part, {}):
+            _must_be_in(f"settings.{setting}.{part}.{task}", task, tasks)
+    for task, model in block.get("task_models", {}).items():
+        _must_be_in(f"settings.{setting}.task_models.{task}", model, config["models"])
+    checks = [(None, "protocol")] + [
+        (t, f"task_protocols.{t}") for t in block.get("task_protocols", {})
+    ]
+    for task, key in checks:
+        try:
+            Protocol.from_dict({**protocol_for(config, setting, task), "seed": 0})
+        except (TypeError, ValueError) as err:
+            raise ConfigError(f"config key 'settings.{setting}.{key}': {err}") from None
 
 
 def _world_task_registry() -> dict[str, Any]:
@@ -244,7 +265,7 @@ def _check_lmc_cells(config: dict[str, Any]) -> None:
     makes; anything else would plan fine-tunes outside the study."""
     from pipeline import paths
     from pipeline.compress.registry import METHODS
-    from pipeline.study import cells, fmt
+    from pipeline.study import cells, fmt, lmc_difficulty
 
     runs = {
         (c.setting, c.task, c.difficulty, c.compression, c.seed)
@@ -264,9 +285,16 @@ def _check_lmc_cells(config: dict[str, Any]) -> None:
             )
         _must_be_in(f"{key}.task", cell["task"], {r[0] for r in ours})
         ours = {r[1:] for r in ours if r[0] == cell["task"]}
-        difficulty = f"fraction-{fmt(cell['fraction'])}"
-        fractions = {float(r[0].removeprefix("fraction-")) for r in ours}
-        _must_be_in(f"{key}.fraction", cell["fraction"], fractions)
+        difficulty = lmc_difficulty(config, cell)
+        if "fraction" in cell:
+            fractions = {float(r[0].removeprefix("fraction-")) for r in ours}
+            _must_be_in(f"{key}.fraction", cell["fraction"], fractions)
+        elif difficulty is None:
+            raise ConfigError(
+                f"config key '{key}.difficulty' is required: task {cell['task']!r} has "
+                f"several levels in setting {setting!r}; allowed: {sorted({r[0] for r in ours})}"
+            )
+        _must_be_in(f"{key}.difficulty", difficulty, {r[0] for r in ours})
         ours = {r[1:] for r in ours if r[0] == difficulty}
         pruned = {
             paths.split_compression(r[0])[0]: None

@@ -169,7 +169,7 @@ def evaluation_minutes(plan: Plan, model: str, task: str, difficulty: str, setti
     """One pass over the validation set: loss forward, plus generation for generation tasks."""
     from pipeline.study import protocol_for
 
-    protocol = protocol_for(plan.config, setting)
+    protocol = protocol_for(plan.config, setting, task)
     size = task_size(plan, task, difficulty, protocol["max_length"])
     speed = plan.speed(model)
     tokens = (
@@ -189,7 +189,7 @@ def evaluation_minutes(plan: Plan, model: str, task: str, difficulty: str, setti
 def training_minutes(plan: Plan, model: str, task: str, difficulty: str, setting: str) -> float:
     from pipeline.study import protocol_for
 
-    protocol = protocol_for(plan.config, setting)
+    protocol = protocol_for(plan.config, setting, task)
     size = task_size(plan, task, difficulty, protocol["max_length"])
     axis, value = paths.split_difficulty(difficulty)
     n_train = size.n_train * (float(value) if axis == "fraction" else 1.0)

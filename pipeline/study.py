@@ -58,9 +58,11 @@ def book_levels(block: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
 
 
 def across_task_levels(block: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
-    """Setting 4: whole tasks, whose difficulty is measured against a reference score."""
+    """Setting 4: whole tasks, whose difficulty is measured against a reference score. A
+    task may name its own model (``task_models``: MAWPS/SVAMP generate equations, which an
+    encoder-only model cannot)."""
     for task in block["tasks"]:
-        yield block["model"], task, "task-all"
+        yield block.get("task_models", {}).get(task, block["model"]), task, "task-all"
 
 
 def fact_recall_levels(block: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
@@ -82,16 +84,27 @@ SETTINGS: dict[str, Callable[[dict[str, Any]], Iterator[tuple[str, str, str]]]] 
 REGIMES = ("few_shot", "zero_shot")
 
 
-def protocol_for(config: dict[str, Any], setting: str) -> dict[str, Any]:
-    """The study's protocol with the setting's overrides: one protocol per cell, shared by
-    every mode and compression of that cell. A setting that gives the run's length as
-    ``epochs`` (or ``steps``) replaces the study's length, e.g. to hold epochs fixed across
-    data fractions instead of the default fixed step budget."""
-    override = config["settings"][setting].get("protocol", {})
-    merged = {**Protocol.with_defaults(config["protocol"]), **override}
+def _override(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``override``'s fields; an override that gives the run's length as
+    ``epochs`` (or ``steps``) replaces the base's length."""
+    merged = {**base, **override}
     for length, other in (("epochs", "steps"), ("steps", "epochs")):
         if length in override and other not in override:
             merged.pop(other, None)
+    return merged
+
+
+def protocol_for(config: dict[str, Any], setting: str, task: str | None = None) -> dict[str, Any]:
+    """The protocol of a setting's cells (of ``task``'s, when given): the study's protocol,
+    then the setting's overrides, then the task's (``task_protocols``, e.g. the SMC-Bench
+    recipe of WinoGrande/CSQA within setting 4). The one place a run's protocol is resolved:
+    one protocol per cell, shared by every mode and compression of that cell, and hashed into
+    every result row. A length override replaces the length it inherits (e.g. ``steps``
+    instead of the study's ``epochs``)."""
+    block = config["settings"][setting]
+    merged = _override(Protocol.with_defaults(config["protocol"]), block.get("protocol", {}))
+    if task is not None:
+        merged = _override(merged, block.get("task_protocols", {}).get(task, {}))
     return merged
 
 
@@ -155,8 +168,9 @@ def cells(config: dict[str, Any]) -> list[Cell]:
 
     out = []
     labels = compressions(config)
-    mode_methods = config.get("mode_methods", {})
     for setting, block in config["settings"].items():
+        # A setting's own ``mode_methods`` replaces the study's (paper §5 per setting).
+        mode_methods = block.get("mode_methods", config.get("mode_methods", {}))
         methods = set(block.get("methods", config["compression"]["methods"]))
         modes = [m for m in block.get("modes", config["modes"]) if m != "dense"]
         own = [label for label in labels if paths.split_compression(label)[0] in methods]
@@ -190,15 +204,33 @@ def cells(config: dict[str, Any]) -> list[Cell]:
     return out
 
 
+def lmc_difficulty(config: dict[str, Any], spec: dict[str, Any]) -> str | None:
+    """The difficulty label an LMC cell names: its ``difficulty`` (any setting's label,
+    ``task-all``, ``lang-minority``), its ``fraction`` (setting 1's ``fraction-0.1``), or,
+    when it names neither, its task's only level in its setting (None if there are several)."""
+    if "difficulty" in spec:
+        return spec["difficulty"]
+    if "fraction" in spec:
+        return f"fraction-{fmt(spec['fraction'])}"
+    block = config["settings"][spec["setting"]]
+    levels = {d for _, t, d in SETTINGS[spec["setting"]](block) if t == spec["task"]}
+    return levels.pop() if len(levels) == 1 else None
+
+
+def lmc_model(config: dict[str, Any], spec: dict[str, Any]) -> str:
+    """The model of an LMC cell's task in its setting (a task may name its own)."""
+    block = config["settings"][spec["setting"]]
+    return block.get("task_models", {}).get(spec["task"], block["model"])
+
+
 def _lmc_wildcards(config: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for spec in config.get("lmc", {}).get("cells", []):
-        block = config["settings"][spec["setting"]]
         out.append(
             {
-                "model": block["model"],
+                "model": lmc_model(config, spec),
                 "task": spec["task"],
-                "difficulty": f"fraction-{fmt(spec['fraction'])}",
+                "difficulty": lmc_difficulty(config, spec),
                 "compression": paths.compression_label(spec["method"], fmt(spec["sparsity"])),
                 "seed": spec["seed"],
             }
