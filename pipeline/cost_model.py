@@ -61,6 +61,10 @@ HUB_TASKS = {
     "csqa": TaskSize(9_741, 1_221, 25, 45, choices=5),
     "triviaqa/book-open": TaskSize(0, 2_000, 820, 900, target_tokens=8),
     "triviaqa/book-closed": TaskSize(0, 2_000, 40, 70, target_tokens=8),
+    # SVAMP (train 700 / test 300) and MAWPS (Calc-mawps; sizes an ASSUMPTION until the
+    # staged data are counted): a short problem, an equation of ~12 tokens generated.
+    "svamp": TaskSize(700, 300, 45, 90, target_tokens=12),
+    "mawps": TaskSize(1_100, 520, 35, 80, target_tokens=12),
 }
 # OPUS-100 pairs pivoted through English (both directions): an ASSUMPTION until the staged
 # data are counted -- 50k majority (ru/vi: 1M English pairs each) and 10k minority pairs

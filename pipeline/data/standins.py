@@ -278,6 +278,60 @@ def commonsense_qa(rng: np.random.Generator, n: dict[str, int]) -> dict:
     return {"default": {split: rows(k) for split, k in n.items()}}
 
 
+def arithmetic(rng: np.random.Generator, n: dict[str, int]) -> dict[str, dict]:
+    """SVAMP (``ChilleD/SVAMP``: train/test) and MAWPS (``MU-NLPC/Calc-mawps``: train/
+    validation/test) in their hub schemas: word problems whose equation computes the answer."""
+    import pyarrow as pa
+
+    def problems(k: int) -> list[tuple[str, str, float]]:
+        out = []
+        for _ in range(k):
+            a, b = (int(v) for v in rng.integers(2, 20, size=2))
+            op, word, value = [("+", "gets", a + b), ("-", "gives away", a - b)][rng.integers(2)]
+            out.append((f"Sam has {a} apples and {word} {b}.", f"{a} {op} {b}", float(value)))
+        return out
+
+    def svamp(k: int) -> Any:
+        rows = problems(k)
+        return pa.table(
+            {
+                "ID": [f"chal-{i}" for i in range(k)],
+                "Body": [text for text, _, _ in rows],
+                "Question": ["How many apples does Sam have now?"] * k,
+                "Equation": [f"( {eq} )" for _, eq, _ in rows],
+                "Answer": pa.array([v for _, _, v in rows], pa.float64()),
+                "Type": ["Addition"] * k,
+            }
+        )
+
+    def mawps(k: int) -> Any:
+        rows = problems(k)
+        return pa.table(
+            {
+                "id": [f"mawps_{i}" for i in range(k)],
+                "question": [f"{text} How many are left?" for text, _, _ in rows],
+                "chain": [f"<gadget>{eq}</gadget>" for _, eq, _ in rows],
+                "result": [f"{v:g}" for _, _, v in rows],
+                "result_float": pa.array([v for _, _, v in rows], pa.float64()),
+                "equation": [f"x={eq}" for _, eq, _ in rows],
+            }
+        )
+
+    svamp_splits = {"train": n["train"], "test": n["validation"]}
+    mawps_splits = {"train": n["train"], "validation": n["validation"], "test": n["validation"]}
+    return {
+        "ChilleD/SVAMP": {"default": {s: svamp(k) for s, k in svamp_splits.items()}},
+        "MU-NLPC/Calc-mawps": {"default": {s: mawps(k) for s, k in mawps_splits.items()}},
+    }
+
+
+def build_arithmetic(mirror: Path, seed: int = 2, n: dict[str, int] | None = None) -> None:
+    """The MAWPS and SVAMP stand-ins under ``mirror/<hub id>`` (setting 4's fifth pair)."""
+    rng = np.random.default_rng(seed)
+    for hub_id, configs in arithmetic(rng, n or {"train": 32, "validation": 16}).items():
+        _write_repo(mirror / hub_id, configs, "data/{split}-00000-of-00001.parquet")
+
+
 def c4(folder: Path, rng: np.random.Generator, documents: int, words: int) -> None:
     """``en/c4-train.00000-of-01024.json.gz``: JSON lines of text, timestamp, url."""
     path = folder / "en" / "c4-train.00000-of-01024.json.gz"
@@ -316,5 +370,6 @@ def build_mirror(mirror: str | Path) -> Path:
 
     mirror = Path(mirror)
     build_datasets(mirror)
+    build_arithmetic(mirror)
     build_models(mirror, corpus_texts())
     return mirror

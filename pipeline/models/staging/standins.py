@@ -87,6 +87,39 @@ def build_roberta(folder: Path, texts: list[str], layers: int = 2, seed: int = 0
     _save_bin(model, folder, shards=1)
 
 
+def build_bart(folder: Path, texts: list[str], seed: int = 0) -> None:
+    """facebook/bart-large's layout: byte-level BPE (vocab.json + merges.txt, as RoBERTa's),
+    BartConfig, model.safetensors."""
+    import torch
+    from tokenizers import ByteLevelBPETokenizer
+    from transformers import BartConfig, BartForConditionalGeneration
+
+    folder.mkdir(parents=True, exist_ok=True)
+    bpe = ByteLevelBPETokenizer()
+    specials = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+    bpe.train_from_iterator(texts, vocab_size=400, min_frequency=1, special_tokens=specials)
+    bpe.save_model(str(folder))
+    vocab = json.loads((folder / "vocab.json").read_text())
+    torch.manual_seed(seed)
+    config = BartConfig(
+        vocab_size=len(vocab),
+        d_model=16,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=32,
+        decoder_ffn_dim=32,
+        max_position_embeddings=1024,
+        pad_token_id=1,
+        bos_token_id=0,
+        eos_token_id=2,
+        decoder_start_token_id=2,
+        forced_bos_token_id=0,
+    )
+    BartForConditionalGeneration(config).save_pretrained(str(folder))
+
+
 def build_mbart(folder: Path, texts: list[str], seed: int = 0) -> None:
     import torch
     from transformers import AutoTokenizer, MBartConfig, MBartForConditionalGeneration
@@ -161,3 +194,4 @@ def build_models(mirror: Path, texts: dict[str, list[str]]) -> None:
     build_roberta(mirror / "FacebookAI/roberta-large", english, layers=3, seed=1)
     build_mbart(mirror / "facebook/mbart-large-cc25", [t for v in texts.values() for t in v])
     build_llama(mirror / "lmsys/vicuna-7b-v1.3", english)
+    build_bart(mirror / "facebook/bart-large", english)
