@@ -113,6 +113,10 @@ def _check_protocol(config: dict[str, Any], setting: str) -> None:
     for part in ("task_protocols", "task_models"):
         for task in block.get(part, {}):
             _must_be_in(f"settings.{setting}.{part}.{task}", task, tasks)
+    for mode, named in block.get("mode_tasks", {}).items():
+        _must_be_in(f"settings.{setting}.mode_tasks", mode, config["modes"])
+        for i, task in enumerate(named):
+            _must_be_in(f"settings.{setting}.mode_tasks.{mode}[{i}]", task, tasks)
     for task, model in block.get("task_models", {}).items():
         _must_be_in(f"settings.{setting}.task_models.{task}", model, config["models"])
     checks = [(None, "protocol")] + [

@@ -158,8 +158,9 @@ def cells(config: dict[str, Any]) -> list[Cell]:
     """Every run of the study, dense baselines and controls included.
 
     A setting may restrict the study's ``methods`` and ``modes`` to a subset, and
-    ``mode_methods`` may restrict which methods a transfer mode runs (e.g. the four-mode
-    comparison of paper §5 only for magnitude pruning). In the ``zero_shot`` regime every
+    ``mode_methods`` (the study's, or the setting's own) may restrict which methods a
+    transfer mode runs (e.g. the four-mode comparison of paper §5 only for magnitude
+    pruning), and the setting's ``mode_tasks`` on which of its tasks. In the ``zero_shot`` regime every
     compression (and the dense baseline) is evaluated without fine-tuning; such a run is
     deterministic (no training draws, no data subset), so it runs once, with the study's
     first seed, not once per seed.
@@ -171,6 +172,7 @@ def cells(config: dict[str, Any]) -> list[Cell]:
     for setting, block in config["settings"].items():
         # A setting's own ``mode_methods`` replaces the study's (paper §5 per setting).
         mode_methods = block.get("mode_methods", config.get("mode_methods", {}))
+        mode_tasks = block.get("mode_tasks", {})  # the tasks a mode runs on (default all)
         methods = set(block.get("methods", config["compression"]["methods"]))
         modes = [m for m in block.get("modes", config["modes"]) if m != "dense"]
         own = [label for label in labels if paths.split_compression(label)[0] in methods]
@@ -199,7 +201,8 @@ def cells(config: dict[str, Any]) -> list[Cell]:
                 out += [
                     Cell(setting, model, task, difficulty, label, mode, seed)
                     for label, mode in runs
-                    if mode != "zero_shot" or seed == first_seed
+                    if (mode != "zero_shot" or seed == first_seed)
+                    and task in mode_tasks.get(mode, [task])
                 ]
     return out
 
@@ -298,6 +301,8 @@ def figure_targets(config: dict[str, Any]) -> list[str]:
     analysis = [paths.VERDICT_MD, paths.SAFE_SPARSITY_CSV, paths.SUMMARY_CSV]
     # Calibration reads chance levels from the synthetic world (the default study).
     analysis += [paths.CALIBRATION_CSV, paths.CALIBRATION_MD] if "world" in config else []
+    # Paper Table 1 as the paper gives it, beside its measured form (table1_difficulty).
+    analysis += [TABLE1_CSV] if config.get("reference_scores") else []
     return [f"{results}/{t}" for t in figures + analysis]
 
 

@@ -35,3 +35,51 @@ def planned_rows(config: dict[str, Any]) -> Any:
             }
         )
     return pd.DataFrame(rows)
+
+
+def figure_rows(config: dict[str, Any], name: str) -> Any:
+    """The rows figure ``name`` will draw, by identity (no outcomes), so that a plan can be
+    checked panel by panel before any job runs: a curve figure's planned runs after its own
+    selection (with ``structure``, ``x``, ``compressor`` and ``where`` as it draws them), the
+    LMC figure's paths, Table 1's tasks."""
+    import pandas as pd
+
+    from pipeline.analysis.curves import annotate
+    from pipeline.analysis.options import Analysis
+    from pipeline.figures import lmc, table1
+    from pipeline.figures.paper import CURVE_FIGURES
+    from pipeline.study import lmc_end_points
+
+    curves = {spec.name: spec for spec in CURVE_FIGURES}
+    if name in curves:
+        rows = planned_rows(config)
+        if rows.empty:
+            return rows
+        frame = curves[name].select(
+            annotate(rows, with_hardness=False), Analysis.from_config(config)
+        )
+        frame = frame.assign(
+            compressor=frame["method"] + " (" + frame["structure"] + ")",
+            where=frame["setting"] + "/" + frame["task"],
+        )
+        return frame.reset_index(drop=True)
+    if name == lmc.NAME:
+        setting = {(c.model, c.task, c.difficulty): c.setting for c in _cells(config)}
+        ends = [e for e in lmc_end_points(config) if e["mode"] == "sparse"]
+        frame = pd.DataFrame(ends, columns=["model", "task", "difficulty", "compression", "seed"])
+        frame["setting"] = [
+            setting[k] for k in zip(frame["model"], frame["task"], frame["difficulty"], strict=True)
+        ]
+        return frame
+    if name == table1.NAME:
+        rows = planned_rows(config)
+        return rows[rows["difficulty_axis"] == table1.ACROSS_TASKS].reset_index(drop=True)
+    raise ValueError(
+        f"figure {name!r}: no planned rows; allowed: {[*curves, lmc.NAME, table1.NAME]}"
+    )
+
+
+def _cells(config: dict[str, Any]) -> Any:
+    from pipeline.study import cells
+
+    return cells(config)
