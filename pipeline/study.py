@@ -160,10 +160,10 @@ def cells(config: dict[str, Any]) -> list[Cell]:
     A setting may restrict the study's ``methods`` and ``modes`` to a subset, and
     ``mode_methods`` (the study's, or the setting's own) may restrict which methods a
     transfer mode runs (e.g. the four-mode comparison of paper §5 only for magnitude
-    pruning), and the setting's ``mode_tasks`` on which of its tasks. In the ``zero_shot`` regime every
-    compression (and the dense baseline) is evaluated without fine-tuning; such a run is
-    deterministic (no training draws, no data subset), so it runs once, with the study's
-    first seed, not once per seed.
+    pruning), and the setting's ``mode_tasks`` on which of its tasks. In the ``zero_shot``
+    regime every compression (and the dense baseline) is evaluated without fine-tuning; such a
+    run is deterministic (no training draws, no data subset), so it runs once, with the
+    study's first seed, not once per seed.
     """
     from pipeline.finetune.modes import fits
 
