@@ -223,7 +223,9 @@ def estimate_minutes(plan: Plan, rule: str, wildcards: Any) -> float:
         setting = _setting(plan, wildcards)
         minutes = plan.speed(model).load_minutes
         minutes += evaluation_minutes(plan, model, task, difficulty, setting)
-        if wildcards["mode"] != "zero_shot":
+        from pipeline.finetune.modes import MODES
+
+        if MODES[wildcards["mode"]].trains:  # zero-shot and ptq only evaluate
             minutes += training_minutes(plan, model, task, difficulty, setting)
         return minutes
     if rule == "lmc":

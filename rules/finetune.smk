@@ -65,6 +65,10 @@ use rule finetune as finetune_keep_model with:
         model=temp(directory(f"{R}/{paths.FINETUNED}")),
     wildcard_constraints:
         model=KEPT_MODEL,
+    # Unpacked: in a pack with its readers (ptq runs) it would join them into one group
+    # component, and a pack of such components could outgrow its walltime budget.
+    group:
+        lambda wc: None
 
 
 # A finished run keeps its outputs in done/ until its pack has succeeded, so a failed pack's

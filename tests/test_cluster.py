@@ -95,8 +95,14 @@ def test_dry_run_lists_every_job_of_the_paper_study(slurm_text, slurm_jobs, pape
     assert Counter(j.rule for j in slurm_jobs) == Counter(cluster.job_stats(slurm_text))
     stats = cluster.job_stats(slurm_text)
     assert stats["finetune"] + stats["finetune_keep_model"] == len(study.cells(paper))
-    assert stats["finetune_keep_model"] == len(study.lmc_end_points(paper)) == 8
+    # The LMC end points (8 paths: 16 runs) and the dense runs post-training quantization
+    # starts from.
+    kept = study.kept_model_runs(paper, study.cells(paper))
+    assert stats["finetune_keep_model"] == len(kept) > len(study.lmc_end_points(paper)) == 16
     planned = {block["model"] for block in paper["settings"].values()}
+    planned |= {
+        m for block in paper["settings"].values() for m in block.get("task_models", {}).values()
+    }
     assert {j.wildcards["model"] for j in slurm_jobs if j.rule == "finetune"} == planned
     assert "results/paper/" in slurm_text and "results/default/" not in slurm_text
 
