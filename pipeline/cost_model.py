@@ -255,7 +255,12 @@ def requested_minutes(plan: Plan, rule: str, wildcards: Any, attempt: int) -> in
 
 def packable(plan: Plan, rule: str, wildcards: Any) -> bool:
     """Whether a fine-tune is short enough to share an allocation with ``pack_size - 1``
-    others: a full pack still fits ``max_runtime`` on its third attempt."""
+    others: a full pack still fits ``max_runtime`` on its third attempt. A run that keeps its
+    model (rule finetune_keep_model) is never packed: in a pack with the runs that read it
+    (ptq) it would join them into one group component, and a pack of such components could
+    outgrow that budget (rules/finetune.smk)."""
+    if rule == "finetune_keep_model":
+        return False
     budget = plan.max_runtime / plan.pack_size
     return requested_minutes(plan, rule, wildcards, 3) <= budget
 
