@@ -163,3 +163,39 @@ def test_an_lmc_cell_may_name_its_difficulty():
         ["roberta-base", "qnli", "fraction-0.1"],
         ["mbart_cc25", "opus100", "lang-minority"],
     ]
+
+
+def test_the_finetune_rule_passes_each_task_its_own_protocol(tmp_path):
+    """What the job runs under: the rule's --protocol, read from a real dry run."""
+    import json
+    import re
+    import subprocess
+    import sys
+
+    from tests.conftest import tiny_study
+
+    config = tiny_study(tmp_path / "results", [0.5], ["dense"], [0], [1.0])
+    config["settings"]["data_fraction"]["tasks"] = ["syn_sentiment", "syn_factcheck"]
+    config["settings"]["data_fraction"]["task_protocols"] = {
+        "syn_factcheck": {"steps": 7, "lr": 0.003}
+    }
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    runs = "results/runs/m/{}/fraction-1/dense/dense/seed0/metrics.json"
+    targets = [str(tmp_path / runs.format(t)) for t in ("syn_sentiment", "syn_factcheck")]
+    out = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "-p", *targets, "--snakefile",
+         str(REPO / "Snakefile"), "--directory", str(tmp_path),
+         "--configfile", str(tmp_path / "config.yaml")],
+        capture_output=True, text=True, timeout=300, cwd=REPO,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-3000:]
+    shells = [s for s in out.stdout.split("\n\n") if "pipeline finetune" in s]
+    protocols = {
+        re.search(r"--task (\S+)", s).group(1): json.loads(
+            re.search(r"--protocol '([^']+)'", s).group(1)
+        )
+        for s in shells
+    }
+    assert protocols["syn_factcheck"]["steps"] == 7 and protocols["syn_factcheck"]["lr"] == 0.003
+    assert "epochs" not in protocols["syn_factcheck"]
+    assert protocols["syn_sentiment"]["epochs"] == 1 and protocols["syn_sentiment"]["lr"] == 0.001
