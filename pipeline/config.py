@@ -64,6 +64,7 @@ def check_config(config: dict[str, Any]) -> None:
                 raise ConfigError(
                     f"config key '{key}': synthetic task {task!r} needs a 'world' section"
                 )
+        _check_task_overrides(config, setting)
         _check_protocol(config, setting)
         _check_world_contents(config, setting)
     from pipeline.data.catalog import check_datasets
@@ -101,13 +102,9 @@ def _check_mode_methods(config: dict[str, Any], key: str, mode_methods: dict[str
             _must_be_in(f"{key}.{mode}[{i}]", method, config["compression"]["methods"])
 
 
-def _check_protocol(config: dict[str, Any], setting: str) -> None:
-    """The protocol a setting's cells run under must be complete and valid, and so must each
-    task's (``task_protocols``), which may name only the setting's tasks; a task's own model
-    (``task_models``) must be a model of the study."""
-    from pipeline.finetune.protocol import Protocol
-    from pipeline.study import protocol_for
-
+def _check_task_overrides(config: dict[str, Any], setting: str) -> None:
+    """Per-task entries of a setting (``task_protocols``, ``task_models``, ``mode_tasks``)
+    may name only the setting's tasks; a task's own model must be a model of the study."""
     block = config["settings"][setting]
     tasks = block.get("tasks", [block["task"]] if "task" in block else [])
     for part in ("task_protocols", "task_models"):
@@ -119,6 +116,15 @@ def _check_protocol(config: dict[str, Any], setting: str) -> None:
             _must_be_in(f"settings.{setting}.mode_tasks.{mode}[{i}]", task, tasks)
     for task, model in block.get("task_models", {}).items():
         _must_be_in(f"settings.{setting}.task_models.{task}", model, config["models"])
+
+
+def _check_protocol(config: dict[str, Any], setting: str) -> None:
+    """The protocol a setting's cells run under must be complete and valid, and so must each
+    task's (``task_protocols``: validated as the resolved protocol its runs get)."""
+    from pipeline.finetune.protocol import Protocol
+    from pipeline.study import protocol_for
+
+    block = config["settings"][setting]
     checks = [(None, "protocol")] + [
         (t, f"task_protocols.{t}") for t in block.get("task_protocols", {})
     ]
