@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import paths
+from pipeline.compress.registry import get_method
 
 THROUGHPUT_FILE = Path(__file__).resolve().parents[1] / "slurm" / "throughput.yaml"
 THROUGHPUT_ENV = "JUNKDNA_THROUGHPUT"
@@ -229,7 +230,7 @@ def estimate_minutes(plan: Plan, rule: str, wildcards: Any) -> float:
         return 2 * plan.speed(model).load_minutes + alphas * one
     if rule in ("prune", "prune_weights"):
         method = wildcards["method"]
-        if not method.startswith(("wanda", "sparsegpt")):
+        if not get_method(method).needs_calibration:
             return 10.0  # a sort or rounding of the weights on the CPU
         from pipeline.compress.calibration import DEFAULTS
 

@@ -6,7 +6,6 @@ The Snakefile fills the wildcards; verbs and tests build the same paths from the
 WORLD = "world"
 MODEL = "models/{model}"
 MASK = "masks/{model}/{compression}/mask.npz"
-MASK_REPORT = "masks/{model}/{compression}/report.json"
 # A randomised method (the random control) draws one mask per run seed: a seed replicates it.
 SEEDED_MASK = "masks/{model}/{compression}/seed{seed}/mask.npz"
 RUN = "runs/{model}/{task}/{difficulty}/{compression}/{mode}/seed{seed}"

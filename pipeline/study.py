@@ -77,10 +77,6 @@ SETTINGS: dict[str, Callable[[dict[str, Any]], Iterator[tuple[str, str, str]]]] 
     "fact_recall": fact_recall_levels,
 }
 
-# A regime says how a compressed model meets its task: "few_shot" fine-tunes it in the
-# study's transfer modes, "zero_shot" evaluates it as is (paper settings 2 and 3).
-REGIMES = ("few_shot", "zero_shot")
-
 
 def protocol_for(config: dict[str, Any], setting: str) -> dict[str, Any]:
     """The study's protocol with the setting's overrides: one protocol per cell, shared by

@@ -2,6 +2,7 @@
 # new weights (safetensors) for methods that change them (SparseGPT, quantization).
 import json
 
+from pipeline.compress.prunable import DEFAULT_POLICY
 from pipeline.compress.registry import METHODS
 
 COMPRESSION = config["compression"]
@@ -14,7 +15,7 @@ COMPRESSED = f"{R}/masks/{{model}}/{{method}}-{{level}}"
 
 PRUNE_PARAMS = dict(
     seed=COMPRESSION.get("seed", 0),
-    prunable=COMPRESSION.get("prunable", "backbone"),
+    prunable=COMPRESSION.get("prunable", DEFAULT_POLICY),
     calibration=lambda wc, input: json.dumps(
         {**CALIBRATION, **({"staged": input.calibration} if "calibration" in input.keys() else {})}
     ),

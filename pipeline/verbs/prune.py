@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from pipeline.compress.prunable import DEFAULT_POLICY, POLICIES
 from pipeline.device import add_device_argument
 
 HELP = "compress a staged model (prune / quantize): mask, report, weights if changed"
@@ -16,7 +17,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--method", required=True, help="compression method (see registry)")
     p.add_argument("--level", required=True, help="path level, e.g. 0.5, 2of4, 4bit")
     p.add_argument("--seed", type=int, default=0, help="seed for randomised methods")
-    p.add_argument("--prunable", default="backbone", help="prunable policy (see prunable.py)")
+    p.add_argument(
+        "--prunable",
+        default=DEFAULT_POLICY,
+        choices=sorted(POLICIES),
+        help="which weights are prunable: the sparsity denominator (default %(default)s)",
+    )
     p.add_argument(
         "--calibration",
         default="{}",

@@ -1,0 +1,116 @@
+"""Each registry is the only list: the config schema's enums, the figures' mode orders and
+the SLURM profile's GPU rule follow the registries, and every registry entry has what
+docs/extending.md says an entry needs. A new method, mode, task or source that misses one
+of these fails here, not silently in a figure or on a cluster."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from pipeline.compress.levels import CONFIG_KEYS, FORMAT, PARSE
+from pipeline.compress.prunable import DEFAULT_POLICY, POLICIES
+from pipeline.compress.registry import METHODS, gpus
+from pipeline.figures.curves import CurveFigure
+from pipeline.figures.paper import CURVE_FIGURES
+from pipeline.finetune.adapters import TASK_KINDS
+from pipeline.finetune.modes import MODES, TRANSFER_MODES
+from pipeline.finetune.modes.base import TransferMode
+from pipeline.finetune.modes.zero_shot import ZeroShot
+from pipeline.models.architectures import ARCHITECTURES
+from pipeline.models.sources import SOURCES
+from pipeline.study import SETTINGS
+from pipeline.tasks.chance import CHANCE_RULES
+from pipeline.tasks.registry import TASKS
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = yaml.safe_load((ROOT / "pipeline/schemas/config.schema.yaml").read_text())
+PROPS = SCHEMA["properties"]
+# zero_shot is reached through a setting's `regimes`, never listed in `modes`.
+CONFIGURED_MODES = set(MODES) - {ZeroShot.name}
+
+
+def test_schema_method_enums_are_the_compression_registry():
+    comp = PROPS["compression"]["properties"]
+    assert set(comp["methods"]["items"]["enum"]) == set(METHODS)
+    assert set(comp["levels"]["propertyNames"]["enum"]) == set(METHODS)
+    for kind, key in CONFIG_KEYS.items():
+        assert key in comp, f"compression.{key} (levels of kind {kind!r}) is not in the schema"
+
+
+def test_schema_mode_enums_are_the_mode_registry():
+    assert set(PROPS["modes"]["items"]["enum"]) == CONFIGURED_MODES
+    assert set(SCHEMA["$defs"]["modes"]["items"]["enum"]) == CONFIGURED_MODES
+    assert set(PROPS["mode_methods"]["properties"]) == CONFIGURED_MODES - {"dense"}
+    assert set(SCHEMA["$defs"]["regimes"]["items"]["enum"]) == {"few_shot", ZeroShot.name}
+
+
+def test_schema_other_enums_are_their_registries():
+    model = PROPS["models"]["additionalProperties"]["properties"]
+    assert set(model["source"]["enum"]) == set(SOURCES)
+    assert set(model["arch"]["enum"]) == set(ARCHITECTURES)
+    prunable = PROPS["compression"]["properties"]["prunable"]
+    assert set(prunable["enum"]) == set(POLICIES)
+    assert prunable["default"] == DEFAULT_POLICY  # the one default, also the verb's and rule's
+    assert set(PROPS["settings"]["properties"]) == set(SETTINGS)
+
+
+def test_every_mode_has_a_place_in_the_figures_hue_order():
+    """seaborn drops a hue value missing from ``hue_order``: a new mode must still be drawn."""
+    frame = pd.DataFrame({"mode": [*MODES, "a_mode_no_registry_knows"]})
+    order = CurveFigure("f", "t", "c", None, col="task", hue="mode")._order(frame, "mode")
+    assert sorted(order) == sorted(frame["mode"])
+    assert order[: len(MODES)] == list(MODES)
+    for figure in CURVE_FIGURES:
+        assert set(figure.modes or ()) <= set(MODES), figure.name
+    assert TRANSFER_MODES == ("dense_freeze", "sparse", "sparse_to_dense")  # paper §5
+
+
+def test_slurm_gpu_rule_is_the_methods_calibration_need():
+    profile = (ROOT / "slurm/config.v8+.yaml").read_text()
+    assert "startswith" not in profile
+    assert "compress.registry.gpus(wildcards.method)" in profile
+    for name, method in METHODS.items():
+        assert gpus(name) == int(method.needs_calibration)
+
+
+@pytest.mark.parametrize("name", sorted(METHODS))
+def test_method_entry_has_what_the_checklist_needs(name):
+    method = METHODS[name]
+    assert method.name == name and "-" not in name  # "-" separates method and level in paths
+    assert method.level_kind in PARSE and method.level_kind in FORMAT
+    assert method.description
+    module, _, function = method.entry.partition(":")
+    assert callable(getattr(importlib.import_module(module), function))
+
+
+@pytest.mark.parametrize("name", sorted(MODES))
+def test_mode_entry_has_what_the_checklist_needs(name):
+    mode = MODES[name]
+    assert issubclass(mode, TransferMode) and mode.name == name
+    assert mode.description and mode.uses_mask in (True, False, None)
+
+
+@pytest.mark.parametrize("name", sorted(TASKS))
+def test_task_entry_has_what_the_checklist_needs(name):
+    task = TASKS[name]
+    assert task.name == name
+    assert task.source in ("synthetic", "hub")
+    assert task.kind in TASK_KINDS
+    assert task.chance in CHANCE_RULES
+    assert task.metric in task.metrics
+    assert task.difficulty_axes
+
+
+def test_sources_and_settings_have_what_the_checklist_needs():
+    for name, stage in SOURCES.items():
+        assert list(inspect.signature(stage).parameters) == ["spec", "world_dir", "out_dir"], name
+    for name, expand in SETTINGS.items():
+        assert expand.__doc__, f"setting {name!r}: say what its difficulty labels are"
+        block = PROPS["settings"]["properties"][name]
+        assert "model" in block["required"], name
