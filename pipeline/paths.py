@@ -3,11 +3,18 @@
 The Snakefile fills the wildcards; verbs and tests build the same paths from these.
 """
 
+from typing import Any
+
 WORLD = "world"
 MODEL = "models/{model}"
-MASK = "masks/{model}/{compression}/mask.npz"
+# A compression folder holds the bit-packed mask, its report and, for methods that change
+# weights (SparseGPT, quantization), the new weights (pipeline/compress/apply.py).
+COMPRESSED = "masks/{model}/{compression}"
 # A randomised method (the random control) draws one mask per run seed: a seed replicates it.
-SEEDED_MASK = "masks/{model}/{compression}/seed{seed}/mask.npz"
+SEEDED_COMPRESSED = COMPRESSED + "/seed{seed}"
+MASK_FILE, REPORT_FILE, WEIGHTS_FILE = "mask.npz", "report.json", "weights.safetensors"
+MASK = f"{COMPRESSED}/{MASK_FILE}"
+SEEDED_MASK = f"{SEEDED_COMPRESSED}/{MASK_FILE}"
 RUN = "runs/{model}/{task}/{difficulty}/{compression}/{mode}/seed{seed}"
 METRICS = RUN + "/metrics.json"
 EXAMPLES = RUN + "/examples.parquet"  # per-example scores (pipeline/examples.py)
@@ -31,8 +38,25 @@ VERDICT_JSON = "verdict.json"
 DENSE = "dense"  # the compression label of an uncompressed run
 
 
+def fmt(value: float) -> str:
+    """The one way a number becomes a path component (0.50 -> "0.5")."""
+    return f"{value:g}"
+
+
 def compression_label(method: str, level: str) -> str:
     return f"{method}-{level}"
+
+
+def by_method_level(template: str) -> str:
+    """``template`` with its ``{compression}`` wildcard written as ``{method}-{level}``: the
+    compression rules match the method (which rule runs it) and the level apart."""
+    return template.replace("{compression}", compression_label("{method}", "{level}"))
+
+
+def run_of(wildcards: Any, compression: str, mode: str) -> dict[str, Any]:
+    """The wildcards of another run of the same cell and seed: the dense run a post-training
+    quantization starts from, the LMC end points."""
+    return {**dict(wildcards.items()), "compression": compression, "mode": mode}
 
 
 def split_compression(label: str) -> tuple[str, str]:

@@ -13,6 +13,7 @@ from typing import Any
 from pipeline import paths
 from pipeline.analysis.table1 import TABLE1_CSV, TABLE1_TABLE
 from pipeline.finetune.protocol import Protocol
+from pipeline.paths import fmt
 
 
 @dataclass(frozen=True)
@@ -31,11 +32,6 @@ class Cell:
 
     def path(self, template: str, results_dir: str) -> str:
         return f"{results_dir}/" + template.format(**self.wildcards)
-
-
-def fmt(value: float) -> str:
-    """The one way a number becomes a path component (0.50 -> "0.5")."""
-    return f"{value:g}"
 
 
 def data_fraction_levels(block: dict[str, Any]) -> Iterator[tuple[str, str, str]]:

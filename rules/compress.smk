@@ -10,7 +10,8 @@ CALIBRATION = COMPRESSION.get("calibration", {})
 WEIGHT_METHODS = sorted(n for n, m in METHODS.items() if m.changes_weights)
 MASK_METHODS = sorted(n for n, m in METHODS.items() if not (m.changes_weights or m.seeded))
 SEEDED_METHODS = sorted(n for n, m in METHODS.items() if m.seeded)
-COMPRESSED = f"{R}/masks/{{model}}/{{method}}-{{level}}"
+COMPRESSED = f"{R}/{paths.by_method_level(paths.COMPRESSED)}"
+SEEDED_COMPRESSED = f"{R}/{paths.by_method_level(paths.SEEDED_COMPRESSED)}"
 
 
 PRUNE_PARAMS = dict(
@@ -34,8 +35,8 @@ rule prune:
     input:
         unpack(prune_inputs),
     output:
-        mask=f"{COMPRESSED}/mask.npz",
-        report=f"{COMPRESSED}/report.json",
+        mask=f"{COMPRESSED}/{paths.MASK_FILE}",
+        report=f"{COMPRESSED}/{paths.REPORT_FILE}",
     wildcard_constraints:
         method="|".join(MASK_METHODS),
     params:
@@ -55,8 +56,8 @@ rule prune_seeded:
     input:
         unpack(prune_inputs),
     output:
-        mask=f"{COMPRESSED}/seed{{seed}}/mask.npz",
-        report=f"{COMPRESSED}/seed{{seed}}/report.json",
+        mask=f"{SEEDED_COMPRESSED}/{paths.MASK_FILE}",
+        report=f"{SEEDED_COMPRESSED}/{paths.REPORT_FILE}",
     wildcard_constraints:
         method="|".join(SEEDED_METHODS),
     params:
@@ -76,9 +77,9 @@ rule prune_weights:
     input:
         unpack(prune_inputs),
     output:
-        mask=f"{COMPRESSED}/mask.npz",
-        report=f"{COMPRESSED}/report.json",
-        weights=f"{COMPRESSED}/weights.safetensors",
+        mask=f"{COMPRESSED}/{paths.MASK_FILE}",
+        report=f"{COMPRESSED}/{paths.REPORT_FILE}",
+        weights=f"{COMPRESSED}/{paths.WEIGHTS_FILE}",
     wildcard_constraints:
         method="|".join(WEIGHT_METHODS),
     params:

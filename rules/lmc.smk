@@ -8,8 +8,8 @@ localrules:
 
 rule lmc:
     input:
-        dense=f"{R}/runs/{{model}}/{{task}}/{{difficulty}}/dense/dense/seed{{seed}}/finetuned",
-        sparse=f"{R}/runs/{{model}}/{{task}}/{{difficulty}}/{{compression}}/sparse/seed{{seed}}/finetuned",
+        dense=lambda wc: kept_model(wc, paths.DENSE, "dense"),
+        sparse=lambda wc: kept_model(wc, wc.compression, "sparse"),
         world=lambda wc: [f"{R}/{paths.WORLD}"] if needs_world(wc.task) else [],
         data=staged_data,
     output:

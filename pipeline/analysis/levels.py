@@ -21,8 +21,9 @@ class Level:
     x: float  # nominal sparsity for pruning, bits for quantization
 
 
-def parse_level(method: str, level: str) -> Level:
-    """The meaning of ``method-level``; ValueError naming the label and what is allowed."""
+def compression_axis(method: str, level: str) -> Level:
+    """Where the compression ``method-level`` sits on the analysis' x axis (kind, structure,
+    nominal sparsity or bits); ValueError naming the label and what is allowed."""
     from pipeline.compress.levels import describe
     from pipeline.compress.registry import get_method
 

@@ -15,9 +15,7 @@ from pipeline.compress.masks import load_masks
 from pipeline.compress.prunable import DEFAULT_POLICY, includes_head, prunable_parameters
 from pipeline.compress.registry import get_method
 from pipeline.io import atomic_path, read_json
-
-WEIGHTS_FILE = "weights.safetensors"
-REPORT_FILE = "report.json"
+from pipeline.paths import REPORT_FILE, WEIGHTS_FILE
 
 
 def save_weights(path: str | Path, params: dict[str, Any]) -> None:

@@ -44,9 +44,13 @@ class CompressionMethod:
     changes_weights: bool = False
     seeded: bool = False  # the mask is a random draw: one per run seed (paths.SEEDED_MASK)
 
-    def parse_level(self, level: str) -> Any:
+    def level_argument(self, level: str) -> Any:
+        """What the method's function takes for a path level: a sparsity (float), an N:M
+        pair ``(n, m)`` or a bit width (int); ValueError naming the allowed form."""
         return PARSE[self.level_kind](level)
 
     def compress(self, target: Target, level: str) -> dict[str, Any]:
         module, _, function = self.entry.partition(":")
-        return getattr(importlib.import_module(module), function)(target, self.parse_level(level))
+        return getattr(importlib.import_module(module), function)(
+            target, self.level_argument(level)
+        )

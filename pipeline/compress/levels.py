@@ -21,6 +21,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pipeline.paths import fmt
+
 CONFIG_KEYS = {"sparsity": "sparsities", "nm": "nm_patterns", "bits": "bits"}
 MIN_BITS, MAX_BITS = 2, 8
 
@@ -42,7 +44,7 @@ def parse_sparsity(level: str | float) -> float:
 def format_sparsity(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
         raise ValueError(f"sparsity {value!r}: allowed a number in (0, 1)")
-    return f"{value:g}"
+    return fmt(value)
 
 
 def _check_nm(n: int, m: int, shown: str) -> tuple[int, int]:

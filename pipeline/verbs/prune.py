@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> None:
     logging.set_verbosity_error()
     torch.set_num_threads(args.threads)
     method = get_method(args.method)
-    method.parse_level(args.level)
+    method.level_argument(args.level)
     if method.changes_weights != (args.out_weights is not None):
         raise ValueError(
             f"method {method.name!r}: --out-weights is "
