@@ -15,7 +15,10 @@ if not workflow.overwrite_configfiles:
 
 
 
-validate(config, "pipeline/schemas/config.schema.yaml")
+from pipeline.config_schema import schema_file
+
+# The schema's registry-backed choices come from the registries (pipeline/config_schema.py).
+validate(config, schema_file())
 
 from pipeline import paths, study
 from pipeline.config import check_config

@@ -243,6 +243,7 @@ def _check_lmc_cells(config: dict[str, Any]) -> None:
     """An LMC cell interpolates between a dense run and a sparse-mode run the study itself
     makes; anything else would plan fine-tunes outside the study."""
     from pipeline import paths
+    from pipeline.compress.options import configured_label
     from pipeline.compress.registry import METHODS
     from pipeline.study import cells, fmt
 
@@ -277,5 +278,5 @@ def _check_lmc_cells(config: dict[str, Any]) -> None:
         ours = {r for r in ours if paths.split_compression(r[0])[0] == cell["method"]}
         levels = {float(paths.split_compression(r[0])[1]) for r in ours}
         _must_be_in(f"{key}.sparsity", cell["sparsity"], levels)
-        label = paths.compression_label(cell["method"], fmt(cell["sparsity"]))
+        label = configured_label(config, METHODS[cell["method"]], fmt(cell["sparsity"]))
         _must_be_in(f"{key}.seed", cell["seed"], {r[1] for r in ours if r[0] == label})

@@ -43,8 +43,13 @@ def fmt(value: float) -> str:
     return f"{value:g}"
 
 
-def compression_label(method: str, level: str) -> str:
-    return f"{method}-{level}"
+# Separates a compression level from the method's non-default options in a label:
+# ``owl-0.5+lam=0.1`` (pipeline/compress/options.py).
+OPTIONS_SEP = "+"
+
+
+def compression_label(method: str, level: str, options_tag: str = "") -> str:
+    return f"{method}-{level}{options_tag}"
 
 
 def by_method_level(template: str) -> str:
@@ -60,11 +65,19 @@ def run_of(wildcards: Any, compression: str, mode: str) -> dict[str, Any]:
 
 
 def split_compression(label: str) -> tuple[str, str]:
-    """``"magnitude-0.5"`` -> ``("magnitude", "0.5")``; ``"dense"`` -> ``("dense", "0")``."""
+    """``"magnitude-0.5"`` -> ``("magnitude", "0.5")``; ``"dense"`` -> ``("dense", "0")``;
+    a method's options tag is not part of the level (``"owl-0.5+lam=0.1"`` -> ``("owl",
+    "0.5")``): within a study each method runs with one option set."""
     if label == DENSE:
         return DENSE, "0"
     method, _, level = label.partition("-")
-    return method, level
+    return method, level.partition(OPTIONS_SEP)[0]
+
+
+def options_tag_of(label: str) -> str:
+    """``"owl-0.5+lam=0.1"`` -> ``"+lam=0.1"``: the non-default options a label names."""
+    _, sep, tag = label.partition(OPTIONS_SEP)
+    return sep + tag
 
 
 def split_difficulty(label: str) -> tuple[str, str]:

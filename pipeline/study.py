@@ -102,6 +102,7 @@ def compressions(config: dict[str, Any]) -> list[str]:
     ``bits`` (rtn), unless ``compression.levels.<method>`` lists its own.
     """
     from pipeline.compress.levels import CONFIG_KEYS, FORMAT
+    from pipeline.compress.options import options_tag
     from pipeline.compress.prunable import DEFAULT_POLICY, includes_head
     from pipeline.compress.registry import get_method
     from pipeline.config import ConfigError
@@ -116,6 +117,10 @@ def compressions(config: dict[str, Any]) -> list[str]:
                 f"config key 'compression.prunable': {policy!r} works with "
                 f"data-free mask methods only, not {name!r}"
             )
+        try:
+            options = method.parse_options(comp.get("options", {}).get(name, {}))
+        except ValueError as err:
+            raise ConfigError(str(err)) from None
         own = name in comp.get("levels", {})
         key = f"levels.{name}" if own else CONFIG_KEYS[method.level_kind]
         values = comp["levels"][name] if own else comp.get(key)
@@ -129,7 +134,7 @@ def compressions(config: dict[str, Any]) -> list[str]:
                 level = FORMAT[method.level_kind](value)
             except ValueError as err:
                 raise ConfigError(f"config key 'compression.{key}[{i}]': {err}") from None
-            labels.append(paths.compression_label(name, level))
+            labels.append(paths.compression_label(name, level, options_tag(options)))
     return list(dict.fromkeys(labels))
 
 
@@ -183,6 +188,9 @@ def cells(config: dict[str, Any]) -> list[Cell]:
 
 
 def _lmc_wildcards(config: dict[str, Any]) -> list[dict[str, Any]]:
+    from pipeline.compress.options import configured_label
+    from pipeline.compress.registry import get_method
+
     out = []
     for spec in config.get("lmc", {}).get("cells", []):
         block = config["settings"][spec["setting"]]
@@ -191,7 +199,9 @@ def _lmc_wildcards(config: dict[str, Any]) -> list[dict[str, Any]]:
                 "model": block["model"],
                 "task": spec["task"],
                 "difficulty": f"fraction-{fmt(spec['fraction'])}",
-                "compression": paths.compression_label(spec["method"], fmt(spec["sparsity"])),
+                "compression": configured_label(
+                    config, get_method(spec["method"]), fmt(spec["sparsity"])
+                ),
                 "seed": spec["seed"],
             }
         )

@@ -17,6 +17,7 @@ SEEDED_COMPRESSED = f"{R}/{paths.by_method_level(paths.SEEDED_COMPRESSED)}"
 PRUNE_PARAMS = dict(
     seed=COMPRESSION.get("seed", 0),
     prunable=COMPRESSION.get("prunable", DEFAULT_POLICY),
+    options=lambda wc: json.dumps(COMPRESSION.get("options", {}).get(wc.method, {})),
     calibration=lambda wc, input: json.dumps(
         {**CALIBRATION, **({"staged": input.calibration} if "calibration" in input.keys() else {})}
     ),
@@ -24,7 +25,8 @@ PRUNE_PARAMS = dict(
 )
 PRUNE_SHELL = (
     "python -m pipeline prune --model {input.model} --method {wildcards.method} "
-    "--level {wildcards.level} --seed {params.seed} --prunable {params.prunable} "
+    "--level {wildcards.level} --options {params.options:q} --seed {params.seed} "
+    "--prunable {params.prunable} "
     "--calibration {params.calibration:q} {params.world} --threads {threads} "
     "--out-mask {output.mask} --out-report {output.report} {params.weights} > {log} 2>&1"
 )

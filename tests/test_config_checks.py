@@ -20,9 +20,10 @@ from snakemake.utils import validate
 
 from pipeline import study
 from pipeline.config import check_config
+from pipeline.config_schema import schema_file
 
 REPO = Path(__file__).resolve().parents[1]
-SCHEMA = str(REPO / "pipeline/schemas/config.schema.yaml")
+SCHEMA = schema_file()  # the schema with the registries' names (pipeline/config_schema.py)
 DEFAULT = yaml.safe_load((REPO / "config.yaml").read_text())
 
 

@@ -16,6 +16,7 @@ import yaml
 from pipeline.compress.levels import CONFIG_KEYS, FORMAT, PARSE
 from pipeline.compress.prunable import DEFAULT_POLICY, POLICIES
 from pipeline.compress.registry import METHODS, gpus
+from pipeline.config_schema import MARKER, SCHEMA_YAML, schema
 from pipeline.figures.curves import CurveFigure
 from pipeline.figures.paper import CURVE_FIGURES
 from pipeline.finetune.adapters import TASK_KINDS
@@ -29,7 +30,7 @@ from pipeline.tasks.chance import CHANCE_RULES
 from pipeline.tasks.registry import TASKS
 
 ROOT = Path(__file__).resolve().parents[1]
-SCHEMA = yaml.safe_load((ROOT / "pipeline/schemas/config.schema.yaml").read_text())
+SCHEMA = schema()  # the YAML with its x-registry choices filled in
 PROPS = SCHEMA["properties"]
 # zero_shot is reached through a setting's `regimes`, never listed in `modes`.
 CONFIGURED_MODES = set(MODES) - {ZeroShot.name}
@@ -39,6 +40,7 @@ def test_schema_method_enums_are_the_compression_registry():
     comp = PROPS["compression"]["properties"]
     assert set(comp["methods"]["items"]["enum"]) == set(METHODS)
     assert set(comp["levels"]["propertyNames"]["enum"]) == set(METHODS)
+    assert set(comp["options"]["properties"]) == set(METHODS)
     for kind, key in CONFIG_KEYS.items():
         assert key in comp, f"compression.{key} (levels of kind {kind!r}) is not in the schema"
 
@@ -46,7 +48,7 @@ def test_schema_method_enums_are_the_compression_registry():
 def test_schema_mode_enums_are_the_mode_registry():
     assert set(PROPS["modes"]["items"]["enum"]) == CONFIGURED_MODES
     assert set(SCHEMA["$defs"]["modes"]["items"]["enum"]) == CONFIGURED_MODES
-    assert set(PROPS["mode_methods"]["properties"]) == CONFIGURED_MODES - {"dense"}
+    assert set(PROPS["mode_methods"]["propertyNames"]["enum"]) == CONFIGURED_MODES - {"dense"}
     assert set(SCHEMA["$defs"]["regimes"]["items"]["enum"]) == {"few_shot", ZeroShot.name}
 
 
@@ -114,3 +116,23 @@ def test_sources_and_settings_have_what_the_checklist_needs():
         assert expand.__doc__, f"setting {name!r}: say what its difficulty labels are"
         block = PROPS["settings"]["properties"][name]
         assert "model" in block["required"], name
+
+
+def test_the_schema_yaml_lists_no_registry_by_hand():
+    """A registry-backed choice is a marker in the YAML, filled from the registry."""
+    registries = (set(METHODS), CONFIGURED_MODES, set(POLICIES), set(SOURCES), set(ARCHITECTURES))
+
+    def enums(node):
+        if isinstance(node, dict):
+            yield from [node["enum"]] if "enum" in node else []
+            for value in node.values():
+                yield from enums(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from enums(value)
+
+    raw = yaml.safe_load(SCHEMA_YAML.read_text())
+    for enum in enums(raw):
+        for registry in registries:  # one shared word ("random", "hub") is not a list
+            assert len(registry & set(enum)) < 2, f"schema enum {enum} lists {registry}"
+    assert SCHEMA_YAML.read_text().count(MARKER) >= 7
