@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from pipeline.__main__ import build_parser
 from pipeline.compress.levels import CONFIG_KEYS, FORMAT, PARSE
 from pipeline.compress.prunable import DEFAULT_POLICY, POLICIES
 from pipeline.compress.registry import METHODS, gpus
@@ -136,3 +137,22 @@ def test_the_schema_yaml_lists_no_registry_by_hand():
         for registry in registries:  # one shared word ("random", "hub") is not a list
             assert len(registry & set(enum)) < 2, f"schema enum {enum} lists {registry}"
     assert SCHEMA_YAML.read_text().count(MARKER) >= 7
+
+
+@pytest.mark.parametrize(
+    ("verb", "registry"),
+    [
+        ("prune", METHODS),
+        ("finetune", {**TASKS, **MODES, **SETTINGS, **METHODS}),
+        ("evaluate", TASKS),
+        ("lmc", TASKS),
+        ("stage-model", {**SOURCES, **ARCHITECTURES}),
+    ],
+)
+def test_every_verbs_help_lists_its_registries_choices(verb, registry):
+    help_text = build_parser(verb)._subparsers._group_actions[0].choices[verb].format_help()
+    for name in registry:
+        assert f"\n  {name} " in help_text, f"{verb} --help does not list {name!r}"
+    if verb == "prune":
+        for syntax in ("0.5", "2of4", "4bit"):
+            assert syntax in help_text

@@ -24,6 +24,11 @@ from typing import Any
 from pipeline.paths import fmt
 
 CONFIG_KEYS = {"sparsity": "sparsities", "nm": "nm_patterns", "bits": "bits"}
+PATH_SYNTAX = {  # how a level of each kind is written in a path (and in --help)
+    "sparsity": "0.5: the fraction of prunable weights pruned, in [0, 1)",
+    "nm": "2of4: N weights kept of every M consecutive inputs (config '2:4')",
+    "bits": "4bit: the bit width, 2..8",
+}
 MIN_BITS, MAX_BITS = 2, 8
 
 _NM_CONFIG = re.compile(r"^([1-9][0-9]*):([1-9][0-9]*)$")

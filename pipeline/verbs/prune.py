@@ -11,14 +11,23 @@ from pipeline.compress.options import options_tag
 from pipeline.compress.prunable import DEFAULT_POLICY, POLICIES
 from pipeline.device import add_device_argument
 from pipeline.paths import OPTIONS_SEP, options_tag_of
+from pipeline.verbs import choices
 
 HELP = "compress a staged model (prune / quantize): mask, report, weights if changed"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", required=True, type=Path, help="staged model folder")
-    p.add_argument("--method", required=True, help="compression method (see registry)")
-    p.add_argument("--level", required=True, help="path level, e.g. 0.5, 2of4, 4bit")
+    p.epilog = choices.methods()
+    p.add_argument(
+        "--method",
+        required=True,
+        metavar="METHOD",
+        help="compression method (listed below)",
+    )
+    p.add_argument(
+        "--level", required=True, help="path level of the method's kind (below): 0.5, 2of4, 4bit"
+    )
     p.add_argument(
         "--options",
         default="{}",
@@ -29,8 +38,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--prunable",
         default=DEFAULT_POLICY,
-        choices=sorted(POLICIES),
-        help="which weights are prunable: the sparsity denominator (default %(default)s)",
+        metavar="|".join(POLICIES),
+        help="which weights are prunable: the sparsity denominator",
     )
     p.add_argument(
         "--calibration",
