@@ -11,9 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-
-class ConfigError(ValueError):
-    pass
+from pipeline.resolve import ConfigError
 
 
 def _must_be_in(key: str, value: Any, allowed: Any) -> None:
@@ -96,7 +94,7 @@ def model_spec(config: dict[str, Any], name: str) -> dict[str, Any]:
 def _check_protocol(config: dict[str, Any], setting: str) -> None:
     """The protocol a setting's cells run under must be complete and valid."""
     from pipeline.finetune.protocol import Protocol
-    from pipeline.study import protocol_for
+    from pipeline.resolve import protocol_for
 
     try:
         Protocol.from_dict({**protocol_for(config, setting), "seed": 0})

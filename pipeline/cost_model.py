@@ -168,7 +168,7 @@ def _generation(plan: Plan, task: str) -> tuple[int, int]:
 
 def evaluation_minutes(plan: Plan, model: str, task: str, difficulty: str, setting: str) -> float:
     """One pass over the validation set: loss forward, plus generation for generation tasks."""
-    from pipeline.study import protocol_for
+    from pipeline.resolve import protocol_for
 
     protocol = protocol_for(plan.config, setting)
     size = task_size(plan, task, difficulty, protocol["max_length"])
@@ -188,7 +188,7 @@ def evaluation_minutes(plan: Plan, model: str, task: str, difficulty: str, setti
 
 
 def training_minutes(plan: Plan, model: str, task: str, difficulty: str, setting: str) -> float:
-    from pipeline.study import protocol_for
+    from pipeline.resolve import protocol_for
 
     protocol = protocol_for(plan.config, setting)
     size = task_size(plan, task, difficulty, protocol["max_length"])

@@ -11,8 +11,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from pipeline import paths
-from pipeline.analysis.table1 import TABLE1_CSV, TABLE1_TABLE
-from pipeline.finetune.protocol import Protocol
 from pipeline.paths import fmt
 
 
@@ -74,19 +72,6 @@ SETTINGS: dict[str, Callable[[dict[str, Any]], Iterator[tuple[str, str, str]]]] 
 }
 
 
-def protocol_for(config: dict[str, Any], setting: str) -> dict[str, Any]:
-    """The study's protocol with the setting's overrides: one protocol per cell, shared by
-    every mode and compression of that cell. A setting that gives the run's length as
-    ``epochs`` (or ``steps``) replaces the study's length, e.g. to hold epochs fixed across
-    data fractions instead of the default fixed step budget."""
-    override = config["settings"][setting].get("protocol", {})
-    merged = {**Protocol.with_defaults(config["protocol"]), **override}
-    for length, other in (("epochs", "steps"), ("steps", "epochs")):
-        if length in override and other not in override:
-            merged.pop(other, None)
-    return merged
-
-
 def task_options(config: dict[str, Any], setting: str) -> dict[str, Any]:
     """What a task needs from its setting beyond the difficulty label (language groups)."""
     block = config["settings"][setting]
@@ -105,7 +90,7 @@ def compressions(config: dict[str, Any]) -> list[str]:
     from pipeline.compress.options import options_tag
     from pipeline.compress.prunable import DEFAULT_POLICY, includes_head
     from pipeline.compress.registry import get_method
-    from pipeline.config import ConfigError
+    from pipeline.resolve import ConfigError
 
     comp = config["compression"]
     policy = comp.get("prunable", DEFAULT_POLICY)
@@ -255,30 +240,3 @@ def kept_model_constraint(config: dict[str, Any], cells: list[Cell], model_patte
 def setting_of(cells: list[Cell]) -> dict[tuple[str, str, str], str]:
     """(model, task, difficulty) -> setting name, for labelling result rows."""
     return {(c.model, c.task, c.difficulty): c.setting for c in cells}
-
-
-def figure_targets(config: dict[str, Any]) -> list[str]:
-    """Every figure whose rows the config plans (each figure decides; see
-    pipeline/figures/registry.py), the verdict, the safe-sparsity and summary tables:
-    everything `snakemake --report` collects."""
-    from pipeline.figures.registry import planned_figures
-
-    results = config["results_dir"]
-    figures = [paths.FIGURE.format(figure=n) for n in planned_figures(config)]
-    analysis = [paths.VERDICT_MD, paths.SAFE_SPARSITY_CSV, paths.SUMMARY_CSV]
-    # Calibration reads chance levels from the synthetic world (the default study).
-    analysis += [paths.CALIBRATION_CSV, paths.CALIBRATION_MD] if "world" in config else []
-    return [f"{results}/{t}" for t in figures + analysis]
-
-
-def table_targets(config: dict[str, Any]) -> list[str]:
-    results = config["results_dir"]
-    tables = [
-        paths.NORMALIZED_TABLE,
-        paths.SUMMARY_TABLE,
-        paths.SAFE_SPARSITY_TABLE,
-        paths.VERDICT_JSON,
-    ]
-    tables += [paths.LMC_TABLE] if lmc_targets(config) else []
-    tables += [TABLE1_TABLE, TABLE1_CSV] if config.get("reference_scores") else []
-    return [f"{results}/{t}" for t in tables]

@@ -27,7 +27,7 @@ rule finetune:
         examples=f"{R}/{paths.EXAMPLES}",
     params:
         setting=lambda wc: setting_of_cell(wc),
-        protocol=lambda wc: json.dumps(study.protocol_for(config, setting_of_cell(wc))),
+        protocol=lambda wc: json.dumps(resolve.protocol_for(config, setting_of_cell(wc))),
         task_options=lambda wc: json.dumps(study.task_options(config, setting_of_cell(wc))),
         world=data_arg,
         masks=lambda wc, input: f"--masks {input.masks}" if "masks" in input.keys() else "",

@@ -15,7 +15,7 @@ rule lmc:
     output:
         f"{R}/{paths.LMC}",
     params:
-        protocol=lambda wc: json.dumps(study.protocol_for(config, setting_of_cell(wc))),
+        protocol=lambda wc: json.dumps(resolve.protocol_for(config, setting_of_cell(wc))),
         alphas=config.get("lmc", {}).get("alphas", 11),
         cell=lambda wc: json.dumps({**dict(wc.items()), "seed": int(wc.seed)}),  # int64 column
         world=data_arg,

@@ -18,7 +18,7 @@ import pytest
 import yaml
 from snakemake.utils import validate
 
-from pipeline import study
+from pipeline import resolve
 from pipeline.config import check_config
 from pipeline.config_schema import schema_file
 
@@ -183,7 +183,7 @@ def test_setting_override_keeps_the_study_values_it_does_not_name():
     config["protocol"]["weight_decay"] = 0.1
     config["settings"]["book"]["protocol"] = {"max_length": 64}
     dry_check(config)
-    protocol = study.protocol_for(config, "book")
+    protocol = resolve.protocol_for(config, "book")
     assert protocol["weight_decay"] == 0.1 and protocol["max_length"] == 64
     assert protocol["eval_batch_size"] == 256  # a default the study did not set
 
