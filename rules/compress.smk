@@ -25,7 +25,7 @@ PRUNE_PARAMS = dict(
 )
 PRUNE_SHELL = (
     "python -m pipeline prune --model {input.model} --method {wildcards.method} "
-    "--level {wildcards.level} --options {params.options:q} --seed {params.seed} "
+    "--level {wildcards.level} --seed {params.seed} --options {params.options:q} "
     "--prunable {params.prunable} "
     "--calibration {params.calibration:q} {params.world} --threads {threads} "
     "--out-mask {output.mask} --out-report {output.report} {params.weights} > {log} 2>&1"
