@@ -32,6 +32,9 @@ from typing import Any
 
 from pipeline import paths
 from pipeline.compress.registry import get_method
+from pipeline.resolve import protocol_for
+from pipeline.study import cells, setting_of
+from pipeline.tasks.registry import get_task
 
 THROUGHPUT_FILE = Path(__file__).resolve().parents[1] / "slurm" / "throughput.yaml"
 THROUGHPUT_ENV = "JUNKDNA_THROUGHPUT"
@@ -132,8 +135,6 @@ def _synthetic_size(config: dict[str, Any], task: str, max_length: int) -> TaskS
 
 
 def task_size(plan: Plan, task: str, difficulty: str, max_length: int) -> TaskSize:
-    from pipeline.tasks.registry import get_task
-
     if task == "opus100":
         return OPUS100[difficulty]
     key = f"{task}/{difficulty}" if f"{task}/{difficulty}" in HUB_TASKS else task
@@ -148,8 +149,6 @@ _SETTINGS: dict[int, dict[tuple[str, str, str], str]] = {}
 
 
 def _setting(plan: Plan, wildcards: Any) -> str:
-    from pipeline.study import cells, setting_of
-
     lookup = _SETTINGS.get(id(plan.config))
     if lookup is None:
         lookup = _SETTINGS[id(plan.config)] = setting_of(cells(plan.config))
@@ -158,7 +157,6 @@ def _setting(plan: Plan, wildcards: Any) -> str:
 
 def _generation(plan: Plan, task: str) -> tuple[int, int]:
     """(new tokens, beams) of a generation task; (0, 0) for the others."""
-    from pipeline.tasks.registry import get_task
 
     spec = get_task(task)
     if spec.kind != "generation":
@@ -168,7 +166,6 @@ def _generation(plan: Plan, task: str) -> tuple[int, int]:
 
 def evaluation_minutes(plan: Plan, model: str, task: str, difficulty: str, setting: str) -> float:
     """One pass over the validation set: loss forward, plus generation for generation tasks."""
-    from pipeline.resolve import protocol_for
 
     protocol = protocol_for(plan.config, setting)
     size = task_size(plan, task, difficulty, protocol["max_length"])
@@ -188,8 +185,6 @@ def evaluation_minutes(plan: Plan, model: str, task: str, difficulty: str, setti
 
 
 def training_minutes(plan: Plan, model: str, task: str, difficulty: str, setting: str) -> float:
-    from pipeline.resolve import protocol_for
-
     protocol = protocol_for(plan.config, setting)
     size = task_size(plan, task, difficulty, protocol["max_length"])
     axis, value = paths.split_difficulty(difficulty)

@@ -6,12 +6,19 @@ Settings are a registry: each maps its config block to (model, task, difficulty)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from pipeline import paths
+from pipeline.compress.levels import CONFIG_KEYS, FORMAT
+from pipeline.compress.options import configured_label, options_tag
+from pipeline.compress.prunable import DEFAULT_POLICY, includes_head
+from pipeline.compress.registry import get_method
+from pipeline.finetune.modes import MODES, fits
 from pipeline.paths import fmt
+from pipeline.resolve import ConfigError
 
 
 @dataclass(frozen=True)
@@ -86,11 +93,6 @@ def compressions(config: dict[str, Any]) -> list[str]:
     ``nm_patterns`` ("N:M", N kept of every M: magnitude_nm, wanda_nm, sparsegpt_nm) or
     ``bits`` (rtn), unless ``compression.levels.<method>`` lists its own.
     """
-    from pipeline.compress.levels import CONFIG_KEYS, FORMAT
-    from pipeline.compress.options import options_tag
-    from pipeline.compress.prunable import DEFAULT_POLICY, includes_head
-    from pipeline.compress.registry import get_method
-    from pipeline.resolve import ConfigError
 
     comp = config["compression"]
     policy = comp.get("prunable", DEFAULT_POLICY)
@@ -133,7 +135,6 @@ def cells(config: dict[str, Any]) -> list[Cell]:
     deterministic (no training draws, no data subset), so it runs once, with the study's
     first seed, not once per seed.
     """
-    from pipeline.finetune.modes import fits
 
     out = []
     labels = compressions(config)
@@ -173,9 +174,6 @@ def cells(config: dict[str, Any]) -> list[Cell]:
 
 
 def _lmc_wildcards(config: dict[str, Any]) -> list[dict[str, Any]]:
-    from pipeline.compress.options import configured_label
-    from pipeline.compress.registry import get_method
-
     out = []
     for spec in config.get("lmc", {}).get("cells", []):
         block = config["settings"][spec["setting"]]
@@ -212,7 +210,6 @@ def kept_model_runs(config: dict[str, Any], cells: list[Cell]) -> list[dict[str,
     """Wildcards of the runs whose fine-tuned model a downstream job reads: the LMC end
     points, and the dense run of every cell whose mode starts from it (post-training
     quantization). Every other run saves no model."""
-    from pipeline.finetune.modes import MODES
 
     runs = lmc_end_points(config) + [
         {**cell.wildcards, "compression": paths.DENSE, "mode": "dense"}
@@ -227,7 +224,6 @@ def kept_model_constraint(config: dict[str, Any], cells: list[Cell], model_patte
     the run folders of :func:`kept_model_runs` (never, when there are none): ``model_pattern``
     behind a look-ahead at the rest of the run path. Snakemake's constraints are one regex
     per wildcard; the look-ahead makes this one select whole cells, exactly."""
-    import re
 
     runs = [
         paths.RUN.format(**wc).removeprefix("runs/") + "/" for wc in kept_model_runs(config, cells)

@@ -8,6 +8,7 @@ from typing import Any
 
 from pipeline import paths
 from pipeline.analysis.table1 import TABLE1_CSV, TABLE1_TABLE
+from pipeline.figures.registry import planned_figures
 from pipeline.study import lmc_targets
 
 
@@ -15,7 +16,6 @@ def figure_targets(config: dict[str, Any]) -> list[str]:
     """Every figure whose rows the config plans (each figure decides; see
     pipeline/figures/registry.py), the verdict, the safe-sparsity and summary tables:
     everything `snakemake --report` collects."""
-    from pipeline.figures.registry import planned_figures
 
     results = config["results_dir"]
     figures = [paths.FIGURE.format(figure=n) for n in planned_figures(config)]

@@ -13,6 +13,7 @@ from typing import Any
 from pipeline.analysis.curves import annotate, curves
 from pipeline.analysis.options import Analysis
 from pipeline.figures.common import axis_label, pyplot, reference_line, require_rows, runs_note
+from pipeline.figures.planned import planned_rows
 from pipeline.finetune.modes import MODES
 
 NM4 = "N:M, M=4"
@@ -51,8 +52,6 @@ class CurveFigure:
         return frame[keep]
 
     def planned(self, config: dict[str, Any]) -> bool:
-        from pipeline.figures.planned import planned_rows
-
         rows = planned_rows(config)
         if rows.empty:
             return False
