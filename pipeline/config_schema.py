@@ -40,7 +40,7 @@ def _options() -> dict[str, Any]:
     return {
         "type": "object",
         "additionalProperties": False,
-        "properties": {name: json_schema(m.options) for name, m in METHODS.items()},
+        "properties": {name: json_schema(m.options_class) for name, m in METHODS.items()},
     }
 
 

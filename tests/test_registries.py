@@ -5,6 +5,7 @@ of these fails here, not silently in a figure or on a cluster."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import inspect
 from pathlib import Path
@@ -15,6 +16,7 @@ import yaml
 
 from pipeline.__main__ import build_parser
 from pipeline.compress.levels import CONFIG_KEYS, FORMAT, PARSE
+from pipeline.compress.options import json_schema
 from pipeline.compress.prunable import DEFAULT_POLICY, POLICIES
 from pipeline.compress.registry import METHODS, gpus
 from pipeline.config_schema import MARKER, SCHEMA_YAML, schema
@@ -90,6 +92,10 @@ def test_method_entry_has_what_the_checklist_needs(name):
     assert method.description
     module, _, function = method.entry.partition(":")
     assert callable(getattr(importlib.import_module(module), function))
+    options = method.options_class
+    assert dataclasses.is_dataclass(options) and options.__dataclass_params__.frozen
+    assert method.parse_options({}) == options(), "every option needs a default"
+    assert json_schema(options)["additionalProperties"] is False  # typed: bool/int/float/str
 
 
 @pytest.mark.parametrize("name", sorted(MODES))

@@ -36,8 +36,9 @@ class CompressionMethod:
     unchanged, except that calibrated ones zero what they prune so later layers calibrate
     on the pruned model. The function is imported on first use, so the registry (read by
     the Snakefile) loads without torch. ``options`` is the frozen dataclass of the method's
-    own hyper-parameters (pipeline/compress/options.py); the function reads
-    ``target.options``.
+    own hyper-parameters (pipeline/compress/options.py), or its ``module:Class`` name, so
+    that a method module declares it without the registry importing that module; the
+    function reads ``target.options``.
     """
 
     name: str
@@ -47,16 +48,23 @@ class CompressionMethod:
     needs_calibration: bool = False
     changes_weights: bool = False
     seeded: bool = False  # the mask is a random draw: one per run seed (paths.SEEDED_MASK)
-    options: type = NoOptions
+    options: type | str = NoOptions
 
     def level_argument(self, level: str) -> Any:
         """What the method's function takes for a path level: a sparsity (float), an N:M
         pair ``(n, m)`` or a bit width (int); ValueError naming the allowed form."""
         return PARSE[self.level_kind](level)
 
+    @property
+    def options_class(self) -> type:
+        if isinstance(self.options, str):
+            module, _, name = self.options.partition(":")
+            return getattr(importlib.import_module(module), name)
+        return self.options
+
     def parse_options(self, raw: dict[str, Any]) -> Any:
         """Typed options from ``compression.options.<name>`` (defaults for what is unset)."""
-        return parse_options(self.options, raw, f"compression.options.{self.name}")
+        return parse_options(self.options_class, raw, f"compression.options.{self.name}")
 
     def compress(self, target: Target, level: str) -> dict[str, Any]:
         module, _, function = self.entry.partition(":")

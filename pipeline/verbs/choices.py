@@ -28,7 +28,9 @@ def methods() -> str:
     """Each compression method with its path-level syntax and its own options."""
     rows = []
     for name, method in METHODS.items():
-        options = ", ".join(f"{f.name}={f.default!r}" for f in dataclasses.fields(method.options))
+        options = ", ".join(
+            f"{f.name}={f.default!r}" for f in dataclasses.fields(method.options_class)
+        )
         extra = f" (options: {options})" if options else ""
         rows.append((name, f"[{method.level_kind}] {method.description}{extra}"))
     return "\n\n".join(
