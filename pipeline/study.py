@@ -1,4 +1,5 @@
-"""Expand a validated config into the study's cells and target paths.
+"""Expand a validated config into the study's cells and their paths (the top-level targets
+built from them: pipeline/targets.py).
 
 A cell is one fine-tuning run: (setting, model, task, difficulty, compression, mode, seed).
 Settings are a registry: each maps its config block to (model, task, difficulty) triples.
@@ -39,43 +40,43 @@ class Cell:
         return f"{results_dir}/" + template.format(**self.wildcards)
 
 
-def data_fraction_levels(block: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
+def data_fraction_difficulties(block: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
     """Setting 1: fine-tuning data fractions (``fraction-0.25``)."""
     for task in block["tasks"]:
         for fraction in block["fractions"]:
             yield block["model"], task, f"fraction-{fmt(fraction)}"
 
 
-def language_levels(block: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
+def language_difficulties(block: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
     """Setting 2: translation within a language group (``lang-majority``/``lang-minority``)."""
     for group in block["groups"]:
         yield block["model"], block["task"], f"lang-{group}"
 
 
-def book_levels(block: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
+def book_difficulties(block: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
     """Setting 3: open- vs closed-book QA (``book-open``/``book-closed``)."""
     for book in block["books"]:
         yield block["model"], block["task"], f"book-{book}"
 
 
-def across_task_levels(block: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
+def across_task_difficulties(block: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
     """Setting 4: whole tasks, whose difficulty is measured against a reference score."""
     for task in block["tasks"]:
         yield block["model"], task, "task-all"
 
 
-def fact_recall_levels(block: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
+def fact_recall_difficulties(block: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
     """Zero-shot cloze fact recall by how often the corpus states a fact (``freq-rare``)."""
     for frequency in block["frequencies"]:
         yield block["model"], block["task"], f"freq-{frequency}"
 
 
 SETTINGS: dict[str, Callable[[dict[str, Any]], Iterator[tuple[str, str, str]]]] = {
-    "data_fraction": data_fraction_levels,
-    "languages": language_levels,
-    "book": book_levels,
-    "across_tasks": across_task_levels,
-    "fact_recall": fact_recall_levels,
+    "data_fraction": data_fraction_difficulties,
+    "languages": language_difficulties,
+    "book": book_difficulties,
+    "across_tasks": across_task_difficulties,
+    "fact_recall": fact_recall_difficulties,
 }
 
 

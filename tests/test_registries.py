@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import inspect
+import types
 from pathlib import Path
 
 import pandas as pd
@@ -30,6 +31,7 @@ from pipeline.models.architectures import ARCHITECTURES
 from pipeline.models.sources import SOURCES
 from pipeline.study import SETTINGS
 from pipeline.tasks.chance import CHANCE_RULES
+from pipeline.tasks.protocol import Task
 from pipeline.tasks.registry import TASKS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,6 +110,7 @@ def test_mode_entry_has_what_the_checklist_needs(name):
 @pytest.mark.parametrize("name", sorted(TASKS))
 def test_task_entry_has_what_the_checklist_needs(name):
     task = TASKS[name]
+    assert isinstance(task, Task), f"task {name!r} lacks members of pipeline.tasks.protocol.Task"
     assert task.name == name
     assert task.source in ("synthetic", "hub")
     assert task.kind in TASK_KINDS
@@ -162,3 +165,12 @@ def test_every_verbs_help_lists_its_registries_choices(verb, registry):
     if verb == "prune":
         for syntax in ("0.5", "2of4", "4bit"):
             assert syntax in help_text
+
+
+def test_the_task_protocol_rejects_an_entry_that_lacks_a_member():
+    complete = TASKS["syn_sentiment"]
+    members = {name: getattr(complete, name) for name in dir(complete) if not name.startswith("_")}
+    assert isinstance(types.SimpleNamespace(**members), Task)
+    for missing in ("chance", "difficulty_axes", "reference_score"):
+        partial = {k: v for k, v in members.items() if k != missing}
+        assert not isinstance(types.SimpleNamespace(**partial), Task), missing
