@@ -23,6 +23,7 @@ from pipeline.compress.prunable import POLICIES
 from pipeline.compress.registry import METHODS
 from pipeline.finetune.modes import MODES
 from pipeline.finetune.modes.zero_shot import ZeroShot
+from pipeline.finetune.protocol import OPTIMIZERS, PRECISIONS, SCHEDULES
 from pipeline.io import atomic_path
 from pipeline.models.architectures import ARCHITECTURES
 from pipeline.models.sources import SOURCES
@@ -52,6 +53,9 @@ REGISTRIES: dict[str, Callable[[], dict[str, Any]]] = {
     "prunable_policies": lambda: {"enum": list(POLICIES)},
     "model_sources": lambda: {"enum": list(SOURCES)},
     "architectures": lambda: {"enum": list(ARCHITECTURES)},
+    "optimizers": lambda: {"enum": list(OPTIMIZERS)},
+    "schedules": lambda: {"enum": list(SCHEDULES)},
+    "precisions": lambda: {"enum": list(PRECISIONS)},
 }
 
 

@@ -27,6 +27,7 @@ from pipeline.finetune.adapters import TASK_KINDS
 from pipeline.finetune.modes import MODES, TRANSFER_MODES
 from pipeline.finetune.modes.base import TransferMode
 from pipeline.finetune.modes.zero_shot import ZeroShot
+from pipeline.finetune.protocol import OPTIMIZERS, PRECISIONS, SCHEDULES
 from pipeline.models.architectures import ARCHITECTURES
 from pipeline.models.sources import SOURCES
 from pipeline.study import SETTINGS
@@ -65,6 +66,10 @@ def test_schema_other_enums_are_their_registries():
     assert set(prunable["enum"]) == set(POLICIES)
     assert prunable["default"] == DEFAULT_POLICY  # the one default, also the verb's and rule's
     assert set(PROPS["settings"]["properties"]) == set(SETTINGS)
+    protocol = SCHEMA["$defs"]["protocol"]["properties"]
+    assert protocol["schedule"]["enum"] == list(SCHEDULES)
+    assert protocol["optimizer"]["enum"] == list(OPTIMIZERS)
+    assert protocol["precision"]["enum"] == list(PRECISIONS)
 
 
 def test_every_mode_has_a_place_in_the_figures_hue_order():
