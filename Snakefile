@@ -15,9 +15,12 @@ if not workflow.overwrite_configfiles:
 
 
 
-validate(config, "pipeline/schemas/config.schema.yaml")
+from pipeline.config_schema import schema_file
 
-from pipeline import paths, study
+# The schema's registry-backed choices come from the registries (pipeline/config_schema.py).
+validate(config, schema_file())
+
+from pipeline import paths, resolve, study, targets
 from pipeline.config import check_config
 from pipeline.data.offline import OFFLINE_ENV
 from pipeline.worker import lifecycle as worker
@@ -71,7 +74,7 @@ onerror:
 rule all:
     """Every run of the study, its results tables and the LMC paths."""
     input:
-        study.table_targets(config),
+        targets.table_targets(config),
 
 
 rule all_figures:
@@ -79,7 +82,7 @@ rule all_figures:
     sparsity table; the default target, so `snakemake --report report.html` collects them."""
     default_target: True
     input:
-        study.figure_targets(config),
+        targets.figure_targets(config),
 
 
 rule setting_data_fraction:

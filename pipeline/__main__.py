@@ -9,6 +9,11 @@ import sys
 from pipeline import gpu_slots
 from pipeline.io import remove_stale_temps
 
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Defaults in the help, and the docstring and the registry tables (epilog) as written."""
+
+
 # verb -> module under pipeline.verbs. Each module defines HELP, add_arguments(), run();
 # heavy imports (torch, transformers) happen inside run(), so --help is instant.
 VERBS = {
@@ -49,7 +54,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             verb,
             help=module.HELP,
             description=module.__doc__,
-            formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+            formatter_class=_HelpFormatter,
         )
         module.add_arguments(p)
         p.set_defaults(_run=module.run)

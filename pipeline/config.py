@@ -8,12 +8,22 @@ architecture's transformers config class. Both run before any job starts.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import importlib.util
 from typing import Any
 
-
-class ConfigError(ValueError):
-    pass
+from pipeline import paths
+from pipeline.compress.options import configured_label
+from pipeline.compress.registry import METHODS
+from pipeline.data.catalog import check_datasets
+from pipeline.finetune.protocol import Protocol
+from pipeline.models.architectures import ARCHITECTURES
+from pipeline.resolve import ConfigError, protocol_for
+from pipeline.study import cells, fmt, lmc_difficulty
+from pipeline.tasks.registry import TASKS
+from pipeline.world.build import DEFAULT_WORLD
+from pipeline.world.tasks import GLUE_GENERATORS
 
 
 def _must_be_in(key: str, value: Any, allowed: Any) -> None:
@@ -22,8 +32,6 @@ def _must_be_in(key: str, value: Any, allowed: Any) -> None:
 
 
 def check_config(config: dict[str, Any]) -> None:
-    from pipeline.tasks.registry import TASKS
-
     models = config["models"]
     for name, spec in models.items():
         if spec["source"] == "scratch":
@@ -67,7 +75,6 @@ def check_config(config: dict[str, Any]) -> None:
         _check_task_overrides(config, setting)
         _check_protocol(config, setting)
         _check_world_contents(config, setting)
-    from pipeline.data.catalog import check_datasets
 
     check_datasets(config)
     _check_mode_methods(config, "mode_methods", config.get("mode_methods", {}))
@@ -121,8 +128,6 @@ def _check_task_overrides(config: dict[str, Any], setting: str) -> None:
 def _check_protocol(config: dict[str, Any], setting: str) -> None:
     """The protocol a setting's cells run under must be complete and valid, and so must each
     task's (``task_protocols``: validated as the resolved protocol its runs get)."""
-    from pipeline.finetune.protocol import Protocol
-    from pipeline.study import protocol_for
 
     block = config["settings"][setting]
     checks = [(None, "protocol")] + [
@@ -136,21 +141,16 @@ def _check_protocol(config: dict[str, Any], setting: str) -> None:
 
 
 def _world_task_registry() -> dict[str, Any]:
-    from pipeline.world.tasks import GLUE_GENERATORS
-
     return GLUE_GENERATORS
 
 
 def _world_params(config: dict[str, Any]) -> dict[str, Any]:
-    from pipeline.world.build import DEFAULT_WORLD
-
     return {**DEFAULT_WORLD, **config.get("world", {})}
 
 
 def _check_world_contents(config: dict[str, Any], setting: str) -> None:
     """A synthetic task's data must be in the world the study builds: its task, and for
     translation the pivot and every language of the groups (pairs exist pivot-X only)."""
-    from pipeline.tasks.registry import TASKS
 
     block = config["settings"][setting]
     world = _world_params(config)
@@ -188,8 +188,6 @@ _DIVISIBLE = (
 
 
 def _literal(node: Any) -> Any:
-    import ast
-
     try:
         return ast.literal_eval(node) if node is not None else None
     except ValueError:
@@ -205,11 +203,7 @@ def config_class_fields(arch: str) -> tuple[dict[str, Any], dict[str, str]]:
     seconds on a busy machine) at every DAG build for a check of a few keys; otherwise from
     the imported class.
     """
-    import ast
-    import importlib.util
     from pathlib import Path
-
-    from pipeline.models.architectures import ARCHITECTURES
 
     class_name = ARCHITECTURES[arch].config_class
     spec = importlib.util.find_spec("transformers")  # finds the package, imports nothing
@@ -273,9 +267,6 @@ def _check_model_size(key: str, arch: str, size: dict[str, Any]) -> None:
 def _check_lmc_cells(config: dict[str, Any]) -> None:
     """An LMC cell interpolates between a dense run and a sparse-mode run the study itself
     makes; anything else would plan fine-tunes outside the study."""
-    from pipeline import paths
-    from pipeline.compress.registry import METHODS
-    from pipeline.study import cells, fmt, lmc_difficulty
 
     runs = {
         (c.setting, c.task, c.difficulty, c.compression, c.seed)
@@ -315,5 +306,5 @@ def _check_lmc_cells(config: dict[str, Any]) -> None:
         ours = {r for r in ours if paths.split_compression(r[0])[0] == cell["method"]}
         levels = {float(paths.split_compression(r[0])[1]) for r in ours}
         _must_be_in(f"{key}.sparsity", cell["sparsity"], levels)
-        label = paths.compression_label(cell["method"], fmt(cell["sparsity"]))
+        label = configured_label(config, METHODS[cell["method"]], fmt(cell["sparsity"]))
         _must_be_in(f"{key}.seed", cell["seed"], {r[1] for r in ours if r[0] == label})

@@ -31,6 +31,10 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import paths
+from pipeline.compress.registry import get_method
+from pipeline.resolve import protocol_for
+from pipeline.study import cells, setting_of
+from pipeline.tasks.registry import get_task
 
 THROUGHPUT_FILE = Path(__file__).resolve().parents[1] / "slurm" / "throughput.yaml"
 THROUGHPUT_ENV = "JUNKDNA_THROUGHPUT"
@@ -135,8 +139,6 @@ def _synthetic_size(config: dict[str, Any], task: str, max_length: int) -> TaskS
 
 
 def task_size(plan: Plan, task: str, difficulty: str, max_length: int) -> TaskSize:
-    from pipeline.tasks.registry import get_task
-
     if task == "opus100":
         return OPUS100[difficulty]
     key = f"{task}/{difficulty}" if f"{task}/{difficulty}" in HUB_TASKS else task
@@ -151,8 +153,6 @@ _SETTINGS: dict[int, dict[tuple[str, str, str], str]] = {}
 
 
 def _setting(plan: Plan, wildcards: Any) -> str:
-    from pipeline.study import cells, setting_of
-
     lookup = _SETTINGS.get(id(plan.config))
     if lookup is None:
         lookup = _SETTINGS[id(plan.config)] = setting_of(cells(plan.config))
@@ -161,7 +161,6 @@ def _setting(plan: Plan, wildcards: Any) -> str:
 
 def _generation(plan: Plan, task: str) -> tuple[int, int]:
     """(new tokens, beams) of a generation task; (0, 0) for the others."""
-    from pipeline.tasks.registry import get_task
 
     spec = get_task(task)
     if spec.kind != "generation":
@@ -171,7 +170,6 @@ def _generation(plan: Plan, task: str) -> tuple[int, int]:
 
 def evaluation_minutes(plan: Plan, model: str, task: str, difficulty: str, setting: str) -> float:
     """One pass over the validation set: loss forward, plus generation for generation tasks."""
-    from pipeline.study import protocol_for
 
     protocol = protocol_for(plan.config, setting, task)
     size = task_size(plan, task, difficulty, protocol["max_length"])
@@ -191,8 +189,6 @@ def evaluation_minutes(plan: Plan, model: str, task: str, difficulty: str, setti
 
 
 def training_minutes(plan: Plan, model: str, task: str, difficulty: str, setting: str) -> float:
-    from pipeline.study import protocol_for
-
     protocol = protocol_for(plan.config, setting, task)
     size = task_size(plan, task, difficulty, protocol["max_length"])
     axis, value = paths.split_difficulty(difficulty)
@@ -235,7 +231,7 @@ def estimate_minutes(plan: Plan, rule: str, wildcards: Any) -> float:
         return 2 * plan.speed(model).load_minutes + alphas * one
     if rule in ("prune", "prune_weights"):
         method = wildcards["method"]
-        if not method.startswith(("wanda", "sparsegpt")):
+        if not get_method(method).needs_calibration:
             return 10.0  # a sort or rounding of the weights on the CPU
         from pipeline.compress.calibration import DEFAULTS
 

@@ -3,12 +3,18 @@
 The Snakefile fills the wildcards; verbs and tests build the same paths from these.
 """
 
+from typing import Any
+
 WORLD = "world"
 MODEL = "models/{model}"
-MASK = "masks/{model}/{compression}/mask.npz"
-MASK_REPORT = "masks/{model}/{compression}/report.json"
+# A compression folder holds the bit-packed mask, its report and, for methods that change
+# weights (SparseGPT, quantization), the new weights (pipeline/compress/apply.py).
+COMPRESSED = "masks/{model}/{compression}"
 # A randomised method (the random control) draws one mask per run seed: a seed replicates it.
-SEEDED_MASK = "masks/{model}/{compression}/seed{seed}/mask.npz"
+SEEDED_COMPRESSED = COMPRESSED + "/seed{seed}"
+MASK_FILE, REPORT_FILE, WEIGHTS_FILE = "mask.npz", "report.json", "weights.safetensors"
+MASK = f"{COMPRESSED}/{MASK_FILE}"
+SEEDED_MASK = f"{SEEDED_COMPRESSED}/{MASK_FILE}"
 RUN = "runs/{model}/{task}/{difficulty}/{compression}/{mode}/seed{seed}"
 METRICS = RUN + "/metrics.json"
 EXAMPLES = RUN + "/examples.parquet"  # per-example scores (pipeline/examples.py)
@@ -32,16 +38,46 @@ VERDICT_JSON = "verdict.json"
 DENSE = "dense"  # the compression label of an uncompressed run
 
 
-def compression_label(method: str, level: str) -> str:
-    return f"{method}-{level}"
+def fmt(value: float) -> str:
+    """The one way a number becomes a path component (0.50 -> "0.5")."""
+    return f"{value:g}"
+
+
+# Separates a compression level from the method's non-default options in a label:
+# ``owl-0.5+lam=0.1`` (pipeline/compress/options.py).
+OPTIONS_SEP = "+"
+
+
+def compression_label(method: str, level: str, options_tag: str = "") -> str:
+    return f"{method}-{level}{options_tag}"
+
+
+def by_method_level(template: str) -> str:
+    """``template`` with its ``{compression}`` wildcard written as ``{method}-{level}``: the
+    compression rules match the method (which rule runs it) and the level apart."""
+    return template.replace("{compression}", compression_label("{method}", "{level}"))
+
+
+def run_of(wildcards: Any, compression: str, mode: str) -> dict[str, Any]:
+    """The wildcards of another run of the same cell and seed: the dense run a post-training
+    quantization starts from, the LMC end points."""
+    return {**dict(wildcards.items()), "compression": compression, "mode": mode}
 
 
 def split_compression(label: str) -> tuple[str, str]:
-    """``"magnitude-0.5"`` -> ``("magnitude", "0.5")``; ``"dense"`` -> ``("dense", "0")``."""
+    """``"magnitude-0.5"`` -> ``("magnitude", "0.5")``; ``"dense"`` -> ``("dense", "0")``;
+    a method's options tag is not part of the level (``"owl-0.5+lam=0.1"`` -> ``("owl",
+    "0.5")``): within a study each method runs with one option set."""
     if label == DENSE:
         return DENSE, "0"
     method, _, level = label.partition("-")
-    return method, level
+    return method, level.partition(OPTIONS_SEP)[0]
+
+
+def options_tag_of(label: str) -> str:
+    """``"owl-0.5+lam=0.1"`` -> ``"+lam=0.1"``: the non-default options a label names."""
+    _, sep, tag = label.partition(OPTIONS_SEP)
+    return sep + tag
 
 
 def split_difficulty(label: str) -> tuple[str, str]:

@@ -1,4 +1,5 @@
-"""Expand a validated config into the study's cells and target paths.
+"""Expand a validated config into the study's cells and their paths (the top-level targets
+built from them: pipeline/targets.py).
 
 A cell is one fine-tuning run: (setting, model, task, difficulty, compression, mode, seed).
 Settings are a registry: each maps its config block to (model, task, difficulty) triples.
@@ -6,13 +7,19 @@ Settings are a registry: each maps its config block to (model, task, difficulty)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from pipeline import paths
-from pipeline.analysis.table1 import TABLE1_CSV, TABLE1_TABLE
-from pipeline.finetune.protocol import Protocol
+from pipeline.compress.levels import CONFIG_KEYS, FORMAT
+from pipeline.compress.options import configured_label, options_tag
+from pipeline.compress.prunable import DEFAULT_POLICY, includes_head
+from pipeline.compress.registry import get_method
+from pipeline.finetune.modes import MODES, fits
+from pipeline.paths import fmt
+from pipeline.resolve import ConfigError
 
 
 @dataclass(frozen=True)
@@ -33,31 +40,26 @@ class Cell:
         return f"{results_dir}/" + template.format(**self.wildcards)
 
 
-def fmt(value: float) -> str:
-    """The one way a number becomes a path component (0.50 -> "0.5")."""
-    return f"{value:g}"
-
-
-def data_fraction_levels(block: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
+def data_fraction_difficulties(block: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
     """Setting 1: fine-tuning data fractions (``fraction-0.25``)."""
     for task in block["tasks"]:
         for fraction in block["fractions"]:
             yield block["model"], task, f"fraction-{fmt(fraction)}"
 
 
-def language_levels(block: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
+def language_difficulties(block: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
     """Setting 2: translation within a language group (``lang-majority``/``lang-minority``)."""
     for group in block["groups"]:
         yield block["model"], block["task"], f"lang-{group}"
 
 
-def book_levels(block: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
+def book_difficulties(block: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
     """Setting 3: open- vs closed-book QA (``book-open``/``book-closed``)."""
     for book in block["books"]:
         yield block["model"], block["task"], f"book-{book}"
 
 
-def across_task_levels(block: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
+def across_task_difficulties(block: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
     """Setting 4: whole tasks, whose difficulty is measured against a reference score. A
     task may name its own model (``task_models``: MAWPS/SVAMP generate equations, which an
     encoder-only model cannot)."""
@@ -65,47 +67,19 @@ def across_task_levels(block: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
         yield block.get("task_models", {}).get(task, block["model"]), task, "task-all"
 
 
-def fact_recall_levels(block: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
+def fact_recall_difficulties(block: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
     """Zero-shot cloze fact recall by how often the corpus states a fact (``freq-rare``)."""
     for frequency in block["frequencies"]:
         yield block["model"], block["task"], f"freq-{frequency}"
 
 
 SETTINGS: dict[str, Callable[[dict[str, Any]], Iterator[tuple[str, str, str]]]] = {
-    "data_fraction": data_fraction_levels,
-    "languages": language_levels,
-    "book": book_levels,
-    "across_tasks": across_task_levels,
-    "fact_recall": fact_recall_levels,
+    "data_fraction": data_fraction_difficulties,
+    "languages": language_difficulties,
+    "book": book_difficulties,
+    "across_tasks": across_task_difficulties,
+    "fact_recall": fact_recall_difficulties,
 }
-
-# A regime says how a compressed model meets its task: "few_shot" fine-tunes it in the
-# study's transfer modes, "zero_shot" evaluates it as is (paper settings 2 and 3).
-REGIMES = ("few_shot", "zero_shot")
-
-
-def _override(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """``base`` with ``override``'s fields; an override that gives the run's length as
-    ``epochs`` (or ``steps``) replaces the base's length."""
-    merged = {**base, **override}
-    for length, other in (("epochs", "steps"), ("steps", "epochs")):
-        if length in override and other not in override:
-            merged.pop(other, None)
-    return merged
-
-
-def protocol_for(config: dict[str, Any], setting: str, task: str | None = None) -> dict[str, Any]:
-    """The protocol of a setting's cells (of ``task``'s, when given): the study's protocol,
-    then the setting's overrides, then the task's (``task_protocols``, e.g. the SMC-Bench
-    recipe of WinoGrande/CSQA within setting 4). The one place a run's protocol is resolved:
-    one protocol per cell, shared by every mode and compression of that cell, and hashed into
-    every result row. A length override replaces the length it inherits (e.g. ``steps``
-    instead of the study's ``epochs``)."""
-    block = config["settings"][setting]
-    merged = _override(Protocol.with_defaults(config["protocol"]), block.get("protocol", {}))
-    if task is not None:
-        merged = _override(merged, block.get("task_protocols", {}).get(task, {}))
-    return merged
 
 
 def task_options(config: dict[str, Any], setting: str) -> dict[str, Any]:
@@ -122,10 +96,6 @@ def compressions(config: dict[str, Any]) -> list[str]:
     ``nm_patterns`` ("N:M", N kept of every M: magnitude_nm, wanda_nm, sparsegpt_nm) or
     ``bits`` (rtn), unless ``compression.levels.<method>`` lists its own.
     """
-    from pipeline.compress.levels import CONFIG_KEYS, FORMAT
-    from pipeline.compress.prunable import DEFAULT_POLICY, includes_head
-    from pipeline.compress.registry import get_method
-    from pipeline.config import ConfigError
 
     comp = config["compression"]
     policy = comp.get("prunable", DEFAULT_POLICY)
@@ -137,6 +107,10 @@ def compressions(config: dict[str, Any]) -> list[str]:
                 f"config key 'compression.prunable': {policy!r} works with "
                 f"data-free mask methods only, not {name!r}"
             )
+        try:
+            options = method.parse_options(comp.get("options", {}).get(name, {}))
+        except ValueError as err:
+            raise ConfigError(str(err)) from None
         own = name in comp.get("levels", {})
         key = f"levels.{name}" if own else CONFIG_KEYS[method.level_kind]
         values = comp["levels"][name] if own else comp.get(key)
@@ -150,7 +124,7 @@ def compressions(config: dict[str, Any]) -> list[str]:
                 level = FORMAT[method.level_kind](value)
             except ValueError as err:
                 raise ConfigError(f"config key 'compression.{key}[{i}]': {err}") from None
-            labels.append(paths.compression_label(name, level))
+            labels.append(paths.compression_label(name, level, options_tag(options)))
     return list(dict.fromkeys(labels))
 
 
@@ -165,7 +139,6 @@ def cells(config: dict[str, Any]) -> list[Cell]:
     run is deterministic (no training draws, no data subset), so it runs once, with the
     study's first seed, not once per seed.
     """
-    from pipeline.finetune.modes import fits
 
     out = []
     labels = compressions(config)
@@ -234,7 +207,9 @@ def _lmc_wildcards(config: dict[str, Any]) -> list[dict[str, Any]]:
                 "model": lmc_model(config, spec),
                 "task": spec["task"],
                 "difficulty": lmc_difficulty(config, spec),
-                "compression": paths.compression_label(spec["method"], fmt(spec["sparsity"])),
+                "compression": configured_label(
+                    config, get_method(spec["method"]), fmt(spec["sparsity"])
+                ),
                 "seed": spec["seed"],
             }
         )
@@ -260,7 +235,6 @@ def kept_model_runs(config: dict[str, Any], cells: list[Cell]) -> list[dict[str,
     """Wildcards of the runs whose fine-tuned model a downstream job reads: the LMC end
     points, and the dense run of every cell whose mode starts from it (post-training
     quantization). Every other run saves no model."""
-    from pipeline.finetune.modes import MODES
 
     runs = lmc_end_points(config) + [
         {**cell.wildcards, "compression": paths.DENSE, "mode": "dense"}
@@ -275,7 +249,6 @@ def kept_model_constraint(config: dict[str, Any], cells: list[Cell], model_patte
     the run folders of :func:`kept_model_runs` (never, when there are none): ``model_pattern``
     behind a look-ahead at the rest of the run path. Snakemake's constraints are one regex
     per wildcard; the look-ahead makes this one select whole cells, exactly."""
-    import re
 
     runs = [
         paths.RUN.format(**wc).removeprefix("runs/") + "/" for wc in kept_model_runs(config, cells)
@@ -288,32 +261,3 @@ def kept_model_constraint(config: dict[str, Any], cells: list[Cell], model_patte
 def setting_of(cells: list[Cell]) -> dict[tuple[str, str, str], str]:
     """(model, task, difficulty) -> setting name, for labelling result rows."""
     return {(c.model, c.task, c.difficulty): c.setting for c in cells}
-
-
-def figure_targets(config: dict[str, Any]) -> list[str]:
-    """Every figure whose rows the config plans (each figure decides; see
-    pipeline/figures/registry.py), the verdict, the safe-sparsity and summary tables:
-    everything `snakemake --report` collects."""
-    from pipeline.figures.registry import planned_figures
-
-    results = config["results_dir"]
-    figures = [paths.FIGURE.format(figure=n) for n in planned_figures(config)]
-    analysis = [paths.VERDICT_MD, paths.SAFE_SPARSITY_CSV, paths.SUMMARY_CSV]
-    # Calibration reads chance levels from the synthetic world (the default study).
-    analysis += [paths.CALIBRATION_CSV, paths.CALIBRATION_MD] if "world" in config else []
-    # Paper Table 1 as the paper gives it, beside its measured form (table1_difficulty).
-    analysis += [TABLE1_CSV] if config.get("reference_scores") else []
-    return [f"{results}/{t}" for t in figures + analysis]
-
-
-def table_targets(config: dict[str, Any]) -> list[str]:
-    results = config["results_dir"]
-    tables = [
-        paths.NORMALIZED_TABLE,
-        paths.SUMMARY_TABLE,
-        paths.SAFE_SPARSITY_TABLE,
-        paths.VERDICT_JSON,
-    ]
-    tables += [paths.LMC_TABLE] if lmc_targets(config) else []
-    tables += [TABLE1_TABLE, TABLE1_CSV] if config.get("reference_scores") else []
-    return [f"{results}/{t}" for t in tables]

@@ -24,7 +24,7 @@ rule collect:
 
 rule normalize:
     input:
-        f"{R}/{paths.RESULTS_TABLE}",
+        rules.collect.output.results,
     output:
         f"{R}/{paths.NORMALIZED_TABLE}",
     log:

@@ -11,8 +11,8 @@ localrules:
 
 rule verdict:
     input:
-        table=f"{R}/{paths.NORMALIZED_TABLE}",
-        examples=f"{R}/{paths.EXAMPLES_TABLE}",
+        table=rules.normalize.output[0],
+        examples=rules.collect.output.examples,
     output:
         md=report(f"{R}/{paths.VERDICT_MD}", caption="../report/verdict.rst", category="Verdict"),
         json=f"{R}/{paths.VERDICT_JSON}",
@@ -32,7 +32,7 @@ rule verdict:
 
 rule safe_sparsity:
     input:
-        f"{R}/{paths.NORMALIZED_TABLE}",
+        rules.normalize.output[0],
     output:
         table=f"{R}/{paths.SAFE_SPARSITY_TABLE}",
         csv=report(
@@ -53,7 +53,7 @@ rule safe_sparsity:
 
 rule summarize:
     input:
-        f"{R}/{paths.NORMALIZED_TABLE}",
+        rules.normalize.output[0],
     output:
         table=f"{R}/{paths.SUMMARY_TABLE}",
         csv=report(

@@ -9,8 +9,8 @@ localrules:
 
 rule calibration:
     input:
-        table=f"{R}/{paths.RESULTS_TABLE}",
-        examples=f"{R}/{paths.EXAMPLES_TABLE}",
+        table=rules.collect.output.results,
+        examples=rules.collect.output.examples,
         world=lambda wc: [f"{R}/{paths.WORLD}"] if "world" in config else [],
     output:
         csv=report(

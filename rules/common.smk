@@ -32,8 +32,7 @@ def finetune_inputs(wc):
     mode = MODES[wc.mode]
     inputs = {"model": f"{R}/{paths.MODEL}".format(model=wc.model)}
     if mode.from_dense_run:
-        dense_run = {**dict(wc.items()), "compression": paths.DENSE, "mode": "dense"}
-        inputs["model"] = f"{R}/{paths.FINETUNED}".format(**dense_run)
+        inputs["model"] = kept_model(wc, paths.DENSE, "dense")
     if needs_world(wc.task):
         inputs["world"] = f"{R}/{paths.WORLD}"
     inputs["data"] = staged_data(wc)
@@ -43,6 +42,14 @@ def finetune_inputs(wc):
             model=wc.model, compression=wc.compression, seed=wc.seed
         )
     return inputs
+
+
+def kept_model(wc, compression, mode):
+    """The fine-tuned model another run of this cell and seed saves (rule
+    finetune_keep_model): the dense start of post-training quantization, the LMC end points."""
+    return rules.finetune_keep_model.output.model.format(
+        **paths.run_of(wc, compression, mode)
+    )
 
 
 def staged_data(wc):

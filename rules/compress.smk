@@ -2,6 +2,7 @@
 # new weights (safetensors) for methods that change them (SparseGPT, quantization).
 import json
 
+from pipeline.compress.prunable import DEFAULT_POLICY
 from pipeline.compress.registry import METHODS
 
 COMPRESSION = config["compression"]
@@ -9,12 +10,14 @@ CALIBRATION = COMPRESSION.get("calibration", {})
 WEIGHT_METHODS = sorted(n for n, m in METHODS.items() if m.changes_weights)
 MASK_METHODS = sorted(n for n, m in METHODS.items() if not (m.changes_weights or m.seeded))
 SEEDED_METHODS = sorted(n for n, m in METHODS.items() if m.seeded)
-COMPRESSED = f"{R}/masks/{{model}}/{{method}}-{{level}}"
+COMPRESSED = f"{R}/{paths.by_method_level(paths.COMPRESSED)}"
+SEEDED_COMPRESSED = f"{R}/{paths.by_method_level(paths.SEEDED_COMPRESSED)}"
 
 
 PRUNE_PARAMS = dict(
     seed=COMPRESSION.get("seed", 0),
-    prunable=COMPRESSION.get("prunable", "backbone"),
+    prunable=COMPRESSION.get("prunable", DEFAULT_POLICY),
+    options=lambda wc: json.dumps(COMPRESSION.get("options", {}).get(wc.method, {})),
     calibration=lambda wc, input: json.dumps(
         {**CALIBRATION, **({"staged": input.calibration} if "calibration" in input.keys() else {})}
     ),
@@ -22,7 +25,8 @@ PRUNE_PARAMS = dict(
 )
 PRUNE_SHELL = (
     "python -m pipeline prune --model {input.model} --method {wildcards.method} "
-    "--level {wildcards.level} --seed {params.seed} --prunable {params.prunable} "
+    "--level {wildcards.level} --seed {params.seed} --options {params.options:q} "
+    "--prunable {params.prunable} "
     "--calibration {params.calibration:q} {params.world} --threads {threads} "
     "--out-mask {output.mask} --out-report {output.report} {params.weights} > {log} 2>&1"
 )
@@ -33,8 +37,8 @@ rule prune:
     input:
         unpack(prune_inputs),
     output:
-        mask=f"{COMPRESSED}/mask.npz",
-        report=f"{COMPRESSED}/report.json",
+        mask=f"{COMPRESSED}/{paths.MASK_FILE}",
+        report=f"{COMPRESSED}/{paths.REPORT_FILE}",
     wildcard_constraints:
         method="|".join(MASK_METHODS),
     params:
@@ -54,8 +58,8 @@ rule prune_seeded:
     input:
         unpack(prune_inputs),
     output:
-        mask=f"{COMPRESSED}/seed{{seed}}/mask.npz",
-        report=f"{COMPRESSED}/seed{{seed}}/report.json",
+        mask=f"{SEEDED_COMPRESSED}/{paths.MASK_FILE}",
+        report=f"{SEEDED_COMPRESSED}/{paths.REPORT_FILE}",
     wildcard_constraints:
         method="|".join(SEEDED_METHODS),
     params:
@@ -75,9 +79,9 @@ rule prune_weights:
     input:
         unpack(prune_inputs),
     output:
-        mask=f"{COMPRESSED}/mask.npz",
-        report=f"{COMPRESSED}/report.json",
-        weights=f"{COMPRESSED}/weights.safetensors",
+        mask=f"{COMPRESSED}/{paths.MASK_FILE}",
+        report=f"{COMPRESSED}/{paths.REPORT_FILE}",
+        weights=f"{COMPRESSED}/{paths.WEIGHTS_FILE}",
     wildcard_constraints:
         method="|".join(WEIGHT_METHODS),
     params:

@@ -8,12 +8,12 @@ localrules:
     figure,
 
 
-TABLE_OF = {"normalized": paths.NORMALIZED_TABLE, "lmc": paths.LMC_TABLE}
+TABLE_OF = {"normalized": rules.normalize.output[0], "lmc": rules.collect_lmc.output[0]}
 
 
 rule figure:
     input:
-        lambda wc: f"{R}/{TABLE_OF[FIGURES[wc.figure].table]}",
+        lambda wc: TABLE_OF[FIGURES[wc.figure].table],
     output:
         png=report(
             f"{R}/{paths.FIGURE}",

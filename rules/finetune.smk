@@ -28,7 +28,7 @@ rule finetune:
     params:
         setting=lambda wc: setting_of_cell(wc),
         protocol=lambda wc: json.dumps(
-            study.protocol_for(config, setting_of_cell(wc), wc.task)
+            resolve.protocol_for(config, setting_of_cell(wc), wc.task)
         ),
         task_options=lambda wc: json.dumps(study.task_options(config, setting_of_cell(wc))),
         world=data_arg,

@@ -8,15 +8,15 @@ localrules:
 
 rule lmc:
     input:
-        dense=f"{R}/runs/{{model}}/{{task}}/{{difficulty}}/dense/dense/seed{{seed}}/finetuned",
-        sparse=f"{R}/runs/{{model}}/{{task}}/{{difficulty}}/{{compression}}/sparse/seed{{seed}}/finetuned",
+        dense=lambda wc: kept_model(wc, paths.DENSE, "dense"),
+        sparse=lambda wc: kept_model(wc, wc.compression, "sparse"),
         world=lambda wc: [f"{R}/{paths.WORLD}"] if needs_world(wc.task) else [],
         data=staged_data,
     output:
         f"{R}/{paths.LMC}",
     params:
         protocol=lambda wc: json.dumps(
-            study.protocol_for(config, setting_of_cell(wc), wc.task)
+            resolve.protocol_for(config, setting_of_cell(wc), wc.task)
         ),
         alphas=config.get("lmc", {}).get("alphas", 11),
         cell=lambda wc: json.dumps({**dict(wc.items()), "seed": int(wc.seed)}),  # int64 column

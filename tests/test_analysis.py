@@ -10,7 +10,7 @@ import pytest
 
 from pipeline.__main__ import main
 from pipeline.analysis.decide import FAILS, HOLDS, UNDECIDED, decide, estimate, holm
-from pipeline.analysis.levels import parse_level
+from pipeline.analysis.levels import compression_axis
 from pipeline.analysis.options import Analysis
 from pipeline.analysis.safe_sparsity import safe_level, safe_sparsity
 from pipeline.analysis.stats import Interval, seed_interval
@@ -64,7 +64,7 @@ def results_rows(
                     }
                 )
                 for method, level in compressions:
-                    x = parse_level(method, level).x
+                    x = compression_axis(method, level).x
                     for mode in modes:
                         factor = score(method, mode, x, fraction, seed, task)
                         rows.append(
@@ -157,13 +157,13 @@ def test_holm_steps_down_and_skips_missing_claims():
     ],
 )
 def test_levels_mean_what_the_compression_registry_says(method, level, kind, structure, x):
-    parsed = parse_level(method, level)
+    parsed = compression_axis(method, level)
     assert (parsed.kind, parsed.structure, parsed.x) == (kind, structure, pytest.approx(x))
 
 
 def test_a_bad_level_names_the_label():
     with pytest.raises(ValueError, match="magnitude_nm-0.5"):
-        parse_level("magnitude_nm", "0.5")
+        compression_axis("magnitude_nm", "0.5")
 
 
 def test_analysis_options_reject_unknown_keys_and_methods():

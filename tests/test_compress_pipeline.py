@@ -23,6 +23,7 @@ from pipeline.compress.masks import load_masks
 from pipeline.compress.prunable import prunable_parameters, sparsity_report
 from pipeline.compress.registry import METHODS
 from pipeline.config import ConfigError
+from pipeline.config_schema import schema, schema_file
 from pipeline.io import read_json, write_jsonl
 
 REPO = Path(__file__).resolve().parents[1]
@@ -112,8 +113,7 @@ def test_levels_are_path_safe_and_mean_what_the_paper_means():
 
 
 def test_schema_lists_exactly_the_registered_methods():
-    schema = yaml.safe_load((REPO / "pipeline/schemas/config.schema.yaml").read_text())
-    block = schema["properties"]["compression"]["properties"]
+    block = schema()["properties"]["compression"]["properties"]
     assert sorted(block["methods"]["items"]["enum"]) == sorted(METHODS)
     assert sorted(block["levels"]["propertyNames"]["enum"]) == sorted(METHODS)
     assert "-" not in "".join(METHODS)  # "-" separates method and level in paths
@@ -167,10 +167,10 @@ def test_schema_accepts_the_paper_levels_and_rejects_a_bad_pattern():
         bits=[8, 7, 6, 5, 4, 3, 2],
         calibration={"source": "hub", "hub_id": "allenai/c4"},
     )
-    validate(copy.deepcopy(config), str(REPO / "pipeline/schemas/config.schema.yaml"))
+    validate(copy.deepcopy(config), schema_file())
     config["compression"]["nm_patterns"] = ["2/4"]
     with pytest.raises(Exception, match="2/4"):
-        validate(config, str(REPO / "pipeline/schemas/config.schema.yaml"))
+        validate(config, schema_file())
 
 
 # --- calibration -------------------------------------------------------------------------

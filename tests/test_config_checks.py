@@ -18,11 +18,12 @@ import pytest
 import yaml
 from snakemake.utils import validate
 
-from pipeline import study
+from pipeline import resolve
 from pipeline.config import check_config
+from pipeline.config_schema import schema_file
 
 REPO = Path(__file__).resolve().parents[1]
-SCHEMA = str(REPO / "pipeline/schemas/config.schema.yaml")
+SCHEMA = schema_file()  # the schema with the registries' names (pipeline/config_schema.py)
 DEFAULT = yaml.safe_load((REPO / "config.yaml").read_text())
 
 
@@ -182,7 +183,7 @@ def test_setting_override_keeps_the_study_values_it_does_not_name():
     config["protocol"]["weight_decay"] = 0.1
     config["settings"]["book"]["protocol"] = {"max_length": 64}
     dry_check(config)
-    protocol = study.protocol_for(config, "book")
+    protocol = resolve.protocol_for(config, "book")
     assert protocol["weight_decay"] == 0.1 and protocol["max_length"] == 64
     assert protocol["eval_batch_size"] == 256  # a default the study did not set
 

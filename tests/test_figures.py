@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from pipeline.analysis.levels import parse_level
+from pipeline.analysis.levels import compression_axis
 from pipeline.analysis.options import Analysis
 from pipeline.analysis.tables import normalize
 from pipeline.figures import lmc
@@ -74,7 +74,7 @@ def normalized() -> pd.DataFrame:
                     }
                 )
                 for j, (method, lv) in enumerate(COMPRESSIONS):
-                    x = parse_level(method, lv).x
+                    x = compression_axis(method, lv).x
                     for k, mode in enumerate(MODES):
                         # distinct values per series, level, mode and seed
                         value = 0.8 * (

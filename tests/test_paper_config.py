@@ -14,7 +14,7 @@ import pytest
 import yaml
 from snakemake.utils import validate
 
-from pipeline import study
+from pipeline import resolve, study
 from pipeline.config import check_config
 from pipeline.finetune.protocol import Protocol
 
@@ -34,7 +34,7 @@ def dry_check(config: dict) -> None:
 
 def test_smc_bench_tasks_run_their_own_recipe():
     config = paper()
-    csqa = study.protocol_for(config, "across_tasks", "csqa")
+    csqa = resolve.protocol_for(config, "across_tasks", "csqa")
     assert {k: csqa[k] for k in ("steps", "lr", "batch_size", "schedule", "weight_decay")} == {
         "steps": 3000,
         "lr": 1e-5,
@@ -45,8 +45,8 @@ def test_smc_bench_tasks_run_their_own_recipe():
     assert "epochs" not in csqa and csqa["max_length"] == 512  # the setting's, inherited
     run = Protocol.from_dict({**csqa, "seed": 41})
     assert run.warmup_steps(9_741) == 150 and run.total_steps(9_741) == 3000
-    sst2 = study.protocol_for(config, "across_tasks", "sst2")
-    assert sst2 == study.protocol_for(config, "across_tasks")  # the GLUE recipe
+    sst2 = resolve.protocol_for(config, "across_tasks", "sst2")
+    assert sst2 == resolve.protocol_for(config, "across_tasks")  # the GLUE recipe
     assert sst2["epochs"] == 3 and "steps" not in sst2 and sst2["lr"] == 2e-5
     hashes = {Protocol.from_dict({**p, "seed": 41}).hash for p in (csqa, sst2)}
     assert len(hashes) == 2  # part of every run's record
@@ -58,7 +58,7 @@ def test_the_polynomial_schedule_decays_to_the_end():
     from pipeline.finetune.trainer import make_optimizer
 
     protocol = Protocol.from_dict(
-        {**study.protocol_for(paper(), "across_tasks", "winogrande"), "seed": 0}
+        {**resolve.protocol_for(paper(), "across_tasks", "winogrande"), "seed": 0}
     )
     optimizer, scheduler = make_optimizer(torch.nn.Linear(2, 2), protocol, n_examples=40_398)
     lrs = []

@@ -1,6 +1,6 @@
 """docs/paper-map.md against the plan of configs/paper.yaml: every figure and table of the
 paper has a row, every target is a figure the config plans (what `all_figures` asks for:
-study.figure_targets is its input) and every planned figure is in the map, and each row's
+pipeline.targets.figure_targets is its input) and every planned figure is in the map, and each row's
 **Rows** selection holds in the rows that figure will draw (so a panel the map promises,
 e.g. Fig. 1(b)'s N:M M=8 curves, cannot silently vanish from the plan)."""
 
@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline import study
 from pipeline.figures.planned import figure_rows
+from pipeline.targets import figure_targets
 
 REPO = Path(__file__).resolve().parents[1]
 MAP = REPO / "docs" / "paper-map.md"
@@ -73,7 +73,7 @@ def test_the_map_names_exactly_the_planned_figures(rows):
     config = paper()
     planned = {
         t.removeprefix(config["results_dir"] + "/")
-        for t in study.figure_targets(config)
+        for t in figure_targets(config)
         if t.endswith(".png") or t.endswith("table1.csv")
     }
     mapped = set().union(*(targets(r["Target"]) for r in rows))

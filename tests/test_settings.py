@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import torch
 
-from pipeline import study
+from pipeline import resolve, study
 from pipeline.analysis.tables import normalize
 from pipeline.tasks.qa import exact_match, lenient_containment, token_f1
 from pipeline.tasks.registry import get_task
@@ -123,7 +123,7 @@ def test_setting_protocol_overrides_the_study_protocol():
             "protocol": {"max_length": 64},
         }
     )
-    protocol = study.protocol_for(config, "book")
+    protocol = resolve.protocol_for(config, "book")
     assert protocol == {**protocol, **config["protocol"], "max_length": 64}
 
 
@@ -240,7 +240,7 @@ def test_a_setting_that_counts_epochs_replaces_the_study_step_budget():
     )
     config["protocol"] = {**config["protocol"], "steps": 300}
     config["protocol"].pop("epochs", None)
-    merged = study.protocol_for(config, "data_fraction")
+    merged = resolve.protocol_for(config, "data_fraction")
     assert merged["epochs"] == 3 and "steps" not in merged
 
 

@@ -11,7 +11,7 @@ import yaml
 from jsonschema import ValidationError, validate
 
 from pipeline.analysis.table1 import table1
-from pipeline.study import table_targets
+from pipeline.targets import table_targets
 from pipeline.tasks.registry import get_task
 
 REPO = Path(__file__).resolve().parents[1]

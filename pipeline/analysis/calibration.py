@@ -16,6 +16,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from pipeline.study import task_options
 from pipeline.tasks.synthetic import NEEDS_PRETRAINING
 
 MIN_HEADROOM_SE = 5.0
@@ -119,7 +120,6 @@ def calibration_table(
     evaluation examples (:func:`bootstrap_se`), else taken from :func:`standard_error`."""
     import pandas as pd
 
-    from pipeline.study import task_options
     from pipeline.tasks.chance import chance_level
     from pipeline.tasks.registry import get_task
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline.analysis.difficulty import row_hardness
-from pipeline.analysis.levels import DENSE_BITS, parse_level
+from pipeline.analysis.levels import DENSE_BITS, compression_axis
 
 CELL = ["setting", "model", "task", "difficulty"]
 CURVE = CELL + ["method", "structure", "mode"]
@@ -23,7 +23,7 @@ def annotate(normalized: Any, with_hardness: bool = True) -> Any:
     (skipped for planned rows, which have no scores to measure difficulty from)."""
     frame = normalized.copy()
     levels = {
-        (m, lv): parse_level(m, lv)
+        (m, lv): compression_axis(m, lv)
         for m, lv in frame[["method", "level"]].drop_duplicates().itertuples(index=False)
     }
     keys = list(zip(frame["method"], frame["level"], strict=True))

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipeline import paths
+from pipeline.compress.levels import describe
+from pipeline.compress.registry import get_method
 
 DENSE_BITS = 32.0
 
@@ -21,10 +23,9 @@ class Level:
     x: float  # nominal sparsity for pruning, bits for quantization
 
 
-def parse_level(method: str, level: str) -> Level:
-    """The meaning of ``method-level``; ValueError naming the label and what is allowed."""
-    from pipeline.compress.levels import describe
-    from pipeline.compress.registry import get_method
+def compression_axis(method: str, level: str) -> Level:
+    """Where the compression ``method-level`` sits on the analysis' x axis (kind, structure,
+    nominal sparsity or bits); ValueError naming the label and what is allowed."""
 
     if method == paths.DENSE:
         return Level("dense", "dense", 0.0)

@@ -15,9 +15,7 @@ from pipeline.compress.masks import load_masks
 from pipeline.compress.prunable import DEFAULT_POLICY, includes_head, prunable_parameters
 from pipeline.compress.registry import get_method
 from pipeline.io import atomic_path, read_json
-
-WEIGHTS_FILE = "weights.safetensors"
-REPORT_FILE = "report.json"
+from pipeline.paths import REPORT_FILE, WEIGHTS_FILE
 
 
 def save_weights(path: str | Path, params: dict[str, Any]) -> None:
@@ -53,7 +51,7 @@ def apply_compressed_weights(model: Any, path: str | Path) -> None:
 
 
 def head_inclusive_masks(
-    params: dict[str, Any], method_name: str, level: str, seed: int
+    params: dict[str, Any], method_name: str, level: str, seed: int, options: dict | None = None
 ) -> dict[str, Any]:
     """Recompute a data-free method's masks over backbone + task head (paper's GLUE code):
     the head only exists once the task model is built, and it shares the global ranking."""
@@ -63,7 +61,8 @@ def head_inclusive_masks(
             f"config key 'compression.prunable': pruning the task head works with "
             f"data-free mask methods only, not {method_name!r}"
         )
-    return method.compress(Target(model=None, params=params, seed=seed), level)
+    target = Target(None, params, seed, options=method.parse_options(options or {}))
+    return method.compress(target, level)
 
 
 def load_compression(model: Any, mask_path: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -80,7 +79,9 @@ def load_compression(model: Any, mask_path: str | Path) -> tuple[dict[str, Any],
         apply_compressed_weights(model, folder / WEIGHTS_FILE)
     params = prunable_parameters(model, policy)
     if includes_head(policy):
-        masks = head_inclusive_masks(params, report["method"], report["level"], report["seed"])
+        masks = head_inclusive_masks(
+            params, report["method"], report["level"], report["seed"], report.get("options")
+        )
     else:
         masks = load_masks(mask_path)
     if set(masks) != set(params):

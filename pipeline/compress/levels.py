@@ -21,7 +21,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pipeline.paths import fmt
+
 CONFIG_KEYS = {"sparsity": "sparsities", "nm": "nm_patterns", "bits": "bits"}
+PATH_SYNTAX = {  # how a level of each kind is written in a path (and in --help)
+    "sparsity": "0.5: the fraction of prunable weights pruned, in [0, 1)",
+    "nm": "2of4: N weights kept of every M consecutive inputs (config '2:4')",
+    "bits": "4bit: the bit width, 2..8",
+}
 MIN_BITS, MAX_BITS = 2, 8
 
 _NM_CONFIG = re.compile(r"^([1-9][0-9]*):([1-9][0-9]*)$")
@@ -42,7 +49,7 @@ def parse_sparsity(level: str | float) -> float:
 def format_sparsity(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
         raise ValueError(f"sparsity {value!r}: allowed a number in (0, 1)")
-    return f"{value:g}"
+    return fmt(value)
 
 
 def _check_nm(n: int, m: int, shown: str) -> tuple[int, int]:

@@ -90,3 +90,9 @@ def get_method(name: str) -> CompressionMethod:
         raise ValueError(
             f"unknown compression method {name!r}; allowed: {sorted(METHODS)}"
         ) from None
+
+
+def gpus(name: str) -> int:
+    """GPUs a compression job asks for (the SLURM profile): a calibrated method runs the
+    model forward on calibration data, on one GPU; the others sort or round weights on CPU."""
+    return int(get_method(name).needs_calibration)

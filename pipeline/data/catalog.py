@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from pipeline.data.staged import dataset_name
+from pipeline.resolve import ConfigError
 
 
 def _fine_tunes(block: dict[str, Any]) -> bool:
@@ -101,7 +102,6 @@ def model_names(config: dict[str, Any], hub: bool) -> str:
 
 def check_datasets(config: dict[str, Any]) -> None:
     """Every hub data set the study reads names its repository under ``datasets:``."""
-    from pipeline.config import ConfigError
 
     for spec in study_datasets(config).values():
         if spec["revision"] is None:

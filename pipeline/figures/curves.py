@@ -13,6 +13,8 @@ from typing import Any
 from pipeline.analysis.curves import annotate, curves
 from pipeline.analysis.options import Analysis
 from pipeline.figures.common import axis_label, pyplot, reference_line, require_rows, runs_note
+from pipeline.figures.planned import planned_rows
+from pipeline.finetune.modes import MODES
 
 NM4 = "N:M, M=4"
 # The paper shows N:M with M=4 again on its own (its appendix A, Fig. 7-9).
@@ -21,7 +23,6 @@ STRUCTURES = {
     "unstructured": lambda s: s == "unstructured",
     "any": lambda s: s.notna(),
 }
-MODE_ORDER = ["zero_shot", "dense_freeze", "sparse", "sparse_to_dense", "ptq", "qat"]
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,6 @@ class CurveFigure:
         return frame[keep]
 
     def planned(self, config: dict[str, Any]) -> bool:
-        from pipeline.figures.planned import planned_rows
-
         rows = planned_rows(config)
         if rows.empty:
             return False
@@ -66,8 +65,9 @@ class CurveFigure:
         return frame.reset_index(drop=True)
 
     def _order(self, frame: Any, column: str) -> list[str]:
-        if column == "mode":
-            return [m for m in MODE_ORDER if m in set(frame["mode"])]
+        if column == "mode":  # the registry's order; a mode it lacks still gets a colour
+            present = set(frame["mode"])
+            return [m for m in MODES if m in present] + sorted(present - set(MODES))
         if column in ("difficulty", "task"):  # easy to hard, as the paper reads
             ranks = frame.groupby(column)["hardness"].first().reset_index()
             return list(ranks.sort_values(["hardness", column], na_position="last")[column])

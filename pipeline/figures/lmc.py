@@ -18,6 +18,7 @@ from pipeline.analysis.lmc import PATH, barrier_summary
 from pipeline.analysis.options import Analysis
 from pipeline.figures.common import pyplot, require_rows
 from pipeline.paths import split_difficulty
+from pipeline.study import lmc_targets
 
 NAME = "fig10_lmc"
 TABLE = "lmc"
@@ -148,6 +149,4 @@ def draw(lmc: Any, analysis: Analysis) -> Any:
 
 
 def planned(config: dict[str, Any]) -> bool:
-    from pipeline.study import lmc_targets
-
     return bool(lmc_targets(config))

@@ -8,8 +8,8 @@ method of the study: unstructured, N:M, the random control), 5-6 the four transf
 from __future__ import annotations
 
 from pipeline.figures.curves import CurveFigure
+from pipeline.finetune.modes import TRANSFER_MODES as TRANSFER
 
-TRANSFER = ("dense_freeze", "sparse", "sparse_to_dense")
 _NORMALIZED = (
     "Every point is a fine-tuned compressed model's score divided by the dense "
     "model's score on the same task, cell and seed; lines are means over seeds and "

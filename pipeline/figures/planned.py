@@ -6,13 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline import paths
+from pipeline.study import cells
 
 
 def planned_rows(config: dict[str, Any]) -> Any:
     """One row per planned run, in the results table's identity columns (no outcomes)."""
     import pandas as pd
-
-    from pipeline.study import cells
 
     rows = []
     for cell in cells(config):

@@ -11,6 +11,7 @@ from pipeline.analysis.curves import annotate
 from pipeline.analysis.options import Analysis
 from pipeline.analysis.safe_sparsity import safe_sparsity
 from pipeline.figures.common import pyplot, require_rows
+from pipeline.figures.planned import planned_rows
 
 NAME = "safe_sparsity"
 TABLE = "normalized"
@@ -65,8 +66,6 @@ def draw(normalized: Any, analysis: Analysis) -> Any:
 
 
 def planned(config: dict[str, Any]) -> bool:
-    from pipeline.figures.planned import planned_rows
-
     rows = planned_rows(config)
     if rows.empty:
         return False

@@ -8,6 +8,7 @@ from typing import Any
 from pipeline.analysis.difficulty import ACROSS_TASKS, across_task_difficulty
 from pipeline.analysis.options import Analysis
 from pipeline.figures.common import pyplot
+from pipeline.figures.planned import planned_rows
 
 NAME = "table1_difficulty"
 TABLE = "normalized"
@@ -69,7 +70,5 @@ def draw(normalized: Any, analysis: Analysis) -> Any:
 
 
 def planned(config: dict[str, Any]) -> bool:
-    from pipeline.figures.planned import planned_rows
-
     rows = planned_rows(config)
     return not rows.empty and bool((rows["difficulty_axis"] == ACROSS_TASKS).any())

@@ -16,6 +16,7 @@ from pipeline.io import write_json
 
 
 def stage_synthetic(spec: dict[str, Any], world_dir: Path | None, out_dir: Path) -> None:
+    """Pre-train the spec's architecture and size on the synthetic world's corpus."""
     from pipeline.models.pretrain import pretrain
 
     if world_dir is None:
@@ -24,6 +25,7 @@ def stage_synthetic(spec: dict[str, Any], world_dir: Path | None, out_dir: Path)
 
 
 def stage_scratch(spec: dict[str, Any], world_dir: Path | None, out_dir: Path) -> None:
+    """The same architecture at random initialisation: the from-scratch control."""
     from pipeline.models.pretrain import init_model
 
     if world_dir is None:

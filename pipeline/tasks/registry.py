@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pipeline.tasks.arithmetic import MAWPS, SVAMP
 from pipeline.tasks.fact_recall import SYN_FACT_RECALL
 from pipeline.tasks.glue import COLA, MNLI, QNLI, QQP, RTE, SST2, STSB
 from pipeline.tasks.multiple_choice import CSQA, WINOGRANDE
+from pipeline.tasks.protocol import Task
 from pipeline.tasks.qa import SYN_TRIVIAQA, TRIVIAQA
 from pipeline.tasks.synthetic import (
     SYN_FACTCHECK,
@@ -19,7 +18,7 @@ from pipeline.tasks.synthetic import (
 )
 from pipeline.tasks.translation import OPUS100, SYN_TRANSLATION
 
-TASKS: dict[str, Any] = {
+TASKS: dict[str, Task] = {
     t.name: t
     for t in (
         SYN_SENTIMENT,
@@ -48,7 +47,7 @@ TASKS: dict[str, Any] = {
 }
 
 
-def get_task(name: str) -> Any:
+def get_task(name: str) -> Task:
     try:
         return TASKS[name]
     except KeyError:

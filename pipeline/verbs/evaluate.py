@@ -9,13 +9,15 @@ import argparse
 from pathlib import Path
 
 from pipeline.device import add_device_argument
+from pipeline.verbs import choices
 
 HELP = "evaluate a model folder (optionally pruned by a mask) on a task's validation split"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", required=True, type=Path, help="model folder")
-    p.add_argument("--task", required=True)
+    p.epilog = choices.tasks()
+    p.add_argument("--task", required=True, metavar="TASK", help="task (listed below)")
     p.add_argument(
         "--world",
         "--data",

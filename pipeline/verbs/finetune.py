@@ -18,6 +18,7 @@ import json
 from pathlib import Path
 
 from pipeline.device import add_device_argument
+from pipeline.verbs import choices
 
 HELP = "fine-tune and evaluate one cell; writes its metrics.json record"
 # Arguments that say where or how fast a run goes, not what it computes.
@@ -26,8 +27,16 @@ NOT_IDENTITY |= {"threads", "no_progress"}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.epilog = "\n\n".join(
+        [choices.tasks(), choices.modes(), choices.settings(), choices.methods()]
+    )
     p.add_argument("--study", required=True)
-    p.add_argument("--setting", required=True, help="difficulty setting, e.g. data_fraction")
+    p.add_argument(
+        "--setting",
+        required=True,
+        metavar="SETTING",
+        help="difficulty setting (listed below)",
+    )
     p.add_argument("--model-name", required=True)
     p.add_argument(
         "--model",
@@ -35,7 +44,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         type=Path,
         help="staged model folder (mode ptq: the cell's dense fine-tuned model folder)",
     )
-    p.add_argument("--task", required=True)
+    p.add_argument("--task", required=True, metavar="TASK", help="task (listed below)")
     p.add_argument(
         "--task-options",
         default="{}",
@@ -48,10 +57,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         type=Path,
         help="synthetic world folder (synthetic tasks) or staged data folder (hub tasks)",
     )
-    p.add_argument("--difficulty", required=True, help="e.g. fraction-0.25")
-    p.add_argument("--compression", required=True, help="'dense' or METHOD-LEVEL")
+    p.add_argument(
+        "--difficulty", required=True, help="AXIS-VALUE of the setting (below), e.g. fraction-0.25"
+    )
+    p.add_argument(
+        "--compression",
+        required=True,
+        help="'dense' or METHOD-LEVEL[+option=value...] (methods and level syntax below)",
+    )
     p.add_argument("--masks", type=Path, help="mask file of the compression")
-    p.add_argument("--mode", required=True, help="transfer mode")
+    p.add_argument(
+        "--mode",
+        required=True,
+        metavar="MODE",
+        help="transfer mode (listed below)",
+    )
     p.add_argument("--protocol", required=True, help="fine-tuning protocol as JSON")
     p.add_argument("--seed", required=True, type=int)
     p.add_argument("--subset", default="random", choices=["random", "first"])

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from pipeline.device import add_device_argument
+from pipeline.verbs import choices
 
 HELP = "linear mode connectivity between dense and sparse fine-tuned models"
 
@@ -17,7 +18,8 @@ HELP = "linear mode connectivity between dense and sparse fine-tuned models"
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dense", required=True, type=Path, help="dense fine-tuned model folder")
     p.add_argument("--sparse", required=True, type=Path, help="sparse fine-tuned model folder")
-    p.add_argument("--task", required=True)
+    p.epilog = choices.tasks()
+    p.add_argument("--task", required=True, metavar="TASK", help="task (listed below)")
     p.add_argument(
         "--world",
         "--data",

@@ -3,20 +3,44 @@ its report (method, level, denominator, achieved sparsity or bits, overall and p
 for methods that change weights (SparseGPT, quantization), the new weights as safetensors."""
 
 import argparse
+import dataclasses
 import json
 from pathlib import Path
 
+from pipeline.compress.options import options_tag
+from pipeline.compress.prunable import DEFAULT_POLICY, POLICIES
 from pipeline.device import add_device_argument
+from pipeline.paths import OPTIONS_SEP, options_tag_of
+from pipeline.verbs import choices
 
 HELP = "compress a staged model (prune / quantize): mask, report, weights if changed"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", required=True, type=Path, help="staged model folder")
-    p.add_argument("--method", required=True, help="compression method (see registry)")
-    p.add_argument("--level", required=True, help="path level, e.g. 0.5, 2of4, 4bit")
+    p.epilog = choices.methods()
+    p.add_argument(
+        "--method",
+        required=True,
+        metavar="METHOD",
+        help="compression method (listed below)",
+    )
+    p.add_argument(
+        "--level", required=True, help="path level of the method's kind (below): 0.5, 2of4, 4bit"
+    )
+    p.add_argument(
+        "--options",
+        default="{}",
+        help="the method's own options as JSON (config compression.options.<method>); the "
+        "level ends with the tag of those that differ from their defaults (+name=value)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed for randomised methods")
-    p.add_argument("--prunable", default="backbone", help="prunable policy (see prunable.py)")
+    p.add_argument(
+        "--prunable",
+        default=DEFAULT_POLICY,
+        metavar="|".join(POLICIES),
+        help="which weights are prunable: the sparsity denominator",
+    )
     p.add_argument(
         "--calibration",
         default="{}",
@@ -55,7 +79,14 @@ def run(args: argparse.Namespace) -> None:
     logging.set_verbosity_error()
     torch.set_num_threads(args.threads)
     method = get_method(args.method)
-    method.parse_level(args.level)
+    options = method.parse_options(json.loads(args.options))
+    level, _, _ = args.level.partition(OPTIONS_SEP)
+    if options_tag(options) != options_tag_of(args.level):
+        raise ValueError(
+            f"--level {args.level!r}: its options tag {options_tag_of(args.level)!r} does not "
+            f"name --options {args.options}; allowed: {level + options_tag(options)!r}"
+        )
+    method.level_argument(level)
     if method.changes_weights != (args.out_weights is not None):
         raise ValueError(
             f"method {method.name!r}: --out-weights is "
@@ -83,14 +114,14 @@ def run(args: argparse.Namespace) -> None:
         batches = load_calibration(
             calibration_spec, tokenizer, args.world, max_positions(model.config)
         )
-    masks = method.compress(Target(model, params, args.seed, batches), args.level)
+    masks = method.compress(Target(model, params, args.seed, batches, options), level)
     masks = {name: mask.cpu() for name, mask in masks.items()}
     save_masks(args.out_mask, masks)
     if method.changes_weights:
         save_weights(args.out_weights, params)
     report = compression_report(
         method=method,
-        level=args.level,
+        level=level,
         params=params,
         masks=masks,
         policy=args.prunable,
@@ -99,6 +130,7 @@ def run(args: argparse.Namespace) -> None:
         calibration=calibration_spec,
         wall_time_s=time.time() - start,
     )
+    report["options"] = dataclasses.asdict(options)
     write_json(args.out_report, {**report, "device": placement.device})
     figure = (
         f"{report['bits']} bits per weight"

@@ -5,11 +5,14 @@ import argparse
 import json
 from pathlib import Path
 
+from pipeline.verbs import choices
+
 HELP = "pre-train (synthetic), initialise (scratch) or download (hub) a model"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--spec", required=True, help="the model's config entry as JSON")
+    p.epilog = choices.sources()
+    p.add_argument("--spec", required=True, help="the model's config entry as JSON (sources below)")
     p.add_argument("--world", type=Path, help="synthetic world folder (synthetic/scratch)")
     p.add_argument("--out", required=True, type=Path, help="output model folder")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads")

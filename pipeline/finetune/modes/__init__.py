@@ -3,6 +3,7 @@ the interface is in :mod:`pipeline.finetune.modes.base`."""
 
 from __future__ import annotations
 
+from pipeline.compress.registry import get_method
 from pipeline.finetune.modes.base import TransferMode
 from pipeline.finetune.modes.dense import Dense
 from pipeline.finetune.modes.dense_freeze import DenseFreeze
@@ -11,19 +12,26 @@ from pipeline.finetune.modes.qat import QuantizationAware
 from pipeline.finetune.modes.sparse import Sparse
 from pipeline.finetune.modes.sparse_to_dense import SparseToDense
 from pipeline.finetune.modes.zero_shot import ZeroShot
+from pipeline.paths import split_compression
 
+# In this order the figures draw them (their hue order: pipeline/figures/curves.py).
 MODES: dict[str, type[TransferMode]] = {
     m.name: m
     for m in (
         Dense,
+        ZeroShot,
         DenseFreeze,
         Sparse,
         SparseToDense,
-        ZeroShot,
         PostTrainingQuantization,
         QuantizationAware,
     )
 }
+
+# The modes paper §5 compares (its Fig. 5-7): fine-tuning that starts from a pruning mask.
+TRANSFER_MODES: tuple[str, ...] = tuple(
+    name for name, m in MODES.items() if m.trains and m.uses_mask and not m.quantizes
+)
 
 
 def get_mode(name: str) -> TransferMode:
@@ -36,8 +44,5 @@ def get_mode(name: str) -> TransferMode:
 def fits(mode_name: str, compression: str) -> bool:
     """Whether a (non-dense) compression runs in a mode: the modes that quantize by
     themselves (ptq, qat) take quantization compressions (``rtn-<b>bit``) only."""
-    from pipeline.compress.registry import get_method
-    from pipeline.paths import split_compression
-
     kind = get_method(split_compression(compression)[0]).level_kind
     return not MODES[mode_name].quantizes or kind == "bits"

@@ -15,6 +15,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from pipeline.compress.levels import describe
+from pipeline.compress.registry import get_method
+from pipeline.paths import split_compression
+
 
 class TransferMode:
     """``quantizes``: the mode quantizes the full-precision weights itself at ``bits`` (set
@@ -56,9 +60,6 @@ class TransferMode:
 def quantization_bits(mode_name: str, compression: str) -> int:
     """The bit width of a quantization compression label (``rtn-4bit`` -> 4), for the
     modes that quantize themselves; a clear error for any other compression."""
-    from pipeline.compress.levels import describe
-    from pipeline.compress.registry import get_method
-    from pipeline.paths import split_compression
 
     method, level = split_compression(compression)
     if get_method(method).level_kind != "bits":

@@ -1,0 +1,40 @@
+"""The study's top-level targets: every figure the config plans, the analysis tables and
+the results tables. They need both the study's cells and the figure registry (which plans
+figures from those cells), so they live here, above both, not in pipeline/study.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline import paths
+from pipeline.analysis.table1 import TABLE1_CSV, TABLE1_TABLE
+from pipeline.figures.registry import planned_figures
+from pipeline.study import lmc_targets
+
+
+def figure_targets(config: dict[str, Any]) -> list[str]:
+    """Every figure whose rows the config plans (each figure decides; see
+    pipeline/figures/registry.py), the verdict, the safe-sparsity and summary tables:
+    everything `snakemake --report` collects."""
+
+    results = config["results_dir"]
+    figures = [paths.FIGURE.format(figure=n) for n in planned_figures(config)]
+    analysis = [paths.VERDICT_MD, paths.SAFE_SPARSITY_CSV, paths.SUMMARY_CSV]
+    # Calibration reads chance levels from the synthetic world (the default study).
+    analysis += [paths.CALIBRATION_CSV, paths.CALIBRATION_MD] if "world" in config else []
+    # Paper Table 1 as the paper gives it, beside its measured form (table1_difficulty).
+    analysis += [TABLE1_CSV] if config.get("reference_scores") else []
+    return [f"{results}/{t}" for t in figures + analysis]
+
+
+def table_targets(config: dict[str, Any]) -> list[str]:
+    results = config["results_dir"]
+    tables = [
+        paths.NORMALIZED_TABLE,
+        paths.SUMMARY_TABLE,
+        paths.SAFE_SPARSITY_TABLE,
+        paths.VERDICT_JSON,
+    ]
+    tables += [paths.LMC_TABLE] if lmc_targets(config) else []
+    tables += [TABLE1_TABLE, TABLE1_CSV] if config.get("reference_scores") else []
+    return [f"{results}/{t}" for t in tables]

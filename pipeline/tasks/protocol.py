@@ -1,0 +1,44 @@
+"""What every task provides, whatever its kind: the interface of a ``TASKS`` entry.
+
+Tasks are frozen dataclasses of different shapes (classification, translation, QA, multiple
+choice, cloze, arithmetic); the code around them (the fine-tuning run, the adapters, chance
+levels, the data catalog) needs only these members, plus the kind-specific ones its adapter
+reads (``text_fields``/``num_labels`` for classification, ``source_target``/``references``
+for generation, ...; see pipeline/finetune/adapters/base.py). ``tests/test_registries.py``
+holds every registry entry to this protocol.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+
+@runtime_checkable
+class Task(Protocol):
+    name: str
+    source: str  # "synthetic" (read from the world folder) or "hub" (a staged data set)
+    kind: str  # picks the adapter: pipeline/finetune/adapters/__init__.py TASK_KINDS
+    metrics: tuple[str, ...]  # names in pipeline/tasks/metrics.py; metrics[0] is the headline
+    chance: str  # how the chance level is computed: pipeline/tasks/chance.py CHANCE_RULES
+    difficulty_axes: tuple[str, ...]  # the AXIS of the difficulty labels it accepts
+    human_score: float | None  # paper Table 1's human score as a fraction, or None
+
+    @property
+    def metric(self) -> str: ...
+
+    def load_split(self, split: str, data_dir: Path | None) -> list[dict[str, Any]]:
+        """Rows of ``split`` ("train" or "validation") in the data set's own schema."""
+        ...
+
+    def configure(self, difficulty: str, options: dict[str, Any]) -> Task:
+        """The task at one difficulty label, with its setting's options."""
+        ...
+
+    def reference_score(self, world_dir: Path | None) -> float | None:
+        """The score across-task difficulty is measured against (human or Bayes)."""
+        ...
+
+    def score(self, references: list, predictions: list) -> dict[str, float]:
+        """Every metric of ``metrics`` on the evaluation outcomes."""
+        ...
