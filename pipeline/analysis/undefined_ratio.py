@@ -54,11 +54,16 @@ def defined(normalized: Any) -> Any:
     return normalized[normalized[EXCLUDED].isna()]
 
 
+def excluded_rows(normalized: Any) -> Any:
+    """The rows of excluded levels (none for a table without the column)."""
+    if EXCLUDED not in normalized.columns:
+        return normalized.iloc[:0]
+    return normalized[normalized[EXCLUDED].notna()]
+
+
 def excluded_levels(normalized: Any) -> list[dict[str, Any]]:
     """One record per excluded level: its keys, the reason, how many rows it holds."""
-    if EXCLUDED not in normalized.columns:
-        return []
-    rows = normalized[normalized[EXCLUDED].notna()]
+    rows = excluded_rows(normalized)
     if rows.empty:
         return []
     keyed = rows.assign(regime=_regime(rows))
