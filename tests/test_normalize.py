@@ -147,3 +147,19 @@ def test_the_verdict_lists_the_excluded_level_and_judges_the_others_as_without_i
         assert got["verdict"] == want["verdict"], got["key"]
         assert got["ratio"]["mean"] == pytest.approx(want["ratio"]["mean"]), got["key"]
     assert "syn_zero" not in set(summarize(with_zero, analysis)["task"])
+
+
+def test_a_figure_lists_the_levels_it_cannot_draw_and_draws_the_others():
+    from pipeline.analysis.options import Analysis
+    from pipeline.figures.registry import FIGURES
+
+    figure, analysis = FIGURES["fig1_data_fraction"], Analysis(bootstrap_resamples=200)
+    with_zero = normalize(_planted_with_a_zero_dense_level())
+    drawn = figure.draw(with_zero, analysis)
+    notes = [t.get_text() for t in drawn.texts if t.get_text().startswith("Not drawn:")]
+    assert len(notes) == 1 and "m/syn_zero/fraction-0.25 (sparse): dense score 0" in notes[0]
+    assert "syn_zero" not in set(figure.data(with_zero, analysis)["task"])
+    # Every level without a ratio: a figure that says so, not a crash or an empty plot.
+    only_zero = with_zero[with_zero["task"] == "syn_zero"]
+    text = " ".join(t.get_text() for ax in figure.draw(only_zero, analysis).axes for t in ax.texts)
+    assert "every level has no ratio" in text and "syn_zero" in text

@@ -69,7 +69,8 @@ class CurveFigure:
 
     def data(self, normalized: Any, analysis: Analysis) -> Any:
         frame = self.select(curves(normalized, self.kind), analysis).copy()
-        frame["compressor"] = frame["method"] + " (" + frame["structure"] + ")"
+        # astype: an empty selection (every level without a ratio) has untyped columns
+        frame["compressor"] = frame["method"] + " (" + frame["structure"].astype(str) + ")"
         frame["where"] = frame["setting"] + "/" + frame["task"]
         return frame.reset_index(drop=True)
 
