@@ -3,10 +3,11 @@ a different protocol, naming both protocols and the fields that differ."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.analysis.tables import flatten, normalize
+from pipeline.analysis.tables import flatten, normalize, write_table
 from pipeline.finetune.protocol import Protocol, protocol_diff
 from pipeline.records import run_record
 from pipeline.tasks.synthetic import SYN_SENTIMENT
@@ -82,3 +83,83 @@ def test_protocol_hash_changes_with_every_field_and_only_with_them():
         "epochs": (None, 3),
         "steps": (100, None),
     }
+
+
+# --- a dense score of 0: the level is excluded and listed, never divided by ---------------
+
+
+def _planted_with_a_zero_dense_level():
+    """The planted drop of tests/test_analysis.py, plus one BLEU-like level (chance 0) whose
+    dense run scores 0 on one seed (an untrained model): its ratio is undefined."""
+    from tests.test_analysis import drop_harder_faster, results_rows
+
+    frame = results_rows(drop_harder_faster)
+    broken = frame[(frame["task"] == "syn_a") & (frame["difficulty"] == "fraction-0.25")].copy()
+    broken["task"], broken["chance"] = "syn_zero", 0.0
+    zero = (broken["seed"] == 2) & (broken["compression"] == "dense")
+    broken.loc[zero, "value"] = 0.0
+    broken.loc[(broken["seed"] == 2) & ~zero, "value"] = 0.0
+    return pd.concat([frame, broken], ignore_index=True)
+
+
+def test_a_zero_dense_score_excludes_its_level_with_the_reason_and_keeps_its_rows():
+    from pipeline.analysis.undefined_ratio import EXCLUDED, excluded_levels
+
+    results = _planted_with_a_zero_dense_level()
+    out = normalize(results)
+    assert len(out) == len(results)  # nothing dropped
+    level = out[out["task"] == "syn_zero"]
+    assert level[EXCLUDED].notna().all()
+    assert set(level[EXCLUDED]) == {"dense score 0 (seed 2): the ratio to dense is undefined"}
+    # The undefined ratios are null (0 / 0 is neither 1 nor a number); the other seeds of
+    # the level keep their ratios but leave the claims with it.
+    assert level.loc[level["seed"] == 2, "normalized"].isna().all()
+    assert np.isfinite(level.loc[level["seed"] != 2, "normalized"]).all()
+    assert out.loc[out["task"] != "syn_zero", EXCLUDED].isna().all()
+    assert not np.isinf(out["normalized"].to_numpy(dtype=float)).any()
+    [listed] = excluded_levels(out)
+    assert (listed["task"], listed["difficulty"], listed["regime"]) == (
+        "syn_zero",
+        "fraction-0.25",
+        "fine_tuned",
+    )
+    assert listed["n_rows"] == len(level)
+
+
+def test_the_verdict_lists_the_excluded_level_and_judges_the_others_as_without_it(tmp_path):
+    from pipeline.analysis.options import Analysis
+    from pipeline.analysis.summary import summarize
+    from pipeline.analysis.verdict import markdown, verdict
+    from tests.test_analysis import drop_harder_faster, results_rows
+
+    analysis = Analysis(bootstrap_resamples=500)
+    with_zero = normalize(_planted_with_a_zero_dense_level())
+    write_table(with_zero, tmp_path / "normalized.parquet")  # the schema takes the nulls
+    result = verdict(with_zero, analysis, study="t")
+    [listed] = result["undefined_ratio_levels"]
+    assert listed["task"] == "syn_zero" and "dense score 0" in listed["reason"]
+    page = markdown(result)
+    section = page.split("## Excluded levels (no ratio to dense)")[1].split("##")[0]
+    assert "syn_zero/fraction-0.25 (fine_tuned): dense score 0 (seed 2)" in section
+    # The claims are those of the table without the excluded level: nothing of it leaks in.
+    clean = verdict(normalize(results_rows(drop_harder_faster)), analysis, study="t")
+    for got, want in zip(result["claims"], clean["claims"], strict=True):
+        assert got["verdict"] == want["verdict"], got["key"]
+        assert got["ratio"]["mean"] == pytest.approx(want["ratio"]["mean"]), got["key"]
+    assert "syn_zero" not in set(summarize(with_zero, analysis)["task"])
+
+
+def test_a_figure_lists_the_levels_it_cannot_draw_and_draws_the_others():
+    from pipeline.analysis.options import Analysis
+    from pipeline.figures.registry import FIGURES
+
+    figure, analysis = FIGURES["fig1_data_fraction"], Analysis(bootstrap_resamples=200)
+    with_zero = normalize(_planted_with_a_zero_dense_level())
+    drawn = figure.draw(with_zero, analysis)
+    notes = [t.get_text() for t in drawn.texts if t.get_text().startswith("Not drawn:")]
+    assert len(notes) == 1 and "m/syn_zero/fraction-0.25 (sparse): dense score 0" in notes[0]
+    assert "syn_zero" not in set(figure.data(with_zero, analysis)["task"])
+    # Every level without a ratio: a figure that says so, not a crash or an empty plot.
+    only_zero = with_zero[with_zero["task"] == "syn_zero"]
+    text = " ".join(t.get_text() for ax in figure.draw(only_zero, analysis).axes for t in ax.texts)
+    assert "every level has no ratio" in text and "syn_zero" in text

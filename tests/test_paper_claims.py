@@ -24,7 +24,7 @@ import yaml
 
 from pipeline.analysis.claims import CLAIMS, judge_blocks
 from pipeline.analysis.decide import HOLDS, UNDECIDED
-from pipeline.analysis.levels import parse_level
+from pipeline.analysis.levels import compression_axis
 from pipeline.analysis.options import Analysis
 from pipeline.analysis.points import build_points, layout
 from pipeline.analysis.resample import run_index, run_replicates
@@ -70,7 +70,7 @@ def design(config: dict):
             rank.append(float(WITHIN[axis](level)))
             dense.append(0.9 - 0.1 * rank[-1])
     levels = {
-        (m, lv): parse_level(m, lv) for m, lv in zip(frame["method"], frame["level"], strict=True)
+        (m, lv): compression_axis(m, lv) for m, lv in zip(frame["method"], frame["level"], strict=True)
     }
     x = [levels[(m, lv)].x for m, lv in zip(frame["method"], frame["level"], strict=True)]
     reference = [

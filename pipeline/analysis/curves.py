@@ -12,6 +12,7 @@ from typing import Any
 
 from pipeline.analysis.difficulty import row_hardness
 from pipeline.analysis.levels import DENSE_BITS, compression_axis
+from pipeline.analysis.undefined_ratio import defined
 
 CELL = ["setting", "model", "task", "difficulty"]
 CURVE = CELL + ["method", "structure", "mode"]
@@ -42,7 +43,7 @@ def curves(normalized: Any, kind: str = "pruning") -> Any:
 
     if kind not in ("pruning", "quantization"):
         raise ValueError(f"curve kind {kind!r}; allowed: ['pruning', 'quantization']")
-    frame = annotate(normalized)
+    frame = annotate(defined(normalized))  # levels without a ratio are listed, not drawn
     compressed = frame[frame["kind"] == kind].assign(is_dense=False)
     # The origin of a zero-shot curve is the dense model evaluated zero-shot, of a
     # fine-tuned curve the dense fine-tuned run.

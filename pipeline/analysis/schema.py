@@ -53,8 +53,9 @@ NORMALIZED = pa.schema(
     + [
         pa.field("value_dense", pa.float64(), nullable=False),
         pa.field("protocol_hash_dense", pa.string()),
-        pa.field("normalized", pa.float64(), nullable=False),
+        pa.field("normalized", pa.float64()),  # null where the dense score is 0
         pa.field("normalized_chance", pa.float64()),
+        pa.field("excluded", pa.string()),  # why the level left the claims (undefined ratio)
     ]
 )
 """RESULTS plus the dense run's metric and both normalizations (ratio, chance-corrected):

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from pipeline import load
+from pipeline.analysis.undefined_ratio import mark_undefined
 from pipeline.finetune.protocol import protocol_diff
 from pipeline.io import atomic_path
 
@@ -60,7 +61,8 @@ def normalize(results: Any) -> Any:
     The dense run is fine-tuned densely for fine-tuned runs, and the dense pre-trained model
     evaluated as is for zero-shot runs (mode ``zero_shot``). Refuses (ValueError) to divide
     runs whose protocol hashes differ, naming the fields that differ, so a baseline trained
-    differently never enters a figure.
+    differently never enters a figure. A level whose dense score is 0 has no ratio: it is
+    kept, marked ``excluded`` with the reason (pipeline/analysis/undefined_ratio.py).
     """
     import pandas as pd
 
@@ -93,12 +95,13 @@ def normalize(results: Any) -> Any:
             f"its dense run (protocol {first['protocol_hash_dense']}); differing fields "
             f"(run, dense): {diff}"
         )
-    merged["normalized"] = merged["value"] / merged["value_dense"]
     # Chance-corrected: the share of the dense model's headroom above chance that the
-    # compressed run keeps (0 at chance, 1 at dense); NaN without a chance level.
+    # compressed run keeps (0 at chance, 1 at dense); NaN without a chance level. A zero
+    # denominator is marked by mark_undefined, not divided by.
     chance = merged["chance"] if "chance" in merged.columns else np.nan
+    merged["normalized"] = merged["value"] / merged["value_dense"]
     merged["normalized_chance"] = (merged["value"] - chance) / (merged["value_dense"] - chance)
-    return pd.concat(
+    table = pd.concat(
         [
             merged.drop(columns=["protocol_json_dense"]),
             results[is_dense].assign(
@@ -107,3 +110,4 @@ def normalize(results: Any) -> Any:
         ],
         ignore_index=True,
     )
+    return mark_undefined(table)

@@ -16,6 +16,7 @@ from pipeline.analysis.headroom import headroom, with_headroom
 from pipeline.analysis.options import Analysis
 from pipeline.analysis.points import build_points
 from pipeline.analysis.resample import NORMALIZATIONS, run_replicates
+from pipeline.analysis.undefined_ratio import excluded_levels
 
 
 def _num(value: Any) -> str:
@@ -62,6 +63,7 @@ def verdict(
         "n_seeds": int(normalized["seed"].nunique()),
         "examples": examples is not None and len(examples) > 0,
         "excluded_levels": excluded.drop(columns="has_headroom").to_dict("records"),
+        "undefined_ratio_levels": excluded_levels(normalized),
         "headroom": gate.to_dict("records"),
         "claims": [c.as_dict() for c in claims],
         "sentences": [sentence(c, analysis) for c in claims],
@@ -127,6 +129,12 @@ def markdown(result: dict[str, Any]) -> str:
     unverified = [h for h in result["headroom"] if str(h["how"]).startswith("unverified")]
     if unverified:
         lines.append(f"- {len(unverified)} levels unverified (no chance level in the table).")
+    lines += ["", "## Excluded levels (no ratio to dense)", ""]
+    lines += [
+        f"- {e['setting']}/{e['model']}/{e['task']}/{e['difficulty']} ({e['regime']}): "
+        f"{e['reason']}; its {e['n_rows']} runs are in no claim, curve or summary"
+        for e in result["undefined_ratio_levels"]
+    ] or ["None."]
     for claim in result["claims"]:
         lines += ["", f"## ({claim['key']}) {claim['statement']}: {claim['verdict']}", ""]
         lines += [f"Verdict reason: {claim['reason']}.", ""]

@@ -60,3 +60,14 @@ def require_rows(frame: Any, what: str) -> None:
             f"no rows to draw for {what}; check the study's settings, methods "
             "and modes (figure_targets only asks for figures with planned rows)"
         )
+
+
+def notice(title: str, lines: list[str]) -> Any:
+    """A figure whose every level was excluded: its title and the reasons, not a crash and
+    not an empty plot that reads as data."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(7, 1.2 + 0.22 * len(lines)))
+    ax.axis("off")
+    ax.set_title(title, fontsize=9)
+    ax.text(0, 1, "\n".join(lines), va="top", fontsize=8, transform=ax.transAxes)
+    return fig

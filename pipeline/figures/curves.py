@@ -12,7 +12,15 @@ from typing import Any
 
 from pipeline.analysis.curves import annotate, curves
 from pipeline.analysis.options import Analysis
-from pipeline.figures.common import axis_label, pyplot, reference_line, require_rows, runs_note
+from pipeline.analysis.undefined_ratio import excluded_rows
+from pipeline.figures.common import (
+    axis_label,
+    notice,
+    pyplot,
+    reference_line,
+    require_rows,
+    runs_note,
+)
 from pipeline.figures.planned import planned_rows
 from pipeline.finetune.modes import MODES
 
@@ -60,9 +68,23 @@ class CurveFigure:
 
     def data(self, normalized: Any, analysis: Analysis) -> Any:
         frame = self.select(curves(normalized, self.kind), analysis).copy()
-        frame["compressor"] = frame["method"] + " (" + frame["structure"] + ")"
+        # astype: an empty selection (every level without a ratio) has untyped columns
+        frame["compressor"] = frame["method"] + " (" + frame["structure"].astype(str) + ")"
         frame["where"] = frame["setting"] + "/" + frame["task"]
         return frame.reset_index(drop=True)
+
+    def left_out(self, normalized: Any, analysis: Analysis) -> list[str]:
+        """The levels of this figure's selection whose ratio to dense is undefined
+        (pipeline/analysis/undefined_ratio.py), one line each with the reason."""
+        rows = excluded_rows(normalized)
+        if rows.empty:
+            return []
+        chosen = self.select(annotate(rows, with_hardness=False), analysis)
+        keys = ["setting", "model", "task", "difficulty", "mode", "excluded"]
+        return [
+            f"{s}/{m}/{t}/{d} ({mode}): {why}"
+            for s, m, t, d, mode, why in chosen[keys].drop_duplicates().itertuples(index=False)
+        ]
 
     def _order(self, frame: Any, column: str) -> list[str]:
         if column == "mode":  # the registry's order; a mode it lacks still gets a colour
@@ -78,6 +100,9 @@ class CurveFigure:
 
         pyplot()
         frame = self.data(normalized, analysis)
+        left_out = self.left_out(normalized, analysis)
+        if frame.empty and left_out:
+            return notice(self.title, ["Nothing to draw: every level has no ratio.", *left_out])
         require_rows(frame, self.name)
         hue_order = self._order(frame, self.hue)
         palette = "viridis_r" if self.hue in ("difficulty", "task") else "deep"
@@ -122,6 +147,8 @@ class CurveFigure:
             reference_line(ax, 1.0, "dense")
             reference_line(ax, analysis.tolerance, "tolerance", ":")
         grid.tight_layout()
+        if left_out:
+            grid.figure.text(0, 0, "\n".join(["Not drawn:", *left_out]), va="top", fontsize=7)
         grid.figure.suptitle(
             f"{self.title}; band: {analysis.confidence:.0%} CI over seeds", y=1.0, va="bottom"
         )

@@ -214,7 +214,7 @@ def run_cell(
             reference_score=task.reference_score(world),
             chance=chance_level(task, eval_rows),
         )
-        record.update(provenance(model_dir, world, task))
+        record.update(provenance(model_dir, world, task, model, tokenizer))
     if accelerator is not None:
         accelerator.wait_for_everyone()
     return record

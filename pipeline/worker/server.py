@@ -115,6 +115,12 @@ def preload() -> int:
     for name in PRELOAD:
         with contextlib.suppress(ImportError):  # an extra not installed: jobs import theirs
             importlib.import_module(name)
+    # transformers builds its checkpoint conversion table (~1,000 regular expressions, about
+    # half a tiny job's CPU) at a process's first from_pretrained: once here, for every child.
+    with contextlib.suppress(ImportError, AttributeError):
+        from transformers.conversion_mapping import get_checkpoint_conversion_mapping
+
+        get_checkpoint_conversion_mapping("llama")
     import torch
 
     default_threads = torch.get_num_threads()
