@@ -70,7 +70,8 @@ def design(config: dict):
             rank.append(float(WITHIN[axis](level)))
             dense.append(0.9 - 0.1 * rank[-1])
     levels = {
-        (m, lv): compression_axis(m, lv) for m, lv in zip(frame["method"], frame["level"], strict=True)
+        (m, lv): compression_axis(m, lv)
+        for m, lv in zip(frame["method"], frame["level"], strict=True)
     }
     x = [levels[(m, lv)].x for m, lv in zip(frame["method"], frame["level"], strict=True)]
     reference = [

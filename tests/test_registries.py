@@ -54,7 +54,10 @@ def test_schema_method_enums_are_the_compression_registry():
 def test_schema_mode_enums_are_the_mode_registry():
     assert set(PROPS["modes"]["items"]["enum"]) == CONFIGURED_MODES
     assert set(SCHEMA["$defs"]["modes"]["items"]["enum"]) == CONFIGURED_MODES
-    assert set(PROPS["mode_methods"]["propertyNames"]["enum"]) == CONFIGURED_MODES - {"dense"}
+    assert PROPS["mode_methods"] == {"$ref": "#/$defs/mode_methods"}  # settings share it
+    for per_mode in ("mode_methods", "mode_tasks"):
+        names = SCHEMA["$defs"][per_mode]["propertyNames"]["enum"]
+        assert set(names) == CONFIGURED_MODES - {"dense"}, per_mode
     assert set(SCHEMA["$defs"]["regimes"]["items"]["enum"]) == {"few_shot", ZeroShot.name}
 
 
