@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyarrow.parquet as pq
 import pytest
 
@@ -137,3 +139,18 @@ def test_factcheck_labels_follow_the_knowledge_base_up_to_the_noise_rate(tmp_pat
     # The reference ("Bayes") accuracy is that of the noisy labels against the clean ones.
     bayes = read_json(out / "world.json")["tasks"]["syn_factcheck"]["bayes_accuracy"]
     assert bayes == pytest.approx(0.8, abs=0.025)
+
+
+def test_the_default_study_asks_at_least_500_distinct_questions():
+    """Issue 12: the book's evaluation set is 500+ distinct questions (sampled without
+    replacement from the test entities' facts, so the world must hold that many)."""
+    import yaml
+
+    from pipeline.world.book import book_spec
+    from pipeline.world.build import DEFAULT_WORLD
+
+    config = Path(__file__).resolve().parents[1] / "config.yaml"
+    world = {**DEFAULT_WORLD, **yaml.safe_load(config.read_text())["world"]}
+    qa = world["qa"]
+    pool = book_spec(qa.get("book", {}))["test_entities"] * world["n_relations"]
+    assert 500 <= qa["validation"] <= pool
