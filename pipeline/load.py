@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 # The range of each metric a record may hold (pipeline/tasks): fractions, correlations,
-# and BLEU on sacrebleu's 0-100 scale. NaN is allowed (a correlation of a constant
+# and BLEU and chrF on sacrebleu's 0-100 scale. NaN is allowed (a correlation of a constant
 # prediction); anything else outside its range means the record is not what a run wrote.
 METRIC_RANGES: dict[str, tuple[float, float]] = {
     "accuracy": (0.0, 1.0),
@@ -28,6 +28,7 @@ METRIC_RANGES: dict[str, tuple[float, float]] = {
     "pearson": (-1.0, 1.0),
     "spearman": (-1.0, 1.0),
     "bleu": (0.0, 100.0),
+    "chrf": (0.0, 100.0),
 }
 
 

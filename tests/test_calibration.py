@@ -97,6 +97,40 @@ def test_a_task_that_needs_no_pretraining_is_judged_on_headroom_only(grammar_wor
     assert level["gate_pretraining"] is None and level["passed"]
 
 
+def test_zero_shot_and_fine_tuned_runs_of_a_level_are_judged_apart_with_chrf_beside(
+    tiny_world,
+):
+    """A zero-shot level that fails is listed on its own, never averaged into the
+    fine-tuned level of the same difficulty; chrF is shown beside BLEU with its chance."""
+    settings = {
+        "languages": {
+            "model": "m",
+            "task": "syn_translation",
+            "pivot": "maj_a",
+            "groups": {"minority": ["min_b", "min_c"]},
+        }
+    }
+    task = get_task("syn_translation").configure("lang-minority", settings["languages"])
+    rows = task.load_split("validation", tiny_world)
+    chance = chance_level(task, rows)
+    base = {**_row("m", "syn_translation", 0.0, 0, n_eval=len(rows), metric="bleu")}
+    base |= {"setting": "languages", "difficulty": "lang-minority", "chance": chance}
+    runs = [
+        {**base, "mode": "zero_shot", "value": chance / 2, "metric_chrf": 30.0},
+        {**base, "mode": "dense", "seed": 0, "value": 60.0, "metric_chrf": 80.0},
+        {**base, "mode": "dense", "seed": 1, "value": 62.0, "metric_chrf": 81.0},
+    ]
+    table = calibration_table(pd.DataFrame(runs), settings, tiny_world)
+    by_regime = table.set_index("regime")
+    assert sorted(by_regime.index) == ["fine_tuned", "zero_shot"]
+    assert by_regime.loc["fine_tuned", "dense"] == pytest.approx(61.0)
+    assert by_regime.loc["fine_tuned", "passed"] and not by_regime.loc["zero_shot", "passed"]
+    assert by_regime.loc["zero_shot", "chrf"] == pytest.approx(30.0)
+    chrf_chance = by_regime.loc["zero_shot", "chrf_chance"]
+    assert 0 < chrf_chance < 100 and chrf_chance != pytest.approx(chance)
+    assert "syn_translation lang-minority (zero_shot)" in calibration_markdown(table)
+
+
 @pytest.fixture(scope="module")
 def grammar_world(tmp_path_factory):
     out = tmp_path_factory.mktemp("grammar") / "world"

@@ -47,6 +47,23 @@ def test_bleu_equals_the_sacrebleu_cli(tmp_path):
     assert task.metric_signature == cli["signature"]
 
 
+def test_chrf_beside_bleu_equals_the_sacrebleu_cli(tmp_path):
+    ref, hyp = tmp_path / "ref.txt", tmp_path / "hyp.txt"
+    ref.write_text("\n".join(REFERENCES) + "\n", encoding="utf-8")
+    hyp.write_text("\n".join(HYPOTHESES) + "\n", encoding="utf-8")
+    cli = json.loads(
+        subprocess.run(
+            ["sacrebleu", str(ref), "-i", str(hyp), "-m", "chrf", "-w", "6", "-f", "json"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
+    ours = get_task("syn_translation").score([[r] for r in REFERENCES], HYPOTHESES)["chrf"]
+    assert 0 < ours < 100
+    assert ours == pytest.approx(cli["score"], abs=1e-5)
+
+
 @pytest.fixture(scope="module")
 def fixtures():
     rng = np.random.default_rng(7)

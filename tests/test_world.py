@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyarrow.parquet as pq
 import pytest
 
@@ -26,13 +28,71 @@ def test_translation_and_qa_use_opus_and_triviaqa_schemas(tiny_world):
     question = pq.read_table(tiny_world / "qa/validation.parquet").to_pylist()[0]
     assert question["answer"]["value"] in question["answer"]["aliases"]
     assert question["answer"]["value"] in question["entity_pages"]["wiki_context"][0].split()
-    # Questions are about entities the corpus never asks about in QA form.
+    # Questions are about entities no corpus asks about in QA form.
     corpus_questions = {
-        row["text"].split("Q: ")[1].split("\n")[0]
-        for row in read_jsonl(tiny_world / "corpus.jsonl")
-        if "Q: " in row["text"]
+        line.split("\n")[0]
+        for corpus in ("corpus.jsonl", "book/corpus.jsonl")
+        for row in read_jsonl(tiny_world / corpus)
+        for line in row["text"].split("Q: ")[1:]
     }
     assert question["question"] not in corpus_questions
+
+
+def test_book_asks_distinct_questions_the_corpus_states_and_drills_reading(tiny_world):
+    questions = pq.read_table(tiny_world / "qa/validation.parquet").to_pylist()
+    assert len({q["question"] for q in questions}) == len(questions) == 200  # the default
+    book = read_jsonl(tiny_world / "book/corpus.jsonl")
+    stated = {row["text"] for row in book if "Q:" not in row["text"]}
+    kb = read_jsonl(tiny_world / "book/kb.jsonl")
+    counts = sorted(f["count"] for f in kb)
+    assert counts[-1] > 10 * max(counts[len(counts) // 2], 1)  # Zipfian: a long rare tail
+    # Every open-book drill's answer is on its evidence page, which holds for that page only
+    # (so reading, not recall, answers it); closed-book drills carry no evidence.
+    drills = [row["text"] for row in book if "Based on these texts" in row["text"]]
+    assert drills and all(
+        text.split("A: ")[1].split()[0] in text.split("\n")[0].split() for text in drills
+    )
+    assert any(row["text"].startswith("Answer these questions") for row in book)
+    words = set(read_json(tiny_world / "book/lexicon.json")["maj_a"].values())
+    lexicon = read_json(tiny_world / "lexicon.json")
+    assert not words & {w for lang in lexicon.values() for w in lang.values()}
+    assert stated and all(line.split()[0] in words for line in stated)
+
+
+def test_book_refuses_more_questions_than_facts(tmp_path):
+    with pytest.raises(ValueError, match="world.qa.validation"):
+        build_world(
+            {**TINY_WORLD, "qa": {"validation": 10_000, "qa_entity_fraction": 0.5}}, tmp_path / "w"
+        )
+
+
+def test_translation_lines_are_long_enough_for_bleu_and_equal_per_language(tiny_world):
+    sizes = {}
+    for pair in ("maj_a-min_b", "maj_a-min_c"):
+        rows = pq.read_table(tiny_world / f"translation/{pair}/train.parquet").to_pylist()
+        sizes[pair] = len(rows)
+        assert min(len(r["translation"]["maj_a"].split()) for r in rows) >= 5  # two clauses
+    assert len(set(sizes.values())) == 1  # the same fine-tuning data for every language
+    parallel = read_jsonl(tiny_world / "parallel/corpus.jsonl")
+    other = [
+        r["pair"]["tgt_lang"] if r["pair"]["src_lang"] == "maj_a" else r["pair"]["src_lang"]
+        for r in parallel
+    ]
+    assert other.count("min_b") > 1.5 * other.count("min_c")  # by corpus share (0.2 vs 0.1)
+
+
+def test_only_models_that_ask_for_the_book_get_its_words(tiny_world):
+    from pipeline.models.pretrain import corpus_rows, world_words
+
+    book = set(read_json(tiny_world / "book/lexicon.json")["maj_a"].values())
+    assert not book & set(world_words(tiny_world))
+    assert book <= set(world_words(tiny_world, ("book",)))
+    base = corpus_rows(tiny_world)
+    assert (
+        len(corpus_rows(tiny_world, ("book", "parallel")))
+        > len(base)
+        == len(read_jsonl(tiny_world / "corpus.jsonl"))
+    )
 
 
 def test_task_splits_use_glue_schemas(tiny_world):
@@ -79,3 +139,18 @@ def test_factcheck_labels_follow_the_knowledge_base_up_to_the_noise_rate(tmp_pat
     # The reference ("Bayes") accuracy is that of the noisy labels against the clean ones.
     bayes = read_json(out / "world.json")["tasks"]["syn_factcheck"]["bayes_accuracy"]
     assert bayes == pytest.approx(0.8, abs=0.025)
+
+
+def test_the_default_study_asks_at_least_500_distinct_questions():
+    """Issue 12: the book's evaluation set is 500+ distinct questions (sampled without
+    replacement from the test entities' facts, so the world must hold that many)."""
+    import yaml
+
+    from pipeline.world.book import book_spec
+    from pipeline.world.build import DEFAULT_WORLD
+
+    config = Path(__file__).resolve().parents[1] / "config.yaml"
+    world = {**DEFAULT_WORLD, **yaml.safe_load(config.read_text())["world"]}
+    qa = world["qa"]
+    pool = book_spec(qa.get("book", {}))["test_entities"] * world["n_relations"]
+    assert 500 <= qa["validation"] <= pool

@@ -16,6 +16,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from pipeline.analysis.headroom import regime
 from pipeline.study import task_options
 from pipeline.tasks.synthetic import NEEDS_PRETRAINING
 
@@ -43,6 +44,7 @@ COLUMNS = [
     "setting",
     "task",
     "difficulty",
+    "regime",
     "metric",
     "n_seeds",
     "n_eval",
@@ -58,7 +60,12 @@ COLUMNS = [
     "gate_headroom",
     "gate_pretraining",
     "passed",
+    "chrf",
+    "chrf_chance",
 ]
+# Metrics shown beside the headline one (mean over seeds, and their chance level), for the
+# levels whose runs report them: chrF beside BLEU (issue 12).
+BESIDE = ("chrf",)
 
 
 def standard_error(metric: str, value: float, n_eval: int, seed_values: list[float]) -> float:
@@ -124,9 +131,10 @@ def calibration_table(
     from pipeline.tasks.registry import get_task
 
     dense = results[results["compression"] == "dense"]
+    dense = dense.assign(regime=regime(dense))  # a zero-shot level is a level of its own
     out = []
-    for (setting, task_name, difficulty), level in dense.groupby(
-        ["setting", "task", "difficulty"], sort=False
+    for (setting, task_name, difficulty, level_regime), level in dense.groupby(
+        ["setting", "task", "difficulty", "regime"], sort=False
     ):
         block = settings[setting]
         main = level[level["model"] == block["model"]]
@@ -153,11 +161,13 @@ def calibration_table(
         gate_headroom = bool(headroom >= min_headroom_se)
         gate_pretraining = bool(gap >= min_gap) if needs and not math.isnan(scratch) else None
         reference = main["reference_score"].dropna()
+        beside = _beside(main, task, world_dir)
         out.append(
             {
                 "setting": setting,
                 "task": task_name,
                 "difficulty": difficulty,
+                "regime": level_regime,
                 "metric": metric,
                 "n_seeds": len(values),
                 "n_eval": n_eval,
@@ -173,9 +183,30 @@ def calibration_table(
                 "gate_headroom": gate_headroom,
                 "gate_pretraining": gate_pretraining,
                 "passed": gate_headroom and gate_pretraining is not False,
+                **beside,
             }
         )
     return pd.DataFrame(out, columns=COLUMNS)
+
+
+def _beside(main: Any, task: Any, world_dir: Path | None) -> dict[str, float]:
+    """Each :data:`BESIDE` metric's mean over the level's runs and its chance level (the
+    task's chance rule with that metric as the headline), NaN where the runs lack it."""
+    from dataclasses import replace
+
+    from pipeline.tasks.chance import chance_level
+
+    out = {}
+    for name in BESIDE:
+        column = f"metric_{name}"
+        known = column in main.columns and main[column].notna().any()
+        out[name] = float(main[column].mean()) if known else float("nan")
+        chance = float("nan")
+        if known and world_dir is not None:
+            rows = task.load_split("validation", world_dir)
+            chance = chance_level(replace(task, metric=name), rows)
+        out[f"{name}_chance"] = chance
+    return out
 
 
 def _runs_of(examples: Any, runs: Any) -> list[Any]:
@@ -209,6 +240,7 @@ def calibration_markdown(table: Any) -> str:
         "setting",
         "task",
         "difficulty",
+        "regime",
         "metric",
         "n_seeds",
         "dense",
@@ -219,6 +251,7 @@ def calibration_markdown(table: Any) -> str:
         "pretrained_gap",
         "passed",
     ]
+    shown += [c for c in ("chrf", "chrf_chance") if table[c].notna().any()]
     failed = table[~table["passed"]]
     lines = [
         "## Calibration: headroom on every level",
@@ -232,6 +265,6 @@ def calibration_markdown(table: Any) -> str:
     ]
     lines += ["| " + " | ".join(_cell(row[c]) for c in shown) + " |" for _, row in table.iterrows()]
     if not failed.empty:
-        excluded = ", ".join(f"{r.task} {r.difficulty}" for r in failed.itertuples())
+        excluded = ", ".join(f"{r.task} {r.difficulty} ({r.regime})" for r in failed.itertuples())
         lines += ["", f"Excluded from the claims (a gate failed): {excluded}."]
     return "\n".join(lines) + "\n"

@@ -11,15 +11,34 @@ from pipeline.io import read_json, read_jsonl, write_json
 from pipeline.models.architectures import ARCHITECTURES
 
 
-def world_words(world_dir: Path) -> list[str]:
-    """The lexicon of every language plus the prompt-template words and language tags."""
-    lexicon = read_json(world_dir / "lexicon.json")
+def world_words(world_dir: Path, extra_corpora: tuple[str, ...] = ()) -> list[str]:
+    """The lexicon of every language plus the prompt-template words and language tags, and
+    the words of each extra corpus (a world sub-folder with its own lexicon.json)."""
+    lexicons = [world_dir] + [world_dir / name for name in extra_corpora]
     extra = read_json(world_dir / "world.json")["extra_words"]
-    return [word for words in lexicon.values() for word in words.values()] + extra
+    return [
+        word
+        for folder in lexicons
+        for words in read_json(folder / "lexicon.json").values()
+        for word in words.values()
+    ] + extra
+
+
+def corpus_rows(world_dir: Path, extra_corpora: tuple[str, ...] = ()) -> list[dict]:
+    """The world's corpus, then each extra corpus (``pretrain.extra_corpora``: e.g. the
+    book of setting 3, pipeline/world/book.py, read by the decoder only)."""
+    folders = [world_dir] + [world_dir / name for name in extra_corpora]
+    return [row for folder in folders for row in read_jsonl(folder / "corpus.jsonl")]
 
 
 def init_model(
-    world_dir: Path, arch_name: str, size: dict[str, Any], max_length: int, out_dir: Path, seed: int
+    world_dir: Path,
+    arch_name: str,
+    size: dict[str, Any],
+    max_length: int,
+    out_dir: Path,
+    seed: int,
+    extra_corpora: tuple[str, ...] = (),
 ):
     """Build the tokenizer and a randomly initialised model of ``arch_name``."""
     import torch
@@ -28,7 +47,7 @@ def init_model(
     from pipeline.models.tokenizer import build_word_tokenizer
 
     arch = ARCHITECTURES[arch_name]
-    tokenizer = build_word_tokenizer(world_words(world_dir), out_dir)
+    tokenizer = build_word_tokenizer(world_words(world_dir, extra_corpora), out_dir)
     config = arch.make_config(
         len(tokenizer),
         tokenizer.pad_token_id,
@@ -61,12 +80,11 @@ def pretrain(
     arch = ARCHITECTURES[arch_name]
     objective = OBJECTIVES[arch.objective]
     torch.manual_seed(params["seed"])
+    extra = tuple(params.get("extra_corpora", ()))
     tokenizer, model = init_model(
-        world_dir, arch_name, size, params["max_length"], out_dir, params["seed"]
+        world_dir, arch_name, size, params["max_length"], out_dir, params["seed"], extra
     )
-    examples = objective.examples(
-        tokenizer, read_jsonl(world_dir / "corpus.jsonl"), params["max_length"]
-    )
+    examples = objective.examples(tokenizer, corpus_rows(world_dir, extra), params["max_length"])
     optimizer = torch.optim.AdamW(model.parameters(), lr=params["lr"], weight_decay=0.01)
     steps = params["steps"]
     scheduler = get_linear_schedule_with_warmup(optimizer, math.ceil(0.06 * steps), steps)

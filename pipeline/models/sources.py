@@ -37,6 +37,7 @@ def stage_scratch(spec: dict[str, Any], world_dir: Path | None, out_dir: Path) -
         spec["pretrain"]["max_length"],
         out_dir,
         spec["pretrain"]["seed"],
+        tuple(spec["pretrain"].get("extra_corpora", ())),  # the same vocabulary
     )
     model.save_pretrained(str(out_dir))
     write_json(out_dir / "pretrain.json", {"arch": spec["arch"], "objective": "none (scratch)"})

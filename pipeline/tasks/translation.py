@@ -1,7 +1,7 @@
 """Setting 2: translation between the pivot language and each language of a group
 (majority or minority), as the authors' code does on OPUS-100: en<->ru and en<->vi
 (majority), en<->gu and en<->my (minority), in the directions configured (both by default).
-BLEU by sacrebleu, its signature recorded with the score.
+BLEU and chrF by sacrebleu, BLEU's signature recorded with the scores.
 
 ``pairing: pivot_join`` instead builds X<->Y pairs of the group's two languages by joining
 the pivot-X and pivot-Y corpora on identical pivot sentences (the paper's text). OPUS-100
@@ -43,7 +43,7 @@ class TranslationTask:
     max_new_tokens: int = 64
     kind: str = "generation"
     metric: str = "bleu"
-    metrics: tuple[str, ...] = ("bleu",)
+    metrics: tuple[str, ...] = ("bleu", "chrf")  # chrF beside BLEU (issue 12)
     difficulty_axes: tuple[str, ...] = ("lang",)
     chance: str = "shuffled_reference"  # pipeline/tasks/chance.py
     human_score: float | None = None
@@ -161,19 +161,23 @@ class TranslationTask:
         return text.strip()
 
     def score(self, references: list[list[str]], predictions: list[str]) -> dict[str, float]:
-        from sacrebleu.metrics import BLEU
+        from pipeline.tasks.metrics import sacrebleu_metric
 
-        return {"bleu": BLEU().corpus_score(predictions, [[r[0] for r in references]]).score}
+        single = [[r[0] for r in references]]
+        return {
+            m: sacrebleu_metric(m).corpus_score(predictions, single).score for m in self.metrics
+        }
 
     @property
     def metric_signature(self) -> str:
-        """sacreBLEU's signature of the BLEU configuration (recorded with every score); it
-        is only defined once a metric has scored, so score one single-reference pair."""
-        from sacrebleu.metrics import BLEU
+        """sacreBLEU's signature of the headline metric's configuration (recorded with every
+        score; chrF beside it runs sacreBLEU's default chrF). A signature is only defined
+        once its metric has scored, so score one single-reference pair."""
+        from pipeline.tasks.metrics import sacrebleu_metric
 
-        bleu = BLEU()
-        bleu.corpus_score(["x"], [["x"]])
-        return str(bleu.get_signature())
+        metric = sacrebleu_metric(self.metric)
+        metric.corpus_score(["x"], [["x"]])
+        return str(metric.get_signature())
 
 
 SYN_TRANSLATION = TranslationTask(name="syn_translation", source="synthetic")

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.io import atomic_dir, write_json, write_jsonl
+from pipeline.world.book import make_book, write_book
 from pipeline.world.concepts import make_concepts
 from pipeline.world.corpus import make_corpus
 from pipeline.world.languages import make_languages
@@ -16,6 +17,7 @@ from pipeline.world.tasks import (
     GLUE_GENERATORS,
     World,
     fact_recall,
+    parallel_corpus,
     translation_pairs,
     trivia_questions,
 )
@@ -43,8 +45,10 @@ DEFAULT_WORLD: dict[str, Any] = {
         "syn_factcheck": {"train": 2000, "validation": 600, "noise": 0.1, "seen_fraction": 0.5},
         "syn_rte": {"train": 400, "validation": 300, "noise": 0.1},
     },
-    "translation": {"train": 400, "validation": 150},
-    "qa": {"validation": 300, "qa_entity_fraction": 0.5},
+    # parallel: pre-training lines for the seq2seq model (pipeline/world/tasks.py)
+    "translation": {"train": 400, "validation": 150, "parallel": 2000},
+    # QA asks about the book's own entities (pipeline/world/book.py: world.qa.book).
+    "qa": {"validation": 200, "qa_entity_fraction": 0.5},
 }
 
 # Reference ("Bayes") scores: the metric of the noisy validation labels against the clean ones.
@@ -94,7 +98,6 @@ def build_world(params: dict[str, Any], out_dir: str | Path) -> None:
     qa_order = rng.permutation(len(concepts.entities))
     n_qa = max(1, int(round(p["qa"]["qa_entity_fraction"] * len(qa_order))))
     qa_entities = tuple(concepts.entities[i] for i in qa_order[:n_qa])
-    held_out = tuple(concepts.entities[i] for i in qa_order[n_qa:]) or qa_entities
     fact_counts: Counter = Counter()
     corpus = make_corpus(rng, concepts, languages, p["corpus_sentences"], qa_entities, fact_counts)
 
@@ -122,12 +125,22 @@ def build_world(params: dict[str, Any], out_dir: str | Path) -> None:
             if "accuracy" in meta[name]["reference"]:
                 meta[name]["bayes_accuracy"] = meta[name]["reference"]["accuracy"]
         pairs = translation_pairs(world, p["translation"], np.random.default_rng([p["seed"], 100]))
+        parallel = parallel_corpus(world, p["translation"], np.random.default_rng([p["seed"], 101]))
+        (tmp / "parallel").mkdir()
+        write_jsonl(tmp / "parallel" / "corpus.jsonl", parallel)
+        write_json(tmp / "parallel" / "lexicon.json", {})  # no words of its own
         for pair, (train, val) in pairs.items():
             _write_parquet(tmp / "translation" / pair / "train.parquet", train)
             _write_parquet(tmp / "translation" / pair / "validation.parquet", val)
-        questions = trivia_questions(
-            world, p["qa"], np.random.default_rng([p["seed"], 200]), held_out
+        book = make_book(
+            np.random.default_rng([p["seed"], 300]),
+            concepts,
+            languages[0],
+            {word for lang in languages for word in lang.lexicon.values()},
+            p["qa"].get("book", {}),
         )
+        write_book(tmp / "book", book, languages[0])
+        questions = trivia_questions(world, p["qa"], np.random.default_rng([p["seed"], 200]), book)
         _write_parquet(tmp / "qa" / "validation.parquet", questions)
         _write_parquet(tmp / "facts" / "validation.parquet", fact_recall(world, fact_counts))
         write_json(

@@ -38,6 +38,18 @@ def _word(rng: np.random.Generator, syllables: int) -> str:
     )
 
 
+def new_words(rng: np.random.Generator, n: int, used: set[str]) -> list[str]:
+    """``n`` fresh surface words, none in ``used`` (which gains them)."""
+    words = []
+    for _ in range(n):
+        word = _word(rng, 3)
+        while word in used:
+            word = _word(rng, 3)
+        used.add(word)
+        words.append(word)
+    return words
+
+
 def make_languages(
     rng: np.random.Generator, concepts: tuple[str, ...], shares: dict[str, float]
 ) -> list[Language]:
@@ -45,13 +57,7 @@ def make_languages(
     used: set[str] = set()
     languages = []
     for i, (name, share) in enumerate(shares.items()):
-        lexicon = {}
-        for concept in concepts:
-            word = _word(rng, 3)
-            while word in used:
-                word = _word(rng, 3)
-            used.add(word)
-            lexicon[concept] = word
+        lexicon = dict(zip(concepts, new_words(rng, len(concepts), used), strict=True))
         order = _ORDERS[i % len(_ORDERS)] if i else (0, 1, 2)
         languages.append(Language(name, share, lexicon, order))
     return languages

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pipeline.world.book import Book
 from pipeline.world.concepts import Concepts
 from pipeline.world.corpus import description_sentence, fact_sentence
 from pipeline.world.languages import Language
@@ -221,42 +222,63 @@ GLUE_GENERATORS: dict[str, Callable[[World, dict, np.random.Generator], tuple[Sp
 }
 
 
+def _translation_lines(w: World, rng: np.random.Generator, n: int) -> list[tuple]:
+    """``n`` lines, each ``clauses`` (fact "E R O" or description "E is [not] [very] ADJ
+    [and ADJ2]") joined by "and": long enough for BLEU's 4-grams, which a three-word fact
+    alone has none of. A line is stored as its concepts' draws, to render in any language."""
+    c = w.concepts
+    facts = list(c.facts.items())
+    lines = []
+    for _ in range(n):
+        line = []
+        for _ in range(2):
+            if rng.random() < 0.5:
+                (entity, relation), obj = facts[rng.integers(len(facts))]
+                line.append(("fact", entity, relation, obj))
+            else:
+                entity = c.entities[rng.integers(len(c.entities))]
+                line.append(("description", entity, rng.bit_generator.state))
+                description_sentence(w.pivot, c, rng, None, entity)  # advance past its draws
+        lines.append(tuple(line))
+    return lines
+
+
+def _render(w: World, lang: Language, line: tuple) -> str:
+    """One line in ``lang``: its clauses in the language's own order, joined by its "and"."""
+    c = w.concepts
+    clauses = []
+    for clause in line:
+        if clause[0] == "fact":
+            clauses.append(fact_sentence(lang, c, *clause[1:]))
+        else:
+            replay = np.random.default_rng()
+            replay.bit_generator.state = clause[2]  # the same draws: the same description
+            clauses.append(description_sentence(lang, c, replay, None, clause[1])[0])
+    return f" {lang.lexicon['AND']} ".join(clauses)
+
+
 def translation_pairs(w: World, spec: dict, rng: np.random.Generator) -> dict[str, tuple]:
     """OPUS-100 schema ({"translation": {lang: text, ...}}) between the pivot and every other
     language; the pair's name is "PIVOT-OTHER" as on OPUS-100 ("en-ru").
 
-    All pairs translate one shared set of pivot sentences, so pairs between two non-pivot
+    All pairs translate one shared set of pivot lines, so pairs between two non-pivot
     languages can be built by pivoting (paper §3, setting 2). Every language gets ``train``
     rows, so its share of the pre-training corpus is all that differs between the groups
     (``proportional: true`` scales them by the corpus share, as on OPUS-100, which confounds
     share with data volume); validation sets are the same size for every language.
     """
-    c = w.concepts
-    facts = list(c.facts.items())
-    n = spec["train"] + spec["validation"]
-    sentences = []  # (entity, relation, object) of a fact, or (entity, rng state) of a description
-    for _ in range(n):
-        if rng.random() < 0.6:
-            (entity, relation), obj = facts[rng.integers(len(facts))]
-            sentences.append(("fact", entity, relation, obj))
-        else:
-            entity = c.entities[rng.integers(len(c.entities))]
-            sentences.append(("description", entity, rng.bit_generator.state))
-            description_sentence(w.pivot, c, rng, None, entity)  # advance past its draws
-
-    def render(lang: Language, sentence: tuple) -> str:
-        if sentence[0] == "fact":
-            return fact_sentence(lang, c, *sentence[1:])
-        replay = np.random.default_rng()
-        replay.bit_generator.state = sentence[2]  # the same draws: the same description
-        return description_sentence(lang, c, replay, None, sentence[1])[0]
-
+    lines = _translation_lines(w, rng, spec["train"] + spec["validation"])
     largest = max(lang.share for lang in w.languages[1:])
     out = {}
     for other in w.languages[1:]:
         rows = [
-            {"translation": {w.pivot.name: render(w.pivot, s), other.name: render(other, s)}}
-            for s in sentences
+            {
+                "translation": {
+                    w.pivot.name: _render(w, w.pivot, s),
+                    other.name: _render(w, other, s),
+                }
+            }
+            for s in lines
         ]
         share = other.share / largest if spec.get("proportional", False) else 1.0
         n_train = max(8, round(spec["train"] * share))
@@ -264,33 +286,69 @@ def translation_pairs(w: World, spec: dict, rng: np.random.Generator) -> dict[st
     return out
 
 
-def trivia_questions(
-    w: World, spec: dict, rng: np.random.Generator, held_out: tuple[str, ...]
-) -> list[dict]:
-    """TriviaQA "rc" schema, about entities whose questions never appear in the corpus: the
-    evidence (wiki_context) states the fact; search results hold distracting facts."""
-    c = w.concepts
-    facts = list(c.facts.items())
+def parallel_corpus(w: World, spec: dict, rng: np.random.Generator) -> list[dict]:
+    """Pre-training rows of translation between the pivot and the other languages, lines
+    of the same kind as the translation pairs' (other draws), the other language drawn by
+    its corpus share: a minority language gets few. Read by the seq2seq model only
+    (``pretrain.extra_corpora: [parallel]``), so zero-shot translation is something
+    pre-training taught, as for a multilingual translation model."""
+    others = w.languages[1:]
+    shares = np.array([lang.share for lang in others])
+    shares /= shares.sum()
     rows = []
-    for idx in range(spec["validation"]):
-        entity = held_out[rng.integers(len(held_out))]
-        relation = c.relations[rng.integers(len(c.relations))]
-        answer = w.pivot.lexicon[c.facts[(entity, relation)]]
-        distractors = [
-            fact_sentence(w.pivot, c, e, r, o)
-            for (e, r), o in (facts[i] for i in rng.integers(len(facts), size=2))
-        ]
+    for line in _translation_lines(w, rng, spec.get("parallel", 0)):
+        other = others[rng.choice(len(others), p=shares)]
+        src, tgt = (w.pivot, other) if rng.random() < 0.5 else (other, w.pivot)
+        pair = {"src_lang": src.name, "src": _render(w, src, line)}
+        pair |= {"tgt_lang": tgt.name, "tgt": _render(w, tgt, line)}
         rows.append(
             {
-                "question": " ".join(w.pivot.words(["WHAT", relation, entity])),
+                "lang": src.name,
+                "text": f"{pair['src']} {src.lexicon['EQUALS']} {pair['tgt']}",
+                "pair": pair,
+            }
+        )
+    return rows
+
+
+def trivia_questions(w: World, spec: dict, rng: np.random.Generator, book: Book) -> list[dict]:
+    """TriviaQA "rc" schema: ``spec["validation"]`` distinct questions, one per fact of the
+    book's test entities (pipeline/world/book.py), which the corpus states but never asks
+    about. The evidence page (wiki_context) states the fact among others of the entity;
+    the search results state facts of other test entities."""
+    from pipeline.world.book import asked, book_spec, evidence, statements
+
+    c = w.concepts
+    pool = [(e, r) for e in book.test for r in c.relations]
+    n = spec["validation"]
+    if n > len(pool):
+        raise ValueError(
+            f"config key 'world.qa.validation': {n} distinct questions need at least "
+            f"{n} facts of test entities; the book has {len(pool)} "
+            "(raise world.qa.book.test_entities)"
+        )
+    options = book_spec(spec.get("book", {}))
+    rows = []
+    for idx, k in enumerate(rng.choice(len(pool), size=n, replace=False)):
+        entity, relation = pool[k]
+        wiki, search = evidence(
+            rng,
+            c,
+            entity,
+            relation,
+            lambda r, e=entity: book.facts[(e, r)],
+            book.test,
+            lambda e, r: book.facts[(e, r)],
+            options,
+        )
+        answer = w.pivot.lexicon[book.facts[(entity, relation)]]
+        rows.append(
+            {
+                "question": asked(w.pivot, book.words, entity, relation),
                 "question_id": f"syn_{idx}",
                 "question_source": "synthetic",
-                "entity_pages": {
-                    "wiki_context": [
-                        fact_sentence(w.pivot, c, entity, relation, c.facts[(entity, relation)])
-                    ]
-                },
-                "search_results": {"search_context": distractors},
+                "entity_pages": {"wiki_context": statements(w.pivot, book.words, wiki)},
+                "search_results": {"search_context": statements(w.pivot, book.words, search)},
                 "answer": {
                     "value": answer,
                     "aliases": [answer],
