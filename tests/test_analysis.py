@@ -506,3 +506,13 @@ def _written(frame: pd.DataFrame, tmp_path) -> object:
     path = tmp_path / "normalized.parquet"
     write_table(frame, path)
     return path
+
+
+def test_random_control_is_compared_with_the_method_it_copies():
+    """claim (d) pairs the control with the method whose per-layer counts it copies; that
+    pairing is the control's own declaration, so a config cannot mis-pair it."""
+    assert Analysis.from_dict({}).matched_to == "magnitude"
+    with pytest.raises(ValueError, match="analysis.random_control: 'magnitude' is not a matched"):
+        Analysis.from_dict({"random_control": "magnitude"})
+    with pytest.raises(ValueError, match="unknown keys.*matched_to"):
+        Analysis.from_dict({"matched_to": "magnitude_nm"})

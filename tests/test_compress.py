@@ -234,7 +234,8 @@ def test_nm_needs_input_dimension_divisible_by_m(models):
 
 @pytest.mark.parametrize("arch", ARCHS)
 def test_random_control_matches_magnitude_counts_in_every_layer(models, arch):
-    params, magnitude = run_method(models[arch], "magnitude", "0.6")
+    assert METHODS["random"].matches == "magnitude"  # what claim (d) pairs it with
+    params, magnitude = run_method(models[arch], METHODS["random"].matches, "0.6")
     _, random_a = run_method(models[arch], "random", "0.6", seed=3)
     _, random_b = run_method(models[arch], "random", "0.6", seed=3)
     _, random_c = run_method(models[arch], "random", "0.6", seed=4)

@@ -26,8 +26,9 @@ class Analysis:
       this many standard errors of its evaluation set.
     methods: the pruning methods whose curves the claims pool (the hypothesis is about
       magnitude pruning: unstructured and N:M).
-    random_control: the matched random control (claim d) and ``matched_to``, the method
-      whose per-layer counts it copies.
+    random_control: the matched random control (claim d); the method whose per-layer counts
+      it copies is the control's own ``matches`` (pipeline/compress/registry.py), not a
+      choice: a config could otherwise compare it with a method it was never matched to.
     """
 
     confidence: float = 0.95
@@ -38,7 +39,6 @@ class Analysis:
     headroom_se: float = 5.0
     methods: tuple[str, ...] = ("magnitude", "magnitude_nm")
     random_control: str = "random"
-    matched_to: str = "magnitude"
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Analysis:
@@ -69,11 +69,21 @@ class Analysis:
             raise ValueError(f"analysis.min_seeds: {out.min_seeds} must be at least 2")
         for key, name in [("methods", m) for m in out.methods] + [
             ("random_control", out.random_control),
-            ("matched_to", out.matched_to),
         ]:
             if name not in METHODS:
                 raise ValueError(f"analysis.{key}: {name!r} is not one of {sorted(METHODS)}")
+        controls = sorted(m.name for m in METHODS.values() if m.matches)
+        if out.random_control not in controls:
+            raise ValueError(
+                f"analysis.random_control: {out.random_control!r} is not a matched control; "
+                f"allowed: {controls}"
+            )
         return out
+
+    @property
+    def matched_to(self) -> str:
+        """The method whose per-layer counts the random control copies."""
+        return METHODS[self.random_control].matches
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

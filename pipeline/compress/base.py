@@ -48,6 +48,9 @@ class CompressionMethod:
     needs_calibration: bool = False
     changes_weights: bool = False
     seeded: bool = False  # the mask is a random draw: one per run seed (paths.SEEDED_MASK)
+    # A control: the method whose per-layer pruned counts this one copies (claim d compares
+    # the two at equal sparsity); declared by the control's function, not chosen in a config.
+    matches: str | None = None
     options: type | str = NoOptions
 
     def level_argument(self, level: str) -> Any:

@@ -41,6 +41,7 @@ METHODS: dict[str, CompressionMethod] = {
             f"{_M}.random_control:random_matched",
             "random pruning, per-layer counts matched to global magnitude pruning",
             seeded=True,
+            matches="magnitude",
         ),
         CompressionMethod(
             "wanda",
