@@ -14,6 +14,7 @@ from pipeline.world.corpus import make_corpus
 from pipeline.world.languages import make_languages
 from pipeline.world.tasks import (
     GLUE_GENERATORS,
+    PROMPTS,
     World,
     fact_recall,
     translation_pairs,
@@ -29,6 +30,7 @@ DEFAULT_WORLD: dict[str, Any] = {
     # The first language is the pivot (English's role); shares are of the pre-training corpus.
     "languages": {"maj_a": 0.4, "maj_b": 0.28, "maj_c": 0.24, "min_d": 0.05, "min_e": 0.03},
     "corpus_sentences": 24000,
+    "zipf_exponent": 1.0,
     "tasks": {
         "syn_sentiment": {
             "train": 2000,
@@ -96,7 +98,15 @@ def build_world(params: dict[str, Any], out_dir: str | Path) -> None:
     qa_entities = tuple(concepts.entities[i] for i in qa_order[:n_qa])
     held_out = tuple(concepts.entities[i] for i in qa_order[n_qa:]) or qa_entities
     fact_counts: Counter = Counter()
-    corpus = make_corpus(rng, concepts, languages, p["corpus_sentences"], qa_entities, fact_counts)
+    corpus = make_corpus(
+        rng,
+        concepts,
+        languages,
+        p["corpus_sentences"],
+        qa_entities,
+        fact_counts,
+        p["zipf_exponent"],
+    )
 
     with atomic_dir(out_dir) as tmp:
         write_jsonl(tmp / "corpus.jsonl", corpus)
@@ -119,6 +129,8 @@ def build_world(params: dict[str, Any], out_dir: str | Path) -> None:
             _write_parquet(tmp / "tasks" / name / "train.parquet", train.rows)
             _write_parquet(tmp / "tasks" / name / "validation.parquet", val.rows)
             meta[name] = {**spec, "reference": _reference(val.rows, val.clean_labels)}
+            if name in PROMPTS:
+                meta[name]["prompt"] = PROMPTS[name](world)
             if "accuracy" in meta[name]["reference"]:
                 meta[name]["bayes_accuracy"] = meta[name]["reference"]["accuracy"]
         pairs = translation_pairs(world, p["translation"], np.random.default_rng([p["seed"], 100]))

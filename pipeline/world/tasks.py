@@ -211,6 +211,21 @@ def entailment(w: World, spec: dict, rng: np.random.Generator) -> tuple[Split, S
     )
 
 
+def sentiment_prompt(w: World) -> dict:
+    """The verbalizer prompt of sentiment (pipeline/tasks/synthetic.py): "I <mask> it:
+    SENTENCE" in the pivot's order, the shape of the corpus's opinions ("I like/hate E, it
+    is A"), whose verbs the pre-trained head already links to an adjective's polarity
+    (zero-shot 0.81 of the adjectives on a 3000-step model, 0.91 in the opinion itself)."""
+    lex = w.pivot.lexicon
+    parts = ([lex["I"]], ["[MASK]"], [lex["IT"]])
+    return {
+        "template": " ".join([*(word for i in w.pivot.order for word in parts[i]), "{sentence}"]),
+        "verbalizer": [lex["HATE"], lex["LIKE"]],  # label 0 negative, 1 positive
+    }
+
+
+PROMPTS: dict[str, Callable[[World], dict]] = {"syn_sentiment": sentiment_prompt}
+
 GLUE_GENERATORS: dict[str, Callable[[World, dict, np.random.Generator], tuple[Split, Split]]] = {
     "syn_sentiment": sentiment,
     "syn_grammar": grammar,
