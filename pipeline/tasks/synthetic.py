@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.tasks.base import ClassificationTask
-
-MASK = "[MASK]"  # the prompt adapter's placeholder
+from pipeline.tasks.fact_recall import MASK  # the placeholder the MLM adapters replace
 
 
 @dataclass(frozen=True)

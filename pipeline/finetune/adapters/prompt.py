@@ -28,8 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline.finetune.adapters.base import Adapter, batches, length_sorted, to_device
-
-MASK = "[MASK]"  # the placeholder of a prompt; the tokenizer's mask token replaces it
+from pipeline.tasks.fact_recall import MASK  # the tokenizer's mask token replaces it
 
 
 class MaskedLMPrompt(Adapter):
