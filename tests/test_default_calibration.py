@@ -6,9 +6,10 @@ module; its scratch control is the same architecture untrained. Each encoder lev
 reads pre-trained knowledge is then run as the study runs it (the configured protocol,
 seed 0) and judged by the study's own calibration table: a level whose dense score falls
 under chance + 5 SE, or not 0.10 above scratch, fails the test. The levels are the
-knowledge readouts of settings 1 and "fact recall" (factcheck at each data fraction, fact
-recall frequent and rare); the other setting-4 levels are judged in the study's own
-tables/calibration.csv and listed there when they fail.
+knowledge readouts (factcheck at each data fraction, paraphrase, fact recall frequent and
+rare). Grammar needs no pre-training; sentiment still fails its gate (README,
+"Calibration"): both are judged in the study's own tables/calibration.csv, which lists a
+failing level as excluded from the claims.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ def _levels():
         for task in data_fraction["tasks"]
         for f in data_fraction["fractions"]
     ]
+    levels.append(("across_tasks", "syn_paraphrase", "task-all", "dense"))
     return levels + [
         ("fact_recall", recall["task"], f"freq-{f}", "zero_shot") for f in recall["frequencies"]
     ]

@@ -26,13 +26,15 @@ class PromptedTask(ClassificationTask):
     before it reads as the corpus's QA lines and the head predicts their "A:" instead; no
     template, no world-specific words) or ``verbalizer`` (the world's template for the
     task, a text with ``{field}`` placeholders and one word per class, from world.json:
-    ``tasks.<name>.prompt``)."""
+    ``tasks.<name>.prompt``) or ``translation`` (an answer prompt whose claimed word is at
+    a position of a field that only the world's word order knows, world.json too)."""
 
     prompt: str = "answer"
+    claim_label: int = 0  # the label that says an answer prompt's claim holds
 
     def load_split(self, split: str, world_dir: Path | None) -> list[dict[str, Any]]:
         rows = super().load_split(split, world_dir)
-        if self.prompt != "verbalizer":
+        if self.prompt == "answer":
             return rows
         from pipeline.io import read_json
 
@@ -48,6 +50,12 @@ class PromptedTask(ClassificationTask):
         if self.prompt == "verbalizer":
             spec = row["prompt"]
             return [spec["template"].format(**row)], list(spec["verbalizer"])
+        if self.prompt == "translation":
+            spec = row["prompt"]
+            field, position = spec["answer"]["field"], spec["answer"]["position"]
+            words = row[field].split()
+            answer, words[position] = words[position], MASK
+            return [spec["template"].format(**{**row, field: " ".join(words)})], [answer]
         first, second = (row[f] for f in self.text_fields)
         known = set(first.split())
         words = second.split()
@@ -72,12 +80,14 @@ SYN_GRAMMAR = ClassificationTask(  # CoLA
     source="synthetic",
     chance="zero",
 )
-SYN_PARAPHRASE = ClassificationTask(  # QQP
+SYN_PARAPHRASE = PromptedTask(  # QQP; "Q1 EQUALS Q2" with Q2's object masked
     name="syn_paraphrase",
     text_fields=("question1", "question2"),
     num_labels=2,
     metrics=("accuracy", "f1"),
     source="synthetic",
+    prompt="translation",
+    claim_label=1,  # QQP: 1 = duplicate
 )
 SYN_SIMILARITY = ClassificationTask(  # STS-B
     name="syn_similarity",

@@ -224,7 +224,20 @@ def sentiment_prompt(w: World) -> dict:
     }
 
 
-PROMPTS: dict[str, Callable[[World], dict]] = {"syn_sentiment": sentiment_prompt}
+def paraphrase_prompt(w: World) -> dict:
+    """The answer prompt of paraphrase: "Q1 EQUALS Q2", the corpus's own parallel lines,
+    with Q2's object (its place in the second language's word order) masked: the claim
+    "Q2 says what Q1 says" holds iff that object is what the model translates Q1's to."""
+    return {
+        "template": f"{{question1}} {w.pivot.lexicon['EQUALS']} {{question2}}",
+        "answer": {"field": "question2", "position": w.second.order.index(2)},
+    }
+
+
+PROMPTS: dict[str, Callable[[World], dict]] = {
+    "syn_sentiment": sentiment_prompt,
+    "syn_paraphrase": paraphrase_prompt,
+}
 
 GLUE_GENERATORS: dict[str, Callable[[World, dict, np.random.Generator], tuple[Split, Split]]] = {
     "syn_sentiment": sentiment,

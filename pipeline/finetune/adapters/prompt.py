@@ -11,8 +11,9 @@ there. This adapter scores the classes there (Schick & Schuetze 2021; Gao et al.
 - a **verbalizer** names one word per class; the class's score is the log-probability of
   its word at the mask (sentiment: "I <mask> it" with the corpus's own like/hate verbs);
 - an **answer cloze** names one word fewer than classes: the word the row claims (the
-  object of a fact, masked out of the sentence); class 0 scores its log-probability,
-  the last class that of the best *other* word. The claim holds iff it is the model's
+  object of a fact, masked out of the sentence); the class that says the claim holds
+  (the task's ``claim_label``: 0 in QNLI's coding, 1 in QQP's) scores its log-probability,
+  the other class that of the best *other* word. The claim holds iff it is the model's
   top-1 answer (LAMA's precision@1, per row): the model's own recall decides, with no
   new parameter and no threshold to learn (a threshold on ``p`` would need calibrating:
   a tiny model's right answers are rarely above 0.5).
@@ -56,6 +57,7 @@ class MaskedLMPrompt(Adapter):
                     "position": ids.index(tokenizer.mask_token_id),
                     "words": tokenizer.convert_tokens_to_ids(words),
                     "labels": int(row["label"]),
+                    "claim_label": getattr(task, "claim_label", 0),
                 }
             )
         return examples
@@ -69,6 +71,7 @@ class MaskedLMPrompt(Adapter):
         batch["position"] = torch.tensor([e["position"] for e in examples])
         batch["words"] = torch.tensor([e["words"] for e in examples])
         batch["labels"] = torch.tensor([e["labels"] for e in examples])
+        batch["claim_label"] = torch.tensor([e["claim_label"] for e in examples])
         return batch
 
     def class_scores(self, model: Any, batch: dict[str, Any]) -> Any:
@@ -81,7 +84,12 @@ class MaskedLMPrompt(Adapter):
         scores = at_mask.gather(1, batch["words"])
         if scores.shape[1] == 1:  # answer cloze: the claimed word vs the best other word
             others = at_mask.scatter(1, batch["words"], float("-inf")).max(-1, keepdim=True)
-            scores = torch.cat([scores, others.values], dim=1)
+            first = (batch["claim_label"] == 0).unsqueeze(1)  # which class says "it holds"
+            scores = torch.where(
+                first,
+                torch.cat([scores, others.values], dim=1),
+                torch.cat([others.values, scores], dim=1),
+            )
         return scores
 
     def forward_loss(self, model: Any, batch: dict[str, Any], label_smoothing: float) -> Any:
