@@ -79,3 +79,22 @@ def test_factcheck_labels_follow_the_knowledge_base_up_to_the_noise_rate(tmp_pat
     # The reference ("Bayes") accuracy is that of the noisy labels against the clean ones.
     bayes = read_json(out / "world.json")["tasks"]["syn_factcheck"]["bayes_accuracy"]
     assert bayes == pytest.approx(0.8, abs=0.025)
+
+
+def _entity_spread(out) -> float:
+    """Most / least often stated entity (its facts' counts summed, QA lines included)."""
+    counts: dict[str, int] = {}
+    for fact in read_jsonl(out / "kb.jsonl"):
+        counts[fact["entity"]] = counts.get(fact["entity"], 0) + fact["count"]
+    return max(counts.values()) / max(min(counts.values()), 1)
+
+
+def test_a_smaller_zipf_exponent_flattens_entity_frequency(tmp_path):
+    spreads = {}
+    for exponent in (1.0, 0.5):
+        build_world(
+            {**TINY_WORLD, "corpus_sentences": 4000, "zipf_exponent": exponent},
+            out := tmp_path / str(exponent),
+        )
+        spreads[exponent] = _entity_spread(out)
+    assert spreads[0.5] < spreads[1.0] / 1.5, spreads
