@@ -39,9 +39,9 @@ def _cell(model_dir, world, out, compression, mode, masks=None, **kwargs):
 
 
 def _backbone(folder):
-    from transformers import AutoModelForSequenceClassification
+    from transformers import AutoModelForMaskedLM  # sentiment is read by the MLM head
 
-    model = AutoModelForSequenceClassification.from_pretrained(str(folder))
+    model = AutoModelForMaskedLM.from_pretrained(str(folder))
     return model, {n: p.detach().clone() for n, p in prunable_parameters(model).items()}
 
 
@@ -103,7 +103,7 @@ def test_ptq_is_the_dense_fine_tuned_model_quantized(tiny_roberta, tiny_world, t
         assert torch.equal(ptq_backbone[name], rtn_quantize(weight, 3)), name
         assert off_grid(ptq_backbone[name], 3) == 0
     # The head is the dense run's, untouched; the quantization changed the score.
-    assert torch.equal(ptq_model.classifier.out_proj.weight, dense_model.classifier.out_proj.weight)
+    assert torch.equal(ptq_model.lm_head.dense.weight, dense_model.lm_head.dense.weight)
     assert ptq["training"]["steps"] == 0 and ptq["protocol_hash"] == dense["protocol_hash"]
     assert ptq["loss"] != dense["loss"]
 

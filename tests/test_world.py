@@ -154,3 +154,22 @@ def test_the_default_study_asks_at_least_500_distinct_questions():
     qa = world["qa"]
     pool = book_spec(qa.get("book", {}))["test_entities"] * world["n_relations"]
     assert 500 <= qa["validation"] <= pool
+
+
+def _entity_spread(out) -> float:
+    """Most / least often stated entity (its facts' counts summed, QA lines included)."""
+    counts: dict[str, int] = {}
+    for fact in read_jsonl(out / "kb.jsonl"):
+        counts[fact["entity"]] = counts.get(fact["entity"], 0) + fact["count"]
+    return max(counts.values()) / max(min(counts.values()), 1)
+
+
+def test_a_smaller_zipf_exponent_flattens_entity_frequency(tmp_path):
+    spreads = {}
+    for exponent in (1.0, 0.5):
+        build_world(
+            {**TINY_WORLD, "corpus_sentences": 4000, "zipf_exponent": exponent},
+            out := tmp_path / str(exponent),
+        )
+        spreads[exponent] = _entity_spread(out)
+    assert spreads[0.5] < spreads[1.0] / 1.5, spreads

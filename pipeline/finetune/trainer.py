@@ -221,10 +221,7 @@ def train(
         batch = to_device(
             adapter.collate(tokenizer, [examples[i] for i in shard]), accelerator.device
         )
-        output = wrapped(**batch)
-        loss = output.loss
-        if protocol.label_smoothing > 0:
-            loss = adapter.smoothed_loss(output, batch, protocol.label_smoothing)
+        loss = adapter.forward_loss(wrapped, batch, protocol.label_smoothing)
         accelerator.backward(loss)
         mode.after_backward()
         if protocol.max_grad_norm > 0:

@@ -97,9 +97,12 @@ def pretrain(
         disable=not progress,
         mininterval=2,
     )
+    options = {k: params[k] for k in objective.options if k in params}
     for _ in bar:
         batch_idx = torch.randint(len(examples), (params["batch_size"],), generator=generator)
-        loss = objective.loss(model, tokenizer, [examples[i] for i in batch_idx.tolist()])
+        loss = objective.loss(
+            model, tokenizer, [examples[i] for i in batch_idx.tolist()], **options
+        )
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()

@@ -15,6 +15,7 @@ from pipeline.world.corpus import make_corpus
 from pipeline.world.languages import make_languages
 from pipeline.world.tasks import (
     GLUE_GENERATORS,
+    PROMPTS,
     World,
     fact_recall,
     parallel_corpus,
@@ -31,6 +32,7 @@ DEFAULT_WORLD: dict[str, Any] = {
     # The first language is the pivot (English's role); shares are of the pre-training corpus.
     "languages": {"maj_a": 0.4, "maj_b": 0.28, "maj_c": 0.24, "min_d": 0.05, "min_e": 0.03},
     "corpus_sentences": 24000,
+    "zipf_exponent": 1.0,
     "tasks": {
         "syn_sentiment": {
             "train": 2000,
@@ -99,7 +101,15 @@ def build_world(params: dict[str, Any], out_dir: str | Path) -> None:
     n_qa = max(1, int(round(p["qa"]["qa_entity_fraction"] * len(qa_order))))
     qa_entities = tuple(concepts.entities[i] for i in qa_order[:n_qa])
     fact_counts: Counter = Counter()
-    corpus = make_corpus(rng, concepts, languages, p["corpus_sentences"], qa_entities, fact_counts)
+    corpus = make_corpus(
+        rng,
+        concepts,
+        languages,
+        p["corpus_sentences"],
+        qa_entities,
+        fact_counts,
+        p["zipf_exponent"],
+    )
 
     with atomic_dir(out_dir) as tmp:
         write_jsonl(tmp / "corpus.jsonl", corpus)
@@ -122,6 +132,8 @@ def build_world(params: dict[str, Any], out_dir: str | Path) -> None:
             _write_parquet(tmp / "tasks" / name / "train.parquet", train.rows)
             _write_parquet(tmp / "tasks" / name / "validation.parquet", val.rows)
             meta[name] = {**spec, "reference": _reference(val.rows, val.clean_labels)}
+            if name in PROMPTS:
+                meta[name]["prompt"] = PROMPTS[name](world)
             if "accuracy" in meta[name]["reference"]:
                 meta[name]["bayes_accuracy"] = meta[name]["reference"]["accuracy"]
         pairs = translation_pairs(world, p["translation"], np.random.default_rng([p["seed"], 100]))

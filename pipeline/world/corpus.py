@@ -86,6 +86,7 @@ def make_corpus(
     n_sentences: int,
     qa_entities: tuple[str, ...],
     fact_counts: Counter | None = None,
+    zipf_exponent: float = 1.0,
 ) -> list[dict]:
     """Sentences tagged with their language; languages drawn by their corpus share.
 
@@ -93,7 +94,8 @@ def make_corpus(
     (pivot language, only about ``qa_entities``) teach the prompt format, so a decoder can
     answer zero-shot about the other entities, as an instruction-tuned model would.
     ``fact_counts`` (if given) counts how often each (entity, relation) is stated, in any
-    language: the frequency axis of the fact-recall task.
+    language, QA lines included: the frequency axis of the fact-recall task.
+    ``zipf_exponent`` sets how steeply entity frequency falls with rank (1: Zipf's law).
     """
     shares = np.array([lang.share for lang in languages], dtype=float)
     shares /= shares.sum()
@@ -101,7 +103,7 @@ def make_corpus(
     # Entities are stated with Zipfian frequency, as in real text: the long tail is seen
     # rarely, so recalling it closed-book is hard while reading it from evidence is not.
     rank = {e: i for i, e in enumerate(rng.permutation(c.entities))}
-    weights = np.array([1.0 / (1 + rank[e]) for (e, _), _ in facts])
+    weights = np.array([(1 + rank[e]) ** -zipf_exponent for (e, _), _ in facts])
     weights /= weights.sum()
     pivot = languages[0]
     rows = []
@@ -137,6 +139,8 @@ def make_corpus(
         else:
             entity = qa_entities[rng.integers(len(qa_entities))]
             relation = c.relations[rng.integers(len(c.relations))]
+            if fact_counts is not None:
+                fact_counts[(entity, relation)] += 1
             distractors = [
                 fact_sentence(pivot, c, e, r, o)
                 for (e, r), o in (facts[i] for i in rng.integers(len(facts), size=2))

@@ -212,6 +212,34 @@ def entailment(w: World, spec: dict, rng: np.random.Generator) -> tuple[Split, S
     )
 
 
+def sentiment_prompt(w: World) -> dict:
+    """The verbalizer prompt of sentiment (pipeline/tasks/synthetic.py): "I <mask> it:
+    SENTENCE" in the pivot's order, the shape of the corpus's opinions ("I like/hate E, it
+    is A"), whose verbs the pre-trained head already links to an adjective's polarity
+    (zero-shot 0.81 of the adjectives on a 3000-step model, 0.91 in the opinion itself)."""
+    lex = w.pivot.lexicon
+    parts = ([lex["I"]], ["[MASK]"], [lex["IT"]])
+    return {
+        "template": " ".join([*(word for i in w.pivot.order for word in parts[i]), "{sentence}"]),
+        "verbalizer": [lex["HATE"], lex["LIKE"]],  # label 0 negative, 1 positive
+    }
+
+
+def paraphrase_prompt(w: World) -> dict:
+    """The answer prompt of paraphrase: "Q1 EQUALS Q2", the corpus's own parallel lines,
+    with Q2's object (its place in the second language's word order) masked: the claim
+    "Q2 says what Q1 says" holds iff that object is what the model translates Q1's to."""
+    return {
+        "template": f"{{question1}} {w.pivot.lexicon['EQUALS']} {{question2}}",
+        "answer": {"field": "question2", "position": w.second.order.index(2)},
+    }
+
+
+PROMPTS: dict[str, Callable[[World], dict]] = {
+    "syn_sentiment": sentiment_prompt,
+    "syn_paraphrase": paraphrase_prompt,
+}
+
 GLUE_GENERATORS: dict[str, Callable[[World, dict, np.random.Generator], tuple[Split, Split]]] = {
     "syn_sentiment": sentiment,
     "syn_grammar": grammar,

@@ -15,6 +15,7 @@ from pipeline.finetune.adapters.causal_lm import CausalLMGeneration
 from pipeline.finetune.adapters.classification import SequenceClassification
 from pipeline.finetune.adapters.cloze import MaskedLMCloze
 from pipeline.finetune.adapters.multiple_choice import MultipleChoice
+from pipeline.finetune.adapters.prompt import MaskedLMPrompt
 from pipeline.finetune.adapters.seq2seq import Seq2SeqGeneration
 
 ADAPTERS: dict[str, Adapter] = {
@@ -25,6 +26,7 @@ ADAPTERS: dict[str, Adapter] = {
         CausalLMGeneration(),
         MultipleChoice(),
         MaskedLMCloze(),
+        MaskedLMPrompt(),
     )
 }
 TASK_KINDS = ("classification", "regression", "generation", "multiple_choice", "cloze")
@@ -32,6 +34,8 @@ TASK_KINDS = ("classification", "regression", "generation", "multiple_choice", "
 
 def adapter_for(task: Any, model_config: Any) -> Adapter:
     """The adapter for ``task`` on a model with transformers config ``model_config``."""
+    if task.kind == "classification" and getattr(task, "prompt", None):
+        return ADAPTERS["masked_lm_prompt"]  # read at a mask by the MLM head
     if task.kind in ("classification", "regression"):
         return ADAPTERS["sequence_classification"]
     if task.kind == "multiple_choice":

@@ -75,6 +75,15 @@ class Adapter(ABC):
         ``from_pretrained``: placement (``dtype``, ``device_map``: pipeline/device.py) and
         config overrides (the protocol's dropout)."""
 
+    def forward_loss(self, model: Any, batch: dict[str, Any], label_smoothing: float) -> Any:
+        """The training loss of one batch: the model's own loss, or with
+        ``label_smoothing`` > 0 :meth:`smoothed_loss`; an adapter that scores classes its own
+        way (prompts, pipeline/finetune/adapters/prompt.py) overrides it."""
+        output = model(**batch)
+        if label_smoothing > 0:
+            return self.smoothed_loss(output, batch, label_smoothing)
+        return output.loss
+
     def smoothed_loss(self, output: Any, batch: dict[str, Any], label_smoothing: float) -> Any:
         """Label-smoothed cross-entropy of ``output.logits`` against ``batch["labels"]``
         (positions labelled -100 ignored); the protocol's ``label_smoothing`` > 0 trains on
