@@ -70,7 +70,7 @@ def standin_run(tmp_path_factory):
             "--cores",
             "2",
             # The greedy scheduler: the default ILP one starts a solver for every round of
-            # ~250 short jobs (~6% of the run's CPU here); the jobs and results are the same.
+            # ~300 short jobs (~6% of the run's CPU here); the jobs and results are the same.
             "--scheduler",
             "greedy",
             "all_figures",
