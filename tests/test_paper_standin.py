@@ -4,10 +4,11 @@ layouts: every setting, LMC, figures and verdict.
 Only two things differ from the cluster run. ``hub_mirror`` maps every hub id of the
 paper config to a local stand-in (pipeline/data/standins.py,
 pipeline/models/staging/standins.py: tiny models and data sets, built here, offline), and
-configs/paper_standin.yaml shrinks the grid (two seeds, one sparsity, one N:M pattern,
-two data fractions; fp32 on CPU) while keeping every setting, model, data set, method, mode,
-rule and figure. Every Python process the workflow starts logs its verb and offline
-switches (a sitecustomize on PYTHONPATH), so the test sees that only staging was online.
+configs/paper_standin.yaml shrinks sizes and the grid's breadth (its header lists each
+reduction; fp32 on CPU) while keeping every setting, model, data set, method (the random
+control and RTN too), mode, rule, figure, both kinds of LMC and the verdict. Every Python
+process the workflow starts logs its verb and offline switches (a sitecustomize on
+PYTHONPATH), so the test sees that only staging was online.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def standin_run(tmp_path_factory):
             "--cores",
             "2",
             # The greedy scheduler: the default ILP one starts a solver for every round of
-            # ~250 short jobs (~6% of the run's CPU here); the jobs and results are the same.
+            # ~300 short jobs (~6% of the run's CPU here); the jobs and results are the same.
             "--scheduler",
             "greedy",
             "all_figures",
@@ -91,7 +92,7 @@ def standin_run(tmp_path_factory):
     return root / "results", root / "env.jsonl", proc.stderr
 
 
-# A real Snakemake run of ~250 jobs (the warm worker runs them): a few minutes on 2 cores.
+# A real Snakemake run of ~300 jobs (the warm worker runs them): a few minutes on 2 cores.
 # The random stand-ins score 0 on the generation tasks; those levels leave the claims,
 # listed (pipeline/analysis/undefined_ratio.py), and everything else runs as on the hub.
 pytestmark = pytest.mark.workflow
@@ -107,7 +108,7 @@ def standin_config() -> dict:
 
 
 def test_every_setting_has_rows(standin_run):
-    from pipeline import study
+    from pipeline import study, targets
 
     results, _, _ = standin_run
     config = standin_config()
@@ -119,7 +120,9 @@ def test_every_setting_has_rows(standin_run):
     for setting, modes in planned.groupby("setting")["mode"]:
         assert set(table.loc[table["setting"] == setting, "mode"]) == set(modes), setting
     assert len(pd.read_parquet(results / "tables/lmc.parquet")) > 0
-    for target in study.figure_targets(config):  # every figure, the verdict, the tables
+    drawn = targets.figure_targets(config)  # every figure, the verdict, the tables
+    assert drawn == targets.figure_targets({**paper_config(), "results_dir": "results"})
+    for target in drawn:
         assert (results.parent / target).stat().st_size > 0, target
     # Every row names the pinned revision of its model (as configured) and its staged data.
     revisions = {name: m["revision"] for name, m in config["models"].items()}
@@ -207,3 +210,130 @@ def test_only_staging_is_online(standin_run):
     for entry in entries:
         expected = "0" if entry["verb"] in STAGING_VERBS else "1"
         assert set(entry["env"].values()) == {expected}, entry
+
+
+def results_table(results: Path) -> pd.DataFrame:
+    table = pd.read_parquet(results / "tables/results.parquet")
+    for column in ("protocol", "training", "model_loaded"):
+        table[column] = table[f"{column}_json"].map(json.loads)
+    return table
+
+
+def test_random_control_and_quantization_run_in_every_setting(standin_run):
+    from pipeline import study
+
+    results, _, _ = standin_run
+    config = standin_config()
+    (bits,) = config["compression"]["bits"]
+    table = results_table(results)
+    planned = pd.DataFrame(
+        [{"setting": c.setting, "compression": c.compression, "mode": c.mode}
+         for c in study.cells(config)]
+    )  # fmt: skip
+    fine_tuned = {"data_fraction", "languages", "across_tasks"}
+    zero_shot = {"languages", "book"}
+    for setting, rows in table.groupby("setting"):
+        plan = planned[planned["setting"] == setting]
+        random = rows[rows["method"] == "random"]
+        modes = set(plan.loc[plan["compression"].str.startswith("random-"), "mode"])
+        assert set(random["mode"]) == modes, setting
+        assert ("sparse" in modes) == (setting in fine_tuned)
+        assert ("zero_shot" in modes) == (setting in zero_shot)
+        # The control prunes as many weights per layer as global magnitude: same sparsity.
+        keys = ["model", "task", "difficulty", "mode", "seed"]
+        magnitude = rows[rows["method"] == "magnitude"].set_index(keys)["achieved_sparsity"]
+        matched = random.set_index(keys)["achieved_sparsity"]
+        assert (matched - magnitude.loc[matched.index]).abs().max() < 1e-6, setting
+        quantized = rows[rows["method"] == "rtn"]
+        assert set(quantized["compression"]) == {f"rtn-{bits}bit"}
+        modes = set(plan.loc[plan["compression"].str.startswith("rtn-"), "mode"])
+        assert set(quantized["mode"]) == modes, setting
+        assert ({"ptq", "qat"} <= modes) == (setting in fine_tuned)
+        assert ("zero_shot" in modes) == (setting in zero_shot)
+        # PTQ quantizes the dense fine-tuned model, it does not train; QAT trains through RTN.
+        steps = quantized["training"].map(lambda t: t["steps"])
+        assert (steps[quantized["mode"] != "qat"] == 0).all()
+        qat = quantized[quantized["mode"] == "qat"]
+        assert (steps[qat.index] > 0).all()
+        assert qat["training"].map(lambda t: t["quantized_weights"] > 0).all()
+
+
+def test_word_problems_are_solved_by_bart_and_scored_by_their_computed_answer(standin_run):
+    from pipeline.examples import read_examples
+    from pipeline.tasks.registry import get_task
+
+    results, _, _ = standin_run
+    table = results_table(results)
+    rows = table[table["task"].isin(["mawps", "svamp"])]
+    assert set(rows["task"]) == {"mawps", "svamp"}
+    assert set(rows["setting"]) == {"across_tasks"} and set(rows["model"]) == {"bart_large"}
+    assert (rows["metric"] == "answer_accuracy").all()
+    assert (
+        rows["model_loaded"]
+        .map(lambda m: m["model_class"])
+        .eq("BartForConditionalGeneration")
+        .all()
+    )
+    assert (rows["protocol"].map(lambda p: p["epochs"]) == 1).all()
+    staged = json.loads(rows["model_staged_json"].iloc[0])
+    assert staged["hub_id"] == "facebook/bart-large"
+    for task, level in rows.groupby("task"):
+        evaluated = get_task(task).load_split("validation", results / "data")
+        assert (level["n_eval"] == len(evaluated)).all()
+    for _, row in rows.iterrows():  # the value is the mean of 0/1 computed-answer scores
+        run = results / "runs" / row["model"] / row["task"] / row["difficulty"]
+        examples = read_examples(
+            run / row["compression"] / row["mode"] / f"seed{row['seed']}" / "examples.parquet"
+        )
+        assert set(examples["score"]) <= {0.0, 1.0}
+        assert row["value"] == pytest.approx(examples["score"].mean())
+
+
+def test_smc_bench_tasks_run_their_own_protocol(standin_run):
+    results, _, _ = standin_run
+    table = results_table(results)
+    rows = table[table["task"].isin(["winogrande", "csqa"]) & (table["mode"] != "ptq")]
+    assert set(rows["task"]) == {"winogrande", "csqa"}
+    protocols = rows["protocol"]
+    assert (
+        protocols.map(lambda p: (p["steps"], p["schedule"], p["lr"])) == (4, "polynomial", 1e-5)
+    ).all()
+    assert (rows["training"].map(lambda t: t["steps"]) == 4).all()
+    other = table[
+        (table["setting"] == "across_tasks") & ~table["task"].isin(["winogrande", "csqa"])
+    ]
+    assert not (other["protocol_hash"].isin(set(rows["protocol_hash"]))).any()
+
+
+def test_lmc_interpolates_across_tasks_and_data_fractions(standin_run):
+    from pipeline import study
+
+    results, _, _ = standin_run
+    config = standin_config()
+    lmc = pd.read_parquet(results / "tables/lmc.parquet")
+    table = pd.read_parquet(results / "tables/results.parquet")
+    expected = {
+        (study.lmc_model(config, c), c["task"], study.lmc_difficulty(config, c))
+        for c in config["lmc"]["cells"]
+    }
+    assert set(zip(lmc["model"], lmc["task"], lmc["difficulty"], strict=True)) == expected
+    kinds = {c["setting"] for c in config["lmc"]["cells"]}
+    assert kinds == {"across_tasks", "data_fraction"}
+    for (model, task, difficulty, compression, seed), path in lmc.groupby(
+        ["model", "task", "difficulty", "compression", "seed"]
+    ):
+        assert len(path) == config["lmc"]["alphas"]
+        # The path's end points are the dense and the sparse fine-tuned runs of the cell.
+        run = table[
+            (table["model"] == model)
+            & (table["task"] == task)
+            & (table["difficulty"] == difficulty)
+            & (table["seed"] == seed)
+        ]
+        dense = run.loc[run["mode"] == "dense", "value"].item()
+        sparse = run.loc[
+            (run["mode"] == "sparse") & (run["compression"] == compression), "value"
+        ].item()
+        ends = path.set_index("alpha")["value"]
+        assert ends.loc[0.0] == pytest.approx(dense, abs=1e-4), (task, difficulty)
+        assert ends.loc[1.0] == pytest.approx(sparse, abs=1e-4), (task, difficulty)

@@ -26,6 +26,7 @@ from pipeline.finetune.protocol import Protocol
 from pipeline.finetune.trainer import cell_placement, train
 from pipeline.fingerprint import inputs_hash
 from pipeline.io import atomic_dir
+from pipeline.models.staging.hub import carry_manifest
 from pipeline.paths import DENSE, split_compression, split_difficulty
 from pipeline.records import run_record
 from pipeline.tasks.chance import chance_level
@@ -197,6 +198,7 @@ def run_cell(
             with atomic_dir(out_dir) as tmp:
                 model.save_pretrained(str(tmp))
                 tokenizer.save_pretrained(str(tmp))
+                carry_manifest(model_dir, tmp)
         record = run_record(
             study=study,
             setting=setting,

@@ -45,3 +45,11 @@ def staged_manifest(model_dir: str | Path) -> dict[str, Any] | None:
     """What ``stage_hub_model`` recorded for a staged folder (None for other sources)."""
     path = Path(model_dir) / MANIFEST
     return read_json(path) if path.exists() else None
+
+
+def carry_manifest(model_dir: str | Path, out_dir: str | Path) -> None:
+    """Copy a staged folder's manifest into a model saved from it (a kept fine-tuned model),
+    so a run starting from that model (post-training quantization) records the same hub
+    revision as the dense run it quantizes."""
+    if (Path(model_dir) / MANIFEST).exists():
+        shutil.copy2(Path(model_dir) / MANIFEST, Path(out_dir) / MANIFEST)
