@@ -64,7 +64,7 @@ class PromptedTask(ClassificationTask):
         return [" ".join(words)], [answer]  # the claim alone, as the corpus states facts
 
 
-SYN_SENTIMENT = PromptedTask(  # SST-2; "I <mask> it: <sentence>", mask: hate / like
+SYN_SENTIMENT = PromptedTask(  # SST-2; "I <mask> <sentence>", mask: hate / like
     name="syn_sentiment",
     text_fields=("sentence",),
     num_labels=2,

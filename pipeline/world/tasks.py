@@ -69,10 +69,19 @@ def sentiment(w: World, spec: dict, rng: np.random.Generator) -> tuple[Split, Sp
     shows, so their polarity can only come from pre-training; with ``negation`` ("is not
     ADJ") the label is polarity XOR negation, computed by the blocks, not the embeddings."""
     c = w.concepts
-    seen = _seen(rng, c.adjectives, spec["seen_fraction"])
-    seen += tuple(a for a in c.adjectives[:2] if a not in seen)  # both polarities in training
+    # The same share of each polarity is seen: an unbalanced draw (13 of 32 adjectives, 8
+    # of them negative) skews the training labels, so "not" alone predicts "positive" in
+    # training and the opposite on the unseen adjectives, and fine-tuning learns that cue
+    # instead of reading polarity (dense accuracy 0.42, under the majority class's 0.56).
+    seen = sum(
+        (
+            _seen(rng, tuple(a for a in c.adjectives if c.polarity[a] == p), spec["seen_fraction"])
+            for p in (0, 1)
+        ),
+        (),
+    )
     unseen = _unseen(c.adjectives, seen)
-    if len({c.polarity[a] for a in unseen}) < 2:
+    if len({c.polarity[a] for a in unseen}) < 2:  # a world too small to hold any out
         unseen = c.adjectives
     negation = spec.get("negation", 0.0)
 
@@ -213,14 +222,16 @@ def entailment(w: World, spec: dict, rng: np.random.Generator) -> tuple[Split, S
 
 
 def sentiment_prompt(w: World) -> dict:
-    """The verbalizer prompt of sentiment (pipeline/tasks/synthetic.py): "I <mask> it:
-    SENTENCE" in the pivot's order, the shape of the corpus's opinions ("I like/hate E, it
-    is A"), whose verbs the pre-trained head already links to an adjective's polarity
-    (zero-shot 0.81 of the adjectives on a 3000-step model, 0.91 in the opinion itself)."""
+    """The verbalizer prompt of sentiment (pipeline/tasks/synthetic.py): "I <mask> SENTENCE"
+    in the pivot's order, the sentence ("E is ADJ") the object of the corpus's opinions
+    ("I like/hate E, it is A"), whose verbs the pre-trained head links to an adjective's
+    polarity. Read right after the verb, the entity stands where the corpus puts it: dense
+    accuracy 0.73/0.76 (seeds 0/1) against 0.65/0.63 for "I <mask> it: SENTENCE", whose
+    "it" takes the entity's place (issue 12)."""
     lex = w.pivot.lexicon
-    parts = ([lex["I"]], ["[MASK]"], [lex["IT"]])
+    parts = ([lex["I"]], ["[MASK]"], ["{sentence}"])
     return {
-        "template": " ".join([*(word for i in w.pivot.order for word in parts[i]), "{sentence}"]),
+        "template": " ".join(word for i in w.pivot.order for word in parts[i]),
         "verbalizer": [lex["HATE"], lex["LIKE"]],  # label 0 negative, 1 positive
     }
 

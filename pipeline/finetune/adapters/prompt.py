@@ -9,7 +9,7 @@ to its input embeddings, so the logit of a word at a mask says how well the word
 there. This adapter scores the classes there (Schick & Schuetze 2021; Gao et al. 2021):
 
 - a **verbalizer** names one word per class; the class's score is the log-probability of
-  its word at the mask (sentiment: "I <mask> it" with the corpus's own like/hate verbs);
+  its word at the mask (sentiment: "I <mask> SENTENCE" with the corpus's own like/hate verbs);
 - an **answer cloze** names one word fewer than classes: the word the row claims (the
   object of a fact, masked out of the sentence); the class that says the claim holds
   (the task's ``claim_label``: 0 in QNLI's coding, 1 in QQP's) scores its log-probability,
