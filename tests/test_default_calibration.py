@@ -7,9 +7,9 @@ reads pre-trained knowledge is then run as the study runs it (the configured pro
 seed 0) and judged by the study's own calibration table: a level whose dense score falls
 under chance + 5 SE, or not 0.10 above scratch, fails the test. The levels are the
 knowledge readouts (factcheck at each data fraction, paraphrase, fact recall frequent and
-rare). Grammar needs no pre-training; sentiment still fails its gate (README,
-"Calibration"): both are judged in the study's own tables/calibration.csv, which lists a
-failing level as excluded from the claims.
+rare). Grammar needs no pre-training and sentiment's own protocol (800 steps, README,
+"Calibration") would add about a minute: both are judged in the study's own
+tables/calibration.csv, which lists a failing level as excluded from the claims.
 """
 
 from __future__ import annotations
