@@ -75,10 +75,12 @@ class MaskedLMCloze(Adapter):
             for chunk in batches(examples, batch_size):
                 batch = self.collate(tokenizer, chunk)
                 logits = model(**to_device(batch, device)).logits.float()
-                rows_ = torch.arange(len(chunk))
-                at_mask = logits[rows_, torch.tensor([e["position"] for e in chunk])]
-                scores = at_mask.gather(1, torch.tensor([e["candidates"] for e in chunk]))
-                answers = torch.tensor([e["answer"] for e in chunk])
+                on = logits.device  # the model's device: gather and the loss need one device
+                rows_ = torch.arange(len(chunk), device=on)
+                at_mask = logits[rows_, torch.tensor([e["position"] for e in chunk], device=on)]
+                candidates = torch.tensor([e["candidates"] for e in chunk], device=on)
+                scores = at_mask.gather(1, candidates)
+                answers = torch.tensor([e["answer"] for e in chunk], device=on)
                 loss_sum += torch.nn.functional.cross_entropy(
                     scores, answers, reduction="sum"
                 ).item()

@@ -80,7 +80,9 @@ class MaskedLMPrompt(Adapter):
 
         inputs = {k: v for k, v in batch.items() if k in ("input_ids", "attention_mask")}
         logits = model(**inputs).logits.float()
-        at_mask = logits[torch.arange(len(logits)), batch["position"]].log_softmax(-1)
+        at_mask = logits[
+            torch.arange(len(logits), device=logits.device), batch["position"]
+        ].log_softmax(-1)
         scores = at_mask.gather(1, batch["words"])
         if scores.shape[1] == 1:  # answer cloze: the claimed word vs the best other word
             others = at_mask.scatter(1, batch["words"], float("-inf")).max(-1, keepdim=True)
