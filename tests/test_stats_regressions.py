@@ -246,3 +246,12 @@ def test_normalizations_that_disagree_leave_the_claim_undecided_with_both_reason
     assert "ratio: does not hold" in reason and "chance-corrected: holds" in reason
     agree = combine({"ratio": chance, "chance": Judgement(UNDEFINED, HOLDS, "effect above 0")})
     assert agree == (HOLDS, "both normalizations: effect above 0")
+
+
+def test_a_level_at_chance_with_zero_se_has_no_headroom():
+    """Dense = chance = 0 gives a binomial SE of 0, so 'chance + 5 SE' is chance itself: the
+    level must still be excluded, not pass the gate at chance."""
+    table = rows("data_fraction", "fraction-0.25", lambda *a: 0.0, dense=0.0, chance=0.0)
+    result = verdict(normalize(pd.DataFrame(table)), ANALYSIS, "t")
+    excluded = [e for e in result["excluded_levels"] if e["difficulty"] == "fraction-0.25"]
+    assert excluded and excluded[0]["se"] == 0.0

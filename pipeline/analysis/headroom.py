@@ -74,7 +74,12 @@ def headroom(normalized: Any, rep: RunReplicates, n_se: float) -> Any:
     )
     table["threshold"] = table["chance"] + n_se * table["se"]
     known = table["chance"].notna()
-    table["has_headroom"] = ~known | (table["dense"] >= table["threshold"])
+    # An SE of 0 (a constant score on every resample) makes the threshold chance itself:
+    # a dense score equal to chance must not pass on it, or a level at chance enters claims.
+    above = (table["dense"] >= table["threshold"]) & (
+        (table["se"] > 0) | (table["dense"] > table["chance"])
+    )
+    table["has_headroom"] = ~known | above
     table.loc[~known, "how"] = "unverified: no chance level"
     return table[columns]
 
