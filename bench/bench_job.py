@@ -80,7 +80,7 @@ def timed_job(world: Path, model: Path, config: dict, steps: int, out: Path) -> 
     """Run the cell once; {phase: (wall, cpu)} plus the run's metric."""
     from pipeline.finetune import run
     from pipeline.finetune.protocol import Protocol
-    from pipeline.study import protocol_for
+    from pipeline.resolve import protocol_for
 
     spent: dict[str, list[float]] = collections.defaultdict(lambda: [0.0, 0.0])
     originals = {}
@@ -122,7 +122,7 @@ def timed_job(world: Path, model: Path, config: dict, steps: int, out: Path) -> 
 
     SequenceClassification.evaluate = timed_evaluate
     protocol = Protocol.from_dict(
-        {**protocol_for(config, "data_fraction"), "steps": steps, "seed": 0}
+        {**protocol_for(config, "data_fraction", "syn_factcheck"), "steps": steps, "seed": 0}
     )
     wall, cpu = time.perf_counter(), time.process_time()
     try:

@@ -32,6 +32,25 @@ from pipeline.finetune.adapters.base import Adapter, batches, length_sorted, to_
 from pipeline.tasks.fact_recall import MASK  # the tokenizer's mask token replaces it
 
 
+def mask_logits(model: Any, batch: dict[str, Any]) -> Any:
+    """The MLM head's logits at each row's mask only (rows x vocabulary).
+
+    The head is position-wise (dense, GELU, layer norm, decoder), so reading it at the one
+    position the prompt uses gives the same numbers as ``model(...).logits[rows, position]``
+    and skips it on every other token: a quarter of a ``tiny_roberta`` step's arithmetic
+    (bench/bench_job.py). A model without a separate ``lm_head`` takes the full forward.
+    """
+    import torch
+
+    inputs = {k: v for k, v in batch.items() if k in ("input_ids", "attention_mask")}
+    rows = torch.arange(len(batch["input_ids"]), device=batch["input_ids"].device)
+    head = getattr(model, "lm_head", None)
+    if head is None:
+        return model(**inputs).logits[rows, batch["position"]]
+    hidden = model.base_model(**inputs).last_hidden_state
+    return head(hidden[rows, batch["position"]])
+
+
 class MaskedLMPrompt(Adapter):
     name = "masked_lm_prompt"
 
@@ -78,11 +97,7 @@ class MaskedLMPrompt(Adapter):
         """Log-probability of each class (rows x classes) read at the mask."""
         import torch
 
-        inputs = {k: v for k, v in batch.items() if k in ("input_ids", "attention_mask")}
-        logits = model(**inputs).logits.float()
-        at_mask = logits[
-            torch.arange(len(logits), device=logits.device), batch["position"]
-        ].log_softmax(-1)
+        at_mask = mask_logits(model, batch).float().log_softmax(-1)
         scores = at_mask.gather(1, batch["words"])
         if scores.shape[1] == 1:  # answer cloze: the claimed word vs the best other word
             others = at_mask.scatter(1, batch["words"], float("-inf")).max(-1, keepdim=True)
