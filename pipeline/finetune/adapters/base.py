@@ -155,7 +155,7 @@ def to_device(batch: dict[str, Any], device: Any) -> dict[str, Any]:
     return {k: v.to(device) for k, v in batch.items()}
 
 
-def evaluate_by_logits(
+def evaluate_by_scores(
     adapter: Adapter,
     model: Any,
     tokenizer: Any,
@@ -163,11 +163,14 @@ def evaluate_by_logits(
     rows: list[dict],
     max_length: int,
     batch_size: int,
-    predict: Any,
+    score: Any,
+    label_key: str = "labels",
 ) -> dict[str, Any]:
-    """The evaluation loop of the adapters that score logits (classification, regression,
-    multiple choice): mean loss, ``task.score`` of ``predict(logits)`` against labels, and
-    each example's prediction and label."""
+    """The evaluation loop of every adapter that scores rather than generates: ``rows``
+    encoded, batched by length, scored without gradients by ``score(model, batch,
+    examples) -> (summed loss, predictions)`` (``examples``: the batch's own, for what the
+    collated batch does not carry); the mean loss, ``task.score`` of the predictions
+    against each example's ``label_key``, and each example's prediction and label."""
     import torch
 
     from pipeline.tasks.metrics import logit_examples
@@ -179,16 +182,37 @@ def evaluate_by_logits(
     loss_sum = torch.zeros((), dtype=torch.float64, device=device)  # one host sync, at the end
     with torch.no_grad():
         for chunk in batches(length_sorted(examples), batch_size):
-            out = model(
-                **to_device(adapter.collate(tokenizer, [examples[i] for i in chunk]), device)
-            )
-            loss_sum += out.loss.double() * len(chunk)
-            for i, pred in zip(chunk, predict(out.logits.float()).tolist(), strict=True):
+            members = [examples[i] for i in chunk]
+            batch = to_device(adapter.collate(tokenizer, members), device)
+            loss, predicted = score(model, batch, members)
+            loss_sum += loss.double()
+            for i, pred in zip(chunk, predicted.tolist(), strict=True):
                 preds[i] = pred
-    labels = [example["labels"] for example in examples]
+    labels = [example[label_key] for example in examples]
     return {
         "metrics": task.score(labels, preds),
         "loss": loss_sum.item() / len(examples),
         "n_eval": len(examples),
         "examples": logit_examples(labels, preds, regression=task.kind == "regression"),
     }
+
+
+def evaluate_by_logits(
+    adapter: Adapter,
+    model: Any,
+    tokenizer: Any,
+    task: Any,
+    rows: list[dict],
+    max_length: int,
+    batch_size: int,
+    predict: Any,
+) -> dict[str, Any]:
+    """:func:`evaluate_by_scores` for the adapters whose model computes its own loss
+    (classification, regression, multiple choice): ``predict(logits)`` gives the
+    predictions."""
+
+    def score(model: Any, batch: dict[str, Any], members: list[dict]) -> tuple[Any, Any]:
+        out = model(**batch)
+        return out.loss * len(members), predict(out.logits.float())
+
+    return evaluate_by_scores(adapter, model, tokenizer, task, rows, max_length, batch_size, score)

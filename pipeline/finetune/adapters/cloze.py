@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.finetune.adapters.base import Adapter, batches, to_device
+from pipeline.finetune.adapters.base import Adapter, evaluate_by_scores
+from pipeline.finetune.adapters.prompt import mask_logits
 
 
 class MaskedLMCloze(Adapter):
@@ -64,31 +65,16 @@ class MaskedLMCloze(Adapter):
         batch_size: int,
     ) -> dict[str, Any]:
         import torch
+        import torch.nn.functional as F
 
-        from pipeline.tasks.metrics import logit_examples
+        def score(model: Any, batch: dict[str, Any], members: list[dict]) -> tuple[Any, Any]:
+            on = batch["input_ids"].device  # gather and the loss need the model's device
+            positions = torch.tensor([e["position"] for e in members], device=on)
+            at_mask = mask_logits(model, {**batch, "position": positions}).float()
+            scores = at_mask.gather(1, torch.tensor([e["candidates"] for e in members], device=on))
+            answers = torch.tensor([e["answer"] for e in members], device=on)
+            return F.cross_entropy(scores, answers, reduction="sum"), scores.argmax(-1)
 
-        examples = self.encode(tokenizer, task, rows, max_length)
-        device = next(model.parameters()).device
-        model.eval()
-        preds, labels, loss_sum = [], [], 0.0
-        with torch.no_grad():
-            for chunk in batches(examples, batch_size):
-                batch = self.collate(tokenizer, chunk)
-                logits = model(**to_device(batch, device)).logits.float()
-                on = logits.device  # the model's device: gather and the loss need one device
-                rows_ = torch.arange(len(chunk), device=on)
-                at_mask = logits[rows_, torch.tensor([e["position"] for e in chunk], device=on)]
-                candidates = torch.tensor([e["candidates"] for e in chunk], device=on)
-                scores = at_mask.gather(1, candidates)
-                answers = torch.tensor([e["answer"] for e in chunk], device=on)
-                loss_sum += torch.nn.functional.cross_entropy(
-                    scores, answers, reduction="sum"
-                ).item()
-                preds += scores.argmax(-1).tolist()
-                labels += answers.tolist()
-        return {
-            "metrics": task.score(labels, preds),
-            "loss": loss_sum / len(examples),
-            "n_eval": len(examples),
-            "examples": logit_examples(labels, preds, regression=False),
-        }
+        return evaluate_by_scores(
+            self, model, tokenizer, task, rows, max_length, batch_size, score, "answer"
+        )

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.finetune.adapters.base import Adapter, batches, length_sorted, to_device
+from pipeline.finetune.adapters.base import Adapter, evaluate_by_scores
 from pipeline.tasks.fact_recall import MASK  # the tokenizer's mask token replaces it
 
 
@@ -125,27 +125,10 @@ class MaskedLMPrompt(Adapter):
         max_length: int,
         batch_size: int,
     ) -> dict[str, Any]:
-        import torch
         import torch.nn.functional as F
 
-        from pipeline.tasks.metrics import logit_examples
+        def score(model: Any, batch: dict[str, Any], members: list[dict]) -> tuple[Any, Any]:
+            scores = self.class_scores(model, batch)
+            return F.cross_entropy(scores, batch["labels"], reduction="sum"), scores.argmax(-1)
 
-        examples = self.encode(tokenizer, task, rows, max_length)
-        device = next(model.parameters()).device
-        model.eval()
-        preds: list[Any] = [None] * len(examples)
-        loss_sum = 0.0
-        with torch.no_grad():
-            for chunk in batches(length_sorted(examples), batch_size):
-                batch = to_device(self.collate(tokenizer, [examples[i] for i in chunk]), device)
-                scores = self.class_scores(model, batch)
-                loss_sum += F.cross_entropy(scores, batch["labels"], reduction="sum").item()
-                for i, pred in zip(chunk, scores.argmax(-1).tolist(), strict=True):
-                    preds[i] = pred
-        labels = [example["labels"] for example in examples]
-        return {
-            "metrics": task.score(labels, preds),
-            "loss": loss_sum / len(examples),
-            "n_eval": len(examples),
-            "examples": logit_examples(labels, preds, regression=False),
-        }
+        return evaluate_by_scores(self, model, tokenizer, task, rows, max_length, batch_size, score)
