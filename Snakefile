@@ -50,11 +50,11 @@ include: "rules/models.smk"
 include: "rules/compress.smk"
 include: "rules/finetune.smk"
 include: "rules/aggregate.smk"
+include: "rules/calibration.smk"  # before analysis: the verdict reads its table
 include: "rules/lmc.smk"
 include: "rules/analysis.smk"
 include: "rules/figures.smk"
 include: "rules/table1.smk"
-include: "rules/calibration.smk"
 
 
 # A warm worker runs the jobs of a local run (pipeline/worker: one fork per job instead of

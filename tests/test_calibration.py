@@ -187,3 +187,61 @@ def test_a_real_dense_run_passes_its_gate_and_an_untrained_one_fails(
     assert bootstrapped["passed"]
     untrained, bootstrapped = _grammar_level(grammar_world, fresh_model, 1, tmp_path)
     assert not untrained["passed"] and not bootstrapped["passed"], untrained.to_dict()
+
+
+def test_a_reversed_difficulty_order_fails_the_harder_level_and_leaves_the_claims(tiny_world):
+    """The harder level of a named axis may not beat the easier one beyond noise (a book
+    model that cannot read scored closed above open book, and both cleared chance); the
+    verdict then drops every run of the failed level."""
+    from pipeline.analysis.verdict import failed_calibration
+
+    settings = {"data_fraction": {**SETTINGS["data_fraction"], "fractions": [0.25, 1.0]}}
+    se = math.sqrt(0.25 / 400)
+
+    def table(easy, hard):
+        rows = [_row("m", "syn_factcheck", easy, s, n_eval=400) for s in (0, 1)]
+        rows += [dict(r, difficulty="fraction-0.25", value=hard) for r in rows]
+        rows += [_row("m_scratch", "syn_factcheck", 0.4, s) for s in (0, 1)]
+        return calibration_table(pd.DataFrame(rows), settings, tiny_world).set_index("difficulty")
+
+    ordered = table(0.95, 0.85)
+    assert ordered.loc["fraction-0.25", "easier"] == "fraction-1"
+    assert ordered.loc["fraction-0.25", "contrast_se"] > 0
+    assert ordered.loc["fraction-0.25", "gate_order"] is True
+    assert ordered.loc["fraction-1", "gate_order"] is None  # the easiest level: unjudged
+    assert ordered["passed"].all()
+
+    within_noise = table(0.90, 0.90 + se)  # reversed by well under 2 SE of the difference
+    assert within_noise.loc["fraction-0.25", "gate_order"] is True
+
+    reversed_ = table(0.80, 0.95)
+    assert reversed_.loc["fraction-0.25", "contrast_se"] < -2
+    assert reversed_.loc["fraction-0.25", "gate_order"] is False
+    assert not reversed_.loc["fraction-0.25", "passed"] and reversed_.loc["fraction-1", "passed"]
+
+    runs = pd.DataFrame(
+        [
+            {"setting": "data_fraction", "task": "syn_factcheck", "difficulty": d, "mode": m}
+            for d in ("fraction-1", "fraction-0.25")
+            for m in ("dense", "sparse", "sparse")
+        ]
+    )
+    kept, listed = failed_calibration(runs, reversed_.reset_index())
+    assert set(kept["difficulty"]) == {"fraction-1"} and len(kept) == 3
+    assert listed == [
+        {
+            "setting": "data_fraction",
+            "task": "syn_factcheck",
+            "difficulty": "fraction-0.25",
+            "regime": "fine_tuned",
+            "failed": ["order"],
+            "n_rows": 3,
+        }
+    ]
+    # Through the CSV the verdict reads: the same levels fail.
+    import io
+
+    csv = io.StringIO()
+    reversed_.reset_index().to_csv(csv, index=False)
+    csv.seek(0)
+    assert failed_calibration(runs, pd.read_csv(csv))[1] == listed

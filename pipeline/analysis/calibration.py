@@ -5,7 +5,14 @@ reference (Bayes) score, the from-scratch control, and two gates (DESIGN.md, "Ev
 
 - headroom: dense >= chance + ``min_headroom_se`` standard errors of the evaluation set;
 - knowledge: on a task that needs pre-trained knowledge (``NEEDS_PRETRAINING``), dense minus
-  scratch >= ``min_gap`` of the metric's range (where the level has a control row).
+  scratch >= ``min_gap`` of the metric's range (where the level has a control row);
+- order: on a named difficulty axis (``analysis.difficulty.HARDNESS``), a level must not
+  score above the next easier level of its task and regime by more than
+  ``MAX_REVERSAL_SE`` standard errors of the difference. A reversed axis is not a
+  difficulty axis in this world, and a claim about harder levels read on it would be
+  noise (issue 12: a book model that had not learnt to read scored open 0.14, closed 0.19,
+  and both levels cleared chance). ``contrast_se`` (easier minus this level, in SE) is
+  shown on every level that has an easier neighbour.
 
 A level that fails a gate has no headroom for a claim about pruning; the table says which.
 """
@@ -16,12 +23,15 @@ import math
 from pathlib import Path
 from typing import Any
 
+from pipeline.analysis.difficulty import ACROSS_TASKS, hardness
 from pipeline.analysis.headroom import regime
+from pipeline.paths import split_difficulty
 from pipeline.study import task_options
 from pipeline.tasks.synthetic import NEEDS_PRETRAINING
 
 MIN_HEADROOM_SE = 5.0
 MIN_GAP = 0.10
+MAX_REVERSAL_SE = 2.0
 # The span of each metric's values, for "a fraction of the metric's range".
 METRIC_RANGE = {
     "accuracy": 1.0,
@@ -59,6 +69,9 @@ COLUMNS = [
     "pretrained_gap",
     "gate_headroom",
     "gate_pretraining",
+    "easier",
+    "contrast_se",
+    "gate_order",
     "passed",
     "chrf",
     "chrf_chance",
@@ -186,7 +199,37 @@ def calibration_table(
                 **beside,
             }
         )
-    return pd.DataFrame(out, columns=COLUMNS)
+    return with_order_gate(pd.DataFrame(out, columns=COLUMNS))
+
+
+def with_order_gate(table: Any) -> Any:
+    """``easier``, ``contrast_se`` and ``gate_order`` filled in (see the module docstring);
+    a level whose order is reversed fails. The difference's SE treats the two levels'
+    errors as independent (conservative where, as in the book, both ask the same
+    questions). Axes without a named order (setting 4's tasks) are left unjudged."""
+    easier_of: dict[Any, str] = {}
+    contrast_of: dict[Any, float] = {}
+    order_of: dict[Any, bool] = {}
+    axis = table["difficulty"].map(lambda d: split_difficulty(d)[0])
+    for _, group in table[axis != ACROSS_TASKS].groupby(["setting", "task", "regime"]):
+        ranked = group.assign(
+            rank=[hardness(*split_difficulty(d)) for d in group["difficulty"]]
+        ).sort_values("rank")
+        for (_, easier), (index, level) in zip(
+            ranked.iloc[:-1].iterrows(), ranked.iloc[1:].iterrows(), strict=True
+        ):
+            se = math.hypot(easier["se"], level["se"])
+            contrast = (easier["dense"] - level["dense"]) / se if se > 0 else float("nan")
+            reverse = level["dense"] > easier["dense"] if se == 0 else contrast < -MAX_REVERSAL_SE
+            easier_of[index], contrast_of[index] = easier["difficulty"], contrast
+            order_of[index] = not bool(reverse)
+    out = table.assign(
+        easier=table.index.map(lambda i: easier_of.get(i)),
+        contrast_se=table.index.map(lambda i: contrast_of.get(i, float("nan"))).astype(float),
+        gate_order=table.index.map(lambda i: order_of.get(i)),
+    )
+    out["passed"] = out["passed"] & (out["gate_order"] != False)  # noqa: E712 (None: unjudged)
+    return out
 
 
 def _beside(main: Any, task: Any, world_dir: Path | None) -> dict[str, float]:
@@ -249,6 +292,7 @@ def calibration_markdown(table: Any) -> str:
         "scratch",
         "headroom_se",
         "pretrained_gap",
+        "contrast_se",
         "passed",
     ]
     shown += [c for c in ("chrf", "chrf_chance") if table[c].notna().any()]
@@ -258,7 +302,9 @@ def calibration_markdown(table: Any) -> str:
         "",
         f"Gate: dense >= chance + {MIN_HEADROOM_SE:g} SE of the evaluation set; on tasks "
         f"that need pre-trained knowledge, dense - scratch >= {MIN_GAP:g} of the metric's "
-        f"range. {len(table) - len(failed)} of {len(table)} levels pass.",
+        f"range; a level of a named difficulty axis does not score above its easier "
+        f"neighbour by more than {MAX_REVERSAL_SE:g} SE (contrast_se: easier minus this "
+        f"level). {len(table) - len(failed)} of {len(table)} levels pass.",
         "",
         "| " + " | ".join(shown) + " |",
         "|" + "---|" * len(shown),

@@ -1,8 +1,10 @@
 """The study's verdict on each claim: a machine-readable dict and a Markdown page.
 
-Pipeline: stage-1 replicates of every run (examples, paired within each cell) -> the
-headroom gate (levels too close to chance are excluded and listed) -> curve points with
-seed-level replicates -> the five claims under both normalizations (Holm across claims).
+Pipeline: the calibration table's failed levels (knowledge or difficulty-order gate,
+pipeline/analysis/calibration.py) are dropped and listed -> stage-1 replicates of every
+run (examples, paired within each cell) -> the headroom gate (levels too close to chance
+are excluded and listed) -> curve points with seed-level replicates -> the five claims
+under both normalizations (Holm across claims).
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.analysis.calibration import calibration_markdown
 from pipeline.analysis.claims import NAMES, Claim, judge
-from pipeline.analysis.headroom import headroom, with_headroom
+from pipeline.analysis.headroom import headroom, regime, with_headroom
 from pipeline.analysis.options import Analysis
 from pipeline.analysis.points import build_points
 from pipeline.analysis.resample import NORMALIZATIONS, run_replicates
@@ -51,17 +54,63 @@ def sentence(claim: Claim, analysis: Analysis) -> str:
     return f"{head} -- effect ({level} CI) {'; '.join(parts)}; {claim.reason}."
 
 
+CALIBRATION_LEVEL = ["setting", "task", "difficulty", "regime"]
+CALIBRATION_GATES = ("gate_headroom", "gate_pretraining", "gate_order")
+
+
+def failed_calibration(normalized: Any, calibration: Any) -> tuple[Any, list[dict[str, Any]]]:
+    """(the rows of levels that pass, the failed levels with the gates they failed): every
+    run of a level whose calibration row did not pass leaves every claim."""
+    failed = calibration[~calibration["passed"].astype(bool)]
+    if failed.empty:
+        return normalized, []
+    keyed = normalized.assign(regime=regime(normalized))
+    hit = (
+        keyed[CALIBRATION_LEVEL]
+        .merge(failed[CALIBRATION_LEVEL], on=CALIBRATION_LEVEL, how="left", indicator=True)[
+            "_merge"
+        ]
+        .eq("both")
+        .to_numpy()
+    )
+    counts = keyed[hit].groupby(CALIBRATION_LEVEL).size()
+    listed = [
+        {
+            **{k: row[k] for k in CALIBRATION_LEVEL},
+            "failed": [g.removeprefix("gate_") for g in CALIBRATION_GATES if _failed(row.get(g))],
+            "n_rows": int(counts.get(tuple(row[k] for k in CALIBRATION_LEVEL), 0)),
+        }
+        for row in failed.to_dict("records")
+    ]
+    return normalized[~hit], listed
+
+
+def _failed(gate: Any) -> bool:
+    """A gate that was judged (not None/NaN: a gate that does not apply) and failed."""
+    return gate is not None and gate == gate and not bool(gate)
+
+
 def verdict(
-    normalized: Any, analysis: Analysis, study: str, examples: Any | None = None
+    normalized: Any,
+    analysis: Analysis,
+    study: str,
+    examples: Any | None = None,
+    calibration: Any | None = None,
 ) -> dict[str, Any]:
+    n_runs = len(normalized)
+    dropped: list[dict[str, Any]] = []
+    if calibration is not None:
+        normalized, dropped = failed_calibration(normalized, calibration)
     claims, gate = evaluate(normalized, examples, analysis)
     excluded = gate[~gate["has_headroom"].astype(bool)]
     return {
         "study": study,
         "analysis": {**vars(analysis), "methods": list(analysis.methods)},
-        "n_runs": int(len(normalized)),
+        "n_runs": int(n_runs),
         "n_seeds": int(normalized["seed"].nunique()),
         "examples": examples is not None and len(examples) > 0,
+        "calibration_failed_levels": dropped,
+        "calibration": None if calibration is None else calibration.to_dict("records"),
         "excluded_levels": excluded.drop(columns="has_headroom").to_dict("records"),
         "undefined_ratio_levels": excluded_levels(normalized),
         "headroom": gate.to_dict("records"),
@@ -115,6 +164,13 @@ def markdown(result: dict[str, Any]) -> str:
         "",
     ]
     lines += [f"- {s}" for s in result["sentences"]]
+    if result.get("calibration") is not None:
+        lines += ["", "## Excluded levels (calibration gate)", ""]
+        lines += [
+            f"- {e['setting']}/{e['task']}/{e['difficulty']} ({e['regime']}): failed "
+            f"{', '.join(e['failed'])}; its {e['n_rows']} runs are in no claim"
+            for e in result["calibration_failed_levels"]
+        ] or ["None."]
     lines += ["", "## Excluded levels (no headroom above chance)", ""]
     excluded = result["excluded_levels"]
     if excluded:
@@ -155,4 +211,9 @@ def markdown(result: dict[str, Any]) -> str:
             lines += _table(j["parts"]) + [""] if len(j["parts"]) > 1 else []
             lines += _table(j["details"])
             lines.append("")
+    if result.get("calibration") is not None:
+        import pandas as pd
+
+        table = pd.DataFrame(result["calibration"])
+        lines += ["", calibration_markdown(table)]
     return "\n".join(lines) + "\n"

@@ -16,6 +16,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="per-example Parquet table (tables/examples.parquet); without it intervals "
         "resample seeds only",
     )
+    p.add_argument(
+        "--calibration",
+        type=Path,
+        help="calibration CSV (tables/calibration.csv): its failed levels leave every claim "
+        "and the table becomes the verdict's calibration section",
+    )
     p.add_argument("--study", required=True, help="study name, for the heading")
     p.add_argument("--analysis", default="{}", help="the config's analysis block as JSON")
     p.add_argument("--out-md", required=True, type=Path)
@@ -25,17 +31,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> None:
     import json
 
+    import pandas as pd
+
     from pipeline import load
     from pipeline.analysis.options import Analysis
     from pipeline.analysis.verdict import markdown, verdict
     from pipeline.io import atomic_path, write_json
 
     examples = load.parquet(args.examples) if args.examples else None
+    calibration = pd.read_csv(args.calibration) if args.calibration else None
     result = verdict(
         load.parquet(args.table),
         Analysis.from_dict(json.loads(args.analysis)),
         args.study,
         examples,
+        calibration,
     )
     write_json(args.out_json, result)
     with atomic_path(args.out_md) as tmp:
