@@ -226,7 +226,8 @@ def test_a_reversed_difficulty_order_fails_the_harder_level_and_leaves_the_claim
             for m in ("dense", "sparse", "sparse")
         ]
     )
-    kept, listed = failed_calibration(runs, reversed_.reset_index())
+    drop, listed = failed_calibration(runs, reversed_.reset_index())
+    kept = runs[~drop]
     assert set(kept["difficulty"]) == {"fraction-1"} and len(kept) == 3
     assert listed == [
         {

@@ -30,12 +30,16 @@ def _p(value: Any) -> str:
     return "n/a" if value is None or not np.isfinite(value) else f"{value:.3g}"
 
 
-def evaluate(normalized: Any, examples: Any | None, analysis: Analysis) -> tuple:
-    """(claims, headroom table): the statistics behind the verdict."""
+def evaluate(
+    normalized: Any, examples: Any | None, analysis: Analysis, drop: Any | None = None
+) -> tuple:
+    """(claims, headroom table): the statistics behind the verdict. ``drop`` (a boolean per
+    row of ``normalized``) marks runs that enter no claim: the calibration gate's."""
     frame = normalized.reset_index(drop=True).assign(_run=np.arange(len(normalized)))
     rep = run_replicates(frame, examples, analysis.bootstrap_resamples)
     gate = headroom(frame, rep, analysis.headroom_se)
-    points = build_points(with_headroom(frame, gate), rep)
+    kept = frame if drop is None else frame[~np.asarray(drop, dtype=bool)]
+    points = build_points(with_headroom(kept, gate), rep)
     return judge(points, analysis), gate
 
 
@@ -59,11 +63,11 @@ CALIBRATION_GATES = ("gate_headroom", "gate_pretraining", "gate_order")
 
 
 def failed_calibration(normalized: Any, calibration: Any) -> tuple[Any, list[dict[str, Any]]]:
-    """(the rows of levels that pass, the failed levels with the gates they failed): every
-    run of a level whose calibration row did not pass leaves every claim."""
+    """(a boolean per row of ``normalized``: its level failed calibration; the failed levels
+    with the gates they failed): every run of such a level leaves every claim."""
     failed = calibration[~calibration["passed"].astype(bool)]
     if failed.empty:
-        return normalized, []
+        return np.zeros(len(normalized), dtype=bool), []
     keyed = normalized.assign(regime=regime(normalized))
     hit = (
         keyed[CALIBRATION_LEVEL]
@@ -82,7 +86,7 @@ def failed_calibration(normalized: Any, calibration: Any) -> tuple[Any, list[dic
         }
         for row in failed.to_dict("records")
     ]
-    return normalized[~hit], listed
+    return hit, listed
 
 
 def _failed(gate: Any) -> bool:
@@ -97,16 +101,15 @@ def verdict(
     examples: Any | None = None,
     calibration: Any | None = None,
 ) -> dict[str, Any]:
-    n_runs = len(normalized)
-    dropped: list[dict[str, Any]] = []
+    drop, dropped = None, []
     if calibration is not None:
-        normalized, dropped = failed_calibration(normalized, calibration)
-    claims, gate = evaluate(normalized, examples, analysis)
+        drop, dropped = failed_calibration(normalized, calibration)
+    claims, gate = evaluate(normalized, examples, analysis, drop)
     excluded = gate[~gate["has_headroom"].astype(bool)]
     return {
         "study": study,
         "analysis": {**vars(analysis), "methods": list(analysis.methods)},
-        "n_runs": int(n_runs),
+        "n_runs": int(len(normalized)),
         "n_seeds": int(normalized["seed"].nunique()),
         "examples": examples is not None and len(examples) > 0,
         "calibration_failed_levels": dropped,
