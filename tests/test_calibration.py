@@ -246,3 +246,9 @@ def test_a_reversed_difficulty_order_fails_the_harder_level_and_leaves_the_claim
     reversed_.reset_index().to_csv(csv, index=False)
     csv.seek(0)
     assert failed_calibration(runs, pd.read_csv(csv))[1] == listed
+    # verdict.json carries the table with nulls, never NaN (strict JSON readers reject it).
+    import json
+
+    from pipeline.analysis.verdict import _records
+
+    json.dumps(_records(reversed_.reset_index()), allow_nan=False)

@@ -89,6 +89,11 @@ def failed_calibration(normalized: Any, calibration: Any) -> tuple[Any, list[dic
     return hit, listed
 
 
+def _records(table: Any) -> list[dict[str, Any]]:
+    """Rows as dicts with null (not NaN, which strict JSON readers reject) where empty."""
+    return table.astype(object).where(table.notna(), None).to_dict("records")
+
+
 def _failed(gate: Any) -> bool:
     """A gate that was judged (not None/NaN: a gate that does not apply) and failed."""
     return gate is not None and gate == gate and not bool(gate)
@@ -113,7 +118,7 @@ def verdict(
         "n_seeds": int(normalized["seed"].nunique()),
         "examples": examples is not None and len(examples) > 0,
         "calibration_failed_levels": dropped,
-        "calibration": None if calibration is None else calibration.to_dict("records"),
+        "calibration": None if calibration is None else _records(calibration),
         "excluded_levels": excluded.drop(columns="has_headroom").to_dict("records"),
         "undefined_ratio_levels": excluded_levels(normalized),
         "headroom": gate.to_dict("records"),
