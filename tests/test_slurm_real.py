@@ -248,6 +248,14 @@ def hhmmss(minutes: int) -> str:
 
 
 def job_state(job: str) -> str:
+    """The controller's live state while the job is queued or running (squeue); sacct's
+    only after it has left the queue. sacct alone lags: slurmdbd records a start a few
+    seconds late, so a job already running (and writing its log) can still read PENDING."""
+    live = subprocess.run(
+        ["squeue", "-h", "-j", job, "-o", "%T"], capture_output=True, text=True
+    ).stdout.strip()
+    if live:
+        return live
     out = subprocess.check_output(["sacct", "-X", "-n", "-P", "-j", job, "-o", "State"], text=True)
     return out.strip()
 
