@@ -55,3 +55,47 @@ def test_training_loss_and_gradients_equal_the_full_heads(tiny_roberta, tiny_wor
     assert len(grads[0]) == len(grads[1]) > 0
     for fast, full in zip(*grads, strict=True):
         torch.testing.assert_close(fast, full, rtol=1e-4, atol=1e-6)
+
+
+BF16_TRAINING = """
+import json, sys
+import torch
+from pipeline.finetune.modes import get_mode
+from pipeline.finetune.protocol import Protocol
+from pipeline.finetune.run import load_for_task
+from pipeline.finetune.trainer import make_accelerator, train
+from pipeline.tasks.registry import get_task
+
+model_dir, world = sys.argv[1], sys.argv[2]
+task = get_task("syn_factcheck")
+adapter, model, tokenizer = load_for_task(model_dir, task, seed=0)
+seen = []
+model.lm_head.dense.register_forward_hook(lambda m, i, o: seen.append(str(o.dtype)))
+protocol = Protocol.from_dict(
+    {"lr": 1e-4, "steps": 2, "batch_size": 8, "max_length": 32, "precision": "bf16", "seed": 0}
+)
+rows = task.load_split("train", world)[:16]
+train(model, tokenizer, adapter, task, rows, protocol, get_mode("dense"), {}, None,
+      make_accelerator(protocol, "cpu"), progress=False)
+print(json.dumps({"head": sorted(set(seen)), "weights": str(model.lm_head.dense.weight.dtype)}))
+"""
+
+
+def test_a_bf16_protocol_trains_the_prompt_readout_under_autocast(tiny_roberta, tiny_world):
+    """The readout calls the body and the head itself, past the autocast accelerate patches
+    into the model's forward; the trainer's own autocast must still cover it. A process of
+    its own: accelerate keeps one precision per process."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    out = subprocess.run(
+        [sys.executable, "-c", BF16_TRAINING, str(tiny_roberta), str(tiny_world)],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parents[1],
+        check=True,
+    )
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    assert seen == {"head": ["torch.bfloat16"], "weights": "torch.float32"}

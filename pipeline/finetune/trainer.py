@@ -221,7 +221,11 @@ def train(
         batch = to_device(
             adapter.collate(tokenizer, [examples[i] for i in shard]), accelerator.device
         )
-        loss = adapter.forward_loss(wrapped, batch, protocol.label_smoothing)
+        # The trainer owns precision: an adapter that calls the model's parts (the prompt
+        # readout runs body and head apart, adapters/prompt.py) skips the autocast that
+        # accelerate patches into ``wrapped.forward``, so the step runs under it here.
+        with accelerator.autocast():
+            loss = adapter.forward_loss(wrapped, batch, protocol.label_smoothing)
         accelerator.backward(loss)
         mode.after_backward()
         if protocol.max_grad_norm > 0:
