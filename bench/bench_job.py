@@ -108,9 +108,9 @@ def timed_job(world: Path, model: Path, config: dict, steps: int, out: Path) -> 
         ("record", "run_record"),
     ):
         timer(phase, name)
-    from pipeline.finetune.adapters.classification import SequenceClassification
+    from pipeline.finetune.adapters.base import ScoringAdapter
 
-    evaluate = SequenceClassification.evaluate
+    evaluate = ScoringAdapter.evaluate  # every scoring adapter's (the cell's is a prompt)
 
     def timed_evaluate(self, *args, **kwargs):
         wall, cpu = time.perf_counter(), time.process_time()
@@ -120,7 +120,7 @@ def timed_job(world: Path, model: Path, config: dict, steps: int, out: Path) -> 
             spent["evaluate"][0] += time.perf_counter() - wall
             spent["evaluate"][1] += time.process_time() - cpu
 
-    SequenceClassification.evaluate = timed_evaluate
+    ScoringAdapter.evaluate = timed_evaluate
     protocol = Protocol.from_dict(
         {**protocol_for(config, "data_fraction", "syn_factcheck"), "steps": steps, "seed": 0}
     )
@@ -144,7 +144,7 @@ def timed_job(world: Path, model: Path, config: dict, steps: int, out: Path) -> 
     finally:
         for name, fn in originals.items():
             setattr(run, name, fn)
-        SequenceClassification.evaluate = evaluate
+        ScoringAdapter.evaluate = evaluate
     total = (time.perf_counter() - wall, time.process_time() - cpu)
     return {"phases": dict(spent), "total": total, "value": record["value"]}
 

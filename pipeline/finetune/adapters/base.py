@@ -155,64 +155,53 @@ def to_device(batch: dict[str, Any], device: Any) -> dict[str, Any]:
     return {k: v.to(device) for k, v in batch.items()}
 
 
-def evaluate_by_scores(
-    adapter: Adapter,
-    model: Any,
-    tokenizer: Any,
-    task: Any,
-    rows: list[dict],
-    max_length: int,
-    batch_size: int,
-    score: Any,
-    label_key: str = "labels",
-) -> dict[str, Any]:
-    """The evaluation loop of every adapter that scores rather than generates: ``rows``
-    encoded, batched by length, scored without gradients by ``score(model, batch,
-    examples) -> (summed loss, predictions)`` (``examples``: the batch's own, for what the
-    collated batch does not carry); the mean loss, ``task.score`` of the predictions
-    against each example's ``label_key``, and each example's prediction and label."""
-    import torch
+class ScoringAdapter(Adapter):
+    """An adapter that scores rather than generates (classification, regression, multiple
+    choice, prompts, cloze): evaluation is one loop around its :meth:`score`."""
 
-    from pipeline.tasks.metrics import logit_examples
+    label_key: ClassVar[str] = "labels"  # the example key :meth:`evaluate` scores against
 
-    examples = adapter.encode(tokenizer, task, rows, max_length)
-    device = next(model.parameters()).device
-    model.eval()
-    preds: list[Any] = [None] * len(examples)
-    loss_sum = torch.zeros((), dtype=torch.float64, device=device)  # one host sync, at the end
-    with torch.no_grad():
-        for chunk in batches(length_sorted(examples), batch_size):
-            members = [examples[i] for i in chunk]
-            batch = to_device(adapter.collate(tokenizer, members), device)
-            loss, predicted = score(model, batch, members)
-            loss_sum += loss.double()
-            for i, pred in zip(chunk, predicted.tolist(), strict=True):
-                preds[i] = pred
-    labels = [example[label_key] for example in examples]
-    return {
-        "metrics": task.score(labels, preds),
-        "loss": loss_sum.item() / len(examples),
-        "n_eval": len(examples),
-        "examples": logit_examples(labels, preds, regression=task.kind == "regression"),
-    }
-
-
-def evaluate_by_logits(
-    adapter: Adapter,
-    model: Any,
-    tokenizer: Any,
-    task: Any,
-    rows: list[dict],
-    max_length: int,
-    batch_size: int,
-    predict: Any,
-) -> dict[str, Any]:
-    """:func:`evaluate_by_scores` for the adapters whose model computes its own loss
-    (classification, regression, multiple choice): ``predict(logits)`` gives the
-    predictions."""
-
-    def score(model: Any, batch: dict[str, Any], members: list[dict]) -> tuple[Any, Any]:
+    def score(self, model: Any, batch: dict[str, Any], members: list[dict]) -> tuple[Any, Any]:
+        """(summed loss, predictions) of one batch, without gradients; ``members`` are the
+        batch's examples, for what the collated batch does not carry. By default the model's
+        own loss and logits: the argmax, or a one-output (regression) head's value."""
         out = model(**batch)
-        return out.loss * len(members), predict(out.logits.float())
+        logits = out.logits.float()
+        predicted = logits.squeeze(-1) if logits.shape[-1] == 1 else logits.argmax(-1)
+        return out.loss * len(members), predicted
 
-    return evaluate_by_scores(adapter, model, tokenizer, task, rows, max_length, batch_size, score)
+    def evaluate(
+        self,
+        model: Any,
+        tokenizer: Any,
+        task: Any,
+        rows: list[dict],
+        max_length: int,
+        batch_size: int,
+    ) -> dict[str, Any]:
+        """``rows`` encoded, batched by length, scored; the mean loss, ``task.score`` of the
+        predictions against each example's ``label_key``, and each example's outcome."""
+        import torch
+
+        from pipeline.tasks.metrics import logit_examples
+
+        examples = self.encode(tokenizer, task, rows, max_length)
+        device = next(model.parameters()).device
+        model.eval()
+        preds: list[Any] = [None] * len(examples)
+        loss_sum = torch.zeros((), dtype=torch.float64, device=device)  # one host sync
+        with torch.no_grad():
+            for chunk in batches(length_sorted(examples), batch_size):
+                members = [examples[i] for i in chunk]
+                batch = to_device(self.collate(tokenizer, members), device)
+                loss, predicted = self.score(model, batch, members)
+                loss_sum += loss.double()
+                for i, pred in zip(chunk, predicted.tolist(), strict=True):
+                    preds[i] = pred
+        labels = [example[self.label_key] for example in examples]
+        return {
+            "metrics": task.score(labels, preds),
+            "loss": loss_sum.item() / len(examples),
+            "n_eval": len(examples),
+            "examples": logit_examples(labels, preds, regression=task.kind == "regression"),
+        }

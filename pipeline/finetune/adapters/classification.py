@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.finetune.adapters.base import Adapter, evaluate_by_logits
+from pipeline.finetune.adapters.base import ScoringAdapter
 
 
-class SequenceClassification(Adapter):
+class SequenceClassification(ScoringAdapter):
     name = "sequence_classification"
 
     def load(self, model_dir: str, task: Any, tokenizer: Any, **kwargs: Any) -> Any:
@@ -43,19 +43,3 @@ class SequenceClassification(Adapter):
         dtype = torch.float32 if isinstance(labels[0], float) else torch.long
         batch["labels"] = torch.tensor(labels, dtype=dtype)
         return dict(batch)
-
-    def evaluate(
-        self,
-        model: Any,
-        tokenizer: Any,
-        task: Any,
-        rows: list[dict],
-        max_length: int,
-        batch_size: int,
-    ) -> dict[str, Any]:
-        def predict(logits: Any) -> Any:
-            return logits.squeeze(-1) if task.num_labels == 1 else logits.argmax(-1)
-
-        return evaluate_by_logits(
-            self, model, tokenizer, task, rows, max_length, batch_size, predict
-        )

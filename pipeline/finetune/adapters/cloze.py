@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.finetune.adapters.base import Adapter, evaluate_by_scores
+from pipeline.finetune.adapters.base import ScoringAdapter
 from pipeline.finetune.adapters.prompt import mask_logits
 
 
-class MaskedLMCloze(Adapter):
+class MaskedLMCloze(ScoringAdapter):
+    label_key = "answer"  # the candidate index of the true object
     name = "masked_lm_cloze"
 
     def load(self, model_dir: str, task: Any, tokenizer: Any, **kwargs: Any) -> Any:
@@ -55,26 +56,13 @@ class MaskedLMCloze(Adapter):
         batch["labels"] = labels
         return batch
 
-    def evaluate(
-        self,
-        model: Any,
-        tokenizer: Any,
-        task: Any,
-        rows: list[dict],
-        max_length: int,
-        batch_size: int,
-    ) -> dict[str, Any]:
+    def score(self, model: Any, batch: dict[str, Any], members: list[dict]) -> tuple[Any, Any]:
         import torch
         import torch.nn.functional as F
 
-        def score(model: Any, batch: dict[str, Any], members: list[dict]) -> tuple[Any, Any]:
-            on = batch["input_ids"].device  # gather and the loss need the model's device
-            positions = torch.tensor([e["position"] for e in members], device=on)
-            at_mask = mask_logits(model, {**batch, "position": positions}).float()
-            scores = at_mask.gather(1, torch.tensor([e["candidates"] for e in members], device=on))
-            answers = torch.tensor([e["answer"] for e in members], device=on)
-            return F.cross_entropy(scores, answers, reduction="sum"), scores.argmax(-1)
-
-        return evaluate_by_scores(
-            self, model, tokenizer, task, rows, max_length, batch_size, score, "answer"
-        )
+        on = batch["input_ids"].device  # gather and the loss need the model's device
+        positions = torch.tensor([e["position"] for e in members], device=on)
+        at_mask = mask_logits(model, {**batch, "position": positions}).float()
+        scores = at_mask.gather(1, torch.tensor([e["candidates"] for e in members], device=on))
+        answers = torch.tensor([e["answer"] for e in members], device=on)
+        return F.cross_entropy(scores, answers, reduction="sum"), scores.argmax(-1)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.finetune.adapters.base import Adapter, evaluate_by_logits
+from pipeline.finetune.adapters.base import ScoringAdapter
 
 
-class MultipleChoice(Adapter):
+class MultipleChoice(ScoringAdapter):
     name = "multiple_choice"
 
     def load(self, model_dir: str, task: Any, tokenizer: Any, **kwargs: Any) -> Any:
@@ -40,16 +40,3 @@ class MultipleChoice(Adapter):
         out = {key: value.view(len(examples), k, -1) for key, value in batch.items()}
         out["labels"] = torch.tensor([e["labels"] for e in examples], dtype=torch.long)
         return out
-
-    def evaluate(
-        self,
-        model: Any,
-        tokenizer: Any,
-        task: Any,
-        rows: list[dict],
-        max_length: int,
-        batch_size: int,
-    ) -> dict[str, Any]:
-        return evaluate_by_logits(
-            self, model, tokenizer, task, rows, max_length, batch_size, lambda x: x.argmax(-1)
-        )

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.finetune.adapters.base import Adapter, evaluate_by_scores
+from pipeline.finetune.adapters.base import ScoringAdapter
 from pipeline.tasks.fact_recall import MASK  # the tokenizer's mask token replaces it
 
 
@@ -51,7 +51,7 @@ def mask_logits(model: Any, batch: dict[str, Any]) -> Any:
     return head(hidden[rows, batch["position"]])
 
 
-class MaskedLMPrompt(Adapter):
+class MaskedLMPrompt(ScoringAdapter):
     name = "masked_lm_prompt"
 
     def load(self, model_dir: str, task: Any, tokenizer: Any, **kwargs: Any) -> Any:
@@ -116,19 +116,8 @@ class MaskedLMPrompt(Adapter):
             self.class_scores(model, batch), batch["labels"], label_smoothing=label_smoothing
         )
 
-    def evaluate(
-        self,
-        model: Any,
-        tokenizer: Any,
-        task: Any,
-        rows: list[dict],
-        max_length: int,
-        batch_size: int,
-    ) -> dict[str, Any]:
+    def score(self, model: Any, batch: dict[str, Any], members: list[dict]) -> tuple[Any, Any]:
         import torch.nn.functional as F
 
-        def score(model: Any, batch: dict[str, Any], members: list[dict]) -> tuple[Any, Any]:
-            scores = self.class_scores(model, batch)
-            return F.cross_entropy(scores, batch["labels"], reduction="sum"), scores.argmax(-1)
-
-        return evaluate_by_scores(self, model, tokenizer, task, rows, max_length, batch_size, score)
+        scores = self.class_scores(model, batch)
+        return F.cross_entropy(scores, batch["labels"], reduction="sum"), scores.argmax(-1)
