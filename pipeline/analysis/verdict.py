@@ -15,7 +15,7 @@ import numpy as np
 
 from pipeline.analysis.calibration import calibration_markdown
 from pipeline.analysis.claims import NAMES, Claim, judge
-from pipeline.analysis.headroom import headroom, regime, with_headroom
+from pipeline.analysis.headroom import LEVEL, headroom, regime, with_headroom
 from pipeline.analysis.options import Analysis
 from pipeline.analysis.points import build_points
 from pipeline.analysis.resample import NORMALIZATIONS, run_replicates
@@ -58,7 +58,8 @@ def sentence(claim: Claim, analysis: Analysis) -> str:
     return f"{head} -- effect ({level} CI) {'; '.join(parts)}; {claim.reason}."
 
 
-CALIBRATION_LEVEL = ["setting", "task", "difficulty", "regime"]
+# A calibration row is the main model's level: the headroom gate's level without the model.
+CALIBRATION_LEVEL = [key for key in LEVEL if key != "model"]
 CALIBRATION_GATES = ("gate_headroom", "gate_pretraining", "gate_order")
 
 
