@@ -71,3 +71,63 @@ def test_stale_checkpoint_is_discarded_after_an_upstream_change(
     assert resumed["training"]["resumed_from_step"] is None
     assert resumed["loss"] == expected["loss"] and resumed["value"] == expected["value"]
     assert resumed["training"]["train_loss"] == expected["training"]["train_loss"]
+
+
+GROUPS = '{"pivot": "en", "groups": {"majority": ["ru", "vi"], "minority": ["gu", "my"]}}'
+
+
+@pytest.mark.parametrize(
+    ("task", "difficulty", "options", "own", "other"),
+    [
+        ("rte", "task-all", "{}", ["nyu-mll__glue__rte"], "nyu-mll__glue__qqp"),
+        (
+            "opus100",
+            "group-minority",
+            GROUPS,
+            ["Helsinki-NLP__opus-100__en-gu", "Helsinki-NLP__opus-100__en-my"],
+            "Helsinki-NLP__opus-100__en-ru",
+        ),
+    ],
+)
+def test_fingerprint_reads_the_runs_own_data_sets_only(
+    tmp_path, task, difficulty, options, own, other
+):
+    """Another job staging into the shared data folder (its temporary folder, then its data
+    set) changes nothing of this run's identity; a change to a data set the run reads does.
+    Hashing the whole folder raced with staging: a file of the other job's temporary folder
+    vanished between listing and hashing (CI, a MAWPS run beside QQP's staging)."""
+    from pipeline.__main__ import build_parser
+    from pipeline.verbs.finetune import cell_fingerprint
+
+    data, model = tmp_path / "data", tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text("{}")
+    for name in own:
+        (data / name).mkdir(parents=True)
+        (data / name / "train.parquet").write_bytes(b"rows of " + name.encode())
+    argv = ["finetune", "--study", "paper", "--setting", "s", "--model-name", "m"]
+    argv += ["--model", str(model), "--task", task, "--data", str(data)]
+    argv += ["--difficulty", difficulty, "--task-options", options, "--compression", "dense"]
+    argv += [
+        "--mode",
+        "dense",
+        "--protocol",
+        "{}",
+        "--seed",
+        "0",
+        "--out",
+        str(tmp_path / "m.json"),
+    ]
+    args = build_parser("finetune").parse_args(argv)
+    before = cell_fingerprint(args)
+
+    staging = data / f".{other}.0123.tmp" / ".cache"
+    staging.mkdir(parents=True)
+    (staging / "part.arrow.incomplete").write_bytes(b"half")
+    assert cell_fingerprint(args) == before
+    (data / other).mkdir()
+    (data / other / "train.parquet").write_bytes(b"another data set")
+    assert cell_fingerprint(args) == before
+
+    (data / own[-1] / "train.parquet").write_bytes(b"re-staged at another revision")
+    assert cell_fingerprint(args) != before

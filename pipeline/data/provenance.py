@@ -29,6 +29,17 @@ def task_dataset_names(task: Any) -> list[str]:
     return [dataset_name(task.hub_path, c) for c in configs]
 
 
+def task_inputs(task: Any, data_dir: str | Path | None) -> list[Path]:
+    """The folders a run of the configured ``task`` reads, for its fingerprint: its own staged
+    data sets, not the whole data folder (other jobs stage into that one while it runs, and
+    their data is not this run's input), or the synthetic world."""
+    if data_dir is None:
+        return []
+    if getattr(task, "source", None) != "hub":
+        return [Path(data_dir)]
+    return [Path(data_dir) / name for name in task_dataset_names(task)]
+
+
 def weight_files(model_dir: str | Path) -> list[str]:
     """The weight files ``from_pretrained`` reads from a folder: its safetensors when it has
     any, else its PyTorch ``.bin`` files (transformers' own order of preference)."""

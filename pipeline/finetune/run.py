@@ -14,7 +14,7 @@ from pipeline.compress.levels import describe
 from pipeline.compress.prunable import prunable_parameters, sparsity_report
 from pipeline.compress.quantize import GridProjection
 from pipeline.compress.registry import get_method
-from pipeline.data.provenance import provenance
+from pipeline.data.provenance import provenance, task_inputs
 from pipeline.device import load_dtype, model_devices
 from pipeline.examples import write_examples
 from pipeline.finetune.adapters import adapter_for
@@ -146,7 +146,9 @@ def run_cell(
             difficulty=difficulty,
             subset=subset,
             subset_seed=subset_seed,
-            inputs=inputs_hash(model_dir, masks_path, world),  # their content, not names
+            inputs=inputs_hash(
+                model_dir, masks_path, *task_inputs(task, world)
+            ),  # content, not names
         )
         checkpoints = Checkpoints(checkpoint_dir, checkpoint_minutes, fingerprint)
     if mode.trains:

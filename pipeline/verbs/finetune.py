@@ -99,12 +99,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
+def cell_fingerprint(args: argparse.Namespace) -> str:
+    """The run's identity: its arguments and the content of what it reads."""
+    from pipeline.data.provenance import task_inputs
+    from pipeline.finetune import retain
+    from pipeline.tasks.registry import get_task
+
+    identity = {k: v for k, v in vars(args).items() if k not in NOT_IDENTITY and k[0] != "_"}
+    task = get_task(args.task).configure(args.difficulty, json.loads(args.task_options))
+    return retain.fingerprint(identity, [args.model, args.masks, *task_inputs(task, args.world)])
+
+
 def run(args: argparse.Namespace) -> None:
     from pipeline.finetune import retain
 
-    identity = {k: v for k, v in vars(args).items() if k not in NOT_IDENTITY and k[0] != "_"}
-    fingerprint = retain.fingerprint(identity, [args.model, args.masks, args.world])
-    retain.run_once(args.out.parent, args.out, fingerprint, lambda: train_cell(args))
+    retain.run_once(args.out.parent, args.out, cell_fingerprint(args), lambda: train_cell(args))
 
 
 def train_cell(args: argparse.Namespace) -> None:
