@@ -312,3 +312,12 @@ def test_across_task_figure_orders_tasks_by_measured_difficulty(normalized):
     fig = FIGURES["fig4_across_tasks"].draw(normalized, ANALYSIS)
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert legend.index("syn_easy") < legend.index("syn_hard")
+
+
+def test_the_title_names_a_band_only_where_seeds_make_one(normalized):
+    spec = next(s for s in CURVE_FIGURES if s.name == "fig1_data_fraction")
+    title = spec.draw(normalized, ANALYSIS)._suptitle.get_text()
+    assert "CI over seeds" in title
+    once = normalized[normalized["seed"] == 0]  # a deterministic study: one run per cell
+    title = spec.draw(once, ANALYSIS)._suptitle.get_text()
+    assert "CI over seeds" not in title and "one run per point" in title

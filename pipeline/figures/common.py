@@ -40,6 +40,17 @@ def runs_note(frame: Any) -> str:
     return f"{seeds} seed{'s' if seeds != 1 else ''}, {len(frame)} runs"
 
 
+def band_note(frame: Any, analysis: Any) -> str:
+    """What the bands of a figure are; a figure of deterministic cells (zero-shot, run once)
+    has one run per point and so no band to speak of."""
+    if (
+        frame.groupby(["where", "difficulty", "compressor", "mode", "x"])["seed"].nunique().max()
+        > 1
+    ):
+        return f"band: {analysis.confidence:.0%} CI over seeds"
+    return "one run per point (a deterministic cell runs once): no band"
+
+
 def axis_label(frame: Any, kind: str) -> str:
     """The x label with the range actually plotted (the referee's request)."""
     lo, hi = frame["x"].min(), frame["x"].max()

@@ -15,6 +15,7 @@ from pipeline.analysis.options import Analysis
 from pipeline.analysis.undefined_ratio import excluded_rows
 from pipeline.figures.common import (
     axis_label,
+    band_note,
     notice,
     pyplot,
     reference_line,
@@ -149,7 +150,5 @@ class CurveFigure:
         grid.tight_layout()
         if left_out:
             grid.figure.text(0, 0, "\n".join(["Not drawn:", *left_out]), va="top", fontsize=7)
-        grid.figure.suptitle(
-            f"{self.title}; band: {analysis.confidence:.0%} CI over seeds", y=1.0, va="bottom"
-        )
+        grid.figure.suptitle(f"{self.title}; {band_note(frame, analysis)}", y=1.0, va="bottom")
         return grid.figure
