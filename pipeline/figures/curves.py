@@ -30,6 +30,7 @@ NM4 = "N:M, M=4"
 STRUCTURES = {
     "nm4": lambda s: s == NM4,
     "unstructured": lambda s: s == "unstructured",
+    "nm": lambda s: s.astype(str).str.startswith("N:M"),
     "any": lambda s: s.notna(),
 }
 

@@ -73,6 +73,19 @@ FIG5 = CurveFigure(
     hypothesis_methods=True,
     min_modes=2,
 )
+FIG5B = CurveFigure(
+    "fig5b_modes_data_fraction_nm",
+    "Transfer modes, setting 1 (data adequacy), N:M",
+    "Paper Fig. 5(b). As Fig. 5 after N:M pruning (N weights kept in every M). " + _NORMALIZED,
+    setting="data_fraction",
+    col="task",
+    row="difficulty",
+    hue="mode",
+    modes=TRANSFER,
+    structures="nm",
+    hypothesis_methods=True,
+    min_modes=2,
+)
 FIG6 = CurveFigure(
     "fig6_modes_across_tasks",
     "Transfer modes, setting 4 (across tasks)",
@@ -131,4 +144,4 @@ QUANTIZATION = CurveFigure(
     modes=None,
 )
 
-CURVE_FIGURES = (FIG1, FIG2, FIG3, FIG4, FIG5, FIG6, FIG7, FIG8, FIG9, QUANTIZATION)
+CURVE_FIGURES = (FIG1, FIG2, FIG3, FIG4, FIG5, FIG5B, FIG6, FIG7, FIG8, FIG9, QUANTIZATION)
