@@ -2,7 +2,7 @@
 
 Each seed's barrier is recomputed from its points along α with :func:`pipeline.lmc.barrier`
 (so a table written under an older definition is read with the current one); a path's
-barrier is the mean over seeds with a bootstrap interval over seeds (undefined with one
+barrier is the mean over seeds with a t interval over seeds (undefined with one
 seed: an LMC path is one fine-tuned pair, whose evaluation noise is not resampled).
 """
 
@@ -42,7 +42,7 @@ def barrier_summary(lmc: Any, analysis: Analysis) -> Any:
     for key, g in seed_barriers(lmc).groupby(PATH, sort=False):
         row = dict(zip(PATH, key, strict=True))
         for column in ("loss_barrier", "metric_barrier"):
-            iv = seed_interval(g[column], analysis.confidence, analysis.bootstrap_resamples)
+            iv = seed_interval(g[column], analysis.confidence)
             row |= {column: iv.mean, f"{column}_low": iv.low, f"{column}_high": iv.high}
         rows.append({**row, "n_seeds": len(g)})
     return pd.DataFrame(rows)

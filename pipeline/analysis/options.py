@@ -13,7 +13,7 @@ from pipeline.compress.registry import METHODS
 class Analysis:
     """How the study's claims are judged.
 
-    confidence: level of every bootstrap interval and so of every verdict.
+    confidence: level of every interval and so of every verdict.
     tolerance: a normalized score at or above it counts as "as good as dense" (0.99 = within
       1% of dense); 1 - tolerance is also the margin within which two scores are "equal".
     min_seeds: fewer seeds than this and a claim is undecided, whatever its interval says.

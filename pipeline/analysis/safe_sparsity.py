@@ -2,8 +2,8 @@
 
 Per seed, the highest tested sparsity up to which every tested sparsity (dense at 0
 included) keeps the normalized score at or above ``analysis.tolerance``; then the mean over
-seeds with its bootstrap interval. "Stays within" is literal: a curve that dips below the
-tolerance and comes back is safe only up to the dip.
+seeds with its t interval (pipeline.analysis.stats). "Stays within" is literal: a curve
+that dips below the tolerance and comes back is safe only up to the dip.
 """
 
 from __future__ import annotations
@@ -40,17 +40,19 @@ def safe_sparsity(normalized: Any, analysis: Analysis) -> Any:
             safe_level(g["x"], g["normalized"], analysis.tolerance)
             for _, g in group.groupby("seed")
         ]
-        interval = seed_interval(per_seed, analysis.confidence, analysis.bootstrap_resamples)
+        interval = seed_interval(per_seed, analysis.confidence)
+        top = float(group["x"].max())
         rows.append(
             {
                 **dict(zip(CURVE, key, strict=True)),
                 "hardness": float(group["hardness"].iloc[0]),
                 "tolerance": analysis.tolerance,
                 "safe_sparsity": interval.mean,
-                "ci_low": interval.low,
-                "ci_high": interval.high,
+                # a safe level is one of the tested ones, so its mean lies in [0, max tested]
+                "ci_low": max(interval.low, 0.0),
+                "ci_high": min(interval.high, top),
                 "n_seeds": interval.n,
-                "max_tested": float(group["x"].max()),
+                "max_tested": top,
             }
         )
     columns = CURVE + [

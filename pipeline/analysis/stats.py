@@ -1,10 +1,11 @@
-"""A bootstrap interval over seeds of one per-seed quantity (safe sparsity, the summary's
-curve points). The claims use the hierarchical bootstrap of :mod:`pipeline.analysis.resample`
-instead, with the verdict rule of :mod:`pipeline.analysis.decide`."""
+"""A confidence interval over seeds of one per-seed quantity (safe sparsity, the summary's
+curve points, LMC barriers, the figures' bands). The claims use the hierarchical bootstrap
+of :mod:`pipeline.analysis.resample` instead, with the verdict rule of
+:mod:`pipeline.analysis.decide`."""
 
 from __future__ import annotations
 
-import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +14,7 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Interval:
-    """Mean of per-seed values with a bootstrap confidence interval (seeds resampled)."""
+    """Mean of per-seed values with a confidence interval over seeds."""
 
     mean: float
     low: float
@@ -26,10 +27,15 @@ class Interval:
         return {**{k: v if np.isfinite(v) else None for k, v in values.items()}, "n_seeds": self.n}
 
 
-def seed_interval(values: Any, confidence: float, resamples: int) -> Interval:
-    """Bootstrap CI of the mean over seeds (BCa; percentile where BCa is undefined, e.g. all
-    values equal). NaN bounds with fewer than two seeds; fixed RNG, so reruns agree."""
-    from scipy.stats import bootstrap
+def seed_interval(values: Any, confidence: float) -> Interval:
+    """Student-t interval of the mean over seeds; NaN bounds with fewer than two seeds.
+
+    Not the bootstrap: resampling 5 seeds gives the plug-in spread of 5 points, too narrow.
+    Over 2,000 simulated 5-seed studies a nominal 95% interval of the mean covered the
+    planted truth in 83% (BCa and percentile bootstrap) against 95% (t) with normal seed
+    noise, and 80% / 79% against 88% with exponential noise (docs/statistics.md §9;
+    tests/test_analysis.py checks both)."""
+    from scipy.stats import t
 
     values = np.asarray(values, dtype=float)
     values = values[~np.isnan(values)]
@@ -39,19 +45,15 @@ def seed_interval(values: Any, confidence: float, resamples: int) -> Interval:
     mean = float(values.mean())
     if n < 2:
         return Interval(mean, np.nan, np.nan, n)
-    if np.ptp(values) == 0:
-        return Interval(mean, mean, mean, n)
-    for method in ("BCa", "percentile"):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ci = bootstrap(
-                (values,),
-                np.mean,
-                confidence_level=confidence,
-                method=method,
-                n_resamples=resamples,
-                rng=np.random.default_rng(0),
-            ).confidence_interval
-        if np.isfinite(ci.low) and np.isfinite(ci.high):
-            break
-    return Interval(mean, float(ci.low), float(ci.high), n)
+    half = float(t.ppf(0.5 + confidence / 2, n - 1) * values.std(ddof=1) / np.sqrt(n))
+    return Interval(mean, mean - half, mean + half, n)
+
+
+def seed_band(confidence: float) -> Callable[[Any], tuple[float, float]]:
+    """The same interval as a seaborn ``errorbar`` callable (the figures' bands)."""
+
+    def band(values: Any) -> tuple[float, float]:
+        interval = seed_interval(values, confidence)
+        return interval.low, interval.high
+
+    return band

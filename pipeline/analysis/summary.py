@@ -1,7 +1,7 @@
-"""Aggregation over seeds: every point of every curve as a mean with its bootstrap interval.
+"""Aggregation over seeds: every point of every curve as a mean with its t interval over seeds.
 
 One row per (setting, model, task, difficulty, method, structure, mode, x): the normalized
-score and the raw metric, each as the mean over seeds with the bootstrap interval of
+score and the raw metric, each as the mean over seeds with the t interval of
 ``analysis.confidence`` (the numbers behind the figures' lines and bands).
 """
 
@@ -24,10 +24,8 @@ def summarize(normalized: Any, analysis: Analysis) -> Any:
     )
     rows = []
     for key, group in frame.groupby(KEYS, sort=True):
-        score = seed_interval(
-            group["normalized"], analysis.confidence, analysis.bootstrap_resamples
-        )
-        value = seed_interval(group["value"], analysis.confidence, analysis.bootstrap_resamples)
+        score = seed_interval(group["normalized"], analysis.confidence)
+        value = seed_interval(group["value"], analysis.confidence)
         rows.append(
             {
                 **dict(zip(KEYS, key, strict=True)),

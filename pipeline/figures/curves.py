@@ -12,6 +12,7 @@ from typing import Any
 
 from pipeline.analysis.curves import annotate, curves
 from pipeline.analysis.options import Analysis
+from pipeline.analysis.stats import seed_band
 from pipeline.analysis.undefined_ratio import excluded_rows
 from pipeline.figures.common import (
     axis_label,
@@ -121,9 +122,7 @@ class CurveFigure:
             row_order=self._order(frame, self.row) if self.row else None,
             col_wrap=None if self.row else min(4, frame[self.col].nunique()),
             marker="o",
-            errorbar=("ci", round(100 * analysis.confidence)),
-            n_boot=2000,
-            seed=0,
+            errorbar=seed_band(analysis.confidence),
             palette=sns.color_palette(palette, len(hue_order)),
             height=3.0,
             aspect=1.25,

@@ -16,6 +16,7 @@ import numpy as np
 from pipeline.analysis.difficulty import hardness
 from pipeline.analysis.lmc import PATH, barrier_summary
 from pipeline.analysis.options import Analysis
+from pipeline.analysis.stats import seed_band
 from pipeline.figures.common import pyplot, require_rows
 from pipeline.paths import split_difficulty
 from pipeline.study import lmc_targets
@@ -105,8 +106,7 @@ def draw(lmc: Any, analysis: Analysis) -> Any:
             hue_order=order,
             palette=colors,
             marker="o",
-            errorbar=("ci", round(100 * analysis.confidence)),
-            seed=0,
+            errorbar=seed_band(analysis.confidence),
             ax=ax,
         )
         ax.set_xlabel("α  (0 = dense fine-tuned, 1 = sparse fine-tuned)")

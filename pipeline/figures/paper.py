@@ -13,7 +13,7 @@ from pipeline.finetune.modes import TRANSFER_MODES as TRANSFER
 _NORMALIZED = (
     "Every point is a fine-tuned compressed model's score divided by the dense "
     "model's score on the same task, cell and seed; lines are means over seeds and "
-    "bands the bootstrap confidence interval over seeds; the dashed line is dense "
+    "bands the t confidence interval over seeds; the dashed line is dense "
     "(1), the dotted line the tolerance of the safe-sparsity analysis."
 )
 

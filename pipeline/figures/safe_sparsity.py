@@ -18,7 +18,7 @@ TABLE = "normalized"
 CAPTION = (
     "Safe sparsity per task: the highest tested sparsity up to which every tested "
     "sparsity keeps the normalized score within the tolerance of dense (sparse "
-    "transfer), mean over seeds with its bootstrap confidence interval, against the "
+    "transfer), mean over seeds with its t confidence interval, against the "
     "difficulty levels of each setting ordered from easy to hard. The dotted line is "
     "the highest sparsity tested: a point on it may be safe beyond what was tried."
 )

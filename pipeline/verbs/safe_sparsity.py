@@ -1,5 +1,5 @@
 """Safe sparsity per task: the highest sparsity (per method and mode) whose normalized score
-stays within the configured tolerance of dense, with its bootstrap interval over seeds."""
+stays within the configured tolerance of dense, with its t interval over seeds."""
 
 import argparse
 from pathlib import Path

@@ -1,10 +1,10 @@
 """Aggregate the normalized table over seeds: every curve point's mean normalized score and
-metric with bootstrap intervals (the numbers behind the figures)."""
+metric with t intervals over seeds (the numbers behind the figures)."""
 
 import argparse
 from pathlib import Path
 
-HELP = "mean over seeds with bootstrap intervals, per curve point (Parquet + CSV)"
+HELP = "mean over seeds with t intervals, per curve point (Parquet + CSV)"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
