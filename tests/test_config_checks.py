@@ -44,7 +44,7 @@ def _set(config: dict, dotted: str, value) -> None:
 def lmc_cell(**change) -> list[dict]:
     cell = {
         "setting": "data_fraction",
-        "task": "syn_factcheck",
+        "task": DEFAULT["settings"]["data_fraction"]["tasks"][0],
         "fraction": 1.0,
         "method": "magnitude",
         "sparsity": 0.5,
@@ -102,7 +102,7 @@ CASES = [
     ),
     (
         "a setting's task the world does not build",
-        {"world.tasks": {"syn_grammar": {"train": 10, "validation": 10, "noise": 0.1}}},
+        {"world.tasks": {"syn_sentiment": {"train": 10, "validation": 10, "noise": 0.1}}},
         "settings.data_fraction.tasks[0]",
     ),
     (
