@@ -42,15 +42,13 @@ def _set(config: dict, dotted: str, value) -> None:
 
 
 def lmc_cell(**change) -> list[dict]:
-    cell = {
-        "setting": "data_fraction",
-        "task": DEFAULT["settings"]["data_fraction"]["tasks"][0],
-        "fraction": 1.0,
-        "method": "magnitude",
-        "sparsity": 0.5,
-        "seed": 0,
-    }
-    return [{**cell, **change}]
+    """The default config's first LMC cell, with one field changed."""
+    return [{**DEFAULT["lmc"]["cells"][0], **change}]
+
+
+# A world that builds one setting-4 task only, one that setting 1 does not run.
+SETTING_1_TASK = DEFAULT["settings"]["data_fraction"]["tasks"][0]
+OTHER_TASK = next(t for t in DEFAULT["settings"]["across_tasks"]["tasks"] if t != SETTING_1_TASK)
 
 
 # (case, {dotted key: new value}, the key the message must name)
@@ -102,7 +100,7 @@ CASES = [
     ),
     (
         "a setting's task the world does not build",
-        {"world.tasks": {"syn_sentiment": {"train": 10, "validation": 10, "noise": 0.1}}},
+        {"world.tasks": {OTHER_TASK: {"train": 10, "validation": 10, "noise": 0.1}}},
         "settings.data_fraction.tasks[0]",
     ),
     (
