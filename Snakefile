@@ -2,23 +2,35 @@
 #   snakemake --cores 2 all_figures     embedded default study (CPU, offline, minutes)
 #   snakemake -n all_figures            inspect the DAG
 #   snakemake --profile slurm all_figures   paper-scale study on a SLURM cluster
-from snakemake.utils import min_version, validate
+from pathlib import Path
+
+from snakemake.utils import min_version
 
 min_version("9.0")
 
 
-# The embedded default study, unless the user names another study with --configfile:
-# a study's config is complete on its own, so the default's keys must never leak into it.
+DEFAULT_STUDY = Path(workflow.basedir) / "config.yaml"  # the embedded default study
+
+# Snakemake's record of the config file (the report lists it); the config a run uses is
+# built below, so a whole study's --configfile never inherits the default's keys.
 if not workflow.overwrite_configfiles:
 
-    configfile: "config.yaml"
+    configfile: DEFAULT_STUDY
 
 
 
-from pipeline.config_schema import schema_file
+from pipeline.overrides import study_config
 
-# The schema's registry-backed choices come from the registries (pipeline/config_schema.py).
-validate(config, schema_file())
+# config.yaml, then each --configfile (a whole study, with `study:`, replaces it; a file
+# without overlays it), then --config: coerced to the schema's types, its defaults filled
+# in, validated with one short message per mistake (pipeline/overrides.py).
+_study = study_config(
+    DEFAULT_STUDY,
+    workflow.config_settings.configfiles,
+    workflow.config_settings.config,
+)
+config.clear()
+config.update(_study)
 
 from pipeline import paths, resolve, study, targets
 from pipeline.config import check_config

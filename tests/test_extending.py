@@ -170,7 +170,7 @@ def test_a_bad_option_fails_before_any_job_naming_the_key(extended):
     run = _run(extended, _config(extended, largest="no"), "-n", "all")
     assert run.returncode != 0
     said = run.stdout + run.stderr
-    assert "['options']['toy_prune']['largest']" in said and "boolean" in said, said[-2000:]
+    assert "options.toy_prune.largest'" in said and "boolean" in said, said[-2000:]
 
 
 def test_a_tiny_study_runs_through_the_toy_method_and_task(extended):

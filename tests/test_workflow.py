@@ -200,7 +200,7 @@ def test_bad_config_value_fails_before_any_job_naming_the_key(tmp_path):
     config["modes"] = ["dense", "sprase"]
     run = snakemake(tmp_path, config, "all_figures")
     assert run.returncode != 0
-    assert "'sprase' is not one of" in run.stderr and "['modes']" in run.stderr
+    assert "config key 'modes[1]': 'sprase' is not allowed" in run.stderr
     assert not (tmp_path / "results").exists()
 
 
