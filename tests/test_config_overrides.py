@@ -106,17 +106,26 @@ def test_whole_study_configfile_replaces_and_config_goes_on_top(tmp_path):
     path = tmp_path / "study.yaml"
     path.write_text(yaml.safe_dump(study))
     run = dry_run(tmp_path, "--configfile", str(path), "--config", "seeds=[0,3]")
+    # (results_dir comes from the study file: a second --config would replace the first)
     jobs = planned(run, "finetune")
     assert {job["seed"] for job in jobs} == {"0", "3"}
     assert "syn_translation" not in {job["task"] for job in jobs}
 
 
-def test_lr_1e_minus_4_reads_as_a_number(tmp_path):
+def test_lr_in_e_notation_reads_as_a_number_and_reaches_the_jobs(tmp_path):
     overlay = tmp_path / "lr.yaml"
-    overlay.write_text("protocol: {lr: 1e-4}\nsettings: {languages: {protocol: {lr: 2e-3}}}\n")
-    for args in (["--config", "protocol={lr: 1e-4}"], ["--configfile", str(overlay)]):
-        run = dry_run(tmp_path, *args, "--config", _results(tmp_path))
-        assert planned(run, "finetune"), args
+    overlay.write_text("protocol: {lr: 3e-4}\nsettings: {languages: {protocol: {lr: 2e-3}}}\n")
+    given = {
+        "--config": ["--config", "protocol={lr: 3e-4}", _results(tmp_path)],
+        "--configfile": ["--configfile", str(overlay), "--config", _results(tmp_path)],
+    }
+    for how, args in given.items():
+        run = dry_run(tmp_path, "--printshellcmds", *args)  # one --config: a second replaces it
+        assert planned(run, "finetune"), how
+        assert '"lr": 0.0003' in run.stdout, how  # the fine-tuning jobs' --protocol
+        assert '"lr": 0.0001' not in run.stdout, how  # config.yaml's value is gone
+        if how == "--configfile":
+            assert '"lr": 0.002' in run.stdout  # setting 2's own protocol
 
 
 @pytest.mark.parametrize(
