@@ -33,11 +33,13 @@ config.clear()
 config.update(_study)
 
 from pipeline import paths, resolve, study, targets
+from pipeline.deployment import check_deployment
 from pipeline.config import check_config
 from pipeline.data.offline import OFFLINE_ENV
 from pipeline.worker import lifecycle as worker
 
 check_config(config)
+check_deployment(workflow.deployment_settings.deployment_method)  # --sdm: conda or none
 
 R = config["results_dir"]
 CELLS = study.cells(config)

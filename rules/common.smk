@@ -1,6 +1,11 @@
 # Input functions of the rules, kept apart from the rules (snakemake --lint: no functions
 # in a rule file). They run when the DAG is built, so they may use names defined by the
 # Snakefile (config, R, paths, SETTING_OF) and by the rule files (METHODS, CALIBRATION).
+from pipeline.compress.registry import METHODS
+from pipeline.wildcards import cell_setting, wildcard_value
+
+# The compression methods a path may name: the study's (a mistyped one fails naming them).
+STUDY_METHODS = {name: METHODS[name] for name in config["compression"]["methods"]}
 
 
 def world_input(wildcards):
@@ -19,9 +24,9 @@ def prune_inputs(wc):
 
 def needs_world(task_name):
     """Synthetic tasks read their data from the world; hub tasks do not need it."""
-    from pipeline.tasks.registry import get_task
+    from pipeline.tasks.registry import TASKS
 
-    return get_task(task_name).source == "synthetic"
+    return wildcard_value("task", task_name, TASKS).source == "synthetic"
 
 
 def finetune_inputs(wc):
@@ -29,7 +34,8 @@ def finetune_inputs(wc):
     quantization starts from the cell's dense fine-tuned model (pipeline/finetune/modes)."""
     from pipeline.finetune.modes import MODES
 
-    mode = MODES[wc.mode]
+    setting_of_cell(wc)  # a path naming no cell of the study fails here, naming the wildcard
+    mode = wildcard_value("mode", wc.mode, MODES)
     inputs = {"model": f"{R}/{paths.MODEL}".format(model=wc.model)}
     if mode.from_dense_run:
         inputs["model"] = kept_model(wc, paths.DENSE, "dense")
@@ -37,7 +43,8 @@ def finetune_inputs(wc):
         inputs["world"] = f"{R}/{paths.WORLD}"
     inputs["data"] = staged_data(wc)
     if wc.compression != paths.DENSE and not mode.quantizes:
-        seeded = METHODS[paths.split_compression(wc.compression)[0]].seeded
+        method = paths.split_compression(wc.compression)[0]
+        seeded = wildcard_value("method", method, STUDY_METHODS).seeded
         inputs["masks"] = f"{R}/{paths.SEEDED_MASK if seeded else paths.MASK}".format(
             model=wc.model, compression=wc.compression, seed=wc.seed
         )
@@ -47,6 +54,7 @@ def finetune_inputs(wc):
 def kept_model(wc, compression, mode):
     """The fine-tuned model another run of this cell and seed saves (rule
     finetune_keep_model): the dense start of post-training quantization, the LMC end points."""
+    setting_of_cell(wc)  # a path naming no cell of the study fails here, naming the wildcard
     return rules.finetune_keep_model.output.model.format(
         **paths.run_of(wc, compression, mode)
     )
@@ -67,7 +75,7 @@ def data_arg(wc, input):
 
 
 def setting_of_cell(wc):
-    return SETTING_OF[(wc.model, wc.task, wc.difficulty)]
+    return cell_setting(SETTING_OF, wc.model, wc.task, wc.difficulty)
 
 
 def setting_block(wc):
