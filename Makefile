@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CORES ?= 2
 
-.PHONY: setup study test lint gpu-check
+.PHONY: setup study quick test lint gpu-check
 
 $(BIN)/snakemake: requirements.txt requirements-dev.txt pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -21,6 +21,13 @@ setup: $(BIN)/snakemake
 study: setup
 	$(BIN)/python -m pipeline.locks
 	PATH="$(CURDIR)/$(BIN):$$PATH" HF_HUB_OFFLINE=1 $(BIN)/snakemake --cores $(CORES) all_figures $(ARGS)
+
+## A quick look: the default study shrunk to minutes (configs/quick.yaml overlays
+## config.yaml), every setting, figure and the verdict, in results/quick; its verdict says
+## it is too small to decide anything.
+quick: setup
+	$(BIN)/python -m pipeline.locks
+	PATH="$(CURDIR)/$(BIN):$$PATH" HF_HUB_OFFLINE=1 $(BIN)/snakemake --cores $(CORES) all_figures --configfile configs/quick.yaml $(ARGS)
 
 ## Run the test suite (unit, integration on tiny models, real snakemake workflow runs).
 test: setup

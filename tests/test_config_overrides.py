@@ -247,3 +247,48 @@ def test_several_mistakes_name_the_others_briefly():
     assert "\n" not in message and len(message) < 400
     for key in ("'seeds[0]'", "'bogus'", "'protocol.lr'"):
         assert key in message
+
+
+# --- the quick look ---------------------------------------------------------------------
+
+QUICK = REPO / "configs" / "quick.yaml"
+
+
+def test_quick_look_is_an_overlay_planning_every_figure_of_the_default_study(tmp_path):
+    from pipeline import targets
+    from pipeline.config import check_config
+
+    assert "study" not in yaml.safe_load(QUICK.read_text())  # it overlays config.yaml
+    results = tmp_path / "results"
+    config = study_config(DEFAULT_PATH, [QUICK], {"results_dir": str(results)})
+    check_config(config)
+    assert config["analysis"]["quick_look"] is True  # its verdict says it decides nothing
+    assert set(config["settings"]) == set(DEFAULT["settings"])
+    figures = targets.figure_targets(config)
+    default = targets.figure_targets(DEFAULT)
+    assert [Path(f).relative_to(results) for f in figures] == [
+        Path(f).relative_to(DEFAULT["results_dir"]) for f in default
+    ]
+    run = dry_run(tmp_path, "--configfile", str(QUICK), "--config", _results(tmp_path))
+    jobs = planned(run, "finetune")
+    assert {job["seed"] for job in jobs} == {str(s) for s in config["seeds"]}
+    for figure in figures:
+        assert figure in run.stdout, figure
+    assert f"{results}/verdict.md" in run.stdout
+
+
+def test_make_quick_runs_the_quick_config():
+    recipe = (REPO / "Makefile").read_text().split("\nquick:")[1].split("\n\n")[0]
+    assert "all_figures --configfile configs/quick.yaml" in recipe
+
+
+@pytest.mark.parametrize("quick_look", [True, False])
+def test_a_quick_look_verdict_says_it_is_too_small_to_decide(quick_look):
+    from pipeline.analysis.options import Analysis
+    from pipeline.analysis.verdict import markdown, verdict
+    from tests.test_analysis import drop_harder_faster, table
+
+    analysis = Analysis.from_dict({"bootstrap_resamples": 200, "quick_look": quick_look})
+    text = markdown(verdict(table(drop_harder_faster), analysis, "quick"))
+    head = text.split("\n- ")[0]  # before the claims
+    assert ("too small to decide" in head) is quick_look

@@ -26,6 +26,8 @@ class Analysis:
       this many standard errors of its evaluation set.
     methods: the pruning methods whose curves the claims pool (the hypothesis is about
       magnitude pruning: unstructured and N:M).
+    quick_look: the study is shrunk to show every output in minutes (configs/quick.yaml):
+      its verdict opens by saying it is too small to decide anything.
     random_control: the matched random control (claim d); the method whose per-layer counts
       it copies is the control's own ``matches`` (pipeline/compress/registry.py), not a
       choice: a config could otherwise compare it with a method it was never matched to.
@@ -39,6 +41,7 @@ class Analysis:
     headroom_se: float = 5.0
     methods: tuple[str, ...] = ("magnitude", "magnitude_nm")
     random_control: str = "random"
+    quick_look: bool = False
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Analysis:

@@ -149,6 +149,13 @@ def _table(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+QUICK_LOOK = (
+    "**Quick look: too small to decide.** This study is shrunk to show every output in "
+    "minutes (few pre-training steps, seeds, levels and fine-tuning steps); nothing below is "
+    "evidence for or against a claim. The full study (`make study`) decides."
+)
+
+
 def markdown(result: dict[str, Any]) -> str:
     a = result["analysis"]
     alpha = 1 - a["confidence"]
@@ -172,6 +179,8 @@ def markdown(result: dict[str, Any]) -> str:
         "Method: docs/statistics.md.",
         "",
     ]
+    if a.get("quick_look"):
+        lines[2:2] = [QUICK_LOOK, ""]
     lines += [f"- {s}" for s in result["sentences"]]
     if result.get("calibration") is not None:
         lines += ["", "## Excluded levels (calibration gate)", ""]
