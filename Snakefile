@@ -2,6 +2,8 @@
 #   snakemake --cores 2 all_figures     embedded default study (CPU, offline, minutes)
 #   snakemake -n all_figures            inspect the DAG
 #   snakemake --profile slurm all_figures   paper-scale study on a SLURM cluster
+from pathlib import Path
+
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
@@ -23,6 +25,7 @@ validate(config, schema_file())
 from pipeline import paths, resolve, study, targets
 from pipeline.config import check_config
 from pipeline.data.offline import OFFLINE_ENV
+from pipeline.finetune import retain
 from pipeline.worker import lifecycle as worker
 
 check_config(config)
@@ -63,12 +66,17 @@ onstart:
     worker.start(f"{R}/logs/worker.log", local=workflow.local_exec, env=OFFLINE_ENV)
 
 
+# The one end-of-workflow handler (Snakemake keeps only the last onsuccess/onerror, so every
+# cleanup is here): stop the worker; remove the results kept in runs/**/done for the retry
+# of a failed pack (pipeline/finetune/retain.py): when the workflow ends every pack is over.
 onsuccess:
     worker.stop()
+    retain.sweep(Path(R) / "runs", finished=True)
 
 
 onerror:
     worker.stop()
+    retain.sweep(Path(R) / "runs", finished=True)
 
 
 rule all:

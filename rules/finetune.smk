@@ -8,9 +8,6 @@
 # matches exactly those run folders and wins over finetune for them (ruleorder). Every
 # other run writes its metrics.json and examples.parquet only.
 import json
-from pathlib import Path
-
-from pipeline.finetune import retain
 
 
 KEPT_MODEL = study.kept_model_constraint(config, CELLS, r"[A-Za-z0-9_.-]+")
@@ -70,12 +67,3 @@ use rule finetune as finetune_keep_model with:
     group:
         lambda wc: None
 
-
-# A finished run keeps its outputs in done/ until its pack has succeeded, so a failed pack's
-# retry restores them (pipeline/finetune/retain.py). When the workflow ends every pack is over.
-onsuccess:
-    retain.sweep(Path(R) / "runs", finished=True)
-
-
-onerror:
-    retain.sweep(Path(R) / "runs", finished=True)
