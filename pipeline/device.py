@@ -75,11 +75,25 @@ def add_device_argument(p: argparse.ArgumentParser) -> None:
     )
 
 
-def load_dtype(precision: str, trains: bool) -> str:
-    """The dtype to load weights in: fp32 for training (mixed precision keeps fp32 master
-    weights, so masks and frozen weights stay exact); the protocol's precision when the
-    model only runs forward (zero-shot, evaluation), so a 7B fp16 model loads in fp16."""
-    return "float32" if trains else PRECISION_DTYPES[precision]
+def load_dtype(precision: str, exact: bool) -> str:
+    """The dtype to load weights in: fp32 when the weights must be exact (training: mixed
+    precision keeps fp32 master weights, so masks and frozen weights stay exact; a mode that
+    quantizes: RTN values rounded to fp16 leave their grid); the protocol's precision when
+    the model only runs forward (zero-shot), so a 7B fp16 model loads in fp16."""
+    return "float32" if exact else PRECISION_DTYPES[precision]
+
+
+def autocast(device: str, precision: str) -> Any:
+    """Evaluation in the protocol's precision without an accelerator (fp32 weights of a
+    quantizing mode, as training cells evaluate under accelerate's autocast)."""
+    import contextlib
+
+    import torch
+
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    dtype = getattr(torch, PRECISION_DTYPES[precision])
+    return torch.autocast(device_type=device.partition(":")[0], dtype=dtype)
 
 
 def model_devices(model: Any) -> set[str]:

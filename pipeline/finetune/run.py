@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import time
@@ -15,7 +14,7 @@ from pipeline.compress.prunable import prunable_parameters, sparsity_report
 from pipeline.compress.quantize import GridProjection
 from pipeline.compress.registry import get_method
 from pipeline.data.provenance import provenance, task_inputs
-from pipeline.device import load_dtype, model_devices
+from pipeline.device import autocast, load_dtype, model_devices
 from pipeline.examples import write_examples
 from pipeline.finetune.adapters import adapter_for
 from pipeline.finetune.adapters.base import load_tokenizer
@@ -121,7 +120,8 @@ def run_cell(
         task,
         protocol.seed,
         protocol.dropout,
-        dtype=load_dtype(protocol.precision, mode.trains),
+        # Quantizing modes round and verify in fp32 (modes/ptq.py), whatever the precision.
+        dtype=load_dtype(protocol.precision, mode.trains or mode.quantizes),
         device_map=placement.device_map,
     )
     if compression == DENSE:
@@ -184,7 +184,8 @@ def run_cell(
     if accelerator is None or accelerator.is_main_process:
         eval_rows = task.load_split("validation", world)  # whole and seed-independent
         # Evaluation in the protocol's precision too (zero-shot: loaded in that dtype).
-        with accelerator.autocast() if accelerator else contextlib.nullcontext():
+        precision = accelerator.autocast() if accelerator else None
+        with precision or autocast(placement.device, protocol.precision):
             evaluation = adapter.evaluate(
                 model,
                 tokenizer,
