@@ -195,6 +195,8 @@ def run_cell(
                 protocol.eval_batch_size,
             )
         examples = evaluation.pop("examples")
+        if "generation" in evaluation:  # every decoding setting (adapters/generation.py)
+            training["generation"] = evaluation.pop("generation")
         if examples_path is not None:
             write_examples(examples_path, examples)
         if out_dir is not None:
