@@ -48,6 +48,7 @@ wildcard_constraints:
 
 
 include: "rules/common.smk"
+include: "rules/device.smk"
 include: "rules/data.smk"
 include: "rules/models.smk"
 include: "rules/compress.smk"

@@ -37,6 +37,7 @@ rule finetune:
         subset_seed=lambda wc: setting_block(wc).get("subset_seed", wc.seed),
         checkpoint_minutes=config.get("checkpoint_minutes", 20),
         study=config["study"],
+        device=job_device,
     log:
         f"{R}/logs/{paths.RUN}.log",
     group:
@@ -51,7 +52,8 @@ rule finetune:
         "--protocol {params.protocol:q} --seed {wildcards.seed} --subset {params.subset} "
         "--subset-seed {params.subset_seed} {params.out_model} "
         "--checkpoint-minutes {params.checkpoint_minutes} --out {output.metrics} "
-        "--out-examples {output.examples} --threads {threads} > {log} 2>&1"
+        "--out-examples {output.examples} --threads {threads} --device {params.device} "
+        "> {log} 2>&1"
 
 
 use rule finetune as finetune_keep_model with:
