@@ -22,7 +22,7 @@ from pipeline.finetune.checkpoint import Checkpoints
 from pipeline.finetune.modes import get_mode
 from pipeline.finetune.modes.base import quantization_bits
 from pipeline.finetune.protocol import Protocol
-from pipeline.finetune.trainer import cell_placement, train
+from pipeline.finetune.trainer import StopRequest, cell_placement, train
 from pipeline.fingerprint import inputs_hash
 from pipeline.io import atomic_dir
 from pipeline.models.staging.hub import carry_manifest
@@ -155,20 +155,22 @@ def run_cell(
         rows = select_training_rows(
             task.load_split("train", world), difficulty, subset, subset_seed
         )
-        training = train(
-            model,
-            tokenizer,
-            adapter,
-            task,
-            rows,
-            protocol,
-            mode,
-            params,
-            masks,
-            accelerator,
-            checkpoints,
-            progress,
-        )
+        with StopRequest() as stop:  # SLURM's warning signal: checkpoint and exit
+            training = train(
+                model,
+                tokenizer,
+                adapter,
+                task,
+                rows,
+                protocol,
+                mode,
+                params,
+                masks,
+                accelerator,
+                checkpoints,
+                progress,
+                stop,
+            )
     else:
         mode.prepare(params, masks)
         training = {"steps": 0, "n_train": 0}
