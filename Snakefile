@@ -36,6 +36,7 @@ from pipeline import paths, resolve, study, targets
 from pipeline.deployment import check_deployment
 from pipeline.config import check_config
 from pipeline.data.offline import OFFLINE_ENV
+from pipeline.finetune import retain
 from pipeline.worker import lifecycle as worker
 
 check_config(config)
@@ -59,6 +60,7 @@ wildcard_constraints:
 
 
 include: "rules/common.smk"
+include: "rules/device.smk"
 include: "rules/data.smk"
 include: "rules/models.smk"
 include: "rules/compress.smk"
@@ -77,12 +79,17 @@ onstart:
     worker.start(f"{R}/logs/worker.log", local=workflow.local_exec, env=OFFLINE_ENV)
 
 
+# The one end-of-workflow handler (Snakemake keeps only the last onsuccess/onerror, so every
+# cleanup is here): stop the worker; remove the results kept in runs/**/done for the retry
+# of a failed pack (pipeline/finetune/retain.py): when the workflow ends every pack is over.
 onsuccess:
     worker.stop()
+    retain.sweep(Path(R) / "runs", finished=True)
 
 
 onerror:
     worker.stop()
+    retain.sweep(Path(R) / "runs", finished=True)
 
 
 rule all:

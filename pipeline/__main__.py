@@ -34,6 +34,7 @@ VERBS = {
     "summarize": "summarize",
     "table1": "table1",
     "calibration": "calibration",
+    "gpu-preflight": "gpu_preflight",
 }
 
 

@@ -1,6 +1,8 @@
 """Where a verb runs its model: the one ``--device`` option of every model-running verb.
 
-``cuda if available else cpu`` by default; ``cpu``, ``cuda`` or ``cuda:N`` explicitly; and
+``cuda if available else cpu`` by default (the workflow always passes the study's ``device``
+key, so a job never falls back to the host silently); ``cpu``, ``cuda`` or ``cuda:N``
+explicitly, refused at once when CUDA is unusable, naming torch's CUDA and the driver's; and
 ``auto``, which lets accelerate spread a model too big for one GPU over every GPU the job
 may see (transformers' ``device_map="auto"``). The model is loaded straight onto its device
 (``device_map``), in the dtype it will run in, so a 7B fp16 model never exists as an fp32
@@ -56,15 +58,110 @@ def resolve(name: str | None) -> Placement:
         raise ValueError(f"--device {name!r}: not a device a model runs on here; use {CHOICES}")
     if not torch.cuda.is_available():
         raise ValueError(
-            f"--device {name!r}: CUDA is not available on this machine "
-            f"(torch.cuda.is_available() is False); use --device cpu"
+            f"--device {name!r}: CUDA is not usable here (torch.cuda.is_available() is False; "
+            f"{versions_line()}); the job refuses to run on the CPU instead"
         )
     if index and int(index) >= torch.cuda.device_count():
         raise ValueError(
             f"--device {name!r}: only {torch.cuda.device_count()} GPU(s) are visible "
             "(CUDA_VISIBLE_DEVICES)"
         )
+    try:  # available, yet a build without kernels for this GPU fails at the first op
+        torch.ones(1, device=name).add_(1).item()
+    except RuntimeError as error:  # torch.AcceleratorError is one
+        raise ValueError(f"--device {name!r}: CUDA fails ({versions_line()}): {error}") from None
     return Placement(name)
+
+
+def driver_cuda_version() -> str | None:
+    """The CUDA version the installed driver supports ("12.4"), from libcuda itself (no
+    GPU or CUDA build of torch needed); None without a driver. Hand-written: torch reports
+    only the CUDA it was built with."""
+    import ctypes
+
+    try:
+        libcuda = ctypes.CDLL("libcuda.so.1")
+    except OSError:
+        return None
+    version = ctypes.c_int(0)
+    if libcuda.cuDriverGetVersion(ctypes.byref(version)) != 0:
+        return None
+    return f"{version.value // 1000}.{version.value % 1000 // 10}"
+
+
+def driver_version() -> str | None:
+    """The NVIDIA driver's own version ("550.54.15"), from nvidia-smi; None without one."""
+    import shutil
+    import subprocess
+
+    if shutil.which("nvidia-smi") is None:
+        return None
+    out = subprocess.run(
+        ["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
+        capture_output=True,
+        text=True,
+    )
+    lines = out.stdout.split()
+    return lines[0] if out.returncode == 0 and lines else None
+
+
+def versions_line() -> str:
+    """torch's CUDA and the driver's, in words, for every CUDA error message."""
+    import torch
+
+    built = torch.version.cuda or "none (a CPU-only build)"
+    driver = driver_cuda_version()
+    return f"torch {torch.__version__} built for CUDA {built}; driver " + (
+        f"{driver_version() or '?'} supports CUDA {driver}" if driver else "not found"
+    )
+
+
+def cuda_report(device: str = "cuda") -> dict[str, Any]:
+    """What the preflight prints: torch's CUDA, the driver's, the GPU, its free memory."""
+    import torch
+
+    report: dict[str, Any] = {
+        "torch": torch.__version__,
+        "torch_cuda": torch.version.cuda,
+        "driver": driver_version(),
+        "driver_cuda": driver_cuda_version(),
+        "cuda_available": torch.cuda.is_available(),
+        "visible_gpus": torch.cuda.device_count() if torch.cuda.is_available() else 0,
+    }
+    if report["cuda_available"]:
+        free, total = torch.cuda.mem_get_info(device)
+        report |= {
+            "device_name": torch.cuda.get_device_name(device),
+            "capability": ".".join(map(str, torch.cuda.get_device_capability(device))),
+            "free_gib": round(free / 2**30, 2),
+            "total_gib": round(total / 2**30, 2),
+        }
+    return report
+
+
+def preflight_problems(report: dict[str, Any], min_free_gib: float) -> list[str]:
+    """Why a GPU job would fail or crawl on this machine, from :func:`cuda_report`."""
+    problems = []
+    if not report["torch_cuda"]:
+        problems.append(f"torch {report['torch']} is a CPU-only build")
+    elif not report["driver_cuda"]:
+        problems.append("no NVIDIA driver (libcuda) on this machine")
+    else:
+        built, driver = (int(report[k].split(".")[0]) for k in ("torch_cuda", "driver_cuda"))
+        if built > driver:  # minor versions are compatible within a major
+            problems.append(
+                f"torch is built for CUDA {report['torch_cuda']}, the driver "
+                f"{report['driver']} supports CUDA {report['driver_cuda']} only: install a "
+                f"torch for CUDA {driver}.x or update the driver"
+            )
+    if not report["cuda_available"] and not problems:
+        problems.append("torch.cuda.is_available() is False (no GPU visible to this job?)")
+    if report.get("free_gib", 0) < min_free_gib and report["cuda_available"]:
+        problems.append(
+            f"{report['free_gib']} GiB free on {report['device_name']}, the study needs "
+            f"{min_free_gib} GiB (config key 'device_min_free_gib')"
+        )
+    return problems
 
 
 def add_device_argument(p: argparse.ArgumentParser) -> None:
@@ -75,11 +172,25 @@ def add_device_argument(p: argparse.ArgumentParser) -> None:
     )
 
 
-def load_dtype(precision: str, trains: bool) -> str:
-    """The dtype to load weights in: fp32 for training (mixed precision keeps fp32 master
-    weights, so masks and frozen weights stay exact); the protocol's precision when the
-    model only runs forward (zero-shot, evaluation), so a 7B fp16 model loads in fp16."""
-    return "float32" if trains else PRECISION_DTYPES[precision]
+def load_dtype(precision: str, exact: bool) -> str:
+    """The dtype to load weights in: fp32 when the weights must be exact (training: mixed
+    precision keeps fp32 master weights, so masks and frozen weights stay exact; a mode that
+    quantizes: RTN values rounded to fp16 leave their grid); the protocol's precision when
+    the model only runs forward (zero-shot), so a 7B fp16 model loads in fp16."""
+    return "float32" if exact else PRECISION_DTYPES[precision]
+
+
+def autocast(device: str, precision: str) -> Any:
+    """Evaluation in the protocol's precision without an accelerator (fp32 weights of a
+    quantizing mode, as training cells evaluate under accelerate's autocast)."""
+    import contextlib
+
+    import torch
+
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    dtype = getattr(torch, PRECISION_DTYPES[precision])
+    return torch.autocast(device_type=device.partition(":")[0], dtype=dtype)
 
 
 def model_devices(model: Any) -> set[str]:

@@ -8,6 +8,23 @@ from pipeline.wildcards import cell_setting, wildcard_value
 STUDY_METHODS = {name: METHODS[name] for name in config["compression"]["methods"]}
 
 
+GPU_PREFLIGHT = "logs/gpu_preflight.json"
+
+
+def job_device(wc):
+    """--device of a model-running job: the study's device; a compression that runs no
+    model (magnitude, random, RTN: a sort or a rounding) stays on the CPU, as its SLURM job
+    has no GPU (pipeline/compress/registry.py, gpus)."""
+    if "method" in wc.keys() and not METHODS[wc.method].needs_calibration:
+        return "cpu"
+    return config.get("device", "cpu")
+
+
+def preflight_input(wc):
+    """The GPU check every GPU job waits for (rules/device.smk); none on the CPU."""
+    return [ancient(f"{R}/{GPU_PREFLIGHT}")] if job_device(wc) == "cuda" else []
+
+
 def world_input(wildcards):
     source = config["models"][wildcards.model]["source"]
     return [f"{R}/{paths.WORLD}"] if source in ("synthetic", "scratch") else []
@@ -19,6 +36,7 @@ def prune_inputs(wc):
         inputs["world"] = f"{R}/{paths.WORLD}"
     if METHODS[wc.method].needs_calibration and CALIBRATION.get("source") == "hub":
         inputs["calibration"] = calibration_data_dir(config)
+    inputs["preflight"] = preflight_input(wc)
     return inputs
 
 
@@ -42,6 +60,7 @@ def finetune_inputs(wc):
     if needs_world(wc.task):
         inputs["world"] = f"{R}/{paths.WORLD}"
     inputs["data"] = staged_data(wc)
+    inputs["preflight"] = preflight_input(wc)
     if wc.compression != paths.DENSE and not mode.quantizes:
         method = paths.split_compression(wc.compression)[0]
         seeded = wildcard_value("method", method, STUDY_METHODS).seeded

@@ -22,12 +22,14 @@ PRUNE_PARAMS = dict(
         {**CALIBRATION, **({"staged": input.calibration} if "calibration" in input.keys() else {})}
     ),
     world=lambda wc, input: f"--world {input.world}" if "world" in input.keys() else "",
+    device=job_device,
 )
 PRUNE_SHELL = (
     "python -m pipeline prune --model {input.model} --method {wildcards.method} "
     "--level {wildcards.level} --seed {params.seed} --options {params.options:q} "
     "--prunable {params.prunable} "
     "--calibration {params.calibration:q} {params.world} --threads {threads} "
+    "--device {params.device} "
     "--out-mask {output.mask} --out-report {output.report} {params.weights} > {log} 2>&1"
 )
 

@@ -8,9 +8,6 @@
 # matches exactly those run folders and wins over finetune for them (ruleorder). Every
 # other run writes its metrics.json and examples.parquet only.
 import json
-from pathlib import Path
-
-from pipeline.finetune import retain
 
 
 KEPT_MODEL = study.kept_model_constraint(config, CELLS, r"[A-Za-z0-9_.-]+")
@@ -40,6 +37,7 @@ rule finetune:
         subset_seed=lambda wc: setting_block(wc).get("subset_seed", wc.seed),
         checkpoint_minutes=config.get("checkpoint_minutes", 20),
         study=config["study"],
+        device=job_device,
     log:
         f"{R}/logs/{paths.RUN}.log",
     group:
@@ -54,7 +52,8 @@ rule finetune:
         "--protocol {params.protocol:q} --seed {wildcards.seed} --subset {params.subset} "
         "--subset-seed {params.subset_seed} {params.out_model} "
         "--checkpoint-minutes {params.checkpoint_minutes} --out {output.metrics} "
-        "--out-examples {output.examples} --threads {threads} > {log} 2>&1"
+        "--out-examples {output.examples} --threads {threads} --device {params.device} "
+        "> {log} 2>&1"
 
 
 use rule finetune as finetune_keep_model with:
@@ -70,12 +69,3 @@ use rule finetune as finetune_keep_model with:
     group:
         lambda wc: None
 
-
-# A finished run keeps its outputs in done/ until its pack has succeeded, so a failed pack's
-# retry restores them (pipeline/finetune/retain.py). When the workflow ends every pack is over.
-onsuccess:
-    retain.sweep(Path(R) / "runs", finished=True)
-
-
-onerror:
-    retain.sweep(Path(R) / "runs", finished=True)

@@ -12,6 +12,7 @@ rule lmc:
         sparse=lambda wc: kept_model(wc, wc.compression, "sparse"),
         world=lambda wc: [f"{R}/{paths.WORLD}"] if needs_world(wc.task) else [],
         data=staged_data,
+        preflight=preflight_input,
     output:
         f"{R}/{paths.LMC}",
     params:
@@ -21,6 +22,7 @@ rule lmc:
         alphas=config.get("lmc", {}).get("alphas", 11),
         cell=lambda wc: json.dumps({**dict(wc.items()), "seed": int(wc.seed)}),  # int64 column
         world=data_arg,
+        device=job_device,
     log:
         f"{R}/logs/lmc/{{model}}/{{task}}/{{difficulty}}/{{compression}}/seed{{seed}}.log",
     conda:
@@ -28,7 +30,8 @@ rule lmc:
     shell:
         "python -m pipeline lmc --dense {input.dense} --sparse {input.sparse} "
         "--task {wildcards.task} {params.world} --protocol {params.protocol:q} "
-        "--alphas {params.alphas} --cell {params.cell:q} --out {output} > {log} 2>&1"
+        "--alphas {params.alphas} --cell {params.cell:q} --device {params.device} "
+        "--out {output} > {log} 2>&1"
 
 
 rule collect_lmc:

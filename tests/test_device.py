@@ -71,10 +71,45 @@ def test_device_names_resolve_and_a_device_no_model_runs_on_is_refused():
 
 
 @pytest.mark.skipif(CUDA, reason="checks a machine without CUDA")
-def test_cuda_without_cuda_is_a_clear_error_and_auto_falls_back_to_cpu():
-    with pytest.raises(ValueError, match=r"--device 'cuda'.*not available.*--device cpu"):
+def test_cuda_without_cuda_is_a_clear_error_naming_both_cuda_versions():
+    """Asked for CUDA, a job never runs on the host: it stops, naming torch's CUDA build and
+    the driver's (here a CPU-only torch and no driver)."""
+    with pytest.raises(ValueError, match=r"--device 'cuda'.*not usable") as refused:
         resolve("cuda")
+    message = str(refused.value)
+    assert f"torch {torch.__version__} built for CUDA none" in message
+    assert "driver not found" in message and "refuses to run on the CPU" in message
     assert resolve("auto") == Placement("cpu")
+
+
+GOOD = {
+    "torch": "2.11.0+cu130", "torch_cuda": "13.0", "driver": "580.65", "driver_cuda": "13.0",
+    "cuda_available": True, "visible_gpus": 1, "device_name": "NVIDIA H100", "free_gib": 79.0,
+}  # fmt: skip
+
+
+def test_preflight_finds_a_driver_too_old_for_torch_and_too_little_memory():
+    from pipeline.device import preflight_problems
+
+    assert preflight_problems(GOOD, 24) == []
+    old = {**GOOD, "driver": "535.1", "driver_cuda": "12.2", "cuda_available": False}
+    (problem,) = preflight_problems(old, 24)
+    assert "built for CUDA 13.0" in problem and "535.1 supports CUDA 12.2" in problem
+    assert preflight_problems({**GOOD, "torch_cuda": "13.0", "driver_cuda": "13.2"}, 0) == []
+    (small,) = preflight_problems({**GOOD, "free_gib": 10.0}, 24)
+    assert "10.0 GiB free on NVIDIA H100" in small and "device_min_free_gib" in small
+    cpu_build = {**GOOD, "torch_cuda": None, "cuda_available": False}
+    assert preflight_problems(cpu_build, 0) == ["torch 2.11.0+cu130 is a CPU-only build"]
+
+
+@pytest.mark.skipif(CUDA, reason="checks a machine without CUDA")
+def test_preflight_verb_fails_without_a_gpu_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "preflight.json"
+    with pytest.raises(SystemExit) as failed:
+        main(["gpu-preflight", "--device", "cuda", "--out", str(out)])
+    assert failed.value.code == 1 and not out.exists()
+    captured = capsys.readouterr()
+    assert '"torch_cuda": null' in captured.out and "CPU-only build" in captured.err
 
 
 def test_finetune_verb_runs_on_the_device_it_is_given(tiny_roberta, tiny_world, tmp_path, capsys):

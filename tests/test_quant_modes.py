@@ -108,6 +108,29 @@ def test_ptq_is_the_dense_fine_tuned_model_quantized(tiny_roberta, tiny_world, t
     assert ptq["loss"] != dense["loss"]
 
 
+def test_ptq_in_fp16_quantizes_and_verifies_its_grid_in_fp32(
+    tiny_roberta, tiny_world, tmp_path, pretrained
+):
+    """Setting 2 is fp16: the cell loads in fp32, rounds and checks the grid there, and
+    evaluates under fp16 autocast (loaded in fp16, 39-98% of the weights were off grid)."""
+    from dataclasses import replace
+
+    fp16 = replace(PROTOCOL, precision="fp16")
+    row = run_cell(
+        study="t", setting="across_tasks", model_name="tiny", model_dir=tiny_roberta,
+        task_name="syn_sentiment", world_dir=tiny_world, difficulty="task-all",
+        compression="rtn-4bit", masks_path=None, mode_name="ptq", protocol=fp16,
+        out_dir=tmp_path / "ptq", progress=False,
+    )  # fmt: skip
+    assert row["protocol"]["precision"] == "fp16"
+    assert row["training"]["weights_dtype"] == "float32"
+    assert row["loss"] == pytest.approx(row["loss"]) and 0 < row["loss"] < 100
+    _, backbone = _backbone(tmp_path / "ptq")
+    for name, weight in pretrained.items():
+        assert off_grid(backbone[name], 4) == 0, name
+        assert torch.equal(backbone[name], rtn_quantize(weight, 4)), name
+
+
 def test_qat_resumes_its_latent_weights_from_a_checkpoint(tiny_roberta, tiny_world, tmp_path):
     """A rerun finds the first run's last checkpoint (a tiny wall-time interval: every step,
     so step 11 of 12) and must end identically:

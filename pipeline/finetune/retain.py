@@ -10,8 +10,10 @@ outputs (metrics.json, the fine-tuned model, any other per-run file) are also ke
 Kept files are hard links (a copy where the file system has none), so ``done`` costs no
 space while the outputs exist. It is removed (``sweep``) once the pack has succeeded: at the
 start of every fine-tune for packs whose ``temp()`` model Snakemake has deleted, and for all
-finished packs when the workflow ends (rules/finetune.smk). To force a cell to train again
-with the same inputs while its ``done`` folder exists, delete that folder.
+finished packs when the workflow ends (the Snakefile's one ``onsuccess``/``onerror``: Snakemake
+keeps only the last handler registered, so every end-of-workflow cleanup lives there). A kept
+result is for the retry of the pack that kept it, never for a later run of other code: the
+fingerprint holds the version of the code (a hash of the ``pipeline`` package's sources).
 
 Every instance holds the run folder's lock (``pipeline.finetune.lock``): a second instance of
 a running cell waits, then restores what the first one kept.
@@ -24,9 +26,11 @@ import json
 import os
 import shutil
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pipeline
 from pipeline.finetune.lock import LOCK_FILE, exclusive
 from pipeline.fingerprint import inputs_hash
 from pipeline.io import read_json, write_json
@@ -36,12 +40,26 @@ STAMP = "fingerprint.json"
 NOT_OUTPUTS = {DONE, f"{DONE}.partial", "checkpoint", LOCK_FILE}
 
 
+@cache
+def code_version(root: Path | None = None) -> str:
+    """A hash of every source file of the ``pipeline`` package (names and content): a fix to
+    the trainer, an adapter or a metric changes it. Hashed rather than read from git, so it
+    also holds in an installed copy or a conda job without the repository."""
+    root = root or Path(pipeline.__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def fingerprint(identity: dict[str, Any], inputs: list[Path | None]) -> str:
-    """What a kept result must match to be restored: the run's arguments and the content of
-    every input (``pipeline.fingerprint``), so a re-staged model or a re-pruned mask trains
-    anew."""
+    """What a kept result must match to be restored: the run's arguments, the content of
+    every input (``pipeline.fingerprint``) and the code's version, so a re-staged model, a
+    re-pruned mask or a fixed trainer trains anew."""
     blob = json.dumps(
-        {"identity": identity, "inputs": inputs_hash(*inputs)}, sort_keys=True, default=str
+        {"identity": identity, "inputs": inputs_hash(*inputs), "code": code_version()},
+        sort_keys=True,
+        default=str,
     )
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import time
@@ -15,7 +14,7 @@ from pipeline.compress.prunable import prunable_parameters, sparsity_report
 from pipeline.compress.quantize import GridProjection
 from pipeline.compress.registry import get_method
 from pipeline.data.provenance import provenance, task_inputs
-from pipeline.device import load_dtype, model_devices
+from pipeline.device import autocast, load_dtype, model_devices
 from pipeline.examples import write_examples
 from pipeline.finetune.adapters import adapter_for
 from pipeline.finetune.adapters.base import load_tokenizer
@@ -23,7 +22,7 @@ from pipeline.finetune.checkpoint import Checkpoints
 from pipeline.finetune.modes import get_mode
 from pipeline.finetune.modes.base import quantization_bits
 from pipeline.finetune.protocol import Protocol
-from pipeline.finetune.trainer import cell_placement, train
+from pipeline.finetune.trainer import StopRequest, cell_placement, train
 from pipeline.fingerprint import inputs_hash
 from pipeline.io import atomic_dir
 from pipeline.models.staging.hub import carry_manifest
@@ -121,7 +120,8 @@ def run_cell(
         task,
         protocol.seed,
         protocol.dropout,
-        dtype=load_dtype(protocol.precision, mode.trains),
+        # Quantizing modes round and verify in fp32 (modes/ptq.py), whatever the precision.
+        dtype=load_dtype(protocol.precision, mode.trains or mode.quantizes),
         device_map=placement.device_map,
     )
     if compression == DENSE:
@@ -155,20 +155,22 @@ def run_cell(
         rows = select_training_rows(
             task.load_split("train", world), difficulty, subset, subset_seed
         )
-        training = train(
-            model,
-            tokenizer,
-            adapter,
-            task,
-            rows,
-            protocol,
-            mode,
-            params,
-            masks,
-            accelerator,
-            checkpoints,
-            progress,
-        )
+        with StopRequest() as stop:  # SLURM's warning signal: checkpoint and exit
+            training = train(
+                model,
+                tokenizer,
+                adapter,
+                task,
+                rows,
+                protocol,
+                mode,
+                params,
+                masks,
+                accelerator,
+                checkpoints,
+                progress,
+                stop,
+            )
     else:
         mode.prepare(params, masks)
         training = {"steps": 0, "n_train": 0}
@@ -184,7 +186,8 @@ def run_cell(
     if accelerator is None or accelerator.is_main_process:
         eval_rows = task.load_split("validation", world)  # whole and seed-independent
         # Evaluation in the protocol's precision too (zero-shot: loaded in that dtype).
-        with accelerator.autocast() if accelerator else contextlib.nullcontext():
+        precision = accelerator.autocast() if accelerator else None
+        with precision or autocast(placement.device, protocol.precision):
             evaluation = adapter.evaluate(
                 model,
                 tokenizer,
@@ -194,6 +197,8 @@ def run_cell(
                 protocol.eval_batch_size,
             )
         examples = evaluation.pop("examples")
+        if "generation" in evaluation:  # every decoding setting (adapters/generation.py)
+            training["generation"] = evaluation.pop("generation")
         if examples_path is not None:
             write_examples(examples_path, examples)
         if out_dir is not None:

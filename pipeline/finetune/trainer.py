@@ -14,7 +14,9 @@ optimizer-step count, and the schedule, do not depend on the number of GPUs).
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 import time
 from dataclasses import replace
 from typing import Any
@@ -26,9 +28,36 @@ from pipeline.finetune.protocol import PRECISIONS, Protocol
 
 # Steps between two reads of the loss on the host (progress bar); a run-time knob only.
 LOG_EVERY = 50
-# Fault injection for the resume test: after this step (and its checkpoint, if one is due)
-# the process announces itself on stdout and waits to be killed.
+# Fault injection for the resume tests: after this step (and its checkpoint, if one is due)
+# the process announces itself on stdout and waits to be killed or signalled.
 HOLD_ENV = "JUNKDNA_FINETUNE_HOLD_AT_STEP"
+# SLURM's warning before the walltime kill (the profile's `--signal=TERM@<s>`), or USR1.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGUSR1)
+
+
+class StopRequest:
+    """Catches SLURM's warning signal while the loop runs: the step under way finishes, a
+    checkpoint is written, and the process exits (status 1, so Snakemake retries the job
+    and the retry resumes from that checkpoint) instead of losing up to
+    ``checkpoint_minutes`` of work to the kill that follows. Only the main thread may
+    install handlers; elsewhere (a test harness thread) the signals keep their default."""
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+        self._previous: dict[int, Any] = {}
+
+    def _handle(self, number: int, _frame: Any) -> None:
+        self.signal = number
+
+    def __enter__(self) -> StopRequest:
+        if threading.current_thread() is threading.main_thread():
+            for number in STOP_SIGNALS:
+                self._previous[number] = signal.signal(number, self._handle)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
 
 
 class TrainingState:
@@ -165,11 +194,43 @@ def _checkpoint_due(checkpoints: Checkpoints, step: int, total: int, accelerator
     return bool(broadcast(flag).item())
 
 
-def _hold_if_asked(step: int) -> None:
+def _stop_due(stop: StopRequest, step: int, accelerator: Any) -> bool:
+    """Whether to stop after this step, one decision for every process (as
+    :func:`_checkpoint_due`: the signal reaches each rank at its own step)."""
+    if accelerator.num_processes == 1:
+        return stop.signal is not None
+    if step % LOG_EVERY:
+        return False
+    import torch
+    from accelerate.utils import broadcast
+
+    flag = torch.tensor([int(stop.signal is not None)], device=accelerator.device)
+    return bool(broadcast(flag).item())
+
+
+def _stop(
+    stop: StopRequest,
+    step: int,
+    total: int,
+    checkpoints: Checkpoints | None,
+    saved: bool,
+    accelerator: Any,
+) -> None:
+    """Write the checkpoint of ``step`` (unless it was just written) and exit."""
+    name = signal.Signals(stop.signal or signal.SIGTERM).name
+    where = "no checkpoint folder: the retry starts over"
+    if checkpoints is not None:
+        if not saved:
+            checkpoints.save(accelerator, step)
+        where = f"checkpoint in {checkpoints.root}; the retry resumes from it"
+    raise SystemExit(f"finetune: {name} at step {step} of {total}: {where}")
+
+
+def _hold_if_asked(step: int, stop: StopRequest) -> None:
     if os.environ.get(HOLD_ENV) == str(step):
         print(f"holding at step {step}", flush=True)
-        while True:
-            time.sleep(60)
+        while stop.signal is None:
+            time.sleep(0.05)
 
 
 def train(
@@ -185,9 +246,11 @@ def train(
     accelerator: Any,
     checkpoints: Checkpoints | None = None,
     progress: bool = True,
+    stop: StopRequest | None = None,
 ) -> dict[str, Any]:
     """Fine-tune ``model`` in place (resuming from ``checkpoints`` if one exists); returns a
-    summary of the run. ``params`` are the prunable parameters ``masks`` refers to."""
+    summary of the run. ``params`` are the prunable parameters ``masks`` refers to. Inside
+    ``with stop``, SLURM's warning signal ends the run with a checkpoint (:class:`StopRequest`)."""
     import torch
     from tqdm import tqdm
 
@@ -215,6 +278,7 @@ def train(
         desc=f"finetune {task.name} [{mode.name}]",
         disable=not (progress and accelerator.is_main_process),
     )
+    stop = stop or StopRequest()  # without handlers installed (``with``): never set
     while state.step < total:
         indices = state.batch_indices(len(examples), protocol.batch_size, per_epoch)
         shard = indices[rank::world] or indices[:1]  # a tiny last batch is shared
@@ -239,9 +303,15 @@ def train(
         bar.update(1)
         if state.step % LOG_EVERY == 0 and not bar.disable:
             bar.set_postfix(loss=f"{state.mean_loss(LOG_EVERY):.4f}", refresh=False)
-        if checkpoints is not None and _checkpoint_due(checkpoints, state.step, total, accelerator):
+        saved = checkpoints is not None and _checkpoint_due(
+            checkpoints, state.step, total, accelerator
+        )
+        if saved:
             checkpoints.save(accelerator, state.step)
-        _hold_if_asked(state.step)
+        _hold_if_asked(state.step, stop)
+        if state.step < total and _stop_due(stop, state.step, accelerator):
+            bar.close()
+            _stop(stop, state.step, total, checkpoints, saved, accelerator)
     bar.close()
     elapsed = time.time() - start
     losses = state.losses[:total].tolist()  # one host read, after the last step

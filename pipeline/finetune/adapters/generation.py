@@ -1,10 +1,11 @@
 """Evaluation by generation, shared by the seq2seq and the decoder-only adapters.
 
 Loss is teacher-forced on the targets (the training objective); the metric comes from
-generating for every source/prompt (the task's ``generate_kwargs``: greedy or beam search,
-``max_new_tokens``), decoding, ``postprocess``-ing and the task's ``score`` against its
-``references``; per example, what the headline metric needs to be recomputed on a
-resample (:func:`pipeline.tasks.metrics.generation_examples`).
+generating for every source/prompt (every decoding setting explicit, the task's
+``generate_kwargs`` on top: greedy or beam search, ``max_new_tokens``), decoding,
+``postprocess``-ing and the task's ``score`` against its ``references``; per example, what
+the headline metric needs to be recomputed on a resample
+(:func:`pipeline.tasks.metrics.generation_examples`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,35 @@ from abc import abstractmethod
 from typing import Any
 
 from pipeline.finetune.adapters.base import Adapter, batches, length_sorted, to_device
+
+# Every decoding setting a model's own generation config may carry, fixed here, so a hub
+# model's defaults never decide a score: bart-large's config asks for trigram blocking
+# (no_repeat_ngram_size 3, which corrupts generated equations) and 4 beams. A task's
+# ``generate_kwargs`` sets its beams and lengths on top; the whole set is in the row.
+EXPLICIT_GENERATION: dict[str, Any] = {
+    "do_sample": False,
+    "num_beams": 1,
+    "no_repeat_ngram_size": 0,
+    "encoder_no_repeat_ngram_size": 0,
+    "repetition_penalty": 1.0,
+    "length_penalty": 1.0,
+    "early_stopping": False,
+    "min_new_tokens": 0,
+    "num_return_sequences": 1,
+    "max_length": None,  # lengths come from the task's max_new_tokens only
+    "min_length": None,
+}
+
+
+def generation_settings(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The decoding settings of a run, for its row: JSON scalars only (no token ids that
+    differ by tokenizer, no objects)."""
+    skip = {"pad_token_id", "decoder_start_token_id", "forced_bos_token_id", "eos_token_id"}
+    return {
+        key: value
+        for key, value in sorted(kwargs.items())
+        if key not in skip and (value is None or isinstance(value, (bool, int, float, str)))
+    }
 
 
 class GenerationAdapter(Adapter):
@@ -51,7 +81,11 @@ class GenerationAdapter(Adapter):
 
         device = next(model.parameters()).device
         model.eval()
-        kwargs = {"pad_token_id": tokenizer.pad_token_id, **task.generate_kwargs(tokenizer)}
+        kwargs = {
+            "pad_token_id": tokenizer.pad_token_id,
+            **EXPLICIT_GENERATION,
+            **task.generate_kwargs(tokenizer),
+        }
         if getattr(model.config, "is_encoder_decoder", False) and "max_new_tokens" in kwargs:
             # A learned position table (mBART) cannot decode past its last position.
             room = model.config.max_position_embeddings - 1
@@ -61,11 +95,12 @@ class GenerationAdapter(Adapter):
         loss = torch.zeros((), dtype=torch.float64, device=device)  # one host sync, at the end
         with torch.no_grad():
             for chunk in batches(length_sorted(examples), batch_size):
-                batch = self.collate(tokenizer, [examples[i] for i in chunk])
-                loss += model(**to_device(batch, device)).loss.double() * len(chunk)
                 prompts = self.prompt_batch(tokenizer, task, [rows[i] for i in chunk], max_length)
                 prompts = to_device(prompts, device)
-                output = model.generate(**prompts, **kwargs)
+                batch_loss, output = self.loss_and_generate(
+                    model, tokenizer, [examples[i] for i in chunk], prompts, kwargs
+                )
+                loss += batch_loss.double() * len(chunk)
                 texts = tokenizer.batch_decode(
                     self.generated_tokens(output, prompts), skip_special_tokens=True
                 )
@@ -77,7 +112,22 @@ class GenerationAdapter(Adapter):
             "loss": loss.item() / len(rows),
             "n_eval": len(rows),
             "examples": generation_examples(task, references, predictions),
+            "generation": generation_settings(kwargs),
         }
+
+    def loss_and_generate(
+        self,
+        model: Any,
+        tokenizer: Any,
+        examples: list[dict],
+        prompts: dict[str, Any],
+        kwargs: dict[str, Any],
+    ) -> tuple[Any, Any]:
+        """(teacher-forced mean loss of ``examples``, ``model.generate``'s output from
+        ``prompts``) of one batch: a loss pass, then generation."""
+        device = prompts["input_ids"].device
+        batch = to_device(self.collate(tokenizer, examples), device)
+        return model(**batch).loss, model.generate(**prompts, **kwargs)
 
 
 # The config attribute of each family's main (residual/hidden) dropout: fairseq's --dropout.

@@ -63,6 +63,16 @@ class Seq2SeqGeneration(GenerationAdapter):
 
         return AutoModelForSeq2SeqLM.from_pretrained(model_dir, **kwargs)
 
+    def unlabelled(self, model: Any, batch: dict[str, Any]) -> dict[str, Any]:
+        """Without labels the model cannot shift them into the decoder's inputs: done here,
+        by the model's own shift (mBART moves the language code to the front)."""
+        inputs = super().unlabelled(model, batch)
+        core = getattr(model, "module", model)  # under DDP, the wrapped model
+        inputs["decoder_input_ids"] = core.prepare_decoder_input_ids_from_labels(
+            labels=batch["labels"]
+        )
+        return inputs
+
     def encode(self, tokenizer: Any, task: Any, rows: list[dict], max_length: int) -> list[dict]:
         examples = tokenize_by_direction(tokenizer, task, rows, max_length, with_targets=True)
         return [{"input_ids": e["input_ids"], "labels": e["labels"]} for e in examples]

@@ -70,15 +70,20 @@ def quantization_bits(mode_name: str, compression: str) -> int:
     return describe("bits", level)["bits"]
 
 
-def keep_factors(params: dict[str, Any], masks: dict[str, Any]) -> list[tuple[Any, Any]]:
-    """``(parameter, float keep mask)`` pairs, the mask on the parameter's device and dtype,
-    so that per-step masking is one in-place multiply."""
+def check_mask_names(params: dict[str, Any], masks: dict[str, Any]) -> None:
+    """A clear error when ``masks`` and ``params`` name different tensors."""
     if set(params) != set(masks):
         raise ValueError(
             f"mask names do not match the prunable parameters: missing "
             f"{sorted(set(params) - set(masks))[:3]}, extra "
             f"{sorted(set(masks) - set(params))[:3]}"
         )
+
+
+def keep_factors(params: dict[str, Any], masks: dict[str, Any]) -> list[tuple[Any, Any]]:
+    """``(parameter, float keep mask)`` pairs, the mask on the parameter's device and dtype,
+    so that per-step masking is one in-place multiply."""
+    check_mask_names(params, masks)
     return [(p, masks[n].to(device=p.device, dtype=p.dtype)) for n, p in params.items()]
 
 

@@ -7,7 +7,9 @@ would repeat the dense run of the cell bit for bit (same protocol, seed and data
 cell starts from that run's fine-tuned model (the workflow passes it as the model folder)
 and does not train: its score divided by the dense run's is the cost of quantizing a
 fine-tuned model, paired seed by seed. The head stays full precision, as in every
-compression here.
+compression here. The model loads in fp32 whatever the protocol's precision (run.py), so the
+rounding and the grid check are exact (RTN values rounded again to fp16 leave their grid);
+evaluation then runs under autocast in that precision, as the dense run's does.
 """
 
 from __future__ import annotations
