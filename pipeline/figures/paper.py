@@ -137,9 +137,9 @@ QUANTIZATION = CurveFigure(
     "at decreasing bit widths, per setting and task, to set beside the pruning figures. "
     + _NORMALIZED.replace("the tolerance of the safe-sparsity analysis", "the tolerance"),
     setting=None,
-    col="where",
-    hue="difficulty",
-    row="mode",  # one row per quantization arm (ptq, qat), never averaged together
+    col="mode",  # one panel per quantization arm (ptq, qat), never averaged together
+    hue="where",
+    row="setting",
     kind="quantization",
     modes=None,
 )
