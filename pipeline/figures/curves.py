@@ -115,8 +115,7 @@ class CurveFigure:
         # A facet with one value is said once, in the title, not in every panel.
         varying = [c for c in facets if len(orders[c]) > 1]
         fixed = [c for c in facets if len(orders[c]) == 1]
-        keys = [k for k in frame.groupby(facets, sort=False).groups]
-        keys = [k if isinstance(k, tuple) else (k,) for k in keys]
+        keys = list(frame[facets].drop_duplicates().itertuples(index=False, name=None))
         rank = [{v: i for i, v in enumerate(orders[c])} for c in facets]
         keys.sort(key=lambda k: [r[v] for r, v in zip(rank, k, strict=True)])
         if len(varying) == 2:  # a true grid: rows x columns
@@ -126,7 +125,7 @@ class CurveFigure:
             ncols = min(len(keys), 4 if len(keys) % 3 else 3)
             nrows = -(-len(keys) // ncols)
             slots = list(range(len(keys)))
-        width = min(2.5, 7.4 / ncols)
+        width = 3.4 if ncols == 1 else min(2.5, 7.4 / ncols)
         fig, axes = plt.subplots(
             nrows, ncols, figsize=(width * ncols, 2.1 * nrows + 0.4), sharey=True, squeeze=False
         )
@@ -169,7 +168,7 @@ class CurveFigure:
             handles=handles,
             loc="upper center",
             bbox_to_anchor=(0.5, 0.0),
-            ncol=min(len(handles), 3 if len(handles) > 4 else 4),
+            ncol=2 if ncols == 1 else min(len(handles), 3 if len(handles) > 4 else 4),
             title=HUE_TITLES.get(self.hue, self.hue),
             frameon=False,
         )

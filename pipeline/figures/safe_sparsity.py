@@ -73,6 +73,7 @@ def draw(normalized: Any, analysis: Analysis) -> Any:
     place = labels.ranked_parts(frame, "where")
     for slot, (ax, setting) in enumerate(zip(axes.flat, settings, strict=False)):
         sub = frame[frame["setting"] == setting]
+        ax.set_gid(setting)  # the panel's identity, for tests
         levels = list(dict.fromkeys(sub["where"]))  # already easy -> hard
         position = {level: i for i, level in enumerate(levels)}
         shown = sub["compressor"].unique()
