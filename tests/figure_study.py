@@ -18,6 +18,7 @@ from pipeline.analysis.levels import compression_axis
 from pipeline.analysis.tables import normalize
 from pipeline.figures.planned import planned_rows
 from pipeline.study import lmc_end_points
+from pipeline.tasks.registry import TASKS
 
 # Across tasks: (dense score, reference score); the gaps rank the tasks.
 ACROSS = {
@@ -40,7 +41,8 @@ def results(config: dict[str, Any], seed: int = 0) -> pd.DataFrame:
     values, references = [], []
     for row in rows.itertuples(index=False):
         scratch = config["models"][row.model]["source"] == "scratch"
-        dense, reference = ACROSS.get(row.task, (0.75, None))
+        human = TASKS[row.task].human_score
+        dense, reference = ACROSS.get(row.task, (0.75, human and 0.75 / (1 - human / 5)))
         if row.difficulty_axis != "task":
             reference = None
             dense -= 0.15 * HARD.get(row.difficulty, 0.0)

@@ -165,8 +165,8 @@ def test_lmc_barrier_values_stay_off_the_lines(drawn):
     for ax in fig.axes:
         assert not ax.texts
         entries = [t.get_text() for t in ax.get_legend().get_texts()]
-        assert entries[0].startswith("100% data (easy): barrier ")
-        assert entries[1].startswith("10% data (hard): barrier ")
+        assert entries[0].startswith("grammar, 100% data (easy): barrier ")
+        assert entries[1].startswith("grammar, 10% data (hard): barrier ")
     assert "1 seed each" in fig._suptitle.get_text()
 
 

@@ -70,7 +70,7 @@ def axis_label(frame: Any, kind: str) -> str:
     lo, hi = frame["x"].min(), frame["x"].max()
     if kind == "quantization":
         return f"bit width ({hi:g} = dense … {lo:g})"
-    return f"sparsity of prunable weights ({lo:g}–{hi:g})"
+    return f"sparsity ({lo:g}–{hi:g})"
 
 
 def reference_line(ax: Any, y: float, label: str, style: str = "--") -> None:

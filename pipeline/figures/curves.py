@@ -217,9 +217,16 @@ class CurveFigure:
             for x, level in compressed[["x", "level"]].drop_duplicates().itertuples(index=False):
                 ticks.setdefault(float(x), set()).add(labels.pattern(level))
             xs = sorted(ticks)
-            ax.set_xticks(xs, [" / ".join(sorted(ticks[x])) for x in xs])
+            crowded = len(xs) > 4
+            ax.set_xticks(
+                xs,
+                [" / ".join(sorted(ticks[x])) for x in xs],
+                rotation=60 if crowded else 0,
+                ha="right" if crowded else "center",
+                rotation_mode="anchor",
+            )
             ax.set_xticks([], minor=True)
-            ax.set_xlabel("N:M pattern (N of every M weights kept)")
+            ax.set_xlabel("N:M pattern (N kept of M)")
         else:
             ax.set_xlabel(axis_label(sub, self.kind))
 

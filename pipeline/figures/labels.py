@@ -51,9 +51,8 @@ def method(name: str) -> str:
 
 
 def compressor(method_name: str, structure: str) -> str:
-    """``magnitude, unstructured``; ``magnitude, N:M`` (the patterns are the x ticks)."""
-    shape = "N:M" if str(structure).startswith("N:M") else str(structure)
-    return f"{method(method_name)}, {shape}"
+    """``magnitude, unstructured``; ``magnitude, N:M, M=4`` (the patterns are the x ticks)."""
+    return f"{method(method_name)}, {structure}"
 
 
 def compression(label: str) -> str:

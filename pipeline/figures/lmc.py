@@ -156,15 +156,16 @@ def draw(lmc: Any, analysis: Analysis) -> Any:
 
 
 def path_names(frame: Any) -> tuple[dict[str, str], str]:
-    """Each path's name from what differs between the paths (task, level, compression), and
-    what they share, said once in the title."""
+    """Each path's name from what differs between the paths (task and level, compression),
+    and what they share, said once in the title."""
     paths = frame.drop_duplicates("path").assign(setting="lmc")
-    level = labels.ranked(paths, "difficulty")
+    paths["where"] = paths["task"] + "/" + paths["difficulty"]
+    where = labels.ranked(paths, "where")
     parts = {
-        p: [labels.task(t), level[d], labels.compression(c)]
-        for p, t, d, c in paths[["path", "task", "difficulty", "compression"]].to_numpy()
+        p: [where[w], labels.compression(c)]
+        for p, w, c in paths[["path", "where", "compression"]].to_numpy()
     }
-    varies = [len({v[i] for v in parts.values()}) > 1 for i in range(3)]
+    varies = [len({v[i] for v in parts.values()}) > 1 for i in range(2)]
     shared = [v for v, vary in zip(next(iter(parts.values())), varies, strict=True) if not vary]
     names = {
         p: ", ".join(v for v, vary in zip(vs, varies, strict=True) if vary) or "path"
