@@ -3,6 +3,11 @@
 A ``CurveFigure`` is one figure's row selection plus its panel layout; ``data`` is exactly
 what ``draw`` plots (per-seed points, dense at the origin of every curve) and ``planned``
 applies the same selection to the rows a config will produce.
+
+Drawn for a page about 7 in wide: a facet with one value goes to the title and the panels
+wrap into rows; every panel shares one y range (the panels are compared); N:M panels name
+their patterns on the x axis; names come from the registries (pipeline/figures/labels.py)
+and the easiest and hardest level are marked.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.analysis.curves import annotate, curves
+from pipeline.analysis.difficulty import ACROSS_TASKS
 from pipeline.analysis.options import Analysis
 from pipeline.analysis.stats import seed_band
 from pipeline.analysis.undefined_ratio import excluded_rows
@@ -164,12 +170,13 @@ class CurveFigure:
             ),
         ]
         fig.tight_layout(h_pad=1.2, w_pad=0.8)
-        fig.legend(
+        across = (frame["difficulty_axis"] == ACROSS_TASKS).all()
+        legend = fig.legend(
             handles=handles,
             loc="upper center",
             bbox_to_anchor=(0.5, 0.0),
             ncol=2 if ncols == 1 else min(len(handles), 3 if len(handles) > 4 else 4),
-            title=HUE_TITLES.get(self.hue, self.hue),
+            title=HUE_TITLES["task" if across and self.hue == "where" else self.hue],
             frameon=False,
         )
         said = ", ".join(self._names(frame, c)[orders[c][0]] for c in fixed)
@@ -178,8 +185,10 @@ class CurveFigure:
             y=1.0,
             va="bottom",
         )
-        if left_out:
-            fig.text(0, -0.25, "\n".join(["Not drawn:", *left_out]), va="top", fontsize=6)
+        if left_out:  # under the legend
+            box = legend.get_window_extent(fig.canvas.get_renderer())
+            below = box.transformed(fig.transFigure.inverted()).y0 - 0.02
+            fig.text(0, below, "\n".join(["Not drawn:", *left_out]), va="top", fontsize=6)
         return fig
 
     def _panel(self, ax: Any, sub: Any, colors: dict[str, Any], analysis: Analysis) -> None:

@@ -3,8 +3,9 @@
 Each path (task, difficulty, compression) is one line, easier levels first; its barrier
 (the largest excess over the straight line between the path's end points, pipeline/lmc.py)
 is drawn as a vertical segment from that line to the mean path where the mean path is
-furthest from it, and written beside it as the mean over seeds of the per-seed barrier with
-its interval over seeds.
+furthest from it (paths side by side where they share an α), and written in the legend under
+the panel, off the lines, as the mean over seeds of the per-seed barrier with its interval
+over seeds.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ CAPTION = (
     "dense fine-tuned model (α = 0) and the sparse fine-tuned model (α = 1) of the same "
     "cell, evaluated on the validation split: loss (left) and task metric (right). The "
     "vertical segment marks the barrier (largest excess of the path over the straight "
-    "line between its two ends; mean over seeds, interval over seeds); bands are "
+    "line between its two ends), the legend under each panel gives its value (mean over "
+    "seeds, interval over seeds); bands are "
     "confidence intervals over seeds where several exist."
 )
 BARRIER = "barrier"  # gid of the barrier segments
@@ -132,6 +134,9 @@ def draw(lmc: Any, analysis: Analysis) -> Any:
                 lw=2,
                 gid=BARRIER,
             )
+    # Laid out before the legends, which then sit under the panels outside the layout.
+    fig.tight_layout(w_pad=1.5)
+    for ax, kind in zip(axes, ("loss", "metric"), strict=True):
         # The barrier values go in a legend under the panel, never over the lines.
         handles = [
             Line2D([], [], color=colors[b["path"]], marker="o", ms=4, label=_entry(names, b, kind))
@@ -140,7 +145,7 @@ def draw(lmc: Any, analysis: Analysis) -> Any:
         ax.legend(
             handles=handles,
             loc="upper center",
-            bbox_to_anchor=(0.5, -0.4),
+            bbox_to_anchor=(0.5, -0.22),
             frameon=False,
             title=f"{kind} barrier" + (" (mean [CI] over seeds)" if several else ""),
         )
@@ -151,7 +156,6 @@ def draw(lmc: Any, analysis: Analysis) -> Any:
         y=1.0,
         va="bottom",
     )
-    fig.tight_layout(w_pad=1.5)
     return fig
 
 

@@ -23,7 +23,9 @@ CAPTION = (
     "Safe sparsity per task: the highest tested sparsity up to which every tested "
     "sparsity keeps the normalized score within the tolerance of dense (sparse "
     "transfer), mean over seeds with its t confidence interval, against the "
-    "difficulty levels of each setting ordered from easy to hard. The dotted line is "
+    "difficulty levels of each setting ordered from easy to hard (across tasks: the tasks, "
+    "by their measured gap to the reference score), pruning methods side by side at each "
+    "level. The dotted line is "
     "the highest sparsity tested: a point on it may be safe beyond what was tried."
 )
 

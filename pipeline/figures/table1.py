@@ -1,5 +1,6 @@
 """Paper Table 1: across-task difficulty = (reference - dense score) / reference, per task,
-drawn as bars (hardest on top) beside the table of its numbers."""
+drawn as bars (easiest on top) above the table of its numbers; a control model's bars in a
+panel of their own, never among the model's."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ CAPTION = (
     "score (human performance in the paper; the Bayes-optimal score in the synthetic "
     "world) and the dense fine-tuned model's score (mean over seeds), as a fraction of "
     "the reference. The larger the gap, the harder the task for the model; a negative "
-    "gap means the model beats the reference."
+    "gap means the model beats the reference. A control model (one with no compressed "
+    "run, the never pre-trained scratch model) is drawn in its own panel and columns: its "
+    "gap says what pre-training adds, not how hard the task is."
 )
 
 
