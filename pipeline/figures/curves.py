@@ -181,7 +181,7 @@ class CurveFigure:
         )
         said = ", ".join(self._names(frame, c)[orders[c][0]] for c in fixed)
         fig.suptitle(
-            f"{self.title}{': ' + said if said else ''}\n{band_note(frame, analysis)}",
+            f"{self.title}{' — ' + said if said else ''}\n{band_note(frame, analysis)}",
             y=1.0,
             va="bottom",
         )

@@ -150,7 +150,7 @@ def draw(lmc: Any, analysis: Analysis) -> Any:
             title=f"{kind} barrier" + (" (mean [CI] over seeds)" if several else ""),
         )
     fig.suptitle(
-        f"Linear mode connectivity, dense ↔ sparse{': ' + said if said else ''}\n"
+        f"Linear mode connectivity, dense ↔ sparse{' — ' + said if said else ''}\n"
         f"{len(order)} path{'s' if len(order) != 1 else ''}, {labels.seeds(seeds, 'each')}, "
         f"{frame['alpha'].nunique()} points along each",
         y=1.0,
