@@ -32,6 +32,24 @@ HARDNESS: dict[str, Callable[[str], float]] = {
 }
 
 
+# How figures and tables name a level of each axis ("10% data", "closed book"). Across tasks
+# (axis ``task``) the task itself is the level: figures name it by the task's ``label``.
+LEVEL_LABELS: dict[str, Callable[[str], str]] = {
+    "fraction": lambda level: f"{100 * float(level):g}% data",
+    "share": lambda level: f"{100 * float(level):g}% of the corpus",
+    "lang": lambda level: f"{level} languages",
+    "book": lambda level: f"{level} book",
+    "freq": lambda level: f"{level} facts",
+    ACROSS_TASKS: lambda level: "whole task",
+}
+
+
+def level_label(axis: str, level: str) -> str:
+    """The printed name of one level; an axis without a label prints ``axis level``."""
+    name = LEVEL_LABELS.get(axis)
+    return name(level) if name else f"{axis} {level}"
+
+
 def hardness(axis: str, level: str) -> float:
     """Hardness of one named level; NaN when the axis has no known order (claims about
     difficulty then stay undecided for it rather than guessing)."""

@@ -20,7 +20,21 @@ def pyplot() -> Any:
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    sns.set_theme(style="whitegrid", context="paper")
+    # Sizes for a figure printed at its own size across a page (about 7 in): 7-9 pt text.
+    sns.set_theme(
+        style="whitegrid",
+        context="paper",
+        rc={
+            "font.size": 8,
+            "axes.titlesize": 8,
+            "axes.labelsize": 8,
+            "xtick.labelsize": 7,
+            "ytick.labelsize": 7,
+            "legend.fontsize": 7,
+            "legend.title_fontsize": 8,
+            "figure.titlesize": 9,
+        },
+    )
     return plt
 
 
@@ -56,7 +70,7 @@ def axis_label(frame: Any, kind: str) -> str:
     lo, hi = frame["x"].min(), frame["x"].max()
     if kind == "quantization":
         return f"bit width ({hi:g} = dense … {lo:g})"
-    return f"sparsity of prunable weights ({lo:g}–{hi:g})"
+    return f"sparsity ({lo:g}–{hi:g})"
 
 
 def reference_line(ax: Any, y: float, label: str, style: str = "--") -> None:

@@ -3,8 +3,9 @@
 Each path (task, difficulty, compression) is one line, easier levels first; its barrier
 (the largest excess over the straight line between the path's end points, pipeline/lmc.py)
 is drawn as a vertical segment from that line to the mean path where the mean path is
-furthest from it, and written beside it as the mean over seeds of the per-seed barrier with
-its interval over seeds.
+furthest from it (paths side by side where they share an α), and written in the legend under
+the panel, off the lines, as the mean over seeds of the per-seed barrier with its interval
+over seeds.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pipeline.analysis.difficulty import hardness
 from pipeline.analysis.lmc import PATH, barrier_summary
 from pipeline.analysis.options import Analysis
 from pipeline.analysis.stats import seed_band
+from pipeline.figures import labels
 from pipeline.figures.common import pyplot, require_rows
 from pipeline.paths import split_difficulty
 from pipeline.study import lmc_targets
@@ -28,7 +30,8 @@ CAPTION = (
     "dense fine-tuned model (α = 0) and the sparse fine-tuned model (α = 1) of the same "
     "cell, evaluated on the validation split: loss (left) and task metric (right). The "
     "vertical segment marks the barrier (largest excess of the path over the straight "
-    "line between its two ends; mean over seeds, interval over seeds); bands are "
+    "line between its two ends), the legend under each panel gives its value (mean over "
+    "seeds, interval over seeds); bands are "
     "confidence intervals over seeds where several exist."
 )
 BARRIER = "barrier"  # gid of the barrier segments
@@ -86,17 +89,23 @@ def barriers(frame: Any, analysis: Analysis) -> Any:
 
 def draw(lmc: Any, analysis: Analysis) -> Any:
     import seaborn as sns
+    from matplotlib.lines import Line2D
 
     plt = pyplot()
     frame = data(lmc, analysis)
     require_rows(frame, NAME)
     order = list(dict.fromkeys(frame["path"]))
-    colors = dict(zip(order, sns.color_palette("viridis_r", len(order)), strict=True))
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    ends = ["#1f9e89", "#e69f00"] + (["#b2182b"] if len(order) > 2 else [])
+    colors = dict(zip(order, sns.blend_palette(ends, len(order)), strict=True))
+    names, said = path_names(frame)
+    fig, axes = plt.subplots(1, 2, figsize=(7.4, 3.0))
     metric = ", ".join(sorted(frame["metric"].unique()))
-    for ax, column, label in (
-        (axes[0], "loss", "validation loss"),
-        (axes[1], "value", f"validation {metric}"),
+    marks = barriers(frame, analysis)
+    seeds = frame.groupby("path")["seed"].nunique()
+    several = seeds.max() > 1
+    for ax, column, label, kind in (
+        (axes[0], "loss", "validation loss", "loss"),
+        (axes[1], "value", f"validation {metric}", "metric"),
     ):
         sns.lineplot(
             frame,
@@ -106,46 +115,71 @@ def draw(lmc: Any, analysis: Analysis) -> Any:
             hue_order=order,
             palette=colors,
             marker="o",
+            markersize=4,
             errorbar=seed_band(analysis.confidence),
+            legend=False,
             ax=ax,
         )
         ax.set_xlabel("α  (0 = dense fine-tuned, 1 = sparse fine-tuned)")
         ax.set_ylabel(label)
-    axes[0].get_legend().remove()
-    sns.move_legend(axes[1], "upper left", bbox_to_anchor=(1.02, 1), fontsize=7, title="path")
-    for _, b in barriers(frame, analysis).iterrows():
-        color = colors[b["path"]]
-        axes[0].vlines(
-            b["loss_alpha"], b["loss_line"], b["loss_peak"], colors=[color], lw=2, gid=BARRIER
+        high, low = ("loss_peak", "loss_line") if kind == "loss" else ("metric_line", "metric_low")
+        for i, (_, b) in enumerate(marks.iterrows()):
+            # paths side by side where their barriers sit at the same α
+            shift = 0.012 * (i - (len(marks) - 1) / 2)
+            ax.vlines(
+                b[f"{kind}_alpha"] + shift,
+                b[low],
+                b[high],
+                colors=[colors[b["path"]]],
+                lw=2,
+                gid=BARRIER,
+            )
+    # Laid out before the legends, which then sit under the panels outside the layout.
+    fig.tight_layout(w_pad=1.5)
+    for ax, kind in zip(axes, ("loss", "metric"), strict=True):
+        # The barrier values go in a legend under the panel, never over the lines.
+        handles = [
+            Line2D([], [], color=colors[b["path"]], marker="o", ms=4, label=_entry(names, b, kind))
+            for _, b in marks.iterrows()
+        ]
+        ax.legend(
+            handles=handles,
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.22),
+            frameon=False,
+            title=f"{kind} barrier" + (" (mean [CI] over seeds)" if several else ""),
         )
-        axes[0].annotate(
-            b["loss_text"],
-            (b["loss_alpha"], b["loss_peak"]),
-            textcoords="offset points",
-            xytext=(0, 6),
-            ha="center",
-            fontsize=7,
-            color=color,
-        )
-        axes[1].vlines(
-            b["metric_alpha"], b["metric_low"], b["metric_line"], colors=[color], lw=2, gid=BARRIER
-        )
-        axes[1].annotate(
-            b["metric_text"],
-            (b["metric_alpha"], b["metric_low"]),
-            textcoords="offset points",
-            xytext=(0, -10),
-            ha="center",
-            fontsize=7,
-            color=color,
-        )
-    seeds = frame.groupby("path")["seed"].nunique()
     fig.suptitle(
-        f"Linear mode connectivity, dense ↔ sparse: {len(order)} paths, "
-        f"{seeds.min()}–{seeds.max()} seeds each, {frame['alpha'].nunique()} points "
-        "along each"
+        f"Linear mode connectivity, dense ↔ sparse{' — ' + said if said else ''}\n"
+        f"{len(order)} path{'s' if len(order) != 1 else ''}, {labels.seeds(seeds, 'each')}, "
+        f"{frame['alpha'].nunique()} points along each",
+        y=1.0,
+        va="bottom",
     )
     return fig
+
+
+def path_names(frame: Any) -> tuple[dict[str, str], str]:
+    """Each path's name from what differs between the paths (task and level, compression),
+    and what they share, said once in the title."""
+    paths = frame.drop_duplicates("path").assign(setting="lmc")
+    paths["where"] = paths["task"] + "/" + paths["difficulty"]
+    where = labels.ranked(paths, "where")
+    parts = {
+        p: [where[w], labels.compression(c)]
+        for p, w, c in paths[["path", "where", "compression"]].to_numpy()
+    }
+    varies = [len({v[i] for v in parts.values()}) > 1 for i in range(2)]
+    shared = [v for v, vary in zip(next(iter(parts.values())), varies, strict=True) if not vary]
+    names = {
+        p: ", ".join(v for v, vary in zip(vs, varies, strict=True) if vary) or "path"
+        for p, vs in parts.items()
+    }
+    return names, ", ".join(shared)
+
+
+def _entry(names: dict[str, str], b: Any, kind: str) -> str:
+    return f"{names[b['path']]}: {b[f'{kind}_text']}"
 
 
 def planned(config: dict[str, Any]) -> bool:

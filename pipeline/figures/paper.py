@@ -134,12 +134,14 @@ QUANTIZATION = CurveFigure(
     "quantization",
     "Quantization: normalized score against bit width",
     "The paper's quantization comparison (later abstract): round-to-nearest quantization "
-    "at decreasing bit widths, per setting and task, to set beside the pruning figures. "
+    "at decreasing bit widths, one panel per quantization arm (post-training, "
+    "quantization-aware) and a row per setting, one line per task and level from easy to "
+    "hard, to set beside the pruning figures. "
     + _NORMALIZED.replace("the tolerance of the safe-sparsity analysis", "the tolerance"),
     setting=None,
-    col="where",
-    hue="difficulty",
-    row="mode",  # one row per quantization arm (ptq, qat), never averaged together
+    col="mode",  # one panel per quantization arm (ptq, qat), never averaged together
+    hue="where",
+    row="setting",
     kind="quantization",
     modes=None,
 )

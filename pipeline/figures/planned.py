@@ -59,7 +59,7 @@ def figure_rows(config: dict[str, Any], name: str) -> Any:
         )
         frame = frame.assign(
             compressor=frame["method"] + " (" + frame["structure"] + ")",
-            where=frame["setting"] + "/" + frame["task"],
+            where=frame["setting"] + "/" + frame["task"] + "/" + frame["difficulty"],
         )
         return frame.reset_index(drop=True)
     if name == lmc.NAME:

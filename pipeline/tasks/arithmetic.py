@@ -90,6 +90,7 @@ class ArithmeticTask:
     metrics: tuple[str, ...] = ("answer_accuracy",)
     difficulty_axes: tuple[str, ...] = ("task",)
     chance: str = "most_frequent_answer"  # pipeline/tasks/chance.py
+    label: str = ""  # how figures and tables name the task ("SST-2", "grammar")
 
     @property
     def metric(self) -> str:
@@ -134,6 +135,7 @@ class ArithmeticTask:
 
 SVAMP = ArithmeticTask(
     name="svamp",
+    label="SVAMP",
     hub_path="ChilleD/SVAMP",
     question_fields=("Body", "Question"),
     equation_field="Equation",
@@ -141,6 +143,7 @@ SVAMP = ArithmeticTask(
 )
 MAWPS = ArithmeticTask(
     name="mawps",
+    label="MAWPS",
     hub_path="MU-NLPC/Calc-mawps",
     question_fields=("question",),
     equation_field="equation",

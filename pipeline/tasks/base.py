@@ -29,6 +29,7 @@ class ClassificationTask:
     validation_split: str = "validation"
     human_score: float | None = None  # paper Table 1 reference, as a fraction (0.978)
     chance: str = "majority"  # how the chance level is computed (pipeline/tasks/chance.py)
+    label: str = ""  # how figures and tables name the task ("SST-2", "grammar")
 
     @property
     def kind(self) -> str:

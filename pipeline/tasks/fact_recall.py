@@ -31,6 +31,7 @@ class FactRecallTask:
     metrics: tuple[str, ...] = ("accuracy",)
     difficulty_axes: tuple[str, ...] = ("freq",)
     human_score: float | None = None
+    label: str = ""  # how figures and tables name the task ("SST-2", "grammar")
 
     def configure(self, difficulty: str, options: dict[str, Any]) -> FactRecallTask:
         frequency = difficulty.partition("-")[2]
@@ -65,4 +66,4 @@ class FactRecallTask:
         return {name: METRICS[name](labels, preds) for name in self.metrics}
 
 
-SYN_FACT_RECALL = FactRecallTask(name="syn_fact_recall")
+SYN_FACT_RECALL = FactRecallTask(name="syn_fact_recall", label="fact recall")

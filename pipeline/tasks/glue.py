@@ -13,6 +13,7 @@ GLUE = "nyu-mll/glue"
 
 SST2 = ClassificationTask(
     name="sst2",
+    label="SST-2",
     text_fields=("sentence",),
     num_labels=2,
     metrics=("accuracy",),
@@ -23,6 +24,7 @@ SST2 = ClassificationTask(
 )
 COLA = ClassificationTask(
     name="cola",
+    label="CoLA",
     text_fields=("sentence",),
     num_labels=2,
     metrics=("mcc", "accuracy"),
@@ -34,6 +36,7 @@ COLA = ClassificationTask(
 )
 QQP = ClassificationTask(
     name="qqp",
+    label="QQP",
     text_fields=("question1", "question2"),
     num_labels=2,
     metrics=("accuracy", "f1"),
@@ -44,6 +47,7 @@ QQP = ClassificationTask(
 )
 STSB = ClassificationTask(  # regression on the 0-5 similarity label
     name="stsb",
+    label="STS-B",
     text_fields=("sentence1", "sentence2"),
     num_labels=1,
     metrics=("pearson", "spearman"),
@@ -55,6 +59,7 @@ STSB = ClassificationTask(  # regression on the 0-5 similarity label
 )
 QNLI = ClassificationTask(
     name="qnli",
+    label="QNLI",
     text_fields=("question", "sentence"),
     num_labels=2,
     metrics=("accuracy",),
@@ -65,6 +70,7 @@ QNLI = ClassificationTask(
 )
 RTE = ClassificationTask(
     name="rte",
+    label="RTE",
     text_fields=("sentence1", "sentence2"),
     num_labels=2,
     metrics=("accuracy",),
@@ -75,6 +81,7 @@ RTE = ClassificationTask(
 )
 MNLI = ClassificationTask(
     name="mnli",
+    label="MNLI",
     text_fields=("premise", "hypothesis"),
     num_labels=3,
     metrics=("accuracy",),

@@ -56,6 +56,7 @@ class MultipleChoiceTask:
     metrics: tuple[str, ...] = ("accuracy",)
     difficulty_axes: tuple[str, ...] = ("task",)
     chance: str = "majority"  # pipeline/tasks/chance.py
+    label: str = ""  # how figures and tables name the task ("SST-2", "grammar")
 
     @property
     def metric(self) -> str:
@@ -91,6 +92,7 @@ class MultipleChoiceTask:
 
 WINOGRANDE = MultipleChoiceTask(
     name="winogrande",
+    label="WinoGrande",
     num_choices=2,
     hub_path="allenai/winogrande",
     hub_config="winogrande_xl",
@@ -98,6 +100,7 @@ WINOGRANDE = MultipleChoiceTask(
 )
 CSQA = MultipleChoiceTask(
     name="csqa",
+    label="CSQA",
     num_choices=5,
     hub_path="tau/commonsense_qa",
     human_score=0.890,

@@ -23,6 +23,7 @@ class Task(Protocol):
     chance: str  # how the chance level is computed: pipeline/tasks/chance.py CHANCE_RULES
     difficulty_axes: tuple[str, ...]  # the AXIS of the difficulty labels it accepts
     human_score: float | None  # paper Table 1's human score as a fraction, or None
+    label: str  # the name figures and tables print ("SST-2", "grammar")
 
     @property
     def metric(self) -> str: ...

@@ -72,6 +72,7 @@ class TriviaQATask:
     difficulty_axes: tuple[str, ...] = ("book",)
     chance: str = "most_frequent_answer"  # pipeline/tasks/chance.py
     human_score: float | None = None
+    label: str = ""  # how figures and tables name the task ("SST-2", "grammar")
 
     def configure(self, difficulty: str, options: dict[str, Any]) -> TriviaQATask:
         book = difficulty.partition("-")[2]
@@ -124,7 +125,11 @@ class TriviaQATask:
         }
 
 
-SYN_TRIVIAQA = TriviaQATask(name="syn_triviaqa", source="synthetic")
+SYN_TRIVIAQA = TriviaQATask(name="syn_triviaqa", label="trivia QA", source="synthetic")
 TRIVIAQA = TriviaQATask(
-    name="triviaqa", source="hub", hub_path="mandarjoshi/trivia_qa", max_examples=2000
+    name="triviaqa",
+    label="TriviaQA",
+    source="hub",
+    hub_path="mandarjoshi/trivia_qa",
+    max_examples=2000,
 )

@@ -66,6 +66,7 @@ class PromptedTask(ClassificationTask):
 
 SYN_SENTIMENT = PromptedTask(  # SST-2; "I <mask> <sentence>", mask: hate / like
     name="syn_sentiment",
+    label="sentiment",
     text_fields=("sentence",),
     num_labels=2,
     metrics=("accuracy",),
@@ -74,6 +75,7 @@ SYN_SENTIMENT = PromptedTask(  # SST-2; "I <mask> <sentence>", mask: hate / like
 )
 SYN_GRAMMAR = ClassificationTask(  # CoLA
     name="syn_grammar",
+    label="grammar",
     text_fields=("sentence",),
     num_labels=2,
     metrics=("mcc", "accuracy"),
@@ -82,6 +84,7 @@ SYN_GRAMMAR = ClassificationTask(  # CoLA
 )
 SYN_PARAPHRASE = PromptedTask(  # QQP; "Q1 EQUALS Q2" with Q2's object masked
     name="syn_paraphrase",
+    label="paraphrase",
     text_fields=("question1", "question2"),
     num_labels=2,
     metrics=("accuracy", "f1"),
@@ -91,6 +94,7 @@ SYN_PARAPHRASE = PromptedTask(  # QQP; "Q1 EQUALS Q2" with Q2's object masked
 )
 SYN_SIMILARITY = ClassificationTask(  # STS-B
     name="syn_similarity",
+    label="similarity",
     text_fields=("sentence1", "sentence2"),
     num_labels=1,
     metrics=("pearson", "spearman"),
@@ -99,6 +103,7 @@ SYN_SIMILARITY = ClassificationTask(  # STS-B
 )
 SYN_FACTCHECK = PromptedTask(  # QNLI; the sentence's answer masked: is it the one?
     name="syn_factcheck",
+    label="fact check",
     text_fields=("question", "sentence"),
     num_labels=2,
     metrics=("accuracy",),
@@ -106,6 +111,7 @@ SYN_FACTCHECK = PromptedTask(  # QNLI; the sentence's answer masked: is it the o
 )
 SYN_RTE = ClassificationTask(  # RTE
     name="syn_rte",
+    label="entailment",
     text_fields=("sentence1", "sentence2"),
     num_labels=2,
     metrics=("accuracy",),

@@ -48,6 +48,7 @@ class TranslationTask:
     chance: str = "shuffled_reference"  # pipeline/tasks/chance.py
     human_score: float | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    label: str = ""  # how figures and tables name the task ("SST-2", "grammar")
 
     def configure(self, difficulty: str, options: dict[str, Any]) -> TranslationTask:
         """The task for one group: ``options`` = {"pivot", "groups": {group: [x, ...]}} and
@@ -180,5 +181,7 @@ class TranslationTask:
         return str(metric.get_signature())
 
 
-SYN_TRANSLATION = TranslationTask(name="syn_translation", source="synthetic")
-OPUS100 = TranslationTask(name="opus100", source="hub", hub_path="Helsinki-NLP/opus-100")
+SYN_TRANSLATION = TranslationTask(name="syn_translation", label="translation", source="synthetic")
+OPUS100 = TranslationTask(
+    name="opus100", label="OPUS-100", source="hub", hub_path="Helsinki-NLP/opus-100"
+)

@@ -32,6 +32,7 @@ class TransferMode:
     quantizes: ClassVar[bool] = False
     from_dense_run: ClassVar[bool] = False
     description: ClassVar[str]
+    label: ClassVar[str]  # the name figures print ("sparse transfer")
     bits: int | None = None
 
     def prepare(self, params: dict[str, Any], masks: dict[str, Any] | None) -> None:

@@ -15,6 +15,7 @@ from pipeline.finetune.modes.base import TransferMode, keep_factors, mask_gradie
 
 class DenseFreeze(TransferMode):
     name = "dense_freeze"
+    label = "dense transfer, small weights frozen"  # how figures name it
     uses_mask = True
     description = "dense fine-tuning with the small weights frozen at pre-trained values"
 

@@ -21,6 +21,7 @@ from pipeline.finetune.modes.base import TransferMode
 
 class PostTrainingQuantization(TransferMode):
     name = "ptq"
+    label = "post-training quantization"  # how figures name it
     uses_mask = True  # needs a quantization compression (its bits), not its stored weights
     quantizes = True
     from_dense_run = True

@@ -24,6 +24,7 @@ from pipeline.finetune.modes.base import TransferMode
 
 class QuantizationAware(TransferMode):
     name = "qat"
+    label = "quantization-aware training"  # how figures name it
     uses_mask = True  # needs a quantization compression (its bits), not its stored weights
     quantizes = True
     description = "quantization-aware fine-tuning (RTN forward, straight-through gradients)"

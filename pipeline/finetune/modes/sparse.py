@@ -19,6 +19,7 @@ class Sparse(TransferMode):
     their quantization grid after every step: the compression holds through the last step."""
 
     name = "sparse"
+    label = "sparse transfer"  # how figures name it
     uses_mask = True
     description = "fine-tune the compressed model with its compression held fixed"
     projection: Any = None

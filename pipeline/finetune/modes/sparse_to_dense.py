@@ -9,6 +9,7 @@ from pipeline.finetune.modes.base import TransferMode, keep_factors
 
 class SparseToDense(TransferMode):
     name = "sparse_to_dense"
+    label = "sparse-to-dense transfer"  # how figures name it
     uses_mask = True
     description = "start from the pruned model; pruned weights are free to regrow"
 

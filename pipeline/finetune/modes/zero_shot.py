@@ -18,6 +18,7 @@ from pipeline.finetune.modes.base import TransferMode, check_mask_names
 
 class ZeroShot(TransferMode):
     name = "zero_shot"
+    label = "zero-shot"  # how figures name it
     uses_mask = None  # with a mask (compressed) or without (the dense baseline)
     trains = False
     description = "evaluate the (compressed) pre-trained model without fine-tuning"
