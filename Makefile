@@ -33,11 +33,15 @@ quick: setup
 test: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q tests
 
-## The GPU check: tiny stand-ins of every model kind through every verb on CUDA (a few
-## minutes on one GPU; skipped without CUDA). Prints the fine-tuning loop's time per epoch
-## beside transformers' Trainer.
-gpu-check: setup
-	PATH="$(CURDIR)/$(BIN):$$PATH" HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -s -m gpu tests/test_gpu.py
+## The GPU check (pipeline/gpucheck.py, under 5 minutes on one H100): every transfer mode in
+## fp16 and bf16, a SIGTERM checkpoint and resume, sharded .bin onto the GPU, Wanda and
+## SparseGPT and one block of every model at real width; writes measured rates for
+## slurm/throughput.yaml to results/gpu-check/. FAILS without a usable GPU. No install step:
+## it runs on this project's .venv if there is one, else on the machine's own python3.
+## The tiny-model GPU/CPU comparison of every verb: pytest -m gpu tests/test_gpu.py.
+GPU_PY ?= $(if $(wildcard $(BIN)/python),$(BIN)/python,$(PY))
+gpu-check:
+	HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false PYTHONPATH="$(CURDIR)" $(GPU_PY) -m pipeline.gpucheck $(ARGS)
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/snakemake --lint

@@ -26,7 +26,7 @@ EXPLICIT_GENERATION: dict[str, Any] = {
     "encoder_no_repeat_ngram_size": 0,
     "repetition_penalty": 1.0,
     "length_penalty": 1.0,
-    "early_stopping": False,
+    "early_stopping": True,  # a beam search ends with num_beams finished hypotheses (fairseq)
     "min_new_tokens": 0,
     "num_return_sequences": 1,
     "max_length": None,  # lengths come from the task's max_new_tokens only
