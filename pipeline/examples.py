@@ -5,9 +5,12 @@ study-wide table that gathers them (``tables/examples.parquet``).
 That split is read whole, in a fixed order, and never depends on the seed, the compression
 or the mode (a seed varies only the fine-tuning draws and the training subset), so every
 run of one (model, task, difficulty) scores the same examples under the same ids: statistics
-can pair compression levels and seeds example by example. Columns are documented in
-docs/schema.md; :func:`pipeline.tasks.metrics.from_examples` recomputes a run's metric from
-any subset of its rows.
+can pair compression levels and seeds example by example. ``item_id`` names the knowledge
+item the example asks about (the task's ``item_id``: a fact, an adjective, an object, a
+source sentence; a hub row is its own item): forty questions about one fact are one fact,
+so intervals resample items, not rows. Columns are documented in docs/schema.md;
+:func:`pipeline.tasks.metrics.from_examples` recomputes a run's metric from any subset of
+its rows.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pipeline.analysis.schema import RUN_IDENTITY
 EXAMPLES = pa.schema(
     [
         pa.field("example_id", pa.int64(), nullable=False),
+        pa.field("item_id", pa.string(), nullable=False),
         pa.field("score", pa.float64()),
         pa.field("prediction", pa.float64()),
         pa.field("target", pa.float64()),
@@ -40,8 +44,16 @@ EXAMPLES_TABLE = pa.schema(list(KEYS) + list(EXAMPLES))
 """``tables/examples.parquet``: one row per example of every run."""
 
 
+def item_ids(task: Any, rows: list[dict[str, Any]]) -> list[str]:
+    """The ``item_id`` column of an evaluation split's rows (in their order)."""
+    return [task.item_id(row) for row in rows]
+
+
 def examples_table(columns: dict[str, list]) -> pa.Table:
-    """The typed table of one run's per-example columns (as the adapters return them)."""
+    """The typed table of one run's per-example columns (as the adapters return them, plus
+    ``item_id``: :func:`item_ids`; without it, each example is its own item)."""
+    items = columns.get("item_id") or [str(i) for i in columns["example_id"]]
+    columns = {**columns, "item_id": items}
     return pa.Table.from_pydict({f.name: columns[f.name] for f in EXAMPLES}, schema=EXAMPLES)
 
 
@@ -73,8 +85,12 @@ def gather(runs: list[tuple[dict[str, Any], str | Path]]) -> pa.Table:
     tables = []
     for record, path in runs:
         try:
-            table = pq.read_table(path, schema=EXAMPLES)
-        except (pa.ArrowException, OSError) as err:
+            table = pq.read_table(path)
+            if "item_id" not in table.column_names:  # written before items: one per example
+                ids = pa.compute.cast(table.column("example_id"), pa.string())
+                table = table.append_column("item_id", ids)
+            table = table.select(EXAMPLES.names).cast(EXAMPLES)
+        except (pa.ArrowException, OSError, KeyError) as err:
             raise LoadError(path, f"not a readable examples table ({err})") from None
         keys = [pa.array([record[f.name]] * table.num_rows, type=f.type) for f in KEYS]
         tables.append(pa.Table.from_arrays(keys + table.columns, schema=EXAMPLES_TABLE))

@@ -15,7 +15,7 @@ from pipeline.__main__ import main
 from pipeline.compress.magnitude import global_magnitude_masks
 from pipeline.compress.masks import save_masks
 from pipeline.compress.prunable import prunable_parameters
-from pipeline.examples import EXAMPLES, EXAMPLES_TABLE, read_examples
+from pipeline.examples import EXAMPLES, EXAMPLES_TABLE, item_ids, read_examples
 from pipeline.finetune.protocol import Protocol
 from pipeline.finetune.run import load_for_task, run_cell
 from pipeline.io import write_json
@@ -36,6 +36,7 @@ def _run(tiny_roberta, tiny_world, out, seed, compression="dense", mode="dense",
         masks_path=masks,
         mode_name=mode,
         protocol=Protocol(lr=3e-3, steps=80, batch_size=16, max_length=24, seed=seed),
+        subset_seed=seed,  # as in the study: a seed also draws the data-fraction subset
         progress=False,
         examples_path=out / "examples.parquet",
     )
@@ -63,8 +64,10 @@ def runs(tiny_roberta, tiny_world, tmp_path_factory):
 def test_examples_recompute_the_recorded_metric_and_pair_across_runs(runs, tiny_world):
     frames = [read_examples(folder / "examples.parquet") for folder, _ in runs]
     assert pq.read_schema(runs[0][0] / "examples.parquet").equals(EXAMPLES, check_metadata=False)
-    labels = [r["label"] for r in get_task("syn_sentiment").load_split("validation", tiny_world)]
+    rows = get_task("syn_sentiment").load_split("validation", tiny_world)
+    labels = [r["label"] for r in rows]
     for frame, (_, record) in zip(frames, runs, strict=True):
+        assert frame["item_id"].tolist() == item_ids(get_task("syn_sentiment"), rows)
         assert from_examples(record["metric"], frame) == pytest.approx(record["value"], rel=1e-12)
         assert record["n_eval"] == len(frame) == len(labels)
         assert frame["example_id"].tolist() == list(range(len(labels)))

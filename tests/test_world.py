@@ -98,7 +98,8 @@ def test_only_models_that_ask_for_the_book_get_its_words(tiny_world):
 def test_task_splits_use_glue_schemas(tiny_world):
     sst2 = pq.read_table(tiny_world / "tasks/syn_sentiment/validation.parquet")
     qnli = pq.read_table(tiny_world / "tasks/syn_factcheck/train.parquet")
-    assert sst2.column_names == ["sentence", "label", "idx"]
+    # SST-2's and QNLI's columns; sentiment's rows also name their item (the adjective)
+    assert sst2.column_names == ["sentence", "adjective", "label", "idx"]
     assert qnli.column_names == ["question", "sentence", "label", "idx"]
     assert set(sst2.column("label").to_pylist()) == {0, 1}
 
@@ -173,3 +174,24 @@ def test_a_smaller_zipf_exponent_flattens_entity_frequency(tmp_path):
         )
         spreads[exponent] = _entity_spread(out)
     assert spreads[0.5] < spreads[1.0] / 1.5, spreads
+
+
+def test_every_level_of_the_default_study_asks_at_least_200_distinct_items(tmp_path):
+    """Intervals resample items, not rows (forty questions about one fact are one fact), so
+    each level of the default study needs enough distinct items: facts, objects, source
+    sentences, questions (each task's ``item_id``)."""
+    import yaml
+
+    from pipeline.examples import item_ids
+    from pipeline.study import SETTINGS, task_options
+    from pipeline.tasks.registry import get_task
+
+    config = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text())
+    build_world(config["world"], tmp_path / "w")
+    counts = {}
+    for setting, block in config["settings"].items():
+        for _, name, difficulty in SETTINGS[setting](block):
+            task = get_task(name).configure(difficulty, task_options(config, setting))
+            rows = task.load_split("validation", tmp_path / "w")
+            counts[(name, difficulty)] = len(set(item_ids(task, rows)))
+    assert min(counts.values()) >= 200, counts

@@ -15,7 +15,7 @@ from pipeline.compress.quantize import GridProjection
 from pipeline.compress.registry import get_method
 from pipeline.data.provenance import provenance, task_inputs
 from pipeline.device import autocast, load_dtype, model_devices
-from pipeline.examples import write_examples
+from pipeline.examples import item_ids, write_examples
 from pipeline.finetune.adapters import adapter_for
 from pipeline.finetune.adapters.base import load_tokenizer
 from pipeline.finetune.checkpoint import Checkpoints
@@ -200,7 +200,7 @@ def run_cell(
         if "generation" in evaluation:  # every decoding setting (adapters/generation.py)
             training["generation"] = evaluation.pop("generation")
         if examples_path is not None:
-            write_examples(examples_path, examples)
+            write_examples(examples_path, examples | {"item_id": item_ids(task, eval_rows)})
         if out_dir is not None:
             with atomic_dir(out_dir) as tmp:
                 model.save_pretrained(str(tmp))

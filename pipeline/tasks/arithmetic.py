@@ -118,6 +118,10 @@ class ArithmeticTask:
     def references(self, row: dict[str, Any]) -> list[str]:
         return [repr(float(row[self.answer_field]))]
 
+    def item_id(self, row: dict[str, Any]) -> str:
+        """The row itself: its problem text."""
+        return self.source_target(row)[0]
+
     def generate_kwargs(self, tokenizer: Any) -> dict[str, Any]:
         return {"max_new_tokens": self.max_new_tokens, "num_beams": self.num_beams}
 

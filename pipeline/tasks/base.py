@@ -30,6 +30,9 @@ class ClassificationTask:
     human_score: float | None = None  # paper Table 1 reference, as a fraction (0.978)
     chance: str = "majority"  # how the chance level is computed (pipeline/tasks/chance.py)
     label: str = ""  # how figures and tables name the task ("SST-2", "grammar")
+    # The row fields that name a row's knowledge item (a synthetic row's fact, adjective or
+    # object); empty: the row's inputs, its text fields (a hub row is its own item).
+    item: tuple[str, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -72,3 +75,15 @@ class ClassificationTask:
 
     def score(self, labels: list, preds: list) -> dict[str, float]:
         return {name: METRICS[name](labels, preds) for name in self.metrics}
+
+    def item_id(self, row: dict[str, Any]) -> str:
+        return item_key(row[f] for f in self.item or self.text_fields)
+
+
+def item_key(parts: Any) -> str:
+    """One item id of its parts: a single part as itself, several as a JSON list (so that
+    different parts never join alike)."""
+    import json
+
+    parts = [str(p) for p in parts]
+    return parts[0] if len(parts) == 1 else json.dumps(parts, ensure_ascii=False)

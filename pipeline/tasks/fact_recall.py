@@ -65,5 +65,11 @@ class FactRecallTask:
     def score(self, labels: list, preds: list) -> dict[str, float]:
         return {name: METRICS[name](labels, preds) for name in self.metrics}
 
+    def item_id(self, row: dict[str, Any]) -> str:
+        """The fact (subject, relation) the cloze asks."""
+        from pipeline.tasks.base import item_key
+
+        return item_key([row["sub_label"], row["pred"]])
+
 
 SYN_FACT_RECALL = FactRecallTask(name="syn_fact_recall", label="fact recall")

@@ -89,6 +89,13 @@ class MultipleChoiceTask:
     def score(self, labels: list, preds: list) -> dict[str, float]:
         return {name: METRICS[name](labels, preds) for name in self.metrics}
 
+    def item_id(self, row: dict[str, Any]) -> str:
+        """The row itself (its context and endings)."""
+        from pipeline.tasks.base import item_key
+
+        context, endings, _ = self.choices(row)
+        return item_key([context, *endings])
+
 
 WINOGRANDE = MultipleChoiceTask(
     name="winogrande",

@@ -43,3 +43,9 @@ class Task(Protocol):
     def score(self, references: list, predictions: list) -> dict[str, float]:
         """Every metric of ``metrics`` on the evaluation outcomes."""
         ...
+
+    def item_id(self, row: dict[str, Any]) -> str:
+        """The knowledge item an evaluation row asks about (a fact, an adjective, an
+        object, a source sentence; a hub row is its own item): what intervals resample.
+        Never finer than the inputs: rows with identical inputs share an item."""
+        ...

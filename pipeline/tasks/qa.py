@@ -116,6 +116,10 @@ class TriviaQATask:
         lines = text.strip().split("\n")
         return lines[0].strip() if lines else ""
 
+    def item_id(self, row: dict[str, Any]) -> str:
+        """The question (a fact of the book; its evidence is context, not the item)."""
+        return row["question"]
+
     def score(self, references: list[list[str]], predictions: list[str]) -> dict[str, float]:
         n = len(predictions)
         return {

@@ -72,6 +72,7 @@ SYN_SENTIMENT = PromptedTask(  # SST-2; "I <mask> <sentence>", mask: hate / like
     metrics=("accuracy",),
     source="synthetic",
     prompt="verbalizer",
+    item=("adjective",),  # the unseen adjective whose polarity the sentence rests on
 )
 SYN_GRAMMAR = ClassificationTask(  # CoLA
     name="syn_grammar",
@@ -91,6 +92,7 @@ SYN_PARAPHRASE = PromptedTask(  # QQP; "Q1 EQUALS Q2" with Q2's object masked
     source="synthetic",
     prompt="translation",
     claim_label=1,  # QQP: 1 = duplicate
+    item=("object",),  # the unseen object whose translation the pair asks
 )
 SYN_SIMILARITY = ClassificationTask(  # STS-B
     name="syn_similarity",
@@ -108,6 +110,7 @@ SYN_FACTCHECK = PromptedTask(  # QNLI; the sentence's answer masked: is it the o
     num_labels=2,
     metrics=("accuracy",),
     source="synthetic",
+    item=("question",),  # "what is R of E?": the fact (E, R), whatever object is claimed
 )
 SYN_RTE = ClassificationTask(  # RTE
     name="syn_rte",

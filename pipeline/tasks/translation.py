@@ -155,6 +155,11 @@ class TranslationTask:
     def references(self, row: dict[str, Any]) -> list[str]:
         return [row["translation"][row["tgt"]]]
 
+    def item_id(self, row: dict[str, Any]) -> str:
+        """The source sentence (without the target's language tag): a pivot sentence
+        translated into each language of the group is one item."""
+        return row["translation"][row["src"]]
+
     def generate_kwargs(self, tokenizer: Any) -> dict[str, Any]:
         return {"num_beams": self.num_beams, "max_new_tokens": self.max_new_tokens}
 

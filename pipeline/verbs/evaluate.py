@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> None:
     from pipeline.compress.masks import load_masks
     from pipeline.compress.prunable import prunable_parameters, sparsity_report
     from pipeline.device import resolve
-    from pipeline.examples import write_examples
+    from pipeline.examples import item_ids, write_examples
     from pipeline.finetune.modes.base import keep_factors
     from pipeline.finetune.run import load_for_task
     from pipeline.io import write_json
@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> None:
     result = adapter.evaluate(model, tokenizer, task, rows, args.max_length, args.batch_size)
     examples = result.pop("examples")
     if args.out_examples is not None:
-        write_examples(args.out_examples, examples)
+        write_examples(args.out_examples, examples | {"item_id": item_ids(task, rows)})
     write_json(
         args.out,
         {

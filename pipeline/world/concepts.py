@@ -34,5 +34,11 @@ def make_concepts(
     objects = tuple(f"O{i}" for i in range(n_objects))
     adjectives = tuple(f"A{i}" for i in range(n_adjectives))
     polarity = {a: int(i % 2 == 0) for i, a in enumerate(adjectives)}
-    facts = {(e, r): objects[int(rng.integers(n_objects))] for e in entities for r in relations}
+    keys = [(e, r) for e in entities for r in relations]
+    # Every object answers at least one fact (when there are as many facts): an object no
+    # fact names never occurs in the corpus, and a task asking about it tests nothing.
+    extra = rng.integers(n_objects, size=max(0, len(keys) - n_objects))
+    answers = np.concatenate([rng.permutation(n_objects), extra])[: len(keys)]
+    rng.shuffle(answers)
+    facts = {key: objects[int(a)] for key, a in zip(keys, answers, strict=True)}
     return Concepts(entities, relations, objects, adjectives, polarity, facts)

@@ -15,6 +15,11 @@ from pipeline.world.concepts import Concepts
 from pipeline.world.languages import Language
 
 
+# Shares of the corpus's kinds of row: fact statements, opinions and descriptions (the
+# adjectives' polarity), parallel fact lines (translation), QA-format lines (pivot).
+CORPUS_MIX = {"facts": 0.4, "opinions": 0.3, "parallel": 0.2, "qa": 0.1}
+
+
 def fact_sentence(lang: Language, c: Concepts, entity: str, relation: str, obj: str) -> str:
     return " ".join(lang.clause([entity], [relation], [obj]))
 
@@ -41,6 +46,20 @@ def description_sentence(
     is the adjectives' flipped: polarity then lives in the composition (adjective XOR "not"),
     which no linear read-out of the summed word embeddings can compute, so a task built on
     it needs the transformer blocks (tests/test_embedding_probe.py)."""
+    text, positive, _ = description(lang, c, rng, adjectives, entity, negation_rate)
+    return text, positive
+
+
+def description(
+    lang: Language,
+    c: Concepts,
+    rng: np.random.Generator,
+    adjectives: tuple[str, ...] | None = None,
+    entity: str | None = None,
+    negation_rate: float = 0.0,
+) -> tuple[str, int, str]:
+    """:func:`description_sentence` and the adjective whose polarity it states (the
+    sentence's knowledge item: a second adjective has the same polarity)."""
     pool = adjectives or c.adjectives
     first = pool[rng.integers(len(pool))]
     positive = c.polarity[first]
@@ -51,7 +70,7 @@ def description_sentence(
         predicate, positive = ["NOT", *predicate], 1 - positive
     if entity is None:
         entity = c.entities[rng.integers(len(c.entities))]
-    return " ".join(lang.clause([entity], ["IS"], predicate)), positive
+    return " ".join(lang.clause([entity], ["IS"], predicate)), positive, first
 
 
 def _adjective(
@@ -87,6 +106,7 @@ def make_corpus(
     qa_entities: tuple[str, ...],
     fact_counts: Counter | None = None,
     zipf_exponent: float = 1.0,
+    mix: dict[str, float] | None = None,
 ) -> list[dict]:
     """Sentences tagged with their language; languages drawn by their corpus share.
 
@@ -96,7 +116,11 @@ def make_corpus(
     ``fact_counts`` (if given) counts how often each (entity, relation) is stated, in any
     language, QA lines included: the frequency axis of the fact-recall task.
     ``zipf_exponent`` sets how steeply entity frequency falls with rank (1: Zipf's law).
+    ``mix`` gives the shares of the four kinds of row (facts, opinions, parallel, qa;
+    :data:`CORPUS_MIX` by default).
     """
+    mix = {**CORPUS_MIX, **(mix or {})}
+    bounds = np.cumsum([mix[k] for k in CORPUS_MIX]) / sum(mix.values())
     shares = np.array([lang.share for lang in languages], dtype=float)
     shares /= shares.sum()
     facts = list(c.facts.items())
@@ -111,18 +135,18 @@ def make_corpus(
         lang = languages[rng.choice(len(languages), p=shares)]
         kind = rng.random()
         row: dict = {"lang": lang.name}
-        if kind < 0.4:
+        if kind < bounds[0]:
             (entity, relation), obj = facts[rng.choice(len(facts), p=weights)]
             row["text"] = fact_sentence(lang, c, entity, relation, obj)
             if fact_counts is not None:
                 fact_counts[(entity, relation)] += 1
-        elif kind < 0.7:
+        elif kind < bounds[1]:
             row["text"] = (
                 opinion_sentence(lang, c, rng)
                 if rng.random() < 0.6
                 else description_sentence(lang, c, rng, negation_rate=0.3)[0]
             )
-        elif kind < 0.9:
+        elif kind < bounds[2]:
             (entity, relation), obj = facts[rng.choice(len(facts), p=weights)]
             # Parallel text, like any text, is scarce for minority languages.
             other = (

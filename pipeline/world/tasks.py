@@ -16,7 +16,7 @@ import numpy as np
 
 from pipeline.world.book import Book
 from pipeline.world.concepts import Concepts
-from pipeline.world.corpus import description_sentence, fact_sentence
+from pipeline.world.corpus import description, description_sentence, fact_sentence
 from pipeline.world.languages import Language
 
 
@@ -59,6 +59,13 @@ def _classification(rng, n, noise, make) -> Split:
     return Split(rows, clean)
 
 
+def _cycle(rng: np.random.Generator, n: int) -> Callable[[int], int]:
+    """Row index -> one of ``n`` items, each in turn (in a shuffled order): a split asks
+    about every item, as evenly as its size allows (its items are what intervals resample)."""
+    order = rng.permutation(n)
+    return lambda idx: int(order[idx % n])
+
+
 def _unseen(items: tuple[str, ...], seen: tuple[str, ...]) -> tuple[str, ...]:
     """The items training never shows (all of them when training shows every item)."""
     return tuple(i for i in items if i not in seen) or items
@@ -67,7 +74,8 @@ def _unseen(items: tuple[str, ...], seen: tuple[str, ...]) -> tuple[str, ...]:
 def sentiment(w: World, spec: dict, rng: np.random.Generator) -> tuple[Split, Split]:
     """SST-2 schema; label 1 = positive. Validation uses only adjectives training never
     shows, so their polarity can only come from pre-training; with ``negation`` ("is not
-    ADJ") the label is polarity XOR negation, computed by the blocks, not the embeddings."""
+    ADJ") the label is polarity XOR negation, computed by the blocks, not the embeddings.
+    ``adjective`` (beyond SST-2's columns) names the row's item: the adjective it rests on."""
     c = w.concepts
     # The same share of each polarity is seen: an unbalanced draw (13 of 32 adjectives, 8
     # of them negative) skews the training labels, so "not" alone predicts "positive" in
@@ -87,8 +95,8 @@ def sentiment(w: World, spec: dict, rng: np.random.Generator) -> tuple[Split, Sp
 
     def maker(adjectives):
         def make(idx):
-            text, positive = description_sentence(w.pivot, c, rng, adjectives, None, negation)
-            return {"sentence": text}, positive
+            text, positive, adjective = description(w.pivot, c, rng, adjectives, None, negation)
+            return {"sentence": text, "adjective": adjective}, positive
 
         return make
 
@@ -124,15 +132,18 @@ def grammar(w: World, spec: dict, rng: np.random.Generator) -> tuple[Split, Spli
 def paraphrase(w: World, spec: dict, rng: np.random.Generator) -> tuple[Split, Split]:
     """QQP schema; label 1 = the two languages state the same fact (cross-lingual knowledge).
     Validation pairs use only objects training never shows: their translations come from
-    pre-training."""
+    pre-training. ``object`` (beyond QQP's columns) names the row's item: the first
+    question's object, whose translation the pair asks."""
     c = w.concepts
     seen = _seen(rng, c.objects, spec["seen_fraction"])
 
     def maker(objects):
+        order = _cycle(rng, len(objects))
+
         def make(idx):
             entity = c.entities[rng.integers(len(c.entities))]
             relation = c.relations[rng.integers(len(c.relations))]
-            obj = objects[rng.integers(len(objects))]
+            obj = objects[order(idx)]
             same = int(rng.random() < 0.5)
             other = obj
             while not same and other == obj:
@@ -140,6 +151,7 @@ def paraphrase(w: World, spec: dict, rng: np.random.Generator) -> tuple[Split, S
             return {
                 "question1": fact_sentence(w.pivot, c, entity, relation, obj),
                 "question2": fact_sentence(w.second, c, entity, relation, other),
+                "object": obj,  # the item: what the pair asks is the object's translation
             }, same
 
         return make
@@ -182,9 +194,11 @@ def factcheck(w: World, spec: dict, rng: np.random.Generator) -> tuple[Split, Sp
     seen = _seen(rng, c.entities, spec["seen_fraction"])
 
     def maker(entities):
+        facts = [(e, r) for e in entities for r in c.relations]
+        order = _cycle(rng, len(facts))
+
         def make(idx):
-            entity = entities[rng.integers(len(entities))]
-            relation = c.relations[rng.integers(len(c.relations))]
+            entity, relation = facts[order(idx)]
             true_obj = c.facts[(entity, relation)]
             entailed = rng.random() < 0.5
             obj = true_obj
