@@ -20,12 +20,14 @@ from pipeline.config_schema import schema_file
 # The schema's registry-backed choices come from the registries (pipeline/config_schema.py).
 validate(config, schema_file())
 
-from pipeline import paths, resolve, study, targets
+from pipeline import paths, placeholders, plan, resolve, study, targets
 from pipeline.config import check_config
 from pipeline.data.offline import OFFLINE_ENV
 from pipeline.worker import lifecycle as worker
 
 check_config(config)
+# Every job's walltime, memory and pack, from one frozen view of this merged config.
+PLAN = plan.install(config)
 
 R = config["results_dir"]
 CELLS = study.cells(config)
@@ -60,6 +62,7 @@ include: "rules/table1.smk"
 # A warm worker runs the jobs of a local run (pipeline/worker: one fork per job instead of
 # seconds of imports); JUNKDNA_WORKER=0 turns it off, SLURM runs never use it.
 onstart:
+    placeholders.refuse(workflow, config)  # a real run only: CHANGE_ME_*, UNPINNED
     worker.start(f"{R}/logs/worker.log", local=workflow.local_exec, env=OFFLINE_ENV)
 
 
