@@ -32,7 +32,7 @@ _study = study_config(
 config.clear()
 config.update(_study)
 
-from pipeline import paths, resolve, study, targets
+from pipeline import paths, placeholders, plan, resolve, study, targets
 from pipeline.deployment import check_deployment
 from pipeline.config import check_config
 from pipeline.data.offline import OFFLINE_ENV
@@ -41,6 +41,8 @@ from pipeline.worker import lifecycle as worker
 
 check_config(config)
 check_deployment(workflow.deployment_settings.deployment_method)  # --sdm: conda or none
+# Every job's walltime, memory and pack, from one frozen view of this merged config.
+PLAN = plan.install(config)
 
 R = config["results_dir"]
 CELLS = study.cells(config)
@@ -76,6 +78,7 @@ include: "rules/table1.smk"
 # A warm worker runs the jobs of a local run (pipeline/worker: one fork per job instead of
 # seconds of imports); JUNKDNA_WORKER=0 turns it off, SLURM runs never use it.
 onstart:
+    placeholders.refuse(workflow, config)  # a real run only: CHANGE_ME_*, UNPINNED
     worker.start(f"{R}/logs/worker.log", local=workflow.local_exec, env=OFFLINE_ENV)
 
 

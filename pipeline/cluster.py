@@ -206,16 +206,28 @@ def estimate(jobs: list[PlannedJob], local: set[str], plan: Any) -> dict[str, An
     """The cost model's GPU-hours of the submitted jobs, per setting and per rule, beside
     their requested walltime (the profile's runtime, from the same model with its margin);
     plus the submissions and the longest pack (:func:`summary`)."""
-    from pipeline.cost_model import estimate_minutes, job_setting
+    from pipeline.cost_model import estimate_minutes, first_principles_minutes, job_setting
 
     def add(table: dict[str, dict[str, Any]], key: str, job: PlannedJob, hours: float) -> None:
         row = table.setdefault(
-            key, {"jobs": 0, "gpus_per_job": set(), "gpu_hours": 0.0, "requested_gpu_hours": 0.0}
+            key,
+            {
+                "jobs": 0,
+                "gpus_per_job": set(),
+                "gpu_hours": 0.0,
+                "requested_gpu_hours": 0.0,
+                "first_principles_gpu_hours": 0.0,
+            },
         )
         row["jobs"] += 1
         row["gpus_per_job"].add(job.gpus)
         row["gpu_hours"] += job.gpus * hours
         row["requested_gpu_hours"] += job.gpu_hours
+        counted = first_principles_minutes(plan, job.rule, job.wildcards)
+        if counted is None or row["first_principles_gpu_hours"] is None:
+            row["first_principles_gpu_hours"] = None
+        else:
+            row["first_principles_gpu_hours"] += job.gpus * counted / 60
 
     settings: dict[str, dict[str, Any]] = {}
     rules: dict[str, dict[str, Any]] = {}

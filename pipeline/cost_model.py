@@ -3,31 +3,36 @@
 A job's minutes = the tokens it pushes through the model / the model's throughput on the
 GPU (the profile's ``throughput.yaml``), plus the model's load time:
 
-- fine-tune: train examples (x data fraction) x epochs x padded tokens per example (random
+- fine-tune: train rows (x data fraction) x epochs x padded tokens per example (random
   batches pad to about the 99th-percentile length, capped at max_length) at the ``train``
   rate; then one evaluation pass;
-- evaluation (every fine-tune and zero-shot run): validation examples x mean tokens
+- evaluation (every fine-tune and zero-shot run): validation rows x mean tokens
   (length-sorted batches pad little) at the ``forward`` rate, plus, for generation tasks,
-  validation examples x new tokens x beams at the ``generate`` rate;
+  validation rows x new tokens x beams at the ``generate`` rate;
 - LMC: alphas x one evaluation pass, plus loading two models;
 - Wanda/SparseGPT: calibration samples x tokens x (blocks + 1) / 2 forward passes (block by
   block, pipeline/compress/sequential.py); the data-free methods run on the CPU.
 
-The requested walltime is ``margin x estimate x attempt``, capped at ``max_runtime`` (a
-capped job that is killed resumes from its wall-time checkpoint on the next attempt).
-Task sizes are the data sets' published split sizes; token lengths are measured means and
-99th percentiles under each model's tokenizer (RoBERTa BPE for GLUE, Llama's for TriviaQA);
-OPUS-100 pivot pairs are an assumption (see OPUS100), to replace with the staged counts.
+Rows are what staging wrote: each staged data set's ``staged.json`` under
+``<results_dir>/data``, else the published counts of ``slurm/staged_rows.yaml`` with the
+study's row limits and caps applied as staging applies them (pipeline/data/catalog.py), so a
+study is priced before anything is staged and re-priced from the real counts after.
+Token lengths are measured means and 99th percentiles under each model's tokenizer.
+
+The requested walltime is ``margin x estimate x attempt``, capped at ``max_runtime``; a job
+whose estimate alone exceeds ``max_runtime`` is refused at planning time (:class:`TooLong`):
+it could never finish in one allocation.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 import os
-import sys
-from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from pipeline import paths
@@ -36,47 +41,54 @@ from pipeline.resolve import protocol_for
 from pipeline.study import cells, setting_of
 from pipeline.tasks.registry import get_task
 
-THROUGHPUT_FILE = Path(__file__).resolve().parents[1] / "slurm" / "throughput.yaml"
+SLURM_DIR = Path(__file__).resolve().parents[1] / "slurm"
+THROUGHPUT_FILE = SLURM_DIR / "throughput.yaml"
 THROUGHPUT_ENV = "JUNKDNA_THROUGHPUT"
-DEFAULT_CONFIG = Path("configs") / "paper.yaml"
+ROWS_FILE = SLURM_DIR / "staged_rows.yaml"
+ROWS_ENV = "JUNKDNA_STAGED_ROWS"
+
+
+class TooLong(ValueError):
+    """A job whose estimate exceeds the partition's walltime: planning it would only buy
+    timeouts."""
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """Token lengths of one example under its model's tokenizer."""
+
+    mean: float  # one example (all its segments; per choice for multiple choice)
+    p99: float
+    choices: int = 1  # multiple choice: every choice is a sequence
+    target: float = 0.0  # generation: teacher-forced target (training, loss)
+
+
+# GLUE (RoBERTa BPE), WinoGrande-xl, CommonsenseQA, TriviaQA rc (open book: evidence cut at
+# 3072 characters; Llama tokenizer), SVAMP/MAWPS (BART BPE: a short problem, an equation of
+# ~12 tokens generated), OPUS-100 (mBART sentencepiece, 30 tokens a side).
+TOKENS = {
+    "sst2": Tokens(13, 55),
+    "cola": Tokens(11, 34),
+    "qqp": Tokens(30, 96),
+    "stsb": Tokens(31, 82),
+    "qnli": Tokens(51, 150),
+    "rte": Tokens(70, 250),
+    "mnli": Tokens(40, 105),
+    "winogrande": Tokens(30, 50, choices=2),
+    "csqa": Tokens(25, 45, choices=5),
+    "triviaqa/book-open": Tokens(820, 900, target=8),
+    "triviaqa/book-closed": Tokens(40, 70, target=8),
+    "svamp": Tokens(45, 90, target=12),
+    "mawps": Tokens(35, 80, target=12),
+    "opus100": Tokens(30, 90, target=30),
+}
 
 
 @dataclass(frozen=True)
 class TaskSize:
     n_train: int
     n_eval: int
-    mean_tokens: float  # one example (all its segments; per choice for multiple choice)
-    p99_tokens: float
-    choices: int = 1  # multiple choice: every choice is a sequence
-    target_tokens: float = 0.0  # generation: teacher-forced target (training, loss)
-
-
-# GLUE (validation; MNLI validation_matched), WinoGrande-xl, CommonsenseQA, TriviaQA rc
-# (the first 2000 validation questions; open book: evidence cut at 3072 characters).
-HUB_TASKS = {
-    "sst2": TaskSize(67_349, 872, 13, 55),
-    "cola": TaskSize(8_551, 1_043, 11, 34),
-    "qqp": TaskSize(363_846, 40_430, 30, 96),
-    "stsb": TaskSize(5_749, 1_500, 31, 82),
-    "qnli": TaskSize(104_743, 5_463, 51, 150),
-    "rte": TaskSize(2_490, 277, 70, 250),
-    "mnli": TaskSize(392_702, 9_815, 40, 105),
-    "winogrande": TaskSize(40_398, 1_267, 30, 50, choices=2),
-    "csqa": TaskSize(9_741, 1_221, 25, 45, choices=5),
-    "triviaqa/book-open": TaskSize(0, 2_000, 820, 900, target_tokens=8),
-    "triviaqa/book-closed": TaskSize(0, 2_000, 40, 70, target_tokens=8),
-    # SVAMP (train 700 / test 300) and MAWPS (Calc-mawps; sizes an ASSUMPTION until the
-    # staged data are counted): a short problem, an equation of ~12 tokens generated.
-    "svamp": TaskSize(700, 300, 45, 90, target_tokens=12),
-    "mawps": TaskSize(1_100, 520, 35, 80, target_tokens=12),
-}
-# OPUS-100 pairs pivoted through English (both directions): an ASSUMPTION until the staged
-# data are counted -- 50k majority (ru/vi: 1M English pairs each) and 10k minority pairs
-# (gu 318k, my 25k English pairs), 2000 validation pairs, 30 tokens a side.
-OPUS100 = {
-    "lang-majority": TaskSize(100_000, 2_000, 30, 90, target_tokens=30),
-    "lang-minority": TaskSize(20_000, 2_000, 30, 90, target_tokens=30),
-}
+    tokens: Tokens
 
 
 @dataclass(frozen=True)
@@ -89,14 +101,23 @@ class Throughput:
 
 @dataclass(frozen=True)
 class Plan:
-    """A study's config and the cluster's throughput table: everything an estimate needs."""
+    """One typed, frozen view of a study for sizing its jobs: a snapshot of the merged,
+    validated config, the cluster's throughput table and the row counts each data set
+    holds as staged. Built once per Snakemake run (pipeline/plan.py) or per cost report."""
 
     config: dict[str, Any]
     gpu: str
-    models: dict[str, Throughput]
+    models: Mapping[str, Throughput]
     max_runtime: float
     margin: float
     pack_size: int
+    rows: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    host_mem_mb: Mapping[str, int] = field(default_factory=dict)
+    settings: Mapping[tuple[str, str, str], str] = field(default_factory=dict)
+    first_principles: Mapping[str, Any] = field(default_factory=dict)
+    # Estimates by the work that sets them (rule kind, model, task, level, whether it trains):
+    # thousands of jobs share a few hundred, and Snakemake asks for each job's twice.
+    memo: dict[tuple, float] = field(default_factory=dict, compare=False, repr=False)
 
     def speed(self, model: str) -> Throughput:
         """The model's row; a model the table does not name gets the ``default`` row (a
@@ -110,24 +131,83 @@ class Plan:
             )
         return self.models[model]
 
+    def mem_mb(self, model: str) -> int:
+        """Host memory of one job holding ``model`` (``host_mem_mb``, else its default)."""
+        table = self.host_mem_mb
+        return int(table.get(model, table.get("default", 16000)))
 
-def load_plan(config: dict[str, Any], throughput: str | Path | None = None) -> Plan:
-    """The plan for ``config`` with the throughput table (default: the profile's file)."""
+    def staged_rows(self, name: str, split: str) -> int:
+        """Rows of one staged split, or an error naming the data set and how to count it."""
+        try:
+            return int(self.rows[name][split])
+        except KeyError:
+            raise ValueError(
+                f"cost model: no row count for data set {name!r} split {split!r}: stage it "
+                f"(snakemake {self.config['results_dir']}/data/{name}) or add its published "
+                f"count to {ROWS_FILE}"
+            ) from None
+
+
+def _read_yaml(path: Path) -> Any:
     import yaml
 
+    return yaml.safe_load(path.read_text())
+
+
+def study_rows(config: dict[str, Any], published: str | Path | None = None) -> dict:
+    """Rows per data set and split as the study stages them: the ``staged.json`` of each
+    data set already under ``<results_dir>/data``, else the published full counts with the
+    study's row limit and cap applied (pipeline/data/catalog.py); data sets neither staged
+    nor published are left out (:meth:`Plan.staged_rows` names them)."""
+    from pipeline.data.catalog import study_datasets
+    from pipeline.data.stage import MANIFEST
+
+    path = Path(published or os.environ.get(ROWS_ENV) or ROWS_FILE)
+    table = (_read_yaml(path) or {}).get("datasets", {}) if path.exists() else {}
+    out: dict[str, dict[str, int]] = {}
+    root = Path(config["results_dir"]) / "data"
+    for name, spec in study_datasets(config).items():
+        manifest = root / name / MANIFEST
+        if manifest.exists():
+            counts = dict(_read_yaml(manifest)["rows"])
+        elif name in table:
+            counts = {s: int(n) for s, n in table[name].items() if s in spec["splits"]}
+        else:
+            continue
+        for split, n in counts.items():
+            for limit in (spec["splits"].get(split), spec.get("sample", {}).get(split)):
+                if limit is not None:
+                    n = min(n, int(limit))
+            counts[split] = n
+        out[name] = counts
+    return out
+
+
+def load_plan(
+    config: dict[str, Any],
+    throughput: str | Path | None = None,
+    rows: str | Path | None = None,
+) -> Plan:
+    """The plan for ``config`` with the throughput table (default: the profile's file) and
+    the staged row counts (:func:`study_rows`)."""
     path = Path(throughput or os.environ.get(THROUGHPUT_ENV) or THROUGHPUT_FILE)
-    table = yaml.safe_load(path.read_text())
+    table = _read_yaml(path)
     gpu = table["gpu"]
     if gpu not in table["gpus"]:
         raise ValueError(f"{path}: gpu {gpu!r} is not one of {sorted(table['gpus'])}")
     models = {name: Throughput(**row) for name, row in table["gpus"][gpu].items()}
+    snapshot = copy.deepcopy(config)
     return Plan(
-        config,
+        snapshot,
         gpu,
-        models,
+        MappingProxyType(models),
         float(table["max_runtime"]),
         float(table["margin"]),
         int(table["pack_size"]),
+        MappingProxyType(study_rows(snapshot, rows)),
+        MappingProxyType(dict(table.get("host_mem_mb", {}))),
+        MappingProxyType(setting_of(cells(snapshot))),
+        MappingProxyType(dict(table.get("first_principles", {}))),
     )
 
 
@@ -135,28 +215,49 @@ def _synthetic_size(config: dict[str, Any], task: str, max_length: int) -> TaskS
     """Tasks of the synthetic world (default study): its configured sizes, short texts."""
     spec = config.get("world", {}).get("tasks", {}).get(task, {})
     half = max_length / 2
-    return TaskSize(spec.get("train", 1000), spec.get("validation", 200), half, max_length, 1, half)
+    return TaskSize(
+        spec.get("train", 1000), spec.get("validation", 200), Tokens(half, max_length, 1, half)
+    )
 
 
-def task_size(plan: Plan, task: str, difficulty: str, max_length: int) -> TaskSize:
-    if task == "opus100":
-        return OPUS100[difficulty]
-    key = f"{task}/{difficulty}" if f"{task}/{difficulty}" in HUB_TASKS else task
-    if key in HUB_TASKS:
-        return HUB_TASKS[key]
+def _hub_size(plan: Plan, task: str, difficulty: str, setting: str) -> TaskSize:
+    """Train and evaluation rows of a hub task's cell, from the staged counts: a translation
+    group reads each of its languages' pairs in every configured direction."""
+    from pipeline.data.catalog import task_datasets
+    from pipeline.data.staged import dataset_name
+
+    spec = get_task(task)
+    block = plan.config["settings"][setting]
+    tokens = TOKENS.get(f"{task}/{difficulty}", TOKENS.get(task))
+    if tokens is None:
+        raise ValueError(f"cost model: no token lengths for task {task!r}; add it to TOKENS")
+    datasets = task_datasets(spec, block)
+    factor = 1
+    if hasattr(spec, "hub_configs"):
+        group = block["groups"][difficulty.partition("-")[2]]
+        wanted = {"-".join(sorted((block["pivot"], x))) for x in group}
+        datasets = [d for d in datasets if d["config"] in wanted]
+        factor = len(block.get("directions", ["from_pivot", "to_pivot"]))
+    n_train = n_eval = 0
+    for d in datasets:
+        name = dataset_name(d["hub_id"], d["config"])
+        for split in d["splits"]:
+            n = plan.staged_rows(name, split) * factor
+            if split == "train":
+                n_train += n
+            else:
+                n_eval += n
+    return TaskSize(n_train, n_eval, tokens)
+
+
+def task_size(plan: Plan, task: str, difficulty: str, setting: str, max_length: int) -> TaskSize:
     if get_task(task).source == "synthetic":
         return _synthetic_size(plan.config, task, max_length)
-    raise ValueError(f"cost model: no data size for task {task!r}; add it to HUB_TASKS")
-
-
-_SETTINGS: dict[int, dict[tuple[str, str, str], str]] = {}
+    return _hub_size(plan, task, difficulty, setting)
 
 
 def _setting(plan: Plan, wildcards: Any) -> str:
-    lookup = _SETTINGS.get(id(plan.config))
-    if lookup is None:
-        lookup = _SETTINGS[id(plan.config)] = setting_of(cells(plan.config))
-    return lookup[(wildcards["model"], wildcards["task"], wildcards["difficulty"])]
+    return plan.settings[(wildcards["model"], wildcards["task"], wildcards["difficulty"])]
 
 
 def _generation(plan: Plan, task: str) -> tuple[int, int]:
@@ -168,29 +269,33 @@ def _generation(plan: Plan, task: str) -> tuple[int, int]:
     return int(spec.max_new_tokens), int(getattr(spec, "num_beams", 1))
 
 
+def evaluation_tokens(plan: Plan, task: str, difficulty: str, setting: str) -> tuple[float, float]:
+    """(forward tokens, generated tokens x beams) of one pass over the validation rows."""
+    protocol = protocol_for(plan.config, setting, task)
+    size = task_size(plan, task, difficulty, setting, protocol["max_length"])
+    t = size.tokens
+    forward = size.n_eval * t.choices * (min(t.mean, protocol["max_length"]) + t.target)
+    new_tokens, beams = _generation(plan, task)
+    return forward, size.n_eval * new_tokens * beams
+
+
 def evaluation_minutes(plan: Plan, model: str, task: str, difficulty: str, setting: str) -> float:
     """One pass over the validation set: loss forward, plus generation for generation tasks."""
-
-    protocol = protocol_for(plan.config, setting, task)
-    size = task_size(plan, task, difficulty, protocol["max_length"])
+    forward, generated = evaluation_tokens(plan, task, difficulty, setting)
     speed = plan.speed(model)
-    tokens = (
-        size.n_eval
-        * size.choices
-        * (min(size.mean_tokens, protocol["max_length"]) + size.target_tokens)
-    )
-    seconds = tokens / speed.forward
-    new_tokens, beams = _generation(plan, task)
-    if new_tokens:
+    seconds = forward / speed.forward
+    if generated:
         if speed.generate <= 0:
             raise ValueError(f"throughput table: model {model!r} needs a 'generate' rate")
-        seconds += size.n_eval * new_tokens * beams / speed.generate
+        seconds += generated / speed.generate
     return seconds / 60
 
 
-def training_minutes(plan: Plan, model: str, task: str, difficulty: str, setting: str) -> float:
+def training_tokens(plan: Plan, task: str, difficulty: str, setting: str) -> float:
+    """Tokens one fine-tune pushes through the model (padded: random batches pad to about
+    the 99th-percentile length), every epoch (or step) of the protocol."""
     protocol = protocol_for(plan.config, setting, task)
-    size = task_size(plan, task, difficulty, protocol["max_length"])
+    size = task_size(plan, task, difficulty, setting, protocol["max_length"])
     axis, value = paths.split_difficulty(difficulty)
     n_train = size.n_train * (float(value) if axis == "fraction" else 1.0)
     if protocol.get("steps"):
@@ -198,11 +303,15 @@ def training_minutes(plan: Plan, model: str, task: str, difficulty: str, setting
     else:
         examples = math.ceil(n_train / protocol["batch_size"]) * protocol["batch_size"]
         examples *= protocol["epochs"]
-    padded = min(size.p99_tokens, protocol["max_length"]) + size.target_tokens
+    padded = min(size.tokens.p99, protocol["max_length"]) + size.tokens.target
+    return examples * size.tokens.choices * padded
+
+
+def training_minutes(plan: Plan, model: str, task: str, difficulty: str, setting: str) -> float:
     speed = plan.speed(model)
     if speed.train <= 0:
         raise ValueError(f"throughput table: model {model!r} needs a 'train' rate")
-    return examples * size.choices * padded / speed.train / 60
+    return training_tokens(plan, task, difficulty, setting) / speed.train / 60
 
 
 def _calibration_blocks(model: str) -> int:
@@ -212,8 +321,30 @@ def _calibration_blocks(model: str) -> int:
     )
 
 
+def calibration_tokens(plan: Plan, model: str) -> float:
+    from pipeline.compress.calibration import DEFAULTS
+
+    spec = {**DEFAULTS, **plan.config["compression"].get("calibration", {})}
+    return spec["samples"] * spec["seq_len"] * (_calibration_blocks(model) + 1) / 2
+
+
 def estimate_minutes(plan: Plan, rule: str, wildcards: Any) -> float:
     """The expected minutes of one job of ``rule`` (no margin)."""
+    w = dict(wildcards)
+    key = (
+        rule.removesuffix("_keep_model"),
+        w.get("model"),
+        w.get("task"),
+        w.get("difficulty"),
+        w.get("method") if rule.startswith("prune") else None,
+        w.get("mode"),
+    )
+    if key not in plan.memo:
+        plan.memo[key] = _estimate_minutes(plan, rule, w)
+    return plan.memo[key]
+
+
+def _estimate_minutes(plan: Plan, rule: str, wildcards: dict[str, Any]) -> float:
     if rule in ("finetune", "finetune_keep_model"):
         model, task, difficulty = wildcards["model"], wildcards["task"], wildcards["difficulty"]
         setting = _setting(plan, wildcards)
@@ -230,23 +361,88 @@ def estimate_minutes(plan: Plan, rule: str, wildcards: Any) -> float:
         one = evaluation_minutes(plan, model, task, difficulty, _setting(plan, wildcards))
         return 2 * plan.speed(model).load_minutes + alphas * one
     if rule in ("prune", "prune_weights"):
-        method = wildcards["method"]
-        if not get_method(method).needs_calibration:
+        if not get_method(wildcards["method"]).needs_calibration:
             return 10.0  # a sort or rounding of the weights on the CPU
-        from pipeline.compress.calibration import DEFAULTS
-
-        spec = {**DEFAULTS, **plan.config["compression"].get("calibration", {})}
         model = wildcards["model"]
-        passes = (_calibration_blocks(model) + 1) / 2
-        tokens = spec["samples"] * spec["seq_len"] * passes
-        return plan.speed(model).load_minutes + tokens / plan.speed(model).forward / 60
+        return plan.speed(model).load_minutes + calibration_tokens(plan, model) / (
+            plan.speed(model).forward * 60
+        )
     return 10.0  # staging, the world: small CPU jobs
 
 
+def _precision(plan: Plan, setting: str, task: str | None) -> str:
+    """The peak a setting's jobs run at: fp16/bf16, TF32 matmuls, or plain fp32."""
+    protocol = protocol_for(plan.config, setting, task)
+    precision = protocol.get("precision", "fp32")
+    return "tf32" if precision == "fp32" and protocol.get("tf32") else precision
+
+
+def first_principles_minutes(plan: Plan, rule: str, wildcards: Any) -> float | None:
+    """The same job counted from first principles, for the cost report's cross-check:
+    6 x params per trained token and 2 x params per evaluated token at the table's assumed
+    utilisation of the GPU's peak; generation at the larger of 2 x params per token and one
+    read of every weight per decoding step (memory bandwidth). No load, no per-step
+    overhead. None for a model without a parameter count, 0 for CPU jobs."""
+    w = dict(wildcards)
+    fp = plan.first_principles
+    params = fp.get("params", {}).get(w.get("model"))
+    if not fp or params is None:
+        return None
+    rate = fp["utilisation"] * 1e12  # x peak (TFLOP/s) below
+    if rule.startswith("prune"):
+        if not get_method(w["method"]).needs_calibration:
+            return 0.0
+        setting = next(s for (m, _, _), s in plan.settings.items() if m == w["model"])
+        peak = fp["peak_tflops"][plan.gpu][_precision(plan, setting, None)]
+        return 2 * params * calibration_tokens(plan, w["model"]) / (rate * peak) / 60
+    if rule not in ("finetune", "finetune_keep_model", "lmc"):
+        return 0.0
+    task, difficulty = w["task"], w["difficulty"]
+    setting = _setting(plan, w)
+    precision = _precision(plan, setting, task)
+    peak = fp["peak_tflops"][plan.gpu][precision]
+    forward, generated = evaluation_tokens(plan, task, difficulty, setting)
+    seconds = 2 * params * forward / (rate * peak)
+    if generated:
+        protocol = protocol_for(plan.config, setting, task)
+        size = task_size(plan, task, difficulty, setting, protocol["max_length"])
+        new_tokens, _ = _generation(plan, task)
+        steps = math.ceil(size.n_eval / protocol["eval_batch_size"]) * new_tokens
+        weight_bytes = params * (2 if precision in ("fp16", "bf16") else 4)
+        seconds += max(
+            2 * params * generated / (rate * peak),
+            steps * weight_bytes / (fp["memory_tb_s"][plan.gpu] * 1e12),
+        )
+    if rule == "lmc":
+        return plan.config.get("lmc", {}).get("alphas", 11) * seconds / 60
+    from pipeline.finetune.modes import MODES
+
+    if MODES[w["mode"]].trains:
+        seconds += 6 * params * training_tokens(plan, task, difficulty, setting) / (rate * peak)
+    return seconds / 60
+
+
 def requested_minutes(plan: Plan, rule: str, wildcards: Any, attempt: int) -> int:
-    """The walltime a job asks for: margin x estimate x attempt, at most ``max_runtime``."""
+    """The walltime a job asks for: margin x estimate x attempt, at most ``max_runtime``;
+    :class:`TooLong` when the estimate alone exceeds ``max_runtime``."""
     estimate = estimate_minutes(plan, rule, wildcards)
+    if estimate > plan.max_runtime:
+        cell = ", ".join(f"{k}={v}" for k, v in dict(wildcards).items())
+        raise TooLong(
+            f"{rule} ({cell}): estimated {estimate / 60:.1f} h on one {plan.gpu}, over the "
+            f"partition's {plan.max_runtime / 60:g} h (max_runtime, slurm/throughput.yaml). "
+            f"Shrink the job (e.g. settings.<setting>.max_train_rows_per_pair, epochs) or "
+            f"raise max_runtime to a partition that allows it"
+        )
     return int(min(plan.max_runtime, math.ceil(plan.margin * estimate * attempt) + 5))
+
+
+def requested_mem_mb(plan: Plan, rule: str, wildcards: Any, attempt: int) -> int:
+    """Host memory a job asks for: its model's ``host_mem_mb`` (LMC holds two models:
+    1.5x), times the attempt."""
+    model = dict(wildcards).get("model")
+    base = plan.mem_mb(model) if model else int(plan.host_mem_mb.get("default", 16000))
+    return int(base * (1.5 if rule == "lmc" else 1) * attempt)
 
 
 def packable(plan: Plan, rule: str, wildcards: Any) -> bool:
@@ -262,43 +458,16 @@ def packable(plan: Plan, rule: str, wildcards: Any) -> bool:
 
 
 PACK_GROUP = "finetune-pack"
-_PLANS: dict[int, Plan] = {}
 
 
-def pack_group(config: dict[str, Any], rule: str, wildcards: Any) -> str | None:
+def pack_group(plan: Plan, rule: str, wildcards: Any) -> str | None:
     """The rule-level ``group`` of a fine-tune: the one pack group for short runs (Snakemake
     packs ``pack_size`` of them per allocation: group-components in the profile), none for
     long ones or for models the throughput table neither lists nor covers by its ``default``
     row."""
-    plan = _PLANS.get(id(config))
-    if plan is None:
-        plan = _PLANS[id(config)] = load_plan(config)
     if wildcards["model"] not in plan.models and "default" not in plan.models:
         return None
     return PACK_GROUP if packable(plan, rule, dict(wildcards.items())) else None
-
-
-def _config_from_argv(argv: list[str]) -> Path:
-    """The --configfile a running Snakemake was given (the profile names the paper's)."""
-    for flag in ("--configfile", "--configfiles"):
-        if flag in argv and argv.index(flag) + 1 < len(argv):
-            return Path(argv[argv.index(flag) + 1])
-    return DEFAULT_CONFIG
-
-
-@lru_cache(maxsize=1)
-def profile_plan() -> Plan:
-    """The plan of the running Snakemake (its --configfile, the profile's throughput table);
-    the SLURM profile's resource expressions call :func:`minutes` with it."""
-    import yaml
-
-    config = yaml.safe_load(_config_from_argv(sys.argv).read_text())
-    return load_plan(config)
-
-
-def minutes(rule: str, wildcards: Any, attempt: int) -> int:
-    """The profile's ``runtime`` of a job (sbatch --time), from the cost model."""
-    return requested_minutes(profile_plan(), rule, dict(wildcards.items()), attempt)
 
 
 def job_setting(plan: Plan, rule: str, wildcards: dict[str, Any]) -> str:

@@ -108,7 +108,7 @@ def finetune_pack(wc):
 
     if cost_model.PACK_GROUP not in workflow.group_settings.group_components:
         return None
-    return cost_model.pack_group(config, "finetune", wc)
+    return cost_model.pack_group(PLAN, "finetune", wc)
 
 
 def stage_priority(wc):

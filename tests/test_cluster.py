@@ -150,7 +150,8 @@ def test_gpus_and_walltimes_follow_the_job(slurm_jobs, plan):
     for job in (small, big):
         expected = cost_model.requested_minutes(plan, "finetune", job.wildcards, 1)
         assert (job.gpus, job.resources["runtime"]) == (1, expected)
-    assert big.resources["runtime"] > 8 * small.resources["runtime"]
+    floor = 5  # every request adds 5 minutes to margin x estimate
+    assert big.resources["runtime"] - floor > 8 * (small.resources["runtime"] - floor)
     assert one("lmc").gpus == 1
     assert max(j.resources["runtime"] for j in slurm_jobs if j.shell) <= plan.max_runtime
 
@@ -173,7 +174,23 @@ def test_first_principles_estimate_of_two_fine_tunes(plan):
     assert cost_model.estimate_minutes(plan, "finetune", wc) == pytest.approx(sst2)
     wc = {"model": "roberta_large", "task": "rte", "difficulty": "task-all", "mode": "dense"}
     assert cost_model.estimate_minutes(plan, "finetune", wc) == pytest.approx(rte)
-    assert 5 < sst2 < 30 and 3 < rte < 15  # minutes on an A100, not hours
+    assert 2 < sst2 < 30 and 1 < rte < 15  # minutes on an A100, not hours
+
+
+def test_the_cost_model_agrees_with_a_first_principles_count(slurm_jobs, plan):
+    """Per setting, the estimate (rows as staged, the throughput table, loads) and the
+    count from FLOPs (6 x params x trained tokens, 2 x params x evaluated tokens at the
+    table's assumed utilisation; decoding at the memory bandwidth) agree within 30%, except
+    the zero-shot Vicuna setting, whose time is eager decoding and model loads (a FLOP and
+    byte count sees neither): there the estimate is the larger."""
+    result = cluster.estimate(slurm_jobs, cluster.local_rules(REPO), plan)
+    assert plan.first_principles["measured"] is False  # the report says so
+    for setting, row in result["settings"].items():
+        ratio = row["gpu_hours"] / row["first_principles_gpu_hours"]
+        if setting == "book":
+            assert 1.3 < ratio < 5, ratio
+        else:
+            assert 0.7 <= ratio <= 1.3, (setting, ratio)
 
 
 def test_only_short_fine_tunes_are_packed_and_no_pack_exceeds_max_runtime(slurm_jobs, plan):

@@ -41,6 +41,8 @@ def sbatch_calls(tmp_path_factory) -> tuple[list[dict], Path]:
     drop = ("__use_yte__", "__definitions__", "__variables__", "software-deployment-method")
     for key in (*drop, "configfile"):
         profile.pop(key)
+    # A real run refuses the shipped placeholders (tests/test_cluster_plan.py): name them.
+    profile["default-resources"].update(slurm_account="ci_account", slurm_partition="gpu")
     (work / "profile").mkdir()
     (work / "profile" / "config.v8+.yaml").write_text(yaml.safe_dump(profile))
     config = work / "study.yaml"
@@ -137,7 +139,7 @@ def test_cpu_jobs_ask_for_no_gpu_and_every_job_names_account_and_partition(sbatc
         assert "--gpus" not in f
     for call in calls:
         f = flags(call)
-        assert (f["-A"], f["-p"]) == ("CHANGE_ME_account", "CHANGE_ME_gpu_partition")
+        assert (f["-A"], f["-p"]) == ("ci_account", "gpu")
 
 
 def test_a_failed_job_is_resubmitted_with_more_time_and_memory(sbatch_calls):

@@ -181,20 +181,24 @@ def test_setting_3_runs_a_sentencepiece_llama_from_bin_shards(standin_run):
     assert set(rows["difficulty"]) == {"book-open", "book-closed"}
     staged = json.loads(rows["model_staged_json"].iloc[0])
     assert staged["hub_id"] == "lmsys/vicuna-7b-v1.3"
-    assert "pytorch_model-00001-of-00002.bin" in staged["files"]
+    assert "pytorch_model-00001-of-00002.bin" in staged["files"]  # what the repository holds
     assert "tokenizer.model" in staged["files"]
     assert not [f for f in staged["files"] if f.endswith(".safetensors")]
-    # What every row's job loaded: a Llama, its tokenizer built from the sentencepiece
-    # tokenizer.model, the weights from the two .bin shards (there is nothing else to read).
+    # Staging converted the two .bin shards, once: every job loaded safetensors.
+    assert staged["converted"] == {
+        "pytorch_model-00001-of-00002.bin": "model-00001-of-00002.safetensors",
+        "pytorch_model-00002-of-00002.bin": "model-00002-of-00002.safetensors",
+        "pytorch_model.bin.index.json": "model.safetensors.index.json",
+    }
     for loaded in rows["model_loaded_json"].map(json.loads):
         assert loaded == {
             "model_class": "LlamaForCausalLM",
             "tokenizer_class": "LlamaTokenizer",
             "tokenizer_vocab_file": "tokenizer.model",
             "weight_files": [
-                "pytorch_model-00001-of-00002.bin",
-                "pytorch_model-00002-of-00002.bin",
-                "pytorch_model.bin.index.json",
+                "model-00001-of-00002.safetensors",
+                "model-00002-of-00002.safetensors",
+                "model.safetensors.index.json",
             ],
         }
     model_dir = results / "models" / rows["model"].iloc[0]

@@ -115,15 +115,25 @@ def test_model_staging_from_a_mirror_copies_the_selected_files(tmp_path):
 
     repo = tmp_path / "mirror" / "lmsys" / "vicuna-7b-v1.3"
     repo.mkdir(parents=True)
+    import torch
+
     for name in VICUNA_7B + ["tf_model.h5"]:
         (repo / name).write_text("x")
+    for k in (1, 2):  # real shards: staging converts them to safetensors
+        torch.save({f"w{k}": torch.ones(2)}, repo / f"pytorch_model-0000{k}-of-00002.bin")
+    index = {"weight_map": {f"w{k}": f"pytorch_model-0000{k}-of-00002.bin" for k in (1, 2)}}
+    (repo / "pytorch_model.bin.index.json").write_text(json.dumps(index))
     out = tmp_path / "out"
     out.mkdir()
     spec = {"hub_id": "lmsys/vicuna-7b-v1.3", "revision": UNPINNED,
             "hub_mirror": str(tmp_path / "mirror")}  # fmt: skip
     manifest = stage_hub_model(spec, out, key="models.vicuna")
     staged = sorted(p.name for p in out.iterdir())
-    assert staged == sorted(set(VICUNA_7B) - {".gitattributes", "README.md"} | {"staged.json"})
+    converted = {"model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors",
+                 "model.safetensors.index.json"}  # fmt: skip
+    kept = set(VICUNA_7B) - {".gitattributes", "README.md"} - set(manifest["converted"])
+    assert staged == sorted(kept | converted | {"staged.json"})
+    assert set(manifest["converted"]) == set(VICUNA_7B) - kept - {".gitattributes", "README.md"}
     assert json.loads((out / "staged.json").read_text()) == manifest
     assert manifest["revision"] == UNPINNED and manifest["mirror"] == str(repo)
 

@@ -3,7 +3,10 @@ the splits (and row limits) the study reads: staged once, read by every job that
 
 A study pins each data set repository under ``datasets: {<hub id>: {revision: ...}}``; a
 setting that fine-tunes stages the train split too, a zero-shot one only the evaluation
-split (TriviaQA: the first 2,000 ``rc`` validation questions, not all 17,944).
+split (TriviaQA: the first 2,000 ``rc`` validation questions, not all 17,944). A setting's
+``max_train_rows_per_pair`` caps the train rows staged per data set (an OPUS-100 pair): a
+seeded sample of that many rows (``SAMPLE_SEED``), so every job sized from the staged rows
+reads exactly what was priced.
 """
 
 from __future__ import annotations
@@ -13,6 +16,9 @@ from typing import Any
 
 from pipeline.data.staged import dataset_name
 from pipeline.resolve import ConfigError
+
+CAP_KEY = "max_train_rows_per_pair"
+SAMPLE_SEED = 0  # the seeded train sample under a cap: the same rows on every staging
 
 
 def _fine_tunes(block: dict[str, Any]) -> bool:
@@ -28,9 +34,14 @@ def task_datasets(task: Any, block: dict[str, Any]) -> list[dict[str, Any]]:
     else:
         configs = [task.hub_config]
     splits = {getattr(task, "validation_split", "validation"): getattr(task, "max_examples", None)}
+    sample = {}
     if _fine_tunes(block):
         splits["train"] = None
-    return [{"hub_id": task.hub_path, "config": c, "splits": splits} for c in configs]
+        if block.get(CAP_KEY) is not None:
+            sample["train"] = int(block[CAP_KEY])
+    return [
+        {"hub_id": task.hub_path, "config": c, "splits": splits, "sample": sample} for c in configs
+    ]
 
 
 def _calibration_dataset(config: dict[str, Any]) -> list[dict[str, Any]]:
@@ -41,6 +52,7 @@ def _calibration_dataset(config: dict[str, Any]) -> list[dict[str, Any]]:
         "hub_id": spec["hub_id"],
         "config": spec.get("hub_config"),
         "splits": {spec.get("split", "train"): None},
+        "sample": {},
     }
     return [{**entry, "data_files": spec["data_files"]} if "data_files" in spec else entry]
 
@@ -65,6 +77,8 @@ def study_datasets(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 **entry,
                 "name": name,
                 "splits": {},
+                "sample": dict(entry["sample"]),
+                "sample_seed": SAMPLE_SEED,
                 "revision": config.get("datasets", {}).get(entry["hub_id"], {}).get("revision"),
                 "hub_mirror": config.get("hub_mirror"),
             },
@@ -72,6 +86,11 @@ def study_datasets(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
         for split, limit in entry["splits"].items():
             old = spec["splits"].get(split, limit)
             spec["splits"][split] = None if None in (old, limit) else max(old, limit)
+        for split in (spec["sample"].keys() & entry["splits"].keys()) - entry["sample"].keys():
+            del spec["sample"][split]  # another reader of the split wants all of it
+        for split, cap in entry["sample"].items():
+            if split in spec["sample"]:
+                spec["sample"][split] = max(spec["sample"][split], cap)
     return out
 
 

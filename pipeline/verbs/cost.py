@@ -32,6 +32,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         type=Path,
         help="throughput table (default: slurm/throughput.yaml)",
     )
+    p.add_argument(
+        "--rows",
+        type=Path,
+        help="published row counts of data sets not yet staged (default: slurm/staged_rows.yaml)",
+    )
     p.add_argument("--snakemake-args", default="", help="more snakemake arguments for the dry run")
     p.add_argument(
         "--dry-run-output",
@@ -68,12 +73,18 @@ def _measure(args: argparse.Namespace) -> None:
 
 
 def _table(title: str, rows: dict[str, dict], total: float) -> None:
-    print(f"{title:<22}{'jobs':>7}{'GPUs':>6}{'estimate GPU-h':>16}{'requested GPU-h':>17}")
+    print(
+        f"{title:<22}{'jobs':>7}{'GPUs':>6}{'estimate GPU-h':>16}{'requested GPU-h':>17}"
+        f"{'first-principles GPU-h':>24}{'estimate/fp':>13}"
+    )
     for name, row in rows.items():
         gpus = ",".join(map(str, row["gpus_per_job"]))
+        fp = row["first_principles_gpu_hours"]
+        ratio = f"{row['gpu_hours'] / fp:.2f}" if fp else "-"
         print(
             f"{name:<22}{row['jobs']:>7}{gpus:>6}{row['gpu_hours']:>16.1f}"
-            f"{row['requested_gpu_hours']:>17.1f}"
+            f"{row['requested_gpu_hours']:>17.1f}{'-' if fp is None else f'{fp:.1f}':>24}"
+            f"{ratio:>13}"
         )
     print(f"{'total':<22}{'':>13}{total:>16.1f}")
 
@@ -92,10 +103,24 @@ def run(args: argparse.Namespace) -> None:
     else:
         extra = ["--configfile", str(args.configfile), *shlex.split(args.snakemake_args)]
         text = cluster.run_dry_run(args.profile, args.targets, extra)
-    plan = cost_model.load_plan(yaml.safe_load(args.configfile.read_text()), args.throughput)
+    plan = cost_model.load_plan(
+        yaml.safe_load(args.configfile.read_text()), args.throughput, args.rows
+    )
     jobs = cluster.parse_dry_run(text)
     result = cluster.estimate(jobs, cluster.local_rules(args.workflow), plan)
-    print(f"GPU: {plan.gpu} (throughput table); estimates from the work of each job\n")
+    fp = plan.first_principles
+    staged = f"{plan.config['results_dir']}/data/*/staged.json"
+    print(
+        f"GPU: {plan.gpu} (throughput table); estimates from the work of each job, rows as "
+        f"staged ({staged}, else {cost_model.ROWS_FILE.name})"
+    )
+    if fp:
+        print(
+            f"first principles: 6 x params x trained tokens + 2 x params x evaluated tokens at "
+            f"{fp['utilisation']:g} of the {plan.gpu}'s peak "
+            f"({'measured' if fp.get('measured') else 'UNMEASURED, assumed'}); decoding at "
+            f"the memory bandwidth; no load\n"
+        )
     _table("setting", result["settings"], result["gpu_hours"])
     print()
     _table("rule", result["rules"], result["gpu_hours"])
