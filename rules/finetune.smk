@@ -15,6 +15,8 @@ from pipeline.finetune import retain
 
 KEPT_MODEL = study.kept_model_constraint(config, CELLS, r"[A-Za-z0-9_.-]+")
 
+from pipeline.finetune import tracking
+
 
 ruleorder: finetune_keep_model > finetune
 
@@ -39,6 +41,9 @@ rule finetune:
         subset=lambda wc: setting_block(wc).get("subset", "random"),
         subset_seed=lambda wc: setting_block(wc).get("subset_seed", wc.seed),
         checkpoint_minutes=config.get("checkpoint_minutes", 20),
+        # Takes `output`, so Snakemake counts it as derived, not as a parameter of the run:
+        # turning tracking on or off never reruns a finished run.
+        tracking=lambda wc, output: tracking.command_args(config),
         study=config["study"],
     log:
         f"{R}/logs/{paths.RUN}.log",
@@ -54,7 +59,7 @@ rule finetune:
         "--protocol {params.protocol:q} --seed {wildcards.seed} --subset {params.subset} "
         "--subset-seed {params.subset_seed} {params.out_model} "
         "--checkpoint-minutes {params.checkpoint_minutes} --out {output.metrics} "
-        "--out-examples {output.examples} --threads {threads} > {log} 2>&1"
+        "--out-examples {output.examples} --threads {threads}{params.tracking} > {log} 2>&1"
 
 
 use rule finetune as finetune_keep_model with:

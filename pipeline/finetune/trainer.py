@@ -23,6 +23,7 @@ from pipeline.finetune.adapters.base import Adapter, to_device
 from pipeline.finetune.checkpoint import Checkpoints
 from pipeline.finetune.modes.base import TransferMode
 from pipeline.finetune.protocol import PRECISIONS, Protocol
+from pipeline.finetune.tracking import Tracker
 
 # Steps between two reads of the loss on the host (progress bar); a run-time knob only.
 LOG_EVERY = 50
@@ -165,6 +166,10 @@ def _checkpoint_due(checkpoints: Checkpoints, step: int, total: int, accelerator
     return bool(broadcast(flag).item())
 
 
+def _lr(scheduler: Any) -> float:
+    return float(scheduler.get_last_lr()[0])
+
+
 def _hold_if_asked(step: int) -> None:
     if os.environ.get(HOLD_ENV) == str(step):
         print(f"holding at step {step}", flush=True)
@@ -185,9 +190,12 @@ def train(
     accelerator: Any,
     checkpoints: Checkpoints | None = None,
     progress: bool = True,
+    tracker: Tracker | None = None,
 ) -> dict[str, Any]:
     """Fine-tune ``model`` in place (resuming from ``checkpoints`` if one exists); returns a
-    summary of the run. ``params`` are the prunable parameters ``masks`` refers to."""
+    summary of the run. ``params`` are the prunable parameters ``masks`` refers to.
+    ``tracker`` (pipeline/finetune/tracking.py) receives each step's loss, ``LOG_EVERY``
+    steps at a time (the host reads the losses then anyway), from the main process."""
     import torch
     from tqdm import tqdm
 
@@ -204,6 +212,8 @@ def train(
     torch.manual_seed(protocol.seed)
     resumed = checkpoints is not None and checkpoints.resume(accelerator) is not None
     start_step, start = state.step, time.time()
+    tracked = tracker is not None and tracker.on and accelerator.is_main_process
+    logged = start_step  # a resumed run logs from its checkpoint's step on
     rank, world = accelerator.process_index, accelerator.num_processes
     wrapped.train()
     bar = tqdm(
@@ -239,12 +249,17 @@ def train(
         bar.update(1)
         if state.step % LOG_EVERY == 0 and not bar.disable:
             bar.set_postfix(loss=f"{state.mean_loss(LOG_EVERY):.4f}", refresh=False)
+        if tracked and state.step % LOG_EVERY == 0:
+            tracker.log_losses(state.losses[logged : state.step].tolist(), logged, _lr(scheduler))
+            logged = state.step
         if checkpoints is not None and _checkpoint_due(checkpoints, state.step, total, accelerator):
             checkpoints.save(accelerator, state.step)
         _hold_if_asked(state.step)
     bar.close()
     elapsed = time.time() - start
     losses = state.losses[:total].tolist()  # one host read, after the last step
+    if tracked:
+        tracker.log_losses(losses[logged:total], logged, _lr(scheduler))
     return {
         "steps": total,
         "epochs": total / per_epoch,
