@@ -57,9 +57,9 @@ rule finetune:
         "{params.world} --difficulty {wildcards.difficulty} --task-options {params.task_options:q} "
         "--compression {wildcards.compression} {params.masks} --mode {wildcards.mode} "
         "--protocol {params.protocol:q} --seed {wildcards.seed} --subset {params.subset} "
-        "--subset-seed {params.subset_seed} {params.out_model} "
+        "--subset-seed {params.subset_seed} {params.out_model}{params.tracking} "
         "--checkpoint-minutes {params.checkpoint_minutes} --out {output.metrics} "
-        "--out-examples {output.examples} --threads {threads}{params.tracking} > {log} 2>&1"
+        "--out-examples {output.examples} --threads {threads} > {log} 2>&1"
 
 
 use rule finetune as finetune_keep_model with:
