@@ -23,7 +23,6 @@ from pipeline.finetune.checkpoint import Checkpoints
 from pipeline.finetune.modes import get_mode
 from pipeline.finetune.modes.base import quantization_bits
 from pipeline.finetune.protocol import Protocol
-from pipeline.finetune.tracking import Tracker, scalar_metrics
 from pipeline.finetune.trainer import cell_placement, train
 from pipeline.fingerprint import inputs_hash
 from pipeline.io import atomic_dir
@@ -99,15 +98,15 @@ def run_cell(
     task_options: dict[str, Any] | None = None,
     examples_path: str | Path | None = None,
     device: str | None = None,
-    tracker: Tracker | None = None,
+    tracker: Any = None,
 ) -> dict[str, Any] | None:
     """Fine-tune and evaluate one cell; returns its one-row record (None on all but the main
     process of a multi-GPU run) and writes the fine-tuned model to ``out_dir`` and the
     per-example outcomes to ``examples_path`` (pipeline/examples.py) atomically.
     With ``checkpoint_dir`` the run checkpoints every ``checkpoint_minutes`` of wall time
     and resumes from the last one. The model runs on ``device`` (pipeline/device.py).
-    ``tracker`` (off by default) receives the training losses and the evaluation metrics;
-    the caller finishes it."""
+    ``tracker`` (pipeline/finetune/tracking.py; None: off) receives the training losses and
+    the evaluation metrics; the caller finishes it."""
     from pipeline.compress.apply import load_compression
 
     start = time.time()
@@ -139,8 +138,7 @@ def run_cell(
         bits = describe(get_method(method).level_kind, level)["bits"]
         if bits is not None and mode.name == "sparse":
             mode.projection = GridProjection(params, bits)
-    main = accelerator is None or accelerator.is_main_process
-    if tracker is not None and main:
+    if tracker is not None and (accelerator is None or accelerator.is_main_process):
         tracker.start(
             f"junkdna-{study}",
             {"study": study, "setting": setting, "model": model_name, "task": task_name}
@@ -180,7 +178,7 @@ def run_cell(
             accelerator,
             checkpoints,
             progress,
-            tracker,
+            tracker=tracker,
         )
     else:
         mode.prepare(params, masks)
@@ -194,7 +192,7 @@ def run_cell(
     training.update(mode.summary())
     sparsity = sparsity_report(params)
     record = None
-    if main:
+    if accelerator is None or accelerator.is_main_process:
         eval_rows = task.load_split("validation", world)  # whole and seed-independent
         # Evaluation in the protocol's precision too (zero-shot: loaded in that dtype).
         with accelerator.autocast() if accelerator else contextlib.nullcontext():
@@ -207,18 +205,6 @@ def run_cell(
                 protocol.eval_batch_size,
             )
         examples = evaluation.pop("examples")
-        if tracker is not None:
-            summary = {
-                "last_epoch_loss": training.get("train_loss"),
-                "time_s": training.get("train_time_s"),
-                "steps_per_s": training.get("steps_per_s"),
-            }
-            tracker.log(
-                scalar_metrics("eval", evaluation.get("metrics", {}))
-                | scalar_metrics("eval", {k: v for k, v in evaluation.items() if k != "metrics"})
-                | scalar_metrics("train", summary),
-                training["steps"],
-            )
         if examples_path is not None:
             write_examples(examples_path, examples)
         if out_dir is not None:
@@ -244,6 +230,8 @@ def run_cell(
             chance=chance_level(task, eval_rows),
         )
         record.update(provenance(model_dir, world, task, model, tokenizer))
+        if tracker is not None:
+            tracker.log_record(record)
     if accelerator is not None:
         accelerator.wait_for_everyone()
     return record

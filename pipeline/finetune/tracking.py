@@ -77,13 +77,29 @@ class Tracker:
         if self._tracker is not None:
             self._tracker.log(values, step=step)
 
-    def log_losses(self, losses: list[float], first_step: int, lr: float) -> None:
+    def log_losses(self, losses: list[float], first_step: int, scheduler: Any) -> None:
         """Each step's training loss (step numbers from 1, as the optimizer counts them) and
         the learning rate after the last of them."""
         for i, loss in enumerate(losses):
             self.log({"train/loss": loss}, first_step + i + 1)
         if losses:
-            self.log({"train/lr": lr}, first_step + len(losses))
+            self.log({"train/lr": float(scheduler.get_last_lr()[0])}, first_step + len(losses))
+
+    def log_record(self, record: dict[str, Any]) -> None:
+        """The run's evaluation (every metric, the loss, the set's size) and its training
+        summary, at its last step (zero-shot: step 0)."""
+        training = record["training"]
+        summary = {
+            "last_epoch_loss": training.get("train_loss"),
+            "time_s": training.get("train_time_s"),
+            "steps_per_s": training.get("steps_per_s"),
+        }
+        evaluation = {"loss": record["loss"], "n_eval": record["n_eval"]}
+        self.log(
+            scalar_metrics("eval", record["metrics"] | evaluation)
+            | scalar_metrics("train", summary),
+            training["steps"],
+        )
 
     def finish(self) -> None:
         if self._tracker is not None:

@@ -166,10 +166,6 @@ def _checkpoint_due(checkpoints: Checkpoints, step: int, total: int, accelerator
     return bool(broadcast(flag).item())
 
 
-def _lr(scheduler: Any) -> float:
-    return float(scheduler.get_last_lr()[0])
-
-
 def _hold_if_asked(step: int) -> None:
     if os.environ.get(HOLD_ENV) == str(step):
         print(f"holding at step {step}", flush=True)
@@ -193,9 +189,7 @@ def train(
     tracker: Tracker | None = None,
 ) -> dict[str, Any]:
     """Fine-tune ``model`` in place (resuming from ``checkpoints`` if one exists); returns a
-    summary of the run. ``params`` are the prunable parameters ``masks`` refers to.
-    ``tracker`` (pipeline/finetune/tracking.py) receives each step's loss, ``LOG_EVERY``
-    steps at a time (the host reads the losses then anyway), from the main process."""
+    summary of the run. ``params`` are the prunable parameters ``masks`` refers to."""
     import torch
     from tqdm import tqdm
 
@@ -212,6 +206,8 @@ def train(
     torch.manual_seed(protocol.seed)
     resumed = checkpoints is not None and checkpoints.resume(accelerator) is not None
     start_step, start = state.step, time.time()
+    # The tracker (pipeline/finetune/tracking.py) gets each step's loss from the main
+    # process, LOG_EVERY steps at a time: one host read per window, none per step.
     tracked = tracker is not None and tracker.on and accelerator.is_main_process
     logged = start_step  # a resumed run logs from its checkpoint's step on
     rank, world = accelerator.process_index, accelerator.num_processes
@@ -246,12 +242,12 @@ def train(
         mode.after_step()
         state.record_loss(loss)
         state.step += 1
+        if tracked and state.step % LOG_EVERY == 0:
+            tracker.log_losses(state.losses[logged : state.step].tolist(), logged, scheduler)
+            logged = state.step
         bar.update(1)
         if state.step % LOG_EVERY == 0 and not bar.disable:
             bar.set_postfix(loss=f"{state.mean_loss(LOG_EVERY):.4f}", refresh=False)
-        if tracked and state.step % LOG_EVERY == 0:
-            tracker.log_losses(state.losses[logged : state.step].tolist(), logged, _lr(scheduler))
-            logged = state.step
         if checkpoints is not None and _checkpoint_due(checkpoints, state.step, total, accelerator):
             checkpoints.save(accelerator, state.step)
         _hold_if_asked(state.step)
@@ -259,7 +255,7 @@ def train(
     elapsed = time.time() - start
     losses = state.losses[:total].tolist()  # one host read, after the last step
     if tracked:
-        tracker.log_losses(losses[logged:total], logged, _lr(scheduler))
+        tracker.log_losses(losses[logged:total], logged, scheduler)
     return {
         "steps": total,
         "epochs": total / per_epoch,
