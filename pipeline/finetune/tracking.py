@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import importlib.util
+import os
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,8 @@ PACKAGES = {"tensorboard": "tensorboard", "wandb": "wandb", "mlflow": "mlflow"}
 
 
 class Tracker:
-    """One run's tracker: ``log(values, step)`` and ``finish()``; a no-op when off."""
+    """One run's tracker: ``log(values, step)`` and ``finish()``; a no-op when off. TensorBoard
+    writes the run's event files to ``<root>/<run>``."""
 
     def __init__(self, backend: str = "none", root: str | Path = "", run: str = "") -> None:
         if backend not in BACKENDS:
@@ -40,11 +42,6 @@ class Tracker:
     def on(self) -> bool:
         return self.backend != "none"
 
-    @property
-    def logdir(self) -> Path | None:
-        """Where TensorBoard writes this run's event files (``<root>/<run>``)."""
-        return self.root / self.run if self.on and self.root else None
-
     def start(self, project: str, config: dict[str, Any]) -> None:
         """Open the run (``project``: the W&B project or MLflow experiment) and record its
         identity and protocol as hyperparameters (scalars only: nested values as text)."""
@@ -59,8 +56,6 @@ class Tracker:
         elif self.backend == "wandb":  # online, or WANDB_MODE=offline into <root>/wandb
             tracker = tracking.WandBTracker(project, name=self.run, dir=str(self.root))
         else:  # MLflow: MLFLOW_TRACKING_URI (a server) if set, else a file store in <root>
-            import os
-
             if "MLFLOW_TRACKING_URI" not in os.environ:
                 import mlflow
 
