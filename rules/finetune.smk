@@ -12,6 +12,8 @@ import json
 
 KEPT_MODEL = study.kept_model_constraint(config, CELLS, r"[A-Za-z0-9_.-]+")
 
+from pipeline.finetune import tracking
+
 
 ruleorder: finetune_keep_model > finetune
 
@@ -36,6 +38,9 @@ rule finetune:
         subset=lambda wc: setting_block(wc).get("subset", "random"),
         subset_seed=lambda wc: setting_block(wc).get("subset_seed", wc.seed),
         checkpoint_minutes=config.get("checkpoint_minutes", 20),
+        # Takes `output`, so Snakemake counts it as derived, not as a parameter of the run:
+        # turning tracking on or off never reruns a finished run.
+        tracking=lambda wc, output: tracking.command_args(config),
         study=config["study"],
         device=job_device,
     log:
@@ -50,7 +55,7 @@ rule finetune:
         "{params.world} --difficulty {wildcards.difficulty} --task-options {params.task_options:q} "
         "--compression {wildcards.compression} {params.masks} --mode {wildcards.mode} "
         "--protocol {params.protocol:q} --seed {wildcards.seed} --subset {params.subset} "
-        "--subset-seed {params.subset_seed} {params.out_model} "
+        "--subset-seed {params.subset_seed} {params.out_model}{params.tracking} "
         "--checkpoint-minutes {params.checkpoint_minutes} --out {output.metrics} "
         "--out-examples {output.examples} --threads {threads} --device {params.device} "
         "> {log} 2>&1"

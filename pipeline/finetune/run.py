@@ -97,12 +97,15 @@ def run_cell(
     task_options: dict[str, Any] | None = None,
     examples_path: str | Path | None = None,
     device: str | None = None,
+    tracker: Any = None,
 ) -> dict[str, Any] | None:
     """Fine-tune and evaluate one cell; returns its one-row record (None on all but the main
     process of a multi-GPU run) and writes the fine-tuned model to ``out_dir`` and the
     per-example outcomes to ``examples_path`` (pipeline/examples.py) atomically.
     With ``checkpoint_dir`` the run checkpoints every ``checkpoint_minutes`` of wall time
-    and resumes from the last one. The model runs on ``device`` (pipeline/device.py)."""
+    and resumes from the last one. The model runs on ``device`` (pipeline/device.py).
+    ``tracker`` (pipeline/finetune/tracking.py; None: off) receives the training losses and
+    the evaluation metrics; the caller finishes it."""
     from pipeline.compress.apply import load_compression
 
     start = time.time()
@@ -135,6 +138,13 @@ def run_cell(
         bits = describe(get_method(method).level_kind, level)["bits"]
         if bits is not None and mode.name == "sparse":
             mode.projection = GridProjection(params, bits)
+    if tracker is not None and (accelerator is None or accelerator.is_main_process):
+        tracker.start(
+            f"junkdna-{study}",
+            {"study": study, "setting": setting, "model": model_name, "task": task_name}
+            | {"difficulty": difficulty, "compression": compression, "mode": mode_name}
+            | protocol.to_dict(),
+        )
     checkpoints = None
     if checkpoint_dir is not None:
         fingerprint = run_fingerprint(
@@ -170,6 +180,7 @@ def run_cell(
                 checkpoints,
                 progress,
                 stop,
+                tracker=tracker,
             )
     else:
         mode.prepare(params, masks)
@@ -224,6 +235,8 @@ def run_cell(
             chance=chance_level(task, eval_rows),
         )
         record.update(provenance(model_dir, world, task, model, tokenizer))
+        if tracker is not None:
+            tracker.log_record(record)
     if accelerator is not None:
         accelerator.wait_for_everyone()
     return record

@@ -25,6 +25,7 @@ from pipeline.finetune.adapters.base import Adapter, to_device
 from pipeline.finetune.checkpoint import Checkpoints
 from pipeline.finetune.modes.base import TransferMode
 from pipeline.finetune.protocol import PRECISIONS, Protocol
+from pipeline.finetune.tracking import Tracker
 
 # Steps between two reads of the loss on the host (progress bar); a run-time knob only.
 LOG_EVERY = 50
@@ -247,6 +248,7 @@ def train(
     checkpoints: Checkpoints | None = None,
     progress: bool = True,
     stop: StopRequest | None = None,
+    tracker: Tracker | None = None,
 ) -> dict[str, Any]:
     """Fine-tune ``model`` in place (resuming from ``checkpoints`` if one exists); returns a
     summary of the run. ``params`` are the prunable parameters ``masks`` refers to. Inside
@@ -267,6 +269,10 @@ def train(
     torch.manual_seed(protocol.seed)
     resumed = checkpoints is not None and checkpoints.resume(accelerator) is not None
     start_step, start = state.step, time.time()
+    # The tracker (pipeline/finetune/tracking.py) gets each step's loss from the main
+    # process, LOG_EVERY steps at a time: one host read per window, none per step.
+    tracked = tracker is not None and tracker.on and accelerator.is_main_process
+    logged = start_step  # a resumed run logs from its checkpoint's step on
     rank, world = accelerator.process_index, accelerator.num_processes
     wrapped.train()
     bar = tqdm(
@@ -300,6 +306,9 @@ def train(
         mode.after_step()
         state.record_loss(loss)
         state.step += 1
+        if tracked and state.step % LOG_EVERY == 0:
+            tracker.log_losses(state.losses[logged : state.step].tolist(), logged, scheduler)
+            logged = state.step
         bar.update(1)
         if state.step % LOG_EVERY == 0 and not bar.disable:
             bar.set_postfix(loss=f"{state.mean_loss(LOG_EVERY):.4f}", refresh=False)
@@ -315,6 +324,8 @@ def train(
     bar.close()
     elapsed = time.time() - start
     losses = state.losses[:total].tolist()  # one host read, after the last step
+    if tracked:
+        tracker.log_losses(losses[logged:total], logged, scheduler)
     return {
         "steps": total,
         "epochs": total / per_epoch,

@@ -18,12 +18,13 @@ import json
 from pathlib import Path
 
 from pipeline.device import add_device_argument
+from pipeline.finetune.tracking import BACKENDS
 from pipeline.verbs import choices
 
 HELP = "fine-tune and evaluate one cell; writes its metrics.json record"
 # Arguments that say where or how fast a run goes, not what it computes.
 NOT_IDENTITY = {"out", "out_model", "out_examples", "checkpoint_dir", "checkpoint_minutes"}
-NOT_IDENTITY |= {"threads", "no_progress"}
+NOT_IDENTITY |= {"threads", "no_progress", "tracking", "tracking_dir"}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -97,6 +98,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_device_argument(p)
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--tracking",
+        default="none",
+        choices=BACKENDS,
+        help="send the training loss and evaluation metrics to this tracker (config tracking)",
+    )
+    p.add_argument(
+        "--tracking-dir",
+        type=Path,
+        help="the tracker's folder (needed with --tracking); TensorBoard writes each run to "
+        "TRACKING_DIR/MODEL/TASK/DIFFICULTY/COMPRESSION/MODE/seedSEED",
+    )
 
 
 def cell_fingerprint(args: argparse.Namespace) -> str:
@@ -122,11 +135,14 @@ def train_cell(args: argparse.Namespace) -> None:
     from pipeline.finetune.checkpoint import clear_checkpoints
     from pipeline.finetune.protocol import Protocol
     from pipeline.finetune.run import run_cell
+    from pipeline.finetune.tracking import Tracker
     from pipeline.io import write_json
 
     torch.set_num_threads(args.threads)
     protocol = Protocol.from_dict({**json.loads(args.protocol), "seed": args.seed})
     checkpoint_dir = args.checkpoint_dir or args.out.parent / "checkpoint"
+    run = f"{args.model_name}/{args.task}/{args.difficulty}/{args.compression}/{args.mode}"
+    tracker = Tracker(args.tracking, args.tracking_dir or "", f"{run}/seed{args.seed}")
     record = run_cell(
         study=args.study,
         setting=args.setting,
@@ -148,7 +164,9 @@ def train_cell(args: argparse.Namespace) -> None:
         out_dir=args.out_model,
         device=args.device,
         examples_path=args.out_examples or args.out.with_name("examples.parquet"),
+        tracker=tracker,
     )
+    tracker.finish()
     if record is None:  # not the main process of a multi-GPU run
         return
     write_json(args.out, record)
