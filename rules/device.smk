@@ -14,7 +14,7 @@ rule gpu_preflight:
     resources:
         gpu=1,
         runtime=10,
-        mem_mb=4000,
+        mem_mb=8000,
     log:
         f"{R}/logs/gpu_preflight.log",
     conda:
