@@ -2,7 +2,11 @@
 
 The requests come from Snakemake's dry run (``pipeline.cluster``); the limits from the
 cluster's own commands, so the check sees the partitions as the scheduler does. Text parsing
-by hand: SLURM 22.05 has no JSON output for ``sinfo``/``scontrol`` without its REST plugin.
+by hand: SLURM 22.05 has no JSON output for ``sinfo``/``scontrol`` without its REST plugin,
+and the SLURM executor plugin's reader of ``scontrol`` keeps no per-node memory or GPUs.
+Where no SLURM command is at hand, the plugin's own partition file
+(``generate-slurm-partition-config``, read by the plugin's ``read_partition_file``) gives
+the limits instead: :func:`partitions_from_config`.
 """
 
 from __future__ import annotations
@@ -130,6 +134,25 @@ def partitions() -> dict[str, Partition]:
         _run(["sinfo", "-h", "-N", "-o", "%P|%N|%c|%m|%G"]),
         _run(["scontrol", "show", "partition", "-o"]),
     )
+
+
+def partitions_from_config(path: str | Path) -> dict[str, Partition]:
+    """The partitions of the SLURM plugin's partition file, each as one node holding its
+    limits (``max_threads``, ``max_mem_mb``, ``max_gpu``; an absent limit is unlimited)."""
+    from math import isinf
+
+    from snakemake_executor_plugin_slurm.partitions import read_partition_file
+
+    def number(value: float) -> int:
+        return 1 << 62 if isinf(value) else int(value)
+
+    out = {}
+    for part in read_partition_file(Path(path)):
+        limits = part.limits
+        node = Node("limits", number(limits.max_threads), number(limits.max_mem_mb), limits.max_gpu)
+        minutes = None if isinf(limits.max_runtime) else int(limits.max_runtime)
+        out[part.name] = Partition(part.name, (node,), max_minutes=minutes)
+    return out
 
 
 def profile_retries(profile: str) -> int:

@@ -148,6 +148,34 @@ def test_what_a_partition_cannot_hold_is_reported_on_the_attempt_that_asks_it(at
     assert "partition 'gpu' does not exist" in check_submissions(renamed[:1], {"cpu": split})[0]
 
 
+def test_the_plugins_partition_file_gives_the_limits_without_sinfo(attempts, tmp_path):
+    from pipeline.slurm_limits import partitions_from_config
+
+    # As `generate-slurm-partition-config` writes it (the plugin's own reader parses it).
+    (tmp_path / "partitions.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "partitions": {
+                    "gpu": {"max_runtime": "00:30:00", "max_threads": 8, "max_gpu": 1},
+                    "cpu": {"max_runtime": "2-00:00:00", "max_mem_mb": 64000},
+                }
+            }
+        )
+    )
+    parts = partitions_from_config(tmp_path / "partitions.yaml")
+    assert (parts["gpu"].max_minutes, parts["cpu"].max_minutes) == (30, 2880)
+    assert parts["cpu"].nodes[0].gpus == 0 and parts["gpu"].nodes[0].cpus == 8
+    packs = [
+        r.__class__(**{**r.__dict__, "partition": "gpu"})
+        for r in attempts[3]
+        if r.what.startswith("pack")
+    ]
+    asks = f"asks for {2 * member_minutes(3)} min; partition gpu allows 30 min"
+    assert any(asks in p for p in check_submissions(packs, parts))
+    on_cpu = [r.__class__(**{**r.__dict__, "partition": "cpu"}) for r in packs]
+    assert "asks for 1 GPUs; partition cpu offers at most 0" in check_submissions(on_cpu, parts)[0]
+
+
 def test_the_retries_checked_are_the_profiles():
     assert profile_retries(str(PROFILE.parent)) == 2
 

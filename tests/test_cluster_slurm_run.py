@@ -38,7 +38,9 @@ def sbatch_calls(tmp_path_factory) -> tuple[list[dict], Path]:
         stub.chmod(0o755)
     # The profile as shipped, less conda (not installed here) and the paper config.
     profile = yaml.safe_load((REPO / "slurm" / "config.v8+.yaml").read_text())
-    drop = ("__use_yte__", "__definitions__", "__variables__", "software-deployment-method")
+    # The stand-in sacct answers job states only, not the efficiency report's accounting.
+    drop = ("__use_yte__", "__definitions__", "__variables__", "software-deployment-method",
+            "slurm-efficiency-report", "slurm-efficiency-report-path")  # fmt: skip
     for key in (*drop, "configfile"):
         profile.pop(key)
     # A real run refuses the shipped placeholders (tests/test_cluster_plan.py): name them.

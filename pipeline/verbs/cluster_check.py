@@ -7,7 +7,9 @@ any node has does the same hours later. This verb runs the profile's dry run onc
 partition's limits and nodes with ``scontrol``/``sinfo``, and lists every SLURM submission
 (a pack counts as one: the largest member's CPUs and memory, its GPUs, the sum of the
 members' walltimes) whose CPUs, memory, GPUs or walltime the partition cannot satisfy.
-Run it on the login node, from the repository root, before ``snakemake --profile slurm``."""
+Run it on the login node, from the repository root, before ``snakemake --profile slurm``;
+elsewhere, ``--partition-config`` reads the limits from the SLURM plugin's partition file
+(``generate-slurm-partition-config -o slurm/partitions.yaml`` on the login node) instead."""
 
 import argparse
 import shlex
@@ -30,6 +32,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="attempts beyond the first to check (default: the profile's `retries`)",
     )
     p.add_argument(
+        "--partition-config",
+        type=Path,
+        help="the SLURM plugin's partition file instead of sinfo/scontrol",
+    )
+    p.add_argument(
         "--workflow",
         type=Path,
         default=Path("."),
@@ -39,11 +46,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> None:
     from pipeline import cluster
-    from pipeline.slurm_limits import check_submissions, partitions, profile_retries, requests
+    from pipeline.slurm_limits import (
+        check_submissions,
+        partitions,
+        partitions_from_config,
+        profile_retries,
+        requests,
+    )
 
     retries = profile_retries(args.profile) if args.retries is None else args.retries
     local = cluster.local_rules(args.workflow)
-    found = partitions()
+    if args.partition_config is not None:
+        found = partitions_from_config(args.partition_config)
+    else:
+        found = partitions()
     problems: list[str] = []
     checked = 0
     for attempt in range(1, retries + 2):
