@@ -14,7 +14,6 @@ import numpy as np
 from pipeline.world.concepts import Concepts
 from pipeline.world.languages import Language
 
-
 # Shares of the corpus's kinds of row: fact statements, opinions and descriptions (the
 # adjectives' polarity), parallel fact lines (translation), QA-format lines (pivot).
 CORPUS_MIX = {"facts": 0.4, "opinions": 0.3, "parallel": 0.2, "qa": 0.1}
