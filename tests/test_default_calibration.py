@@ -7,10 +7,10 @@ default study is then run as the study runs it (the cell's protocol as
 ``resolve.protocol_for`` gives it, task overrides included; seed 0) and judged by the
 study's own calibration table: a level whose dense score falls under chance + 5 SE, or
 (where the task claims to need pre-trained knowledge) not 0.10 above scratch, fails the
-test. The levels: setting 1's task at each data fraction, every setting-4 task (sentiment with
-its own 800-step protocol, grammar, paraphrase, factcheck) and fact recall frequent and
-rare. Translation and the book (other models, pre-trained minutes each) are judged in the
-study's own tables/calibration.csv, which lists a failing level as excluded from claims.
+test. The levels: setting 1's task at each data fraction, every setting-4 task (all on the
+shared protocol: tests/test_settings.py) and fact recall frequent and rare. Translation and
+the book (other models, pre-trained minutes each) are judged in the study's own
+tables/calibration.csv, which lists a failing level as excluded from claims.
 Setting 1's axis must also have power: its smallest fraction measurably harder.
 """
 

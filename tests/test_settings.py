@@ -286,3 +286,53 @@ def test_the_dag_draws_one_random_mask_and_one_subset_per_seed(tmp_path):
         assert f"masks/m/random-0.5/seed{seed}/mask.npz" in out
         assert f"--seed {seed} --subset random --subset-seed {seed} " in out
     assert out.count("rule prune_seeded:") == 2 and out.count("rule prune:") == 1
+
+
+def _across_task_protocols(config: dict) -> dict[str, tuple]:
+    """Setting 4's task -> (readout, headline metric, chance rule, protocol): what the
+    compared tasks must share so that only their difficulty differs."""
+    import json
+    from types import SimpleNamespace
+
+    from pipeline.finetune.adapters import adapter_for
+
+    block = config["settings"]["across_tasks"]
+    encoder = SimpleNamespace(is_encoder_decoder=False)
+    return {
+        task: (
+            adapter_for(get_task(task), encoder).name,
+            get_task(task).metric,
+            get_task(task).chance,
+            json.dumps(resolve.protocol_for(config, "across_tasks", task), sort_keys=True),
+        )
+        for task in block["tasks"]
+    }
+
+
+def test_setting_4_compares_tasks_that_share_readout_metric_and_protocol():
+    """The default study's across-task comparison: every task read by the same head,
+    scored by the same metric against the same chance rule, trained by one protocol."""
+    from pathlib import Path
+
+    import yaml
+
+    config = yaml.safe_load((Path(__file__).parents[1] / "config.yaml").read_text())
+    shared = _across_task_protocols(config)
+    assert len(shared) >= 2 and len(set(shared.values())) == 1, shared
+    # The check fails on the comparison it replaced: grammar's classification head and MCC,
+    # sentiment's own lr and steps.
+    old = {
+        **config,
+        "settings": {
+            "across_tasks": {
+                **config["settings"]["across_tasks"],
+                "tasks": ["syn_sentiment", "syn_grammar", "syn_factcheck"],
+                "task_protocols": {"syn_sentiment": {"lr": 0.001, "steps": 800}},
+            }
+        },
+    }
+    readouts = {task: v[:3] for task, v in _across_task_protocols(old).items()}
+    assert readouts["syn_grammar"] != readouts["syn_factcheck"]  # head, MCC, zero chance
+    assert readouts["syn_sentiment"] == readouts["syn_factcheck"]
+    protocols = _across_task_protocols(old)
+    assert protocols["syn_sentiment"][3] != protocols["syn_factcheck"][3]

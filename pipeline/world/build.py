@@ -42,8 +42,7 @@ DEFAULT_WORLD: dict[str, Any] = {
             "negation": 0.5,
         },
         "syn_grammar": {"train": 2000, "validation": 600, "noise": 0.1},
-        # a fifth of the objects trains: the other four fifths are the validation's items
-        "syn_paraphrase": {"train": 2000, "validation": 600, "noise": 0.1, "seen_fraction": 0.2},
+        "syn_paraphrase": {"train": 2000, "validation": 600, "noise": 0.1, "seen_fraction": 0.4},
         "syn_similarity": {"train": 2000, "validation": 600, "noise": 0.5, "seen_fraction": 0.4},
         "syn_factcheck": {"train": 2000, "validation": 600, "noise": 0.1, "seen_fraction": 0.5},
         "syn_rte": {"train": 400, "validation": 300, "noise": 0.1},
