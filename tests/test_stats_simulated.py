@@ -4,19 +4,32 @@ tables per condition and B = 499, is ``bench/bench_stats_suite.py``).
 
 Default design: 3 pre-training x 2 fine-tuning seeds, 200 knowledge items of 3 examples
 per level, intra-item correlation 0.3. Each claim is planted at three sizes on the
-chance-corrected scale -- 0 (null), the margin, 1.5 x the margin -- in 50 tables each
-(claims b-e share their tables: their parameters are independent; (a) has its own, since a
-flat curve leaves the others without damage). Checked per claim:
+chance-corrected scale -- 0 (null), the margin, 1.5 x the margin -- in 50 tables each.
+Claims b-e share their null and 1.5 x margin tables (their parameters are independent);
+at the margin each has its own tables, the others keeping the default effects (all four
+at the margin at once would make Holm's step-down cost power that a single claim at the
+margin does not pay). (a) has its own tables, since a flat curve leaves the others
+without damage. 49 bootstrap replicates: with three pre-training seeds the interval is a
+t interval, and the replicates only estimate the variance the seeds share through their
+items. Checked per claim:
 
 - coverage: the 95% interval holds the planted truth in at least 90% of the tables of each
   size;
-- power: the claim holds on at least 80% of the tables whose effect equals the margin;
+- power: the claim holds on at least 80% of the tables whose effect equals the margin.
+  Power at the margin is a property of the design, not of the statistics: at 200 items
+  per level the detectable effect of (b)-(e) is 0.055-0.07 against the margin 0.05
+  (power 58-76%, measured; bench/bench_stats_suite.py reports it), so the margin tables
+  have 400 items per level, a design whose detectable effect is about the margin; the
+  other checks run at the default design;
 - size: it holds on at most 7.5% of the null tables;
 - no false absence: it does not hold on at most 7.5% of the tables at 1.5 x the margin;
-- mutation: with the claim's statistic replaced by a constant the checks fail.
+- mutation: with the claim's statistic replaced by a constant the coverage and power
+  checks fail (on the margin tables).
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -28,18 +41,29 @@ from pipeline.analysis.decide import FAILS, HOLDS
 from pipeline.analysis.options import Analysis
 
 TABLES = 50
-ANALYSIS = Analysis(bootstrap_resamples=99, min_seeds=2)
+ANALYSIS = Analysis(bootstrap_resamples=49, min_seeds=2)
 SIZES = simcheck.sizes(ANALYSIS)
+DEFAULT = simcheck.Design()
+POWERED = replace(DEFAULT, noise=replace(DEFAULT.noise, n_items=400))
+
+
+def _tables(key: str, name: str) -> str:
+    """Which drawn tables judge claim ``key`` at size ``name``."""
+    if key == "a" or name == "margin":
+        return key
+    return simcheck.JOINT
 
 
 @pytest.fixture(scope="module")
 def drawn():
-    """Per (claims, size name): the stacked points of TABLES tables and the truth."""
-    out = {}
-    for keys in (simcheck.JOINT, "a"):
-        for i, (name, size) in enumerate(SIZES.items()):
-            out[keys, name] = simcheck.simulate(keys, size, TABLES, ANALYSIS, seed=i)
-    return out
+    """Per (tables, size name): the stacked points of TABLES tables and the truth."""
+    wanted = sorted({(_tables(k, n), n) for k in CLAIMS for n in SIZES})
+    return {
+        (keys, name): simcheck.simulate(
+            keys, SIZES[name], TABLES, ANALYSIS, POWERED if name == "margin" else DEFAULT, i
+        )
+        for i, (keys, name) in enumerate(wanted)
+    }
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +75,7 @@ def judged(drawn):
 
 
 def _condition(judged, key: str, name: str) -> simcheck.Condition:
-    keys = "a" if key == "a" else simcheck.JOINT
-    return judged[keys, name][key]
+    return judged[_tables(key, name), name][key]
 
 
 def _passes(conditions: dict[str, simcheck.Condition]) -> bool:
@@ -88,9 +111,7 @@ def test_the_checks_fail_when_the_statistic_is_a_constant(monkeypatch, drawn, ke
         return evidence
 
     monkeypatch.setitem(claims_module.CLAIMS, key, (statement, constant))
-    keys = "a" if key == "a" else simcheck.JOINT
-    conditions = {
-        name: simcheck.judge_condition(*drawn[keys, name], keys, SIZES[name], ANALYSIS)[key]
-        for name in SIZES
-    }
-    assert not _passes(conditions)
+    points, truth = drawn[key, "margin"]
+    mutated = simcheck.judge_condition(points, truth, key, SIZES["margin"], ANALYSIS)[key]
+    # A constant has no interval: it covers nothing and never holds.
+    assert mutated.coverage < 0.90 and mutated.rate(HOLDS) < 0.80

@@ -32,6 +32,7 @@ import numpy as np
 
 HOLDS, FAILS, INCONCLUSIVE = "holds", "does not hold", "inconclusive"
 POWER = 0.8
+_TINY = 1e-12  # relative spread below which a statistic counts as constant (rounding)
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,8 @@ def estimate(values: np.ndarray, confidence: float, n_seeds: int, defined: bool 
     reps = reps[np.isfinite(reps)]
     # A statistic that does not vary over the replicates (a one-run zero-shot curve compared
     # with itself) has no interval: a zero-width one would read as certainty.
-    if not defined or len(reps) < 2 or not np.isfinite(observed) or np.ptp(reps) == 0:
+    flat = len(reps) > 0 and np.ptp(reps) <= _TINY * max(1.0, abs(observed))
+    if not defined or len(reps) < 2 or not np.isfinite(observed) or flat:
         return Estimate(observed, *(np.nan,) * 6, n_seeds)
     alpha = 1 - confidence
     low, high, lower, upper = np.quantile(reps, [alpha / 2, 1 - alpha / 2, alpha, 1 - alpha])
@@ -111,7 +113,7 @@ def estimate_t(
     mean = float(values.mean())
     between, common = float(values.var(ddof=1) / n), max(common, 0.0)
     se = float(np.sqrt(between + common))
-    if se == 0:
+    if se <= _TINY * max(1.0, abs(mean)):  # no variation, up to rounding
         return Estimate(mean, *(np.nan,) * 6, n_seeds)
     # Welch-Satterthwaite degrees of freedom: n - 1 when the spread between seeds is all
     # there is, more as the shared (bootstrap-estimated, many-replicate) part dominates.

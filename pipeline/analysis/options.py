@@ -52,6 +52,10 @@ class Analysis:
     # the config's settings (``settings.<name>.pairs``), not from the analysis block.
     pairs: dict[str, list[list[str]]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # A margin given for one normalization keeps the default of the other.
+        object.__setattr__(self, "margin", {**DEFAULT_MARGIN, **self.margin})
+
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Analysis:
         """From a whole study config (its ``analysis`` block; defaults where absent)."""
@@ -74,7 +78,6 @@ class Analysis:
         values = dict(values)
         if "methods" in values:
             values["methods"] = tuple(values["methods"])
-        values["margin"] = {**DEFAULT_MARGIN, **values.get("margin", {})}
         out = cls(**values)
         for name, value in out.margin.items():
             if name not in DEFAULT_MARGIN:

@@ -254,13 +254,13 @@ def _table(rows: list[dict[str, Any]], skip: tuple[str, ...] = ()) -> list[str]:
     if not rows:
         return []
     numbers = {"mean", "ci_low", "ci_high", "lower_bound", "upper_bound", "p", "detectable_effect"}
-    keys = [k for k in rows[0] if k not in numbers and k not in skip]
+    keys = [k for k in dict.fromkeys(k for r in rows for k in r) if k not in numbers | set(skip)]
     lines = [
         "| " + " | ".join(keys + ["effect", "interval", "detectable"]) + " |",
         "|" + "---|" * (len(keys) + 3),
     ]
     for r in rows:
-        cells = [f"{r[k]:.3g}" if isinstance(r[k], float) else str(r[k]) for k in keys]
+        cells = [f"{r[k]:.3g}" if isinstance(r.get(k), float) else str(r.get(k, "")) for k in keys]
         cells += [_num(r["mean"]), _interval(r), _num(r["detectable_effect"])]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
