@@ -242,7 +242,7 @@ def test_a_curve_that_rises_with_sparsity_does_not_hold_at_any_grid_size():
     assert a.verdict == FAILS and _ratio(a).value < 0
 
 
-def test_too_few_seeds_are_undecided_whatever_the_effect():
+def test_too_few_seeds_are_inconclusive_whatever_the_effect():
     result = claims(table(drop_harder_faster, seeds=2))
     for key in ("a", "b"):
         assert result[key].verdict == INCONCLUSIVE
@@ -250,7 +250,7 @@ def test_too_few_seeds_are_undecided_whatever_the_effect():
     assert _ratio(result["a"]).value > 0.05  # the effect is still reported
 
 
-def test_claims_without_their_rows_are_undecided_no_data():
+def test_claims_without_their_rows_are_inconclusive_no_data():
     result = claims(table(drop_harder_faster))
     for key in ("c", "d", "e"):
         assert result[key].verdict == INCONCLUSIVE and "no data" in result[key].reason
