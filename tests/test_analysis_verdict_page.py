@@ -85,3 +85,27 @@ def test_examples_of_one_item_are_one_unit_of_evidence():
     by_row = resample_counts(np.random.default_rng(1), items * per_item, 4000) @ score
     ratio = by_item.std() / (by_row / (items * per_item)).std()
     assert ratio == pytest.approx(np.sqrt(per_item), rel=0.1)
+
+
+def test_the_margin_and_pairs_come_from_the_config_and_bad_ones_are_named():
+    import copy
+    from pathlib import Path
+
+    import yaml
+    from snakemake.utils import validate
+
+    repo = Path(__file__).resolve().parents[1]
+    config = yaml.safe_load((repo / "config.yaml").read_text())
+    assert Analysis.from_config(config).margin == {"chance": 0.05, "ratio": 0.02}
+    paired = copy.deepcopy(config)
+    paired["settings"]["across_tasks"]["pairs"] = [["syn_sentiment", "syn_factcheck"]]
+    validate(copy.deepcopy(paired), str(repo / "pipeline/schemas/config.schema.yaml"))
+    analysis = Analysis.from_config(paired)
+    assert analysis.pairs == {"across_tasks": [["syn_sentiment", "syn_factcheck"]]}
+    assert analysis.digest != Analysis.from_config(config).digest  # pairs are in the hash
+    with pytest.raises(ValueError, match=r"analysis.margin.chance: 1.5 is not in \(0, 1\)"):
+        Analysis.from_dict({"margin": {"chance": 1.5}})
+    with pytest.raises(ValueError, match="analysis.margin: unknown normalization 'raw'"):
+        Analysis.from_dict({"margin": {"raw": 0.1}})
+    with pytest.raises(ValueError, match="settings.book.pairs"):
+        Analysis.from_dict({"pairs": {"book": [["open", "open"]]}})
