@@ -67,7 +67,10 @@ def evaluate(
         if examples is not None and PRETRAIN in examples.columns:
             ex = examples[(examples[PRETRAIN] == seed) | examples[PRETRAIN].isna()]
         elif examples is not None:
-            ex = examples
+            raise ValueError(
+                "examples table: no 'pretrain_seed' column, but the results have "
+                f"pre-training seeds {seeds}: per-example rows cannot be matched to their runs"
+            )
         sub_drop = None if drop is None else np.asarray(drop, dtype=bool)[mask.to_numpy()]
         points, gate = _points(normalized[mask], ex, analysis, sub_drop)
         per_seed.append(points)
