@@ -8,7 +8,11 @@ localrules:
     figure,
 
 
-TABLE_OF = {"normalized": rules.normalize.output[0], "lmc": rules.collect_lmc.output[0]}
+TABLE_OF = {
+    "normalized": rules.normalize.output[0],
+    "lmc": rules.collect_lmc.output[0],
+    "verdict": rules.verdict.output.json,
+}
 
 
 rule figure:

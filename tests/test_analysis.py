@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from pipeline.__main__ import main
-from pipeline.analysis.decide import FAILS, HOLDS, UNDECIDED, decide, estimate, holm
+from pipeline.analysis.decide import FAILS, HOLDS, INCONCLUSIVE, decide, estimate, holm
 from pipeline.analysis.levels import compression_axis
 from pipeline.analysis.options import Analysis
 from pipeline.analysis.safe_sparsity import safe_level, safe_sparsity
@@ -95,7 +95,7 @@ def drop_harder_faster(method, mode, x, fraction, seed, task):
 
 
 def flat(method, mode, x, fraction, seed, task):
-    return 1.0
+    return 1.0 + jitter(seed, x, fraction)
 
 
 def drop_easier_faster(method, mode, x, fraction, seed, task):
@@ -145,12 +145,12 @@ def test_estimate_and_decisions_follow_the_replicates():
     assert est.detectable == pytest.approx(2.486 * se, rel=1e-3)
     assert decide(est, 0.05, 0.01)[0] == HOLDS
     none = estimate(np.r_[0.0, rng.normal(-0.001, 0.01, 999)], 0.95, 3)
-    verdict, reason = decide(none, 0.05, 0.01)
+    verdict, reason = decide(none, 0.05, 0.05)
     assert verdict == FAILS and "margin" in reason
     wide = estimate(np.r_[0.15, rng.normal(0.15, 0.1, 999)], 0.95, 3)  # 0 and 2.5 SE in
-    assert decide(wide, 0.05, 0.01)[0] == UNDECIDED
+    assert decide(wide, 0.05, 0.01)[0] == INCONCLUSIVE
     constant = estimate(np.r_[0.2, np.full(99, 0.2)], 0.95, 1, defined=False)
-    assert not constant.defined and decide(constant, 0.05, 0.01)[0] == UNDECIDED
+    assert not constant.defined and decide(constant, 0.05, 0.01)[0] == INCONCLUSIVE
 
 
 def test_holm_steps_down_and_skips_missing_claims():
@@ -203,8 +203,9 @@ def test_planted_monotone_drop_steeper_when_harder_holds():
     result = claims(table(drop_harder_faster))
     a, b = result["a"], result["b"]
     assert a.verdict == HOLDS and b.verdict == HOLDS
-    # (a): mean over curves of dense - score at the highest sparsity (0.8)
-    drop = np.mean([(0.05 + 0.4 * (1 - f)) * 0.8 for f in FRACTIONS])
+    # (a): mean over curves of the pairwise trend, lower minus higher sparsity: on the grid
+    # 0, 0.2, ..., 0.8 the mean pairwise distance is 0.4, so a slope s gives 0.4 s
+    drop = np.mean([(0.05 + 0.4 * (1 - f)) * 0.4 for f in FRACTIONS])
     assert _ratio(a).value == pytest.approx(drop, abs=0.005) and _ratio(a).n_seeds == 5
     assert len(a.by_normalization["ratio"].details) == 6
     # (b): mean over pairs of levels of area(easier) - area(harder), area = mean over x
@@ -217,7 +218,7 @@ def test_planted_monotone_drop_steeper_when_harder_holds():
 
 def test_planted_flat_line_does_not_hold():
     result = claims(table(flat))
-    assert result["a"].verdict == FAILS and _ratio(result["a"]).value == 0.0
+    assert result["a"].verdict == FAILS and abs(_ratio(result["a"]).value) < 0.002
     assert result["b"].verdict == FAILS
 
 
@@ -227,40 +228,43 @@ def test_planted_reverse_difficulty_ordering_does_not_hold():
     assert result["b"].verdict == FAILS and _ratio(result["b"]).value < 0
 
 
-def test_a_rise_between_adjacent_levels_fails_the_monotone_claim():
-    """The curve 1.0 -> 1.086 -> 0.903 of the issue: it ends below dense, but it rises."""
+def test_a_curve_that_rises_with_sparsity_does_not_hold_at_any_grid_size():
+    """The old test failed (a) only on a significant rise after Holm over every step, which
+    no bootstrap p can reach past ~100 steps. The trend test is one test per claim: a
+    rising curve does not hold on a coarse grid and on a fine one alike."""
 
-    def up_then_down(method, mode, x, fraction, seed, task):
-        bump = {0.2: 0.086, 0.4: 0.05, 0.6: 0.0, 0.8: -0.097}[round(x, 1)]
-        return 1 + bump + jitter(seed, x, fraction)
+    def rising(method, mode, x, fraction, seed, task):
+        return 1 + 0.1 * x + jitter(seed, x, fraction)
 
-    a = claims(table(up_then_down))["a"]
-    assert a.verdict == FAILS and "significant rise" in a.reason
+    assert claims(table(rising))["a"].verdict == FAILS
+    fine = tuple(("magnitude", f"{x:.2f}") for x in np.linspace(0.02, 0.9, 45))
+    a = claims(table(rising, compressions=fine, tasks=("syn_a",), fractions=(1.0,)))["a"]
+    assert a.verdict == FAILS and _ratio(a).value < 0
 
 
-def test_too_few_seeds_are_undecided_whatever_the_effect():
+def test_too_few_seeds_are_inconclusive_whatever_the_effect():
     result = claims(table(drop_harder_faster, seeds=2))
     for key in ("a", "b"):
-        assert result[key].verdict == UNDECIDED
+        assert result[key].verdict == INCONCLUSIVE
         assert "too few seeds (2 < 3)" in result[key].reason
-    assert _ratio(result["a"]).value > 0.1  # the effect is still reported
+    assert _ratio(result["a"]).value > 0.05  # the effect is still reported
 
 
-def test_claims_without_their_rows_are_undecided_no_data():
+def test_claims_without_their_rows_are_inconclusive_no_data():
     result = claims(table(drop_harder_faster))
     for key in ("c", "d", "e"):
-        assert result[key].verdict == UNDECIDED and "no data" in result[key].reason
+        assert result[key].verdict == INCONCLUSIVE and "no data" in result[key].reason
 
 
 def test_one_difficulty_level_cannot_order_difficulty():
     result = claims(table(drop_harder_faster, fractions=(1.0,)))
     assert result["a"].verdict == HOLDS
-    assert result["b"].verdict == UNDECIDED and "no data" in result["b"].reason
+    assert result["b"].verdict == INCONCLUSIVE and "no data" in result["b"].reason
 
 
 def test_a_curve_of_three_levels_cannot_test_a_trend():
     result = claims(table(drop_harder_faster, compressions=(("magnitude", "0.4"),) * 1))
-    assert result["a"].verdict == UNDECIDED and "at least 4 levels" in result["a"].reason
+    assert result["a"].verdict == INCONCLUSIVE and "at least 4 levels" in result["a"].reason
 
 
 def _with_modes(s2d_deficit: float, freeze_deficit: float = 0.0):
@@ -284,7 +288,8 @@ def test_sparse_to_dense_short_of_dense_on_hard_tasks_holds():
     # deficit gap harder - easier over the pairs of fractions; freeze - s2d on the hardest
     gap = np.mean([0.1 * (e - h) / 0.75 for e, h in [(1.0, 0.5), (1.0, 0.25), (0.5, 0.25)]])
     assert parts[0]["mean"] == pytest.approx(gap, abs=0.003)
-    assert parts[1]["mean"] == pytest.approx(0.1, abs=0.003)
+    # freeze - s2d on each pair's harder level: deficits 0.1 (1 - h) / 0.75 at h = .5, .25, .25
+    assert parts[1]["mean"] == pytest.approx(np.mean([0.1 / 1.5, 0.1, 0.1]), abs=0.003)
 
 
 def test_sparse_to_dense_that_recovers_dense_does_not_hold():
@@ -298,10 +303,17 @@ def test_sparse_to_dense_no_worse_than_freezing_does_not_hold():
     assert c.verdict != HOLDS
 
 
-def _with_random(random_penalty: float):
+def _with_random(junk: float):
+    """Random pruning falls 1.5x as fast as magnitude on every level; with ``junk`` > 0
+    magnitude also costs the harder levels more (the knowledge in small weights)."""
+
     def score(method, mode, x, fraction, seed, task):
-        base = drop_harder_faster(method, mode, x, fraction, seed, task)
-        return base - random_penalty * x if method == "random" else base
+        slope = 0.05 + 0.4 * (1 - fraction)
+        if method == "random":
+            slope *= 1.5
+        elif fraction < 1:
+            slope += junk
+        return 1 - slope * x + jitter(seed, x, fraction)
 
     return score
 
@@ -309,18 +321,27 @@ def _with_random(random_penalty: float):
 CONTROL = tuple(("magnitude", s) for s in SPARSITIES) + tuple(("random", s) for s in SPARSITIES)
 
 
-def test_random_control_worse_than_magnitude_holds():
+def test_magnitude_hurting_the_harder_level_more_at_equal_damage_holds():
     d = claims(table(_with_random(0.3), compressions=CONTROL))["d"]
-    assert d.verdict == HOLDS
-    assert _ratio(d).value == pytest.approx(0.3 * MEAN_X, abs=0.003)
-    by = {(r["by"], r["level"]) for r in d.by_normalization["ratio"].details}
-    assert ("x", 0.2) in by and ("x", 0.4) in by  # sparsities at and below 50% reported
-    assert any(b.startswith("difficulty interaction") for b, _ in by)
+    assert d.verdict == HOLDS and _ratio(d).value > 0.05
+    details = d.by_normalization["ratio"].details
+    assert {r["arm"] for r in details if "arm" in r} == {"magnitude vs random, sparse"}
+    assert all(r["shared_damage"] > 0.02 for r in details if "arm" in r)
+    descriptive = [r for r in details if str(r.get("statistic", "")).startswith("magnitude -")]
+    assert len(descriptive) == 1  # magnitude - random at equal sparsity, descriptive only
 
 
-def test_random_control_equal_to_magnitude_does_not_hold():
+def test_magnitude_beating_random_equally_on_every_level_does_not_hold():
+    """Magnitude keeps more than random everywhere (a long-known result), but in the same
+    proportion on easier and harder levels: no interaction, so (d) does not hold while its
+    descriptive line (magnitude - random) is positive."""
     d = claims(table(_with_random(0.0), compressions=CONTROL))["d"]
-    assert d.verdict == FAILS and _ratio(d).value == pytest.approx(0.0)
+    assert d.verdict == FAILS and abs(_ratio(d).value) < 0.01
+    descriptive = [
+        r for r in d.by_normalization["ratio"].details
+        if str(r.get("statistic", "")).startswith("magnitude -")
+    ]  # fmt: skip
+    assert descriptive[0]["mean"] > 0.05
 
 
 def _with_quantization(ordered: bool):
@@ -347,13 +368,13 @@ def test_quantization_that_ignores_difficulty_holds():
     e = claims(table(_with_quantization(False), compressions=QUANT))["e"]
     assert e.verdict == HOLDS
     detail = e.by_normalization["ratio"].details[0]
-    assert detail["gap_quantization"] == pytest.approx(0.0, abs=0.003)
-    assert detail["gap_pruning"] > 0.05 and detail["arm"] == "rtn/sparse"
+    assert detail["arm"] == "rtn/sparse vs magnitude" and detail["mean"] > 0.02
+    assert "does not record the fraction of weights RTN sets to zero" in e.reason
 
 
 def test_quantization_ordering_like_pruning_does_not_hold():
     e = claims(table(_with_quantization(True), compressions=QUANT))["e"]
-    assert e.verdict == FAILS and _ratio(e).value == pytest.approx(0.0, abs=0.003)
+    assert e.verdict == FAILS and _ratio(e).value == pytest.approx(0.0, abs=0.01)
 
 
 def test_n_m_curves_join_the_pooled_claims():
@@ -419,19 +440,25 @@ def test_verdict_verb_writes_markdown_and_json(tmp_path):
     assert [c["verdict"] for c in result["claims"]] == [
         HOLDS,
         HOLDS,
-        UNDECIDED,
-        UNDECIDED,
-        UNDECIDED,
+        INCONCLUSIVE,
+        INCONCLUSIVE,
+        INCONCLUSIVE,
     ]
     assert result["analysis"]["confidence"] == 0.9 and result["n_seeds"] == 5
     assert result["claims"][2]["ratio"]["mean"] is None  # no data: null, strict JSON
     assert result["examples"] is False and result["excluded_levels"] == []
     json.loads(js.read_text(), parse_constant=lambda c: pytest.fail(f"{c} in JSON"))
     text = md.read_text()
-    assert "(a) Performance falls monotonically as sparsity grows: **HOLDS**" in text
+    assert "(a) Performance falls as sparsity grows: **HOLDS**" in text
     assert "90% CI" in text and "# Verdict: study `planted`" in text
-    assert "smallest detectable effect" in text and "chance-corrected normalization" in text
+    assert "smallest detectable effect" in text and "chance-corrected scale (primary)" in text
     assert "seeds only (no per-example scores" in text
+    # The summary comes first; the margin, its hash and the provenance are printed.
+    assert text.index("## In short") < text.index("## Per setting") < text.index("## Details")
+    assert f"analysis hash `{result['analysis']['hash']}`" in text
+    assert text.rstrip().splitlines()[-1].startswith("- packages:")
+    record = json.loads((tmp_path / "analysis_record.json").read_text())
+    assert record["analysis_hash"] == result["analysis"]["hash"]
 
 
 def test_safe_sparsity_verb_writes_typed_parquet_and_csv(tmp_path):
@@ -470,8 +497,10 @@ def test_across_tasks_difficulty_is_measured_against_the_reference():
     b = result["b"]
     assert b.verdict == HOLDS and _ratio(b).value > 0
     details = b.by_normalization["ratio"].details
-    assert [d["order_group"] for d in details] == ["across_tasks/m"]
-    assert details[0]["n_levels"] == 3
+    assert {d["group"] for d in details} == {"across_tasks/m"}
+    # Three pairs, each ordered by measured hardness (resampled), none disagreeing.
+    assert len(details) == 3 and {d["order"] for d in details} == {"measured"}
+    assert ("syn_easy", "syn_hard") in {(d["easier"], d["harder"]) for d in details}
 
 
 def test_named_difficulty_levels_are_ordered_and_bad_ones_named():

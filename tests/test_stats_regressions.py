@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.analysis.decide import FAILS, HOLDS, UNDECIDED, decide, estimate
+from pipeline.analysis.decide import FAILS, HOLDS, INCONCLUSIVE, decide, estimate
 from pipeline.analysis.options import Analysis
 from pipeline.analysis.tables import normalize
 from pipeline.analysis.verdict import evaluate, verdict
@@ -126,7 +126,7 @@ def test_a_level_without_headroom_is_excluded_and_listed():
     # binomial SE of a 0.51 accuracy on 600 examples
     assert excluded["se"] == pytest.approx(np.sqrt(0.51 * 0.49 / 600))
     d = result["claims"][3]
-    assert d["verdict"] == UNDECIDED and "no data" in d["reason"]
+    assert d["verdict"] == INCONCLUSIVE and "no data" in d["reason"]
 
 
 def test_chance_corrected_score_has_no_floor():
@@ -143,23 +143,31 @@ def test_chance_corrected_score_has_no_floor():
 def test_an_interval_touching_zero_is_not_a_failure():
     """The old rule read [-0.200, +0.000] as 'does not hold'. Now only an upper bound below
     the resolvable margin says so; an interval that still admits resolvable effects is
-    undecided."""
+    inconclusive."""
     reps = np.r_[0.05, np.linspace(-0.02, 0.3, 999)]
     est = estimate(reps, 0.95, 3)
     assert est.low < 0 < est.high
-    assert decide(est, 0.05, 0.01)[0] == UNDECIDED
+    assert decide(est, 0.05, 0.01)[0] == INCONCLUSIVE
     assert (
         decide(estimate(np.r_[0.2, np.linspace(0.01, 0.4, 999)], 0.95, 3), 0.05, 0.01)[0] == HOLDS
     )
 
 
-def test_the_equivalence_margin_is_no_narrower_than_the_study_resolves():
-    """The old margin 0.01 was five times narrower than one score's evaluation noise."""
-    noisy = np.r_[0.0, np.random.default_rng(0).normal(0, 0.05, 999)]
-    est = estimate(noisy, 0.95, 3)
-    verdict_, reason = decide(est, 0.05, 0.01)
-    assert est.detectable > 0.1  # (1.645 + 0.842) x 0.05
-    assert verdict_ == FAILS and f"δ = {est.detectable:.3f}" in reason
+def test_a_wide_interval_around_a_small_estimate_is_inconclusive_never_absent():
+    """The old margin grew with the standard error (2.49 SE), so an estimate of 0.1 with SE
+    0.2 'did not hold'. Now the margin is fixed: such an interval is inconclusive, and the
+    reason says what would decide it."""
+    wide = np.r_[0.1, np.random.default_rng(0).normal(0.1, 0.2, 1999)]
+    est = estimate(wide, 0.95, 3)
+    verdict_, reason = decide(est, 0.05, 0.05)
+    assert verdict_ == INCONCLUSIVE
+    assert f"detectable effect {est.detectable:.3f}" in reason and "the seeds or items" in reason
+    factor = (est.detectable / 0.05) ** 2  # about 250x: SE 0.2 -> 0.02
+    assert f"about {factor:.1f}x" in reason
+    narrow = np.r_[0.01, np.random.default_rng(1).normal(0.01, 0.01, 1999)]
+    assert decide(estimate(narrow, 0.95, 3), 0.05, 0.05)[0] == FAILS
+    # The same narrow interval against a margin below it: the effect may matter.
+    assert decide(estimate(narrow, 0.95, 3), 0.05, 0.02)[0] == INCONCLUSIVE
 
 
 def test_min_seeds_does_not_apply_to_deterministic_cells_but_to_fine_tuned_ones():
@@ -168,7 +176,7 @@ def test_min_seeds_does_not_apply_to_deterministic_cells_but_to_fine_tuned_ones(
 
     fine_tuned = rows("data_fraction", "fraction-1", drop, seeds=(0, 1))
     a = {c.key: c for c in evaluate(normalize(pd.DataFrame(fine_tuned)), None, ANALYSIS)[0]}["a"]
-    assert a.verdict == UNDECIDED and "too few seeds (2 < 3)" in a.reason
+    assert a.verdict == INCONCLUSIVE and "too few seeds (2 < 3)" in a.reason
 
 
 def test_unequal_end_points_alone_make_no_lmc_barrier():
@@ -229,23 +237,27 @@ def test_quantization_arms_are_judged_separately_on_the_pruning_groups():
         table += part
     e = {c.key: c for c in evaluate(normalize(pd.DataFrame(table)), None, ANALYSIS)[0]}["e"]
     arms = {d["arm"] for d in e.by_normalization["ratio"].details}
-    assert arms == {"rtn/ptq", "rtn/qat"}
+    assert arms == {"rtn/ptq vs magnitude", "rtn/qat vs magnitude"}
     assert e.verdict == HOLDS
 
 
-def test_normalizations_that_disagree_leave_the_claim_undecided_with_both_reasons():
+def test_the_chance_corrected_scale_decides_and_the_ratio_is_said_beside_it():
     """Issue #13: recomputed chance-corrected, claim (b) flipped from 'does not hold' to
-    'holds'. A claim holds only if it holds under both normalizations."""
+    'holds'. The ratio's floor (chance / dense) differs between tasks, so the
+    chance-corrected scale decides; a ratio that disagrees is named in the reason."""
     from pipeline.analysis.claims import Judgement, combine
-    from pipeline.analysis.decide import UNDEFINED
+    from pipeline.analysis.decide import UNDEFINED, Estimate
 
-    ratio = Judgement(UNDEFINED, FAILS, "effect below the margin")
-    chance = Judgement(UNDEFINED, HOLDS, "effect above 0")
+    some = Estimate(0.1, 0.05, 0.15, 0.06, 0.14, 0.001, 0.05, 3)
+    ratio = Judgement(some, FAILS, "effect below the margin")
+    chance = Judgement(some, HOLDS, "effect above 0")
     verdict_, reason = combine({"ratio": ratio, "chance": chance})
-    assert verdict_ == UNDECIDED
-    assert "ratio: does not hold" in reason and "chance-corrected: holds" in reason
-    agree = combine({"ratio": chance, "chance": Judgement(UNDEFINED, HOLDS, "effect above 0")})
-    assert agree == (HOLDS, "both normalizations: effect above 0")
+    assert verdict_ == HOLDS
+    assert "effect above 0" in reason and "on the ratio scale: does not hold" in reason
+    # Without a chance level the ratio decides, and says so.
+    missing = Judgement(UNDEFINED, INCONCLUSIVE, "no interval")
+    verdict_, reason = combine({"ratio": ratio, "chance": missing})
+    assert verdict_ == FAILS and reason.startswith("ratio scale (no chance level)")
 
 
 def test_a_level_at_chance_with_zero_se_has_no_headroom():

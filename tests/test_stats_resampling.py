@@ -112,7 +112,7 @@ def test_runs_of_a_level_share_each_example_resample():
 def test_a_one_seed_zero_shot_cell_gets_an_example_interval_not_a_point():
     """Issue #13: deterministic cells repeated per seed gave [-1.000, -1.000]. A zero-shot
     cell now runs once; its interval comes from its examples, with width, and without
-    examples it is undefined (undecided), never zero-width."""
+    examples it is undefined (inconclusive), never zero-width."""
     results, examples = _study(seeds=1)
     results = results[results["mode"] != "sparse_to_dense"]
     examples = examples[examples["mode"] != "sparse_to_dense"]
@@ -129,7 +129,7 @@ def test_a_one_seed_zero_shot_cell_gets_an_example_interval_not_a_point():
     assert with_examples["claims"][0]["verdict"] == "holds"  # deterministic: min_seeds exempt
     without = verdict(normalize(results), analysis, "z")
     a = without["claims"][0]["ratio"]
-    assert a["ci_low"] is None and without["claims"][0]["verdict"] == "undecided"
+    assert a["ci_low"] is None and without["claims"][0]["verdict"] == "inconclusive"
 
 
 def test_verdict_verb_reads_the_examples_table(tmp_path):

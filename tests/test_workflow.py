@@ -137,14 +137,14 @@ def test_requesting_one_cell_reruns_only_that_cell_and_the_aggregates(finished, 
         force = [] if deleted else ["--forcerun", str(metrics)]
         run = snakemake(workdir, config, str(metrics), "all_figures", "-n", *force)
         counts = job_counts(run.stdout)
-        # the analysis reruns too: Fig. 1, safe sparsity (table + figure), the verdict and
-        # the calibration table
+        # the analysis reruns too: Fig. 1, safe sparsity (table + figure), the verdict (and
+        # its forest plot) and the calibration table
         assert counts == {
             "finetune": 1,
             "collect": 1,
             "calibration": 1,
             "normalize": 1,
-            "figure": 2,
+            "figure": 3,
             "safe_sparsity": 1,
             "summarize": 1,
             "verdict": 1,
@@ -160,14 +160,15 @@ def test_adding_a_sparsity_schedules_only_new_cells_and_aggregates(finished):
     bigger = tiny_config(Path(config["results_dir"]), [0.3, 0.6, 0.8])
     run = snakemake(workdir, bigger, "all_figures", "-n")
     counts = job_counts(run.stdout)
-    # one new mask, one new sparse cell per fraction; then the tables and Fig. 1
+    # one new mask, one new sparse cell per fraction; then the tables, Fig. 1 and the
+    # verdict's forest plot
     assert counts == {
         "prune": 1,
         "finetune": 2,
         "collect": 1,
         "calibration": 1,
         "normalize": 1,
-        "figure": 2,
+        "figure": 3,
         "safe_sparsity": 1,
         "summarize": 1,
         "verdict": 1,
@@ -185,6 +186,7 @@ def test_report_collects_every_figure_with_its_caption(finished):
         "calibration.csv",
         "fig10_lmc.png",
         "fig1_data_fraction.png",
+        "forest_claims.png",
         "safe_sparsity.csv",
         "safe_sparsity.png",
         "summary.csv",

@@ -2,24 +2,36 @@
 
 Each claim is a statistic oriented so that the hypothesis says "effect > 0", computed on
 the data and on every hierarchical bootstrap replicate at once (rows of
-``Points.values``), under each normalization (ratio, chance-corrected). ``judge`` turns
-them into verdicts (:mod:`pipeline.analysis.decide`): Holm across the five claims, and a
-claim holds only if it holds under both normalizations.
+``Points.values``), under each normalization. The chance-corrected scale is primary (the
+ratio has a floor at chance / dense that differs between tasks); the ratio is printed beside
+it. Every statistic is computed per setting and pooled as the mean over settings, with
+Cochran's Q and I^2 across the settings (:mod:`pipeline.analysis.decide` turns them into
+verdicts; Holm across the five claims).
 
-(a) monotone drop: over curves with at least ``analysis.trend_min_levels`` levels (dense
-    included), the mean drop dense - highest level; it fails on any significant rise
-    between adjacent levels (one-sided, Holm across the steps).
-(b) steeper when harder: per order group, the paired difference of the area under the
-    normalized curve (mean over the common compressed levels), easier minus harder level,
-    over all pairs of levels of different hardness; pooled as the mean over groups.
-(c) not recovered: for sparse-to-dense curves, (b)'s gap (= deficit on the harder level
-    minus deficit on the easier one), and, where the dense-with-freezing control ran, its
-    area minus sparse-to-dense's on the hardest level; both must hold (intersection-union).
-(d) magnitude keeps more than its matched random control: mean paired difference at equal
-    sparsity, reported per sparsity and per difficulty, with the difficulty interaction.
-(e) quantization does not order by difficulty like pruning: (b)'s pruning gap minus the
-    same gap under each quantization arm (every quantization curve: ptq, qat, ...), on the
-    same order groups.
+(a) falls as sparsity grows: per curve (at least ``analysis.trend_min_levels`` levels,
+    dense included), the mean over all pairs of its levels of score(lower sparsity) -
+    score(higher sparsity), a pairwise trend contrast; pooled over curves. One test per
+    claim, inside the Holm family: it fails (upper bound below the margin) on a flat or
+    rising set of curves at any grid size.
+(b) harder levels lose more: per ordered pair (easier, harder), area(easier) - area(harder)
+    over their common compressed levels. The order is the setting's designated ``pairs``,
+    else the level names' registry order (fraction, book, ...), else measured hardness,
+    resampled inside the bootstrap (each replicate orders the pair by its own dense
+    scores).
+(c) sparse-to-dense leaves a larger deficit on harder levels: (b)'s gap for
+    sparse-to-dense curves, and, where the dense-with-freezing control ran, its area minus
+    sparse-to-dense's on the harder level; every part must hold (intersection-union), and
+    one part below the margin makes the claim not hold.
+(d) magnitude pruning hurts harder levels more than random pruning, at equal damage: the
+    difficulty x method interaction (magnitude - random, easier - harder), with both
+    methods' curves matched at equal damage to the easier level (its chance-corrected drop).
+    Then the easier level's scores are equal by construction and the interaction is
+    score_random(harder) - score_magnitude(harder), averaged over the shared damage range.
+    Fine-tuned sparse and zero-shot modes. Magnitude - random at equal sparsity is a
+    descriptive line.
+(e) pruning separates difficulty levels more than quantization at equal damage: the
+    harder level's score under quantization minus under pruning, both matched at equal
+    damage to the easier level, per quantization arm.
 
 A curve repeated under a second setting label (the across-task copy of the 100% data
 fraction) counts once in (a) and (d); seeds are counted as distinct seeds, not rows.
@@ -36,13 +48,15 @@ import numpy as np
 from pipeline.analysis.curves import CURVE
 from pipeline.analysis.decide import (
     FAILS,
-    UNDECIDED,
+    HOLDS,
+    INCONCLUSIVE,
     UNDEFINED,
     Estimate,
     decide,
     estimate,
+    estimate_t,
     holm,
-    margin,
+    shared_variance,
 )
 from pipeline.analysis.options import Analysis
 from pipeline.analysis.points import Points
@@ -50,19 +64,32 @@ from pipeline.analysis.resample import NORMALIZATIONS
 
 COMPRESSED_MODES = ("sparse", "zero_shot")  # modes in which a pruned model stays pruned
 NAMES = {"ratio": "ratio", "chance": "chance-corrected"}
+PRIMARY = "chance"
+DAMAGE_GRID = 10  # points of the shared damage range the equal-damage statistics average
+MIN_DAMAGE = 0.02  # a shared damage range narrower than this is no common range
+
+
+@dataclass
+class Part:
+    """One statistic of a claim: per setting a vector over the columns of Points.values;
+    pooled as the mean over settings."""
+
+    label: str
+    by_setting: dict[str, np.ndarray]
+
+    @property
+    def pooled(self) -> np.ndarray:
+        return np.mean(list(self.by_setting.values()), axis=0)
 
 
 @dataclass
 class Evidence:
-    """A claim's statistics under one normalization, as vectors over the columns of
-    ``Points.values`` (data and replicates): ``tests`` must all hold (the first is the
-    headline effect); a significant one of ``rises`` (Holm across them) means it does not
-    hold; ``details`` are the per-group statistics (descriptive, not adjusted). ``frame``:
-    the points used."""
+    """A claim's statistics under one normalization: ``parts`` must all hold (the first is
+    the headline); ``details`` are descriptive per-group statistics; ``frame``: the points
+    used."""
 
-    tests: list[tuple[str, np.ndarray]] = field(default_factory=list)
+    parts: list[Part] = field(default_factory=list)
     frame: Any = None
-    rises: list[tuple[str, np.ndarray]] = field(default_factory=list)
     details: list[tuple[dict[str, Any], np.ndarray, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     no_data: str = ""
@@ -77,6 +104,8 @@ class Judgement:
     p_holm: float = np.nan
     fine_tuned_seeds: int | None = None  # fewest seeds of a fine-tuned point used
     parts: list[dict[str, Any]] = field(default_factory=list)
+    settings: list[dict[str, Any]] = field(default_factory=list)
+    heterogeneity: dict[str, Any] = field(default_factory=dict)
     details: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -87,6 +116,8 @@ class Judgement:
             "margin": float(self.margin) if np.isfinite(self.margin) else None,
             "p_holm": float(self.p_holm) if np.isfinite(self.p_holm) else None,
             "parts": self.parts,
+            "settings": self.settings,
+            "heterogeneity": self.heterogeneity,
             "details": self.details,
         }
 
@@ -107,6 +138,7 @@ class Claim:
             "effect": self.effect,
             "verdict": self.verdict,
             "reason": self.reason,
+            "primary": PRIMARY,
             **{n: j.as_dict() for n, j in self.by_normalization.items()},
         }
 
@@ -173,239 +205,483 @@ def _select(points: Points, kind: str, methods: Any = None, modes: Any = None) -
     return points.subset(mask)
 
 
-def _level_areas(frame: Any, values: np.ndarray) -> list[dict[str, Any]]:
-    """Per ordering group (order group x method x structure x mode) with two or more levels
-    of known, different hardness: the levels' areas over their common compressed levels."""
-    out = []
-    compressed = with_order_group(frame[~frame["is_dense"].astype(bool)])
-    compressed = compressed[np.isfinite(compressed["hardness"].astype(float))]
-    keys = ["order_group", "method", "structure", "mode"]
-    for key, group in compressed.groupby(keys, sort=True):
-        levels = group.groupby(["task", "difficulty"])
-        if group["hardness"].nunique() < 2:
-            continue
-        common = set.intersection(*(set(g["x"]) for _, g in levels))
-        if not common:
-            continue
-        areas = []
-        for (task, difficulty), g in levels:
-            rows = g[g["x"].isin(common)].index.to_numpy()
-            areas.append(
-                {
-                    "task": task,
-                    "difficulty": difficulty,
-                    "hardness": float(g["hardness"].iloc[0]),
-                    "area": values[rows].mean(axis=0),
-                    "rows": rows,
-                }
-            )
-        out.append({**dict(zip(keys, key, strict=True)), "levels": areas, "x": sorted(common)})
-    return out
-
-
-def _pair_gap(levels: list[dict[str, Any]]) -> np.ndarray:
-    """Mean over pairs of levels of different hardness: area(easier) - area(harder)."""
-    gaps = [
-        (a["area"] - b["area"]) if a["hardness"] < b["hardness"] else (b["area"] - a["area"])
-        for a, b in combinations(levels, 2)
-        if a["hardness"] != b["hardness"]
-    ]
-    return np.mean(gaps, axis=0)
-
-
 def _rows_frame(frame: Any, rows: Any) -> Any:
     return frame.loc[np.unique(np.concatenate([np.asarray(r, dtype=int) for r in rows]))]
 
 
-# --- the claims -----------------------------------------------------------------------------
+def _measured(points: Points, row: int) -> np.ndarray:
+    """Measured hardness of a point's level on every column (NaN without it)."""
+    width = next(iter(points.values.values())).shape[1]
+    if points.measured is None:
+        return np.full(width, np.nan)
+    return points.measured[row]
 
 
-def monotone_drop(points: Points, analysis: Analysis, name: str) -> Evidence:
+@dataclass
+class Level:
+    """One difficulty level of an order group: its name, registry hardness, measured
+    hardness (a vector over the columns) and its rows."""
+
+    task: str
+    difficulty: str
+    hardness: float
+    measured: np.ndarray
+    rows: np.ndarray
+    across: bool
+
+    def named(self, name: str) -> bool:
+        return name in (self.task, self.difficulty)
+
+
+@dataclass
+class Order:
+    """An ordered pair: ``easy`` is designated (or measured) easier. ``flip`` (a boolean
+    vector over the columns, or None when the order is fixed) marks the replicates whose own
+    measured hardness orders the pair the other way; ``how`` says where the order comes
+    from; ``disagrees``: the measured hardness on the data orders it the other way."""
+
+    easy: Level
+    hard: Level
+    how: str
+    flip: np.ndarray | None
+    disagrees: bool
+
+
+def _levels(points: Points, rows: Any) -> list[Level]:
+    frame = points.frame.loc[rows]
+    out = []
+    for (task, difficulty), g in frame.groupby(["task", "difficulty"], sort=True):
+        first = g.index[0]
+        out.append(
+            Level(
+                task,
+                difficulty,
+                float(g["hardness"].iloc[0]),
+                _measured(points, first),
+                g.index.to_numpy(),
+                bool("across" in g.columns and g["across"].iloc[0]),
+            )
+        )
+    return out
+
+
+def ordered_pairs(levels: list[Level], setting: str, analysis: Analysis) -> list[Order]:
+    """The pairs a difficulty claim compares, each ordered easier -> harder: the setting's
+    designated ``pairs`` when it names them (only those), else every pair of levels ordered
+    by their names' registry hardness, else by measured hardness (resampled)."""
+    designated = analysis.pairs.get(setting)
+    out = []
+    if designated:
+        for easy_name, hard_name in designated:
+            easy = [lv for lv in levels if lv.named(easy_name)]
+            hard = [lv for lv in levels if lv.named(hard_name)]
+            if len(easy) == 1 and len(hard) == 1:
+                e, h = easy[0], hard[0]
+                out.append(Order(e, h, "designated", None, bool(e.measured[0] > h.measured[0])))
+        return out
+    for a, b in combinations(levels, 2):
+        named = np.isfinite(a.hardness) and np.isfinite(b.hardness) and a.hardness != b.hardness
+        if named and not (a.across or b.across):
+            e, h = (a, b) if a.hardness < b.hardness else (b, a)
+            out.append(Order(e, h, "named", None, bool(e.measured[0] > h.measured[0])))
+            continue
+        if not (np.isfinite(a.measured[0]) and np.isfinite(b.measured[0])):
+            continue
+        if a.measured[0] == b.measured[0]:
+            continue
+        e, h = (a, b) if a.measured[0] < b.measured[0] else (b, a)
+        out.append(Order(e, h, "measured", e.measured > h.measured, False))
+    return out
+
+
+def _oriented(order: Order, forward: np.ndarray, backward: np.ndarray) -> np.ndarray:
+    """The statistic with each replicate's own order: ``backward`` where it flips."""
+    return forward if order.flip is None else np.where(order.flip, backward, forward)
+
+
+def _pair_record(order: Order) -> dict[str, Any]:
+    return {
+        "easier": order.easy.difficulty if order.easy.task == order.hard.task else order.easy.task,
+        "harder": order.hard.difficulty if order.easy.task == order.hard.task else order.hard.task,
+        "order": order.how,
+        "measured_easier": float(order.easy.measured[0]),
+        "measured_harder": float(order.hard.measured[0]),
+        "disagrees": order.disagrees,
+    }
+
+
+def _by_setting(groups: list[tuple[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Mean per setting of the groups' vectors."""
+    out: dict[str, list] = {}
+    for setting, vector in groups:
+        out.setdefault(setting, []).append(vector)
+    return {s: np.mean(v, axis=0) for s, v in sorted(out.items())}
+
+
+def _order_groups(frame: Any, keys: tuple[str, ...]) -> Any:
+    """Compressed points with known levels, grouped by order group and ``keys``."""
+    compressed = with_order_group(frame[~frame["is_dense"].astype(bool)])
+    return compressed.groupby(["setting", "order_group", *keys], sort=True)
+
+
+def _area_gaps(points: Points, name: str, analysis: Analysis, label: str) -> tuple:
+    """(per-setting gaps, details, rows used) of (b)'s statistic on ``points``."""
+    values, groups, details, used = points.values[name], [], [], []
+    keys = ("method", "structure", "mode")
+    for key, group in _order_groups(points.frame, keys):
+        setting = key[0]
+        levels = _levels(points, group.index)
+        gaps = []
+        for order in ordered_pairs(levels, setting, analysis):
+            common = sorted(
+                set(points.frame.loc[order.easy.rows, "x"])
+                & set(points.frame.loc[order.hard.rows, "x"])
+            )
+            if not common:
+                continue
+            area = {}
+            for lv in (order.easy, order.hard):
+                rows = lv.rows[points.frame.loc[lv.rows, "x"].isin(common).to_numpy()]
+                area[lv.difficulty + lv.task] = values[rows].mean(axis=0)
+                used.append(rows)
+            forward = (
+                area[order.easy.difficulty + order.easy.task]
+                - area[order.hard.difficulty + order.hard.task]
+            )
+            gap = _oriented(order, forward, -forward)
+            gaps.append(gap)
+            frame = _rows_frame(points.frame, [order.easy.rows, order.hard.rows])
+            details.append(
+                (
+                    {
+                        "setting": setting,
+                        "group": key[1],
+                        **dict(zip(keys, key[2:], strict=True)),
+                        "statistic": label,
+                        **_pair_record(order),
+                    },
+                    gap,
+                    frame,
+                )
+            )
+        if gaps:
+            groups.append((setting, np.mean(gaps, axis=0)))
+    return _by_setting(groups), details, used
+
+
+# --- equal damage ---------------------------------------------------------------------------
+
+
+def _interp_columns(query: np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.ndarray:
+    """Piecewise-linear interpolation column by column (np.interp for many columns at once;
+    ``xp`` non-decreasing down each column, held flat outside its range)."""
+    out = np.broadcast_to(fp[0], query.shape).copy()
+    for k in range(len(xp) - 1):
+        lo, hi = xp[k], xp[k + 1]
+        span = hi - lo
+        t = np.clip((query - lo) / np.where(span > 0, span, 1.0), 0.0, 1.0)
+        t = np.where(span > 0, t, 1.0)
+        out = np.where(query > lo, fp[k] + t * (fp[k + 1] - fp[k]), out)
+    return out
+
+
+def equal_damage(
+    easy_a: np.ndarray, hard_a: np.ndarray, easy_b: np.ndarray, hard_b: np.ndarray
+) -> tuple[np.ndarray, float]:
+    """(mean over the shared damage range of score_b(harder) - score_a(harder) at equal
+    damage to the easier level, per column; the shared range on the data).
+
+    Each argument is levels x columns, levels along the curve from dense (damage 0). The
+    damage of a compression level is the easier level's drop 1 - score, made
+    non-decreasing along the curve (running maximum) so that it can parameterize it; each
+    method's harder-level score is interpolated at DAMAGE_GRID points of the range both
+    methods reach (its top: the smaller of their largest damages, per column)."""
+    damage_a = np.maximum.accumulate(1 - easy_a, axis=0)
+    damage_b = np.maximum.accumulate(1 - easy_b, axis=0)
+    top = np.minimum(damage_a[-1], damage_b[-1])
+    grid = np.linspace(1 / DAMAGE_GRID, 1, DAMAGE_GRID)[:, None] * top[None, :]
+    diff = _interp_columns(grid, damage_b, hard_b) - _interp_columns(grid, damage_a, hard_a)
+    return diff.mean(axis=0), float(top[0])
+
+
+def _curve(points: Points, name: str, frame: Any, level: Level, xs: list) -> np.ndarray:
+    """A level's values at the strengths ``xs`` (dense first), levels x columns."""
+    sub = frame[frame["task"].eq(level.task) & frame["difficulty"].eq(level.difficulty)]
+    by_x = dict(zip(sub["x"], sub.index, strict=True))
+    return points.values[name][[by_x[x] for x in xs]]
+
+
+def _equal_damage_claim(
+    points: Points,
+    name: str,
+    analysis: Analysis,
+    arms: list[tuple[str, Any, Any]],
+    label: str,
+) -> Evidence:
+    """The equal-damage statistic of (d) and (e): for each (order group, regime) with an
+    ordered pair of levels and each arm (description, frame of curve a, frame of curve b),
+    score_b(harder) - score_a(harder) at equal damage to the easier level."""
+    evidence, groups, used, no_range = Evidence(), [], [], []
+    for arm, frame_a, frame_b in arms:
+        for key, group in with_order_group(frame_a).groupby(["setting", "order_group"]):
+            setting = key[0]
+            levels = _levels(points, group.index)
+            fa, fb = (f[f["setting"].eq(setting)] for f in (frame_a, frame_b))
+            for order in ordered_pairs(levels, setting, analysis):
+                both = []
+                for easy, hard in ((order.easy, order.hard), (order.hard, order.easy)):
+                    curves = []
+                    for frame in (fa, fb):
+                        xs = _shared_x(frame, easy, hard)
+                        if len(xs) < 2:
+                            break
+                        curves += [
+                            _curve(points, name, frame, easy, xs),
+                            _curve(points, name, frame, hard, xs),
+                        ]
+                    if len(curves) < 4:
+                        break
+                    both.append(equal_damage(*curves))
+                if len(both) < 2:
+                    continue
+                (forward, top), (backward, _) = both
+                where = f"{key[1]} {order.easy.difficulty}/{order.hard.difficulty} ({arm})"
+                if top < MIN_DAMAGE:
+                    no_range.append(where)
+                    continue
+                stat = _oriented(order, forward, backward)
+                groups.append((setting, stat))
+                rows = [
+                    f[f["task"].isin([order.easy.task, order.hard.task])].index.to_numpy()
+                    for f in (fa, fb)
+                ]
+                used += rows
+                evidence.details.append(
+                    (
+                        {
+                            "setting": setting,
+                            "group": key[1],
+                            "arm": arm,
+                            "shared_damage": round(top, 3),
+                            **_pair_record(order),
+                        },
+                        stat,
+                        _rows_frame(points.frame, rows),
+                    )
+                )
+    if not groups:
+        reason = (
+            f"inconclusive: no common range of damage ({'; '.join(no_range)})"
+            if no_range
+            else "no ordered pair of levels with both curves"
+        )
+        return Evidence(no_data=reason)
+    if no_range:
+        evidence.notes.append(f"no common range of damage: {'; '.join(no_range)}")
+    evidence.parts = [Part(label, _by_setting(groups))]
+    evidence.frame = _rows_frame(points.frame, used)
+    return evidence
+
+
+def _shared_x(frame: Any, easy: Level, hard: Level) -> list:
+    """Strengths (dense included) both levels have on one curve, along the curve."""
+    per = [
+        frame[frame["task"].eq(lv.task) & frame["difficulty"].eq(lv.difficulty)]
+        for lv in (easy, hard)
+    ]
+    common = set(per[0]["x"]) & set(per[1]["x"])
+    ordered = per[0][per[0]["x"].isin(common)].sort_values("strength")
+    return list(ordered["x"])
+
+
+def falls_with_sparsity(points: Points, analysis: Analysis, name: str) -> Evidence:
     pts = deduplicated(_select(points, "pruning", analysis.methods, COMPRESSED_MODES))
     frame, values = pts.frame, pts.values[name]
-    evidence = Evidence()
-    drops, used = [], []
+    evidence, groups, used = Evidence(), [], []
     for key, group in frame.groupby(CURVE, sort=True) if len(frame) else []:
         ordered = group.sort_values("strength")
         if len(ordered) < analysis.trend_min_levels or not ordered["is_dense"].iloc[0]:
             continue
         rows = ordered.index.to_numpy()
-        drop = values[rows[0]] - values[rows[-1]]
-        curve = f"{key[2]}/{key[3]}/{key[4]}/{key[6]}"  # task/difficulty/method/mode
-        for i in range(len(rows) - 1):
-            evidence.rises.append(
-                (
-                    f"{curve} from {ordered['x'].iloc[i]:g} to {ordered['x'].iloc[i + 1]:g}",
-                    values[rows[i + 1]] - values[rows[i]],
-                )
-            )
-        drops.append(drop)
+        v = values[rows]
+        i, j = np.triu_indices(len(rows), k=1)
+        trend = (v[i] - v[j]).mean(axis=0)  # pairwise: lower sparsity minus higher
+        groups.append((key[0], trend))
         used.append(rows)
         evidence.details.append(
-            ({**dict(zip(CURVE, key, strict=True)), "n_levels": len(rows)}, drop, ordered)
+            ({**dict(zip(CURVE, key, strict=True)), "n_levels": len(rows)}, trend, ordered)
         )
-    if not drops:
+    if not groups:
         return Evidence(
             no_data=f"no {'/'.join(COMPRESSED_MODES)} curve of {list(analysis.methods)} with "
             f"at least {analysis.trend_min_levels} levels (dense included)"
         )
-    evidence.tests = [("mean drop, dense - highest level", np.mean(drops, axis=0))]
+    label = "pairwise trend: score at lower minus higher sparsity"
+    evidence.parts = [Part(label, _by_setting(groups))]
     evidence.frame = _rows_frame(frame, used)
     return evidence
 
 
-def steeper_when_harder(points: Points, analysis: Analysis, name: str) -> Evidence:
+def harder_loses_more(points: Points, analysis: Analysis, name: str) -> Evidence:
     pts = _select(points, "pruning", analysis.methods, COMPRESSED_MODES)
-    groups = _level_areas(pts.frame, pts.values[name])
-    if not groups:
+    label = "area gap, easier - harder"
+    by_setting, details, used = _area_gaps(pts, name, analysis, label)
+    if not by_setting:
         return Evidence(no_data="no order group with two or more difficulty levels of known order")
-    evidence, rows = Evidence(), []
-    for g in groups:
-        g["gap"] = _pair_gap(g["levels"])
-        rows += [lv["rows"] for lv in g["levels"]]
-        keys = {k: g[k] for k in ("order_group", "method", "structure", "mode")}
-        used = _rows_frame(pts.frame, [lv["rows"] for lv in g["levels"]])
-        evidence.details.append(({**keys, "n_levels": len(g["levels"])}, g["gap"], used))
-    evidence.tests = [("area gap, easier - harder", np.mean([g["gap"] for g in groups], axis=0))]
-    evidence.frame = _rows_frame(pts.frame, rows)
-    return evidence
+    return Evidence([Part(label, by_setting)], _rows_frame(pts.frame, used), details)
 
 
-def not_recovered(points: Points, analysis: Analysis, name: str) -> Evidence:
-    import pandas as pd
-
+def deficit_on_harder(points: Points, analysis: Analysis, name: str) -> Evidence:
     s2d = _select(points, "pruning", analysis.methods, ("sparse_to_dense",))
-    groups = _level_areas(s2d.frame, s2d.values[name])
-    if not groups:
+    label = "deficit gap, harder - easier (sparse-to-dense)"
+    by_setting, details, used = _area_gaps(s2d, name, analysis, label)
+    if not by_setting:
         return Evidence(
             no_data="no sparse_to_dense curve with two or more difficulty levels of known order"
         )
-    evidence = Evidence()
-    gaps = []
-    for g in groups:
-        gaps.append(_pair_gap(g["levels"]))
-        used = _rows_frame(s2d.frame, [lv["rows"] for lv in g["levels"]])
-        keys = {"order_group": g["order_group"], "statistic": "deficit gap (sparse-to-dense)"}
-        evidence.details.append((keys, gaps[-1], used))
-    rows = [lv["rows"] for g in groups for lv in g["levels"]]
-    evidence.tests = [("deficit gap, harder - easier (sparse-to-dense)", np.mean(gaps, axis=0))]
+    evidence = Evidence([Part(label, by_setting)], None, details)
     frozen = _select(points, "pruning", analysis.methods, ("dense_freeze",))
-    ff, fv = frozen.frame, frozen.values[name]
+    ff, fv, sv = frozen.frame, frozen.values[name], s2d.values[name]
     contrasts, frozen_rows = [], []
-    for g in groups:
-        hardest = max(g["levels"], key=lambda lv: lv["hardness"])
+    for keys, _, used_frame in list(details):
+        hard = used_frame[used_frame["difficulty"].eq(keys["harder"])]
+        if hard.empty:
+            hard = used_frame[used_frame["task"].eq(keys["harder"])]
+        hard = hard[~hard["is_dense"].astype(bool)]
         match = ff[
-            (ff["task"] == hardest["task"])
-            & (ff["difficulty"] == hardest["difficulty"])
-            & (ff["method"] == g["method"])
-            & (ff["structure"] == g["structure"])
-            & ff["x"].isin(g["x"])
+            ff["task"].isin(hard["task"])
+            & ff["difficulty"].isin(hard["difficulty"])
+            & ff["method"].eq(keys["method"])
+            & ff["structure"].eq(keys["structure"])
+            & ff["x"].isin(hard["x"])
             & ~ff["is_dense"].astype(bool)
         ]
-        if len(match) != len(g["x"]):
+        if len(match) != len(hard) or match.empty:
             continue
-        contrasts.append(fv[match.index.to_numpy()].mean(axis=0) - hardest["area"])
+        contrast = fv[match.index.to_numpy()].mean(axis=0) - sv[hard.index.to_numpy()].mean(axis=0)
+        contrasts.append((keys["setting"], contrast))
         frozen_rows.append(match.index.to_numpy())
-        keys = {
-            "order_group": g["order_group"],
-            "statistic": f"dense_freeze - sparse_to_dense at {hardest['difficulty']}",
-        }
-        evidence.details.append((keys, contrasts[-1], match))
-    frame = _rows_frame(s2d.frame, rows)
-    if contrasts:
-        evidence.tests.append(
-            ("dense_freeze - sparse_to_dense, hardest level", np.mean(contrasts, axis=0))
+        evidence.details.append(
+            (
+                {**keys, "statistic": "dense_freeze - sparse_to_dense, harder level"},
+                contrast,
+                match,
+            )
         )
+    frame = _rows_frame(s2d.frame, used)
+    if contrasts:
+        evidence.parts.append(
+            Part("dense_freeze - sparse_to_dense, harder level", _by_setting(contrasts))
+        )
+        import pandas as pd
+
         frame = pd.concat([frame, _rows_frame(ff, frozen_rows)])
     else:
-        evidence.notes.append("no dense_freeze control on the hardest levels: not tested")
+        evidence.notes.append("no dense_freeze control on the harder levels: not tested")
+    evidence.notes.append(
+        "a longer training budget (sparse-to-dense at 2-4x the steps) is not in this table: "
+        "irreversibility is not tested"
+    )
     evidence.frame = frame
     return evidence
 
 
-def beats_random(points: Points, analysis: Analysis, name: str) -> Evidence:
-    pts = deduplicated(_select(points, "pruning", None, ("sparse",)))
+def magnitude_hurts_harder_more(points: Points, analysis: Analysis, name: str) -> Evidence:
+    pts = deduplicated(_select(points, "pruning", None, COMPRESSED_MODES))
+    frame = pts.frame
+    arms = []
+    for (structure, mode), _ in frame.groupby(["structure", "mode"], sort=True):
+        same = frame[frame["structure"].eq(structure) & frame["mode"].eq(mode)]
+        ours = same[same["method"].eq(analysis.matched_to)]
+        control = same[same["method"].eq(analysis.random_control)]
+        if len(ours) and len(control):
+            arm = f"{analysis.matched_to} vs {analysis.random_control}, {mode}"
+            arms.append((arm, ours, control))
+    if not arms:
+        return Evidence(
+            no_data=f"no rows of {analysis.random_control!r} matched to {analysis.matched_to!r}"
+        )
+    evidence = _equal_damage_claim(
+        pts, name, analysis, arms, "interaction at equal damage: random - magnitude, harder level"
+    )
+    _descriptive_advantage(evidence, pts, name, analysis)
+    return evidence
+
+
+def _descriptive_advantage(evidence: Evidence, pts: Points, name: str, analysis: Analysis) -> None:
+    """Magnitude - random at equal sparsity, every level (a long-known result: descriptive)."""
     frame, values = pts.frame, pts.values[name]
     frame = frame[~frame["is_dense"].astype(bool)]
-    match = ["setting", "model", "task", "difficulty", "structure", "x"]
+    match = ["setting", "model", "task", "difficulty", "structure", "mode", "x"]
     ours = frame[frame["method"] == analysis.matched_to].reset_index()
     control = frame[frame["method"] == analysis.random_control].reset_index()
     pairs = ours.merge(control, on=match, suffixes=("", "_control"))
     if pairs.empty:
-        return Evidence(
-            no_data=f"no sparse-mode rows of {analysis.random_control!r} matched to "
-            f"{analysis.matched_to!r}"
-        )
+        return
     diff = values[pairs["index"].to_numpy()] - values[pairs["index_control"].to_numpy()]
     used = frame.loc[np.concatenate([pairs["index"], pairs["index_control"]])]
-    evidence = Evidence([("magnitude - random at equal sparsity", diff.mean(axis=0))], used)
-    for column in ("x", "difficulty"):
-        for level, group in pairs.groupby(column):
-            sub = frame.loc[np.concatenate([group["index"], group["index_control"]])]
-            evidence.details.append(
-                ({"by": column, "level": level}, diff[group.index.to_numpy()].mean(axis=0), sub)
-            )
-    # Difficulty interaction: the difference on the easier minus the harder level.
-    pairs = with_order_group(pairs)
-    inter = []
-    for _, group in pairs.groupby(["order_group", "structure", "x"]):
-        hard = group["hardness"].astype(float).to_numpy()
-        if np.isfinite(hard).sum() < 2 or np.nanmax(hard) == np.nanmin(hard):
-            continue
-        inter.append(diff[group.index[np.nanargmin(hard)]] - diff[group.index[np.nanargmax(hard)]])
-    if inter:
-        keys = {"by": "difficulty interaction (easier - harder)", "level": "all"}
-        evidence.details.append((keys, np.mean(inter, axis=0), used))
-    return evidence
+    keys = {"setting": "all", "statistic": "magnitude - random at equal sparsity (descriptive)"}
+    evidence.details.append((keys, diff.mean(axis=0), used))
 
 
-def quantization_does_not_order(points: Points, analysis: Analysis, name: str) -> Evidence:
-    quant = _select(points, "quantization")
-    q_groups = _level_areas(quant.frame, quant.values[name])
-    prune = _select(points, "pruning", analysis.methods, COMPRESSED_MODES)
-    p_groups = _level_areas(prune.frame, prune.values[name])
-    if not q_groups or not p_groups:
-        return Evidence(
-            no_data="quantization and pruning need the same order groups with two or more "
-            "difficulty levels of known order"
+def pruning_orders_more_than_quantization(
+    points: Points, analysis: Analysis, name: str
+) -> Evidence:
+    frame = points.frame  # selections keep its index: the equal-damage rows point into it
+    prune = frame[
+        frame["kind"].eq("pruning")
+        & frame["method"].isin(analysis.methods)
+        & frame["mode"].isin(COMPRESSED_MODES)
+    ]
+    quant = frame[frame["kind"].eq("quantization")]
+    if prune.empty or quant.empty:
+        return Evidence(no_data="no study with both pruning and quantization curves")
+    arms = []
+    zero = prune["mode"].eq("zero_shot")
+    for (method, mode), q in quant.groupby(["method", "mode"], sort=True):
+        regime = prune[zero] if mode == "zero_shot" else prune[~zero]
+        for structure, p in regime[regime["structure"].eq("unstructured")].groupby("method"):
+            arms.append((f"{method}/{mode} vs {structure}", p, q))
+    if not arms:
+        return Evidence(no_data="no quantization arm in the regime of a pruning curve")
+    label = "harder level at equal damage: quantization - pruning"
+    evidence = _equal_damage_claim(points, name, analysis, arms, label)
+    if "zeroed_fraction" in points.frame.columns:
+        zeroed = quant.groupby("x")["zeroed_fraction"].mean()
+        evidence.notes.append(
+            "RTN sets to zero "
+            + ", ".join(f"{v:.0%} at {x:g} bits" for x, v in zeroed.items())
+            + " of the weights (low-bit RTN is partly magnitude pruning)"
         )
-    pruning_gap: dict[str, list] = {}
-    for g in p_groups:
-        pruning_gap.setdefault(g["order_group"], []).append(_pair_gap(g["levels"]))
-    evidence, diffs, rows = Evidence(), [], []
-    for g in q_groups:
-        if g["order_group"] not in pruning_gap:
-            continue
-        p_gap = np.mean(pruning_gap[g["order_group"]], axis=0)
-        q_gap = _pair_gap(g["levels"])
-        diffs.append(p_gap - q_gap)
-        rows += [lv["rows"] for lv in g["levels"]]
-        keys = {
-            "order_group": g["order_group"],
-            "arm": f"{g['method']}/{g['mode']}",
-            "gap_pruning": float(p_gap[0]),
-            "gap_quantization": float(q_gap[0]),
-        }
-        used = _rows_frame(quant.frame, [lv["rows"] for lv in g["levels"]])
-        evidence.details.append((keys, diffs[-1], used))
-    if not diffs:
-        return Evidence(no_data="no order group compressed both ways")
-    evidence.tests = [("pruning gap - quantization gap", np.mean(diffs, axis=0))]
-    evidence.frame = _rows_frame(quant.frame, rows)
+    else:
+        evidence.notes.append(
+            "the table does not record the fraction of weights RTN sets to zero (at 3-4 bits "
+            "a per-row quantizer zeroes 15-47% of Gaussian weights: partly magnitude pruning)"
+        )
+    if not points.frame["method"].eq("noise").any():
+        evidence.notes.append("no Gaussian-noise control at matched damage in this table")
     return evidence
 
 
 CLAIMS = {
-    "a": ("Performance falls monotonically as sparsity grows", monotone_drop),
-    "b": ("Performance falls faster for harder tasks", steeper_when_harder),
-    "c": (
-        "Sparse-to-dense fine-tuning does not recover dense performance on harder tasks",
-        not_recovered,
+    "a": ("Performance falls as sparsity grows", falls_with_sparsity),
+    "b": (
+        "Harder levels lose more of their performance under magnitude pruning than easier ones",
+        harder_loses_more,
     ),
-    "d": ("Pruning by magnitude keeps more than the matched random control", beats_random),
+    "c": (
+        "After sparse-to-dense fine-tuning, harder levels keep a larger deficit than easier ones",
+        deficit_on_harder,
+    ),
+    "d": (
+        "At equal damage to the easier level, magnitude pruning hurts the harder level more "
+        "than random pruning does",
+        magnitude_hurts_harder_more,
+    ),
     "e": (
-        "Quantization does not order tasks by difficulty the way pruning does",
-        quantization_does_not_order,
+        "At equal damage to the easier level, pruning hurts the harder level more than "
+        "quantization does",
+        pruning_orders_more_than_quantization,
     ),
 }
 
@@ -413,76 +689,137 @@ CLAIMS = {
 # --- judging --------------------------------------------------------------------------------
 
 
-def _estimate(values: np.ndarray, frame: Any, analysis: Analysis) -> Estimate:
+def _estimate(values: np.ndarray, frame: Any, analysis: Analysis, cols: slice, group: int):
+    """The estimate of one study's columns: the bootstrap's, or with several pre-training
+    seeds (``group`` blocks) a t interval over their per-seed estimates."""
+    values = values[cols]
+    if group > 1:
+        blocks = values.reshape(group, -1)
+        common = shared_variance(blocks[:, 1:])
+        return estimate_t(blocks[:, 0], analysis.confidence, seeds_of(frame), common)
     return estimate(values, analysis.confidence, seeds_of(frame), bool(frame["noisy"].any()))
 
 
-def _judge_one(ev: Evidence, analysis: Analysis, cols: slice, details: bool) -> Judgement:
-    """One normalization, one study (``cols``): estimates; the verdict comes in _finish."""
+def heterogeneity(estimates: list[Estimate], confidence: float) -> dict[str, Any]:
+    """Cochran's Q across the settings' estimates (weights 1 / SE^2, SE from each
+    interval's half-width) with its chi-square p and I^2 = max(0, (Q - df) / Q)
+    (Higgins & Thompson 2002); empty with fewer than two defined settings."""
+    from scipy.stats import chi2, norm
+
+    z = norm.ppf(0.5 + confidence / 2)
+    pts = [
+        (e.value, (e.high - e.low) / (2 * z))
+        for e in estimates
+        if e.defined and e.high > e.low and np.isfinite(e.value)
+    ]
+    if len(pts) < 2:
+        return {}
+    theta, se = np.array(pts).T
+    w = 1 / se**2
+    pooled = float((w * theta).sum() / w.sum())
+    q = float((w * (theta - pooled) ** 2).sum())
+    df = len(pts) - 1
+    return {
+        "Q": q,
+        "df": df,
+        "p": float(chi2.sf(q, df)),
+        "I2": float(max(0.0, (q - df) / q)) if q > 0 else 0.0,
+    }
+
+
+def _intersection(parts: list[tuple[str, Estimate]], alpha: float, margin: float, p=None):
+    """Verdict of a conjunction of parts (intersection-union, Berger 1982): holds when the
+    largest p is at most alpha; does not hold when any part is below the margin."""
+    binding = max(parts, key=lambda pe: pe[1].p if np.isfinite(pe[1].p) else np.inf)[1]
+    verdicts = [decide(e, alpha, margin) for _, e in parts]
+    for (label, _), (v, reason) in zip(parts, verdicts, strict=True):
+        if v == FAILS and len(parts) > 1:
+            return binding, FAILS, f"{label}: {reason}"
+    verdict, reason = decide(binding, alpha, margin, p)
+    return binding, verdict, reason
+
+
+def _judge_one(
+    ev: Evidence, analysis: Analysis, name: str, cols: slice, group: int, details: bool
+) -> Judgement:
+    """One normalization, one study: estimates; the verdict comes in _finish."""
     if ev.no_data:
-        return Judgement(UNDEFINED, UNDECIDED, f"no data: {ev.no_data}")
-    parts = [(label, _estimate(v[cols], ev.frame, analysis)) for label, v in ev.tests]
-    # Intersection-union test: every part must hold, so the claim's p is the largest.
+        return Judgement(UNDEFINED, INCONCLUSIVE, f"no data: {ev.no_data}", analysis.margin[name])
+    parts = [
+        (part.label, _estimate(part.pooled, ev.frame, analysis, cols, group)) for part in ev.parts
+    ]
     p = max(e.p for _, e in parts) if all(e.defined for _, e in parts) else np.nan
-    head = Estimate(**{**vars(parts[0][1]), "p": p})
+    binding = max(parts, key=lambda pe: pe[1].p if np.isfinite(pe[1].p) else np.inf)[1]
+    head = Estimate(**{**vars(binding), "p": p})
     fine_tuned = ev.frame[~ev.frame["deterministic"].astype(bool)]
+    alpha, margin = 1 - analysis.confidence, analysis.margin[name]
+    settings = []
+    for setting in ev.parts[0].by_setting:
+        per = [
+            (part.label, _estimate(part.by_setting[setting], ev.frame, analysis, cols, group))
+            for part in ev.parts
+            if setting in part.by_setting
+        ]
+        est, verdict, reason = _intersection(per, alpha, margin)
+        settings.append({"setting": setting, **est.as_dict(), "verdict": verdict, "reason": reason})
+    head_settings = [
+        _estimate(v, ev.frame, analysis, cols, group) for v in ev.parts[0].by_setting.values()
+    ]
     return Judgement(
         head,
-        UNDECIDED,
+        INCONCLUSIVE,
         "",
-        margin(head, analysis.margin),
+        margin,
         fine_tuned_seeds=int(fine_tuned["n_seeds"].min()) if len(fine_tuned) else None,
         parts=[{"statistic": label, **e.as_dict()} for label, e in parts],
+        settings=settings,
+        heterogeneity=heterogeneity(head_settings, analysis.confidence),
         details=[
-            {**keys, **_estimate(v[cols], frame, analysis).as_dict()}
+            {**keys, **_estimate(v, frame, analysis, cols, group).as_dict()}
             for keys, v, frame in (ev.details if details else [])
         ],
     )
 
 
-def _significant_rises(ev: Evidence, analysis: Analysis, cols: slice) -> list[str]:
-    """The adjacent steps whose rise is significant, Holm across all steps of the claim."""
-    noisy = bool(ev.frame["noisy"].any())
-    p = {label: estimate(v[cols], analysis.confidence, 1, noisy).p for label, v in ev.rises}
-    adjusted = holm(p)
-    alpha = 1 - analysis.confidence
-    return [k for k, q in adjusted.items() if np.isfinite(q) and q <= alpha]
-
-
-def _finish(j: Judgement, ev: Evidence, analysis: Analysis, cols: slice) -> None:
+def _finish(j: Judgement, ev: Evidence, analysis: Analysis, name: str) -> None:
     """The verdict of one normalization, given its Holm-adjusted p."""
     if ev.no_data:
         return
     few = j.fine_tuned_seeds
     if few is not None and few < analysis.min_seeds:
-        j.verdict, j.reason = UNDECIDED, f"too few seeds ({few} < {analysis.min_seeds})"
+        j.verdict, j.reason = INCONCLUSIVE, f"too few seeds ({few} < {analysis.min_seeds})"
         return
-    rises = _significant_rises(ev, analysis, cols) if ev.rises else []
-    if rises:
-        shown = ", ".join(rises[:3]) + (f" and {len(rises) - 3} more" if len(rises) > 3 else "")
-        j.verdict = FAILS
-        j.reason = (
-            f"not monotone: {len(rises)} significant rise(s) between adjacent levels "
-            f"(Holm over {len(ev.rises)} steps): {shown}"
-        )
-        return
-    j.verdict, j.reason = decide(j.estimate, 1 - analysis.confidence, analysis.margin, j.p_holm)
+    alpha, margin = 1 - analysis.confidence, analysis.margin[name]
+    parts = [(p["statistic"], _from_dict(p)) for p in j.parts]
+    _, j.verdict, j.reason = _intersection(parts, alpha, margin, j.p_holm)
     if len(j.parts) > 1:
-        j.reason += " (largest p of: " + "; ".join(p["statistic"] for p in j.parts) + ")"
+        j.reason += " (every part must hold: " + "; ".join(p["statistic"] for p in j.parts) + ")"
     if ev.notes:
         j.reason += "; " + "; ".join(ev.notes)
 
 
+def _from_dict(d: dict[str, Any]) -> Estimate:
+    get = [d[k] if d[k] is not None else np.nan for k in (
+        "mean", "ci_low", "ci_high", "lower_bound", "upper_bound", "p", "detectable_effect"
+    )]  # fmt: skip
+    return Estimate(*get, d["n_seeds"])
+
+
 def combine(by_norm: dict[str, Judgement]) -> tuple[str, str]:
-    """A claim holds (does not hold) only if it does under both normalizations."""
-    verdicts = {n: j.verdict for n, j in by_norm.items()}
-    if len(set(verdicts.values())) == 1:
-        only = next(iter(by_norm.values()))
-        if len({j.reason for j in by_norm.values()}) == 1:
-            return only.verdict, f"both normalizations: {only.reason}"
-        return only.verdict, " / ".join(f"{NAMES[n]}: {j.reason}" for n, j in by_norm.items())
-    said = "; ".join(f"{NAMES[n]}: {j.verdict} ({j.reason})" for n, j in by_norm.items())
-    return UNDECIDED, f"the normalizations disagree -- {said}"
+    """The claim's verdict is the chance-corrected scale's (primary: the ratio's floor at
+    chance / dense differs between tasks); the ratio's is said beside it when it differs.
+    Without a chance level (no chance-corrected estimate) the ratio decides, said so."""
+    primary = by_norm.get(PRIMARY)
+    other = {n: j for n, j in by_norm.items() if n != PRIMARY}
+    ratio = next(iter(other.values()), None)
+    no_chance = primary is None or not np.isfinite(primary.estimate.value)
+    if no_chance and ratio is not None and np.isfinite(ratio.estimate.value):
+        return ratio.verdict, f"ratio scale (no chance level): {ratio.reason}"
+    reason = primary.reason
+    for n, j in other.items():
+        if j.verdict != primary.verdict:
+            reason += f"; on the {NAMES[n]} scale: {j.verdict}"
+    return primary.verdict, reason
 
 
 def judge_blocks(points: Points, analysis: Analysis, details: bool = True) -> list[list[Claim]]:
@@ -493,24 +830,25 @@ def judge_blocks(points: Points, analysis: Analysis, details: bool = True) -> li
         for name in NORMALIZATIONS
     }
     studies = []
-    for block in range(points.blocks):
-        cols = points.block(block)
+    for study in range(points.studies):
+        cols = points.study(study)
         judged: dict[str, dict[str, Judgement]] = {}
         for name in NORMALIZATIONS:
             judged[name] = {
-                k: _judge_one(ev, analysis, cols, details) for k, ev in evidence[name].items()
+                k: _judge_one(ev, analysis, name, cols, points.group, details)
+                for k, ev in evidence[name].items()
             }
             adjusted = holm({k: j.estimate.p for k, j in judged[name].items()})
             for key, j in judged[name].items():
                 j.p_holm = adjusted[key]
-                _finish(j, evidence[name][key], analysis, cols)
+                _finish(j, evidence[name][key], analysis, name)
         claims = []
         for key, (statement, _) in CLAIMS.items():
             by_norm = {name: judged[name][key] for name in NORMALIZATIONS}
             verdict, reason = combine(by_norm)
-            tests = evidence["ratio"][key].tests
+            parts = evidence[PRIMARY][key].parts or evidence["ratio"][key].parts
             claims.append(
-                Claim(key, statement, tests[0][0] if tests else "", verdict, reason, by_norm)
+                Claim(key, statement, parts[0].label if parts else "", verdict, reason, by_norm)
             )
         studies.append(claims)
     return studies
@@ -519,3 +857,6 @@ def judge_blocks(points: Points, analysis: Analysis, details: bool = True) -> li
 def judge(points: Points, analysis: Analysis) -> list[Claim]:
     """Every claim, in order (a)-(e), of a single study."""
     return judge_blocks(points, analysis)[0]
+
+
+__all__ = ["CLAIMS", "HOLDS", "FAILS", "INCONCLUSIVE", "Claim", "Judgement", "judge"]

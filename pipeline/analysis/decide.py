@@ -9,12 +9,16 @@ alpha = 1 - confidence:
   lower bound (the alpha quantile) is above 0;
 - smallest detectable effect: (z_{1-alpha} + z_{power}) x SE, SE = half-width / z_{1-alpha/2}:
   the true effect a one-sided test at alpha finds with probability ``power``;
-- equivalence margin delta = max(detectable effect, analysis margin): the study cannot tell
-  effects below it from none, so "does not hold" means the one-sided upper bound (the
-  1 - alpha quantile) is below delta (Schuirmann's one-sided test against the margin);
+- margin delta: the smallest effect that matters, fixed in the config before the data
+  (``analysis.margin``), never derived from the data: "does not hold" means the one-sided
+  upper bound (the 1 - alpha quantile) is below delta (Schuirmann's 1987 one-sided test
+  against the margin);
 - verdict: holds when the (Holm-adjusted) p is at most alpha, does not hold when the upper
-  bound is below delta, undecided otherwise (the interval admits both 0 and effects the
-  study could resolve).
+  bound is below delta, inconclusive otherwise -- with the detectable effect and about how
+  many times the replication (seeds or items) would bring it down to delta.
+
+With several pre-training seeds the interval is a Student-t interval over the per-seed
+estimates (df = n - 1; :func:`estimate_t`), the same verdict rule on it.
 """
 
 from __future__ import annotations
@@ -26,8 +30,9 @@ from typing import Any
 
 import numpy as np
 
-HOLDS, FAILS, UNDECIDED = "holds", "does not hold", "undecided"
+HOLDS, FAILS, INCONCLUSIVE = "holds", "does not hold", "inconclusive"
 POWER = 0.8
+_TINY = 1e-12  # relative spread below which a statistic counts as constant (rounding)
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,10 @@ def estimate(values: np.ndarray, confidence: float, n_seeds: int, defined: bool 
     values = np.asarray(values, dtype=float)
     observed, reps = float(values[0]), values[1:]
     reps = reps[np.isfinite(reps)]
-    if not defined or len(reps) < 2 or not np.isfinite(observed):
+    # A statistic that does not vary over the replicates (a one-run zero-shot curve compared
+    # with itself) has no interval: a zero-width one would read as certainty.
+    flat = len(reps) > 0 and np.ptp(reps) <= _TINY * max(1.0, abs(observed))
+    if not defined or len(reps) < 2 or not np.isfinite(observed) or flat:
         return Estimate(observed, *(np.nan,) * 6, n_seeds)
     alpha = 1 - confidence
     low, high, lower, upper = np.quantile(reps, [alpha / 2, 1 - alpha / 2, alpha, 1 - alpha])
@@ -85,26 +93,82 @@ def estimate(values: np.ndarray, confidence: float, n_seeds: int, defined: bool 
     return Estimate(observed, low, high, lower, upper, float(p), float(detectable), n_seeds)
 
 
-def margin(est: Estimate, floor: float) -> float:
-    """The equivalence margin delta: no narrower than the study resolves."""
-    return max(est.detectable, floor) if np.isfinite(est.detectable) else floor
+def estimate_t(
+    observed: np.ndarray, confidence: float, n_seeds: int, common: float = 0.0
+) -> Estimate:
+    """Student-t interval (df = n - 1) of the mean of per-pre-training-seed statistics
+    ``observed``: the top level of the design, whose few units a bootstrap under-covers.
+    ``common``: the variance the seeds share -- their evaluation items are the same, so
+    the spread between seeds misses it (estimated by the caller from the item bootstrap);
+    SE^2 = s^2 / n + common, with Welch-Satterthwaite degrees of freedom (n - 1 when
+    ``common`` is 0; Satterthwaite 1946)."""
+    from scipy.stats import t
+
+    values = np.asarray(observed, dtype=float)
+    values = values[np.isfinite(values)]
+    n = len(values)
+    if n < 2:
+        return Estimate(float(values.mean()) if n else np.nan, *(np.nan,) * 6, n_seeds)
+    alpha = 1 - confidence
+    mean = float(values.mean())
+    between, common = float(values.var(ddof=1) / n), max(common, 0.0)
+    se = float(np.sqrt(between + common))
+    if se <= _TINY * max(1.0, abs(mean)):  # no variation, up to rounding
+        return Estimate(mean, *(np.nan,) * 6, n_seeds)
+    # Welch-Satterthwaite degrees of freedom: n - 1 when the spread between seeds is all
+    # there is, more as the shared (bootstrap-estimated, many-replicate) part dominates.
+    df = (n - 1) * (between + common) ** 2 / between**2 if between > 0 else 1e6
+    two, one = t.ppf(1 - alpha / 2, df), t.ppf(1 - alpha, df)
+    p = float(t.sf(mean / se, df))
+    detectable = (one + _z(POWER)) * se
+    return Estimate(mean, mean - two * se, mean + two * se, mean - one * se, mean + one * se, p,
+                    float(detectable), n_seeds)  # fmt: skip
 
 
-def decide(est: Estimate, alpha: float, floor: float, p_adjusted: float | None = None) -> tuple:
-    """(verdict, reason) of "effect > 0" (see the module docstring)."""
+def shared_variance(replicates: np.ndarray) -> float:
+    """The variance that pre-training seeds share through their common evaluation items:
+    the mean covariance between two seeds' bootstrap replicates (seeds x B), which share
+    the item resample and nothing else (0 where negative)."""
+    reps = np.asarray(replicates, dtype=float)
+    keep = np.isfinite(reps).all(axis=0)
+    reps = reps[:, keep]
+    n = len(reps)
+    if n < 2 or reps.shape[1] < 2:
+        return 0.0
+    cov = np.cov(reps)
+    return float(max((cov.sum() - np.trace(cov)) / (n * (n - 1)), 0.0))
+
+
+def resolve_factor(est: Estimate, margin: float) -> float:
+    """About how many times the current replication (seeds or items; the SE shrinks as
+    1/sqrt(n)) brings the detectable effect down to the margin: (detectable / margin)^2."""
+    if not np.isfinite(est.detectable) or margin <= 0:
+        return np.nan
+    return float((est.detectable / margin) ** 2)
+
+
+def decide(est: Estimate, alpha: float, margin: float, p_adjusted: float | None = None) -> tuple:
+    """(verdict, reason) of "effect > 0" against the fixed ``margin`` (module docstring)."""
     if not est.defined:
-        return UNDECIDED, "interval undefined (no seed or example variation)"
+        return INCONCLUSIVE, "no interval (no seed or item variation)"
     p = est.p if p_adjusted is None else p_adjusted
-    delta = margin(est, floor)
-    interval = f"[{est.low:+.3f}, {est.high:+.3f}]"
     if p <= alpha:
         adjusted = "" if p_adjusted is None else " after Holm"
         return HOLDS, f"effect above 0 (one-sided p = {p:.3g}{adjusted})"
-    if est.upper < delta:
+    if est.upper < margin:
         return FAILS, (
-            f"effect below the margin δ = {delta:.3f} (one-sided upper bound {est.upper:+.3f})"
+            f"effect below the margin {margin:.3f} (one-sided upper bound {est.upper:+.3f})"
         )
-    return UNDECIDED, f"interval {interval} admits 0 and effects above δ = {delta:.3f}"
+    factor = resolve_factor(est, margin)
+    more = (
+        f"about {factor:.1f}x the seeds or items would bring it to the margin"
+        if factor > 1
+        else "the estimate sits between 0 and the margin; more seeds or items would decide"
+    )
+    return INCONCLUSIVE, (
+        f"interval [{est.low:+.3f}, {est.high:+.3f}] admits 0 and effects above the margin "
+        f"{margin:.3f}; detectable effect {est.detectable:.3f}: {more}"
+    )
 
 
 def holm(pvalues: dict[str, float]) -> dict[str, float]:

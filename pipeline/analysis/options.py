@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from pipeline.compress.registry import METHODS
+
+DEFAULT_MARGIN = {"chance": 0.05, "ratio": 0.02}
 
 
 @dataclass(frozen=True)
@@ -15,7 +18,12 @@ class Analysis:
 
     confidence: level of every interval and so of every verdict.
     tolerance: a normalized score at or above it counts as "as good as dense" (0.99 = within
-      1% of dense); 1 - tolerance is also the margin within which two scores are "equal".
+      1% of dense): the safe-sparsity analysis, not the claims.
+    margin: the smallest effect that matters, per normalization, fixed before the data
+      (docs/statistics.md §5): a claim "does not hold" only when its one-sided upper bound
+      is below it. Chance-corrected 0.05 = 5% of the dense model's headroom above chance;
+      ratio 0.02 = 2% of the dense score (the same effect at a dense score 0.8 over chance
+      0.5 would be 0.019 on the ratio scale).
     min_seeds: fewer seeds than this and a claim is undecided, whatever its interval says.
     bootstrap_resamples: replicates of the hierarchical bootstrap (seeds, then evaluation
       examples within each seed; docs/statistics.md). 2000 is ample for 95% percentile
@@ -42,11 +50,27 @@ class Analysis:
     methods: tuple[str, ...] = ("magnitude", "magnitude_nm")
     random_control: str = "random"
     quick_look: bool = False
+    margin: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MARGIN))
+    # Designated difficulty pairs per setting ([easier, harder] level or task names), from
+    # the config's settings (``settings.<name>.pairs``), not from the analysis block.
+    pairs: dict[str, list[list[str]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # A margin given for one normalization keeps the default of the other.
+        object.__setattr__(self, "margin", {**DEFAULT_MARGIN, **self.margin})
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Analysis:
         """From a whole study config (its ``analysis`` block; defaults where absent)."""
-        return cls.from_dict(config.get("analysis", {}))
+        values = dict(config.get("analysis", {}))
+        pairs = {
+            name: [list(p) for p in setting["pairs"]]
+            for name, setting in (config.get("settings") or {}).items()
+            if isinstance(setting, dict) and setting.get("pairs")
+        }
+        if pairs:
+            values["pairs"] = pairs
+        return cls.from_dict(values)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> Analysis:
@@ -58,6 +82,21 @@ class Analysis:
         if "methods" in values:
             values["methods"] = tuple(values["methods"])
         out = cls(**values)
+        for name, value in out.margin.items():
+            if name not in DEFAULT_MARGIN:
+                raise ValueError(
+                    f"analysis.margin: unknown normalization {name!r}; allowed: "
+                    f"{sorted(DEFAULT_MARGIN)}"
+                )
+            if not 0 < value < 1:
+                raise ValueError(f"analysis.margin.{name}: {value} is not in (0, 1)")
+        for setting, pairs in out.pairs.items():
+            for pair in pairs:
+                if len(pair) != 2 or pair[0] == pair[1]:
+                    raise ValueError(
+                        f"settings.{setting}.pairs: {pair!r} is not an [easier, harder] pair "
+                        "of two different level or task names"
+                    )
         if not 0.5 < out.confidence < 1:
             raise ValueError(f"analysis.confidence: {out.confidence} is not in (0.5, 1)")
         if not 0 < out.tolerance <= 1:
@@ -92,6 +131,8 @@ class Analysis:
         return json.dumps(asdict(self), sort_keys=True)
 
     @property
-    def margin(self) -> float:
-        """Two normalized scores closer than this are practically equal."""
-        return 1 - self.tolerance
+    def digest(self) -> str:
+        """12 hex digits identifying every setting that decides a verdict (this block and
+        the designated pairs): printed with the verdict, so a margin moved after the data
+        shows."""
+        return hashlib.sha256(self.to_json().encode()).hexdigest()[:12]

@@ -6,6 +6,11 @@ the curve's origin (score 1 by definition). ``values[normalization]`` is a point
 array: column 0 the observed mean, columns 1..B its hierarchical bootstrap replicates
 (:mod:`pipeline.analysis.resample`). A statistic written as numpy operations on rows of
 that array is thereby computed on the data and on every resample at once.
+
+``measured`` (same shape) is the measured hardness of each point's level on the data and on
+every replicate, from its dense runs: (reference - dense) / reference where the task has a
+reference score (paper Table 1), else 1 - (dense - chance) / (1 - chance) (1 - dense without
+a chance level). Claims that order levels by measured hardness resample the order with it.
 """
 
 from __future__ import annotations
@@ -16,11 +21,13 @@ from typing import Any
 import numpy as np
 
 from pipeline.analysis.curves import CURVE, curves
+from pipeline.analysis.difficulty import ACROSS_TASKS
 from pipeline.analysis.resample import (
     NORMALIZATIONS,
     NORMALIZED_COLUMN,
     ZERO_SHOT,
     RunReplicates,
+    dense_rows,
     seed_mean_replicates,
 )
 
@@ -37,6 +44,8 @@ class Points:
     frame: Any
     values: dict[str, np.ndarray]
     blocks: int = 1
+    measured: np.ndarray | None = None
+    group: int = 1  # consecutive blocks that are one study's pre-training seeds
 
     def subset(self, mask: Any) -> Points:
         mask = np.asarray(mask, dtype=bool)
@@ -44,21 +53,38 @@ class Points:
             self.frame[mask].reset_index(drop=True),
             {k: v[mask] for k, v in self.values.items()},
             self.blocks,
+            None if self.measured is None else self.measured[mask],
+            self.group,
         )
+
+    @property
+    def studies(self) -> int:
+        return self.blocks // self.group
+
+    def study(self, i: int) -> slice:
+        """The columns of study i (its pre-training seeds' blocks side by side)."""
+        width = next(iter(self.values.values())).shape[1] // self.blocks
+        return slice(i * self.group * width, (i + 1) * self.group * width)
 
     def block(self, i: int) -> slice:
         width = next(iter(self.values.values())).shape[1] // self.blocks
         return slice(i * width, (i + 1) * width)
 
 
-def stack(points: list[Points]) -> Points:
-    """Studies of one design (equal point frames) side by side: one Points of many blocks."""
+def stack(points: list[Points], group: int = 1) -> Points:
+    """Studies of one design (equal point frames) side by side: one Points of many blocks;
+    ``group`` consecutive blocks form one study (its pre-training seeds)."""
     first = points[0]
     for other in points[1:]:
         if not other.frame[POINT].equals(first.frame[POINT]):
             raise ValueError("stacked studies must have the same points (the same design)")
     values = {n: np.hstack([p.values[n] for p in points]) for n in first.values}
-    return Points(first.frame, values, sum(p.blocks for p in points))
+    measured = (
+        np.hstack([p.measured for p in points])
+        if all(p.measured is not None for p in points)
+        else None
+    )
+    return Points(first.frame, values, sum(p.blocks for p in points), measured, group)
 
 
 def observed_chance(normalized: Any) -> Any:
@@ -84,7 +110,10 @@ def layout(normalized: Any) -> Layout:
     import pandas as pd
 
     rows = pd.concat([curves(normalized, kind) for kind in ("pruning", "quantization")])
-    columns = POINT + ["hardness", "strength", "is_dense", "seeds", "n_seeds", "deterministic"]
+    columns = POINT + [
+        "hardness", "strength", "is_dense", "seeds", "n_seeds", "deterministic", "reference",
+        "across",
+    ]  # fmt: skip
     if rows.empty:
         return Layout(pd.DataFrame(columns=columns), [])
     rows = rows.sort_values(POINT + ["seed"])
@@ -99,6 +128,12 @@ def layout(normalized: Any) -> Layout:
                 "seeds": tuple(int(s) for s in group["seed"]),
                 "n_seeds": len(group),
                 "deterministic": key[CURVE.index("mode")] == ZERO_SHOT,
+                "across": bool(group["difficulty_axis"].iloc[0] == ACROSS_TASKS)
+                if "difficulty_axis" in group.columns
+                else False,
+                "reference": float(group["reference_score"].iloc[0])
+                if "reference_score" in group.columns and group["reference_score"].notna().any()
+                else np.nan,
             }
         )
         run_rows.append(group["_run"].to_numpy(dtype=int))
@@ -106,7 +141,11 @@ def layout(normalized: Any) -> Layout:
 
 
 def build_points(
-    normalized: Any, rep: RunReplicates, seed: int = 0, shape: Layout | None = None
+    normalized: Any,
+    rep: RunReplicates,
+    seed: int = 0,
+    shape: Layout | None = None,
+    dense: np.ndarray | None = None,
 ) -> Points:
     """Points with values: observed means and stage-2 replicates. ``normalized`` has a
     ``_run`` column indexing the rows of ``rep``; ``shape`` reuses a layout computed once
@@ -134,4 +173,33 @@ def build_points(
         )
         for name in NORMALIZATIONS
     }
-    return Points(frame, values)
+    return Points(frame, values, measured=_measured(normalized, rep, shape, seed, dense))
+
+
+def _measured(
+    normalized: Any, rep: RunReplicates, shape: Layout, seed: int, dense_pos: Any
+) -> np.ndarray:
+    """Measured hardness of each point's level (module docstring), data and replicates;
+    ``dense_pos``: each row's dense row (positions in ``normalized``), if known."""
+    dense_of = np.full(len(rep.value), -1)
+    runs = normalized["_run"].to_numpy(dtype=int)
+    dense_of[runs] = runs[dense_rows(normalized) if dense_pos is None else dense_pos]
+    value = np.full(len(rep.value), np.nan)
+    value[runs] = normalized["value"].to_numpy(dtype=float)
+    chance = np.full(len(rep.value), np.nan)
+    if "chance" in normalized.columns:
+        chance[runs] = normalized["chance"].to_numpy(dtype=float)
+    dense_runs = [dense_of[r] for r in shape.run_rows]
+    dense = np.column_stack(
+        [
+            np.array([value[r].mean() for r in dense_runs]),
+            seed_mean_replicates(dense_runs, rep.value, seed),
+        ]
+    )
+    reference = shape.frame["reference"].to_numpy(dtype=float)[:, None]
+    floor = np.array([chance[r[0]] for r in dense_runs])[:, None]
+    floor = np.where(np.isfinite(floor), floor, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        by_reference = (reference - dense) / reference
+        by_chance = 1 - (dense - floor) / (1 - floor)
+    return np.where(np.isfinite(reference), by_reference, by_chance)

@@ -1,13 +1,17 @@
-"""Hierarchical, paired bootstrap of the normalized scores: seeds, then evaluation examples.
+"""Hierarchical, paired bootstrap of the normalized scores: seeds, then knowledge items.
 
 Two stages (Davison & Hinkley 1997, §3.8; docs/statistics.md):
 
-1. *Examples.* All runs of one level (setting, model, task, difficulty) -- every
+1. *Items.* All runs of one level (setting, model, task, difficulty) -- every
    compression level, transfer mode and seed, and the dense runs -- scored the same
-   evaluation examples (the split does not depend on the seed). One count matrix ``W``
-   (B x n, multinomial draws of the n examples) per level is applied to every one of its
-   runs, so compressed and dense runs, any two compression levels and any two seeds are
-   compared on the same resampled examples (paired). Each run's metric is recomputed on
+   evaluation examples (the split does not depend on the seed). The unit resampled is the
+   knowledge item an example asks about (``item_id``: a fact, an adjective, an object;
+   forty questions about one fact are one fact), a cluster bootstrap (Davison & Hinkley
+   1997, §3.8; Field & Welsh 2007): an item drawn twice brings all its examples twice.
+   Without ``item_id`` each example is its own item. One count matrix ``W`` (B x n, each
+   example weighted by its item's multinomial count) per level is applied to every one of
+   its runs, so compressed and dense runs, any two compression levels and any two seeds
+   are compared on the same resampled items (paired). Each run's metric is recomputed on
    each resample (:mod:`pipeline.analysis.weighted`), then divided by its dense run's on
    the same resample: B replicates of each run's two normalized scores.
 2. *Seeds.* A curve point (one compression level of one curve) is the mean over its seeds.
@@ -43,6 +47,7 @@ NORMALIZATIONS = ("ratio", "chance")
 NORMALIZED_COLUMN = {"ratio": "normalized", "chance": "normalized_chance"}
 DENSE = "dense"
 ZERO_SHOT = "zero_shot"
+PRETRAIN = "pretrain_seed"  # the top level of the design where a study varies it
 _CHUNK = 256  # points per gather in stage 2 (bounds memory at paper scale)
 
 
@@ -64,6 +69,13 @@ class RunReplicates:
 
     def normalized(self, name: str) -> np.ndarray:
         return {"ratio": self.ratio, "chance": self.chance}[name]
+
+
+def pretrain_seeds(frame: Any) -> list:
+    """The distinct pre-training seeds of a table (empty without the column)."""
+    if PRETRAIN not in frame.columns:
+        return []
+    return sorted(frame[PRETRAIN].dropna().unique().tolist())
 
 
 def resample_counts(rng: np.random.Generator, n: int, resamples: int) -> np.ndarray:
@@ -90,9 +102,17 @@ def dense_rows(frame: Any) -> np.ndarray:
     return merged["row_dense"].to_numpy(dtype=int)
 
 
+def item_counts(rng: np.random.Generator, items: np.ndarray, resamples: int) -> np.ndarray:
+    """B x n example weights of a cluster bootstrap: each example weighted by how often its
+    item (``items``: one integer code per example, 0..k-1) is drawn among k items."""
+    counts = resample_counts(rng, int(items.max()) + 1, resamples)
+    return counts[:, items]
+
+
 def examples_by_run(normalized: Any, examples: Any) -> list:
-    """Per run (row of ``normalized``): (example_ids, Examples) sorted by example_id, or None
-    where the run has no per-example rows."""
+    """Per run (row of ``normalized``): (example_ids, Examples, item codes) sorted by
+    example_id, or None where the run has no per-example rows. Item codes number the
+    distinct ``item_id`` values of the table (each example its own item without it)."""
     import pandas as pd
 
     n_runs = len(normalized)
@@ -113,6 +133,10 @@ def examples_by_run(normalized: Any, examples: Any) -> list:
     prediction = examples["prediction"].to_numpy(dtype=float)[order]
     target = examples["target"].to_numpy(dtype=float)[order]
     stats = examples["stats"].to_numpy()[order] if "stats" in examples.columns else None
+    if "item_id" in examples.columns and examples["item_id"].notna().all():
+        items = pd.factorize(examples["item_id"].to_numpy()[order])[0]
+    else:  # old tables and hub tasks: every example is its own item
+        items = None
     bounds = np.flatnonzero(np.diff(row)) + 1
     for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, len(row)], strict=True):
         per_run[row[lo]] = (
@@ -123,8 +147,14 @@ def examples_by_run(normalized: Any, examples: Any) -> list:
                 target[lo:hi],
                 list(stats[lo:hi]) if stats is not None else [],
             ),
+            _dense_codes(items[lo:hi] if items is not None else ids[lo:hi]),
         )
     return per_run
+
+
+def _dense_codes(items: np.ndarray) -> np.ndarray:
+    """Items renumbered 0..k-1 within a run (the count matrix has one column per item)."""
+    return np.unique(items, return_inverse=True)[1].reshape(-1)
 
 
 @dataclass(frozen=True)
@@ -176,8 +206,8 @@ def run_replicates(
                     f"examples of run {run[RUN_KEYS].to_dict()}: other example_ids than the "
                     "other runs of its level (pairing needs the same evaluation set)"
                 )
-        n = len(ids)
-        w = resample_counts(_rng(seed, key), n, resamples)
+        items = per_run[rows[0]][2] if len(per_run[rows[0]]) > 2 else _dense_codes(ids)
+        w = item_counts(_rng(seed, key), items, resamples)
         # Many small matrix products: BLAS threads cost more to start than they save.
         with threadpool_limits(1):
             value[rows] = weighted_metrics(

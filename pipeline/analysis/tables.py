@@ -69,7 +69,8 @@ def normalize(results: Any) -> Any:
     results = results.assign(
         regime=results["mode"].where(results["mode"] == "zero_shot", "fine_tuned")
     )
-    keys = CELL_KEYS + ["regime"]
+    # A pre-training seed is part of the cell: each has its own dense run.
+    keys = CELL_KEYS + ["pretrain_seed"] * ("pretrain_seed" in results.columns) + ["regime"]
     is_dense = (results["compression"] == "dense") & results["mode"].isin(["dense", "zero_shot"])
     dense = results[is_dense][keys + ["value", "protocol_hash", "protocol_json"]]
     if dense.duplicated(keys).any():

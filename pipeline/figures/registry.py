@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from pipeline.figures import lmc, safe_sparsity, table1
+from pipeline.figures import forest, lmc, safe_sparsity, table1
 from pipeline.figures.curves import CurveFigure
 from pipeline.figures.paper import CURVE_FIGURES
 
@@ -16,7 +16,7 @@ from pipeline.figures.paper import CURVE_FIGURES
 @dataclass(frozen=True)
 class Figure:
     name: str
-    table: str  # "normalized" | "lmc"
+    table: str  # "normalized" | "lmc" | "verdict" (verdict.json)
     caption: str
     data: Callable[[Any, Any], Any]  # (table, Analysis) -> the frame that is drawn
     draw: Callable[[Any, Any], Any]  # (table, Analysis) -> matplotlib Figure
@@ -40,6 +40,7 @@ FIGURES: dict[str, Figure] = {
         _from_module(lmc),
         _from_module(safe_sparsity),
         _from_module(table1),
+        _from_module(forest),
     )
 }
 

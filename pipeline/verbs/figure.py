@@ -10,7 +10,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     from pipeline.figures.registry import FIGURES
 
     p.add_argument("--name", required=True, choices=sorted(FIGURES))
-    p.add_argument("--table", required=True, type=Path, help="Parquet table the figure reads")
+    p.add_argument(
+        "--table", required=True, type=Path, help="Parquet table (or verdict.json) it reads"
+    )
     p.add_argument(
         "--analysis",
         default="{}",
@@ -30,6 +32,11 @@ def run(args: argparse.Namespace) -> None:
 
     figure = FIGURES[args.name]
     analysis = Analysis.from_dict(json.loads(args.analysis))
-    table = load.parquet(args.table)
+    # The forest plot reads verdict.json; every other figure a Parquet table.
+    table = (
+        json.loads(args.table.read_text())
+        if args.table.suffix == ".json"
+        else load.parquet(args.table)
+    )
     save(figure.draw(table, analysis), args.out, args.pdf)
     print(f"{args.name}: {len(figure.data(table, analysis))} rows drawn into {args.out}")

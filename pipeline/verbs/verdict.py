@@ -1,6 +1,6 @@
 """Judge each claim of the hypothesis from the normalized table (and, when given, the
 per-example table): effect size under both normalizations, hierarchical bootstrap interval
-over seeds and examples, and holds / does not hold / undecided (verdict.md + verdict.json)."""
+over seeds and examples, and holds / does not hold / inconclusive (verdict.md + verdict.json)."""
 
 import argparse
 from pathlib import Path
@@ -46,6 +46,7 @@ def run(args: argparse.Namespace) -> None:
         args.study,
         examples,
         calibration,
+        folder=args.table.parent,
     )
     write_json(args.out_json, result)
     with atomic_path(args.out_md) as tmp:
