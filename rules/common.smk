@@ -5,7 +5,7 @@
 
 def world_input(wildcards):
     source = config["models"][wildcards.model]["source"]
-    return [f"{R}/{paths.WORLD}"] if source in ("synthetic", "scratch") else []
+    return [f"{R}/{paths.WORLD}"] if source in ("synthetic", "scratch", "implant") else []
 
 
 def prune_inputs(wc):
