@@ -8,6 +8,12 @@ def world_input(wildcards):
     return [f"{R}/{paths.WORLD}"] if source in ("synthetic", "scratch", "implant") else []
 
 
+def implant_base(wildcards):
+    """An implant starts from its ``of`` model's staged folder."""
+    spec = config["models"][wildcards.model]
+    return [f"{R}/{paths.MODEL}".format(model=spec["of"])] if spec["source"] == "implant" else []
+
+
 def prune_inputs(wc):
     inputs = {"model": f"{R}/{paths.MODEL}".format(model=wc.model)}
     if METHODS[wc.method].needs_calibration and CALIBRATION.get("source", "world") == "world":

@@ -18,12 +18,6 @@ rule make_world:
         "python -m pipeline make-world --params {params.world:q} --out {output} > {log} 2>&1"
 
 
-def implant_base(wildcards):
-    """An implant starts from its ``of`` model's staged folder."""
-    spec = config["models"][wildcards.model]
-    return [f"{R}/{paths.MODEL}".format(model=spec["of"])] if spec["source"] == "implant" else []
-
-
 rule stage_model:
     """Synthetic pre-training, scratch controls and implants; hub models: stage_hub_model."""
     input:
