@@ -1,5 +1,6 @@
 """Stage a model: pre-train it on the synthetic world, initialise it from scratch, implant
-knowledge into a staged one (the control studies), or download it from the hub. The folder loads with ``from_pretrained`` in every case."""
+knowledge into a staged one (the control studies), or download it from the hub. The folder
+loads with ``from_pretrained`` in every case."""
 
 import argparse
 import json
