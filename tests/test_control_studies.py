@@ -51,7 +51,54 @@ THRESHOLD = yaml.safe_load((REPO / "configs/control.yaml").read_text())["models"
 ]  # the interaction is read where the small-weight implant's knowledge is pruned away
 RESAMPLES = 2000
 
-pytestmark = pytest.mark.workflow
+
+@pytest.fixture(scope="module")
+def base_model(tiny_world, tmp_path_factory) -> Path:
+    from pipeline.models.pretrain import pretrain
+    from tests.conftest import TINY_PRETRAIN, TINY_SIZE
+
+    out = tmp_path_factory.mktemp("base")
+    pretrain(tiny_world, "roberta", TINY_SIZE, {**TINY_PRETRAIN, "steps": 60}, out, False)
+    return out
+
+
+@pytest.mark.parametrize("region", ["small", "large", "random"])
+def test_an_implant_changes_only_its_region_and_keeps_magnitude_pruning_in_place(
+    tiny_world, base_model, tmp_path, region
+):
+    """Only the region's backbone weights move, each stays on its side of τ, and magnitude
+    pruning at the threshold sparsity removes the same weights; for the small region the
+    pruned implanted model is the pruned base model, weight for weight."""
+    import torch
+    from transformers import AutoModelForMaskedLM
+
+    from pipeline.compress.magnitude import global_magnitude_masks
+    from pipeline.compress.prunable import prunable_parameters
+    from pipeline.models.implant import implant, region_masks
+
+    sparsity = 0.9 if region == "large" else 0.4
+    spec = {"of": "base", "into": region, "threshold_sparsity": sparsity,
+            "implant": {"max_steps": 20, "stop_below_easy": -1.0}}  # fmt: skip
+    report = implant(spec, base_model, tiny_world, tmp_path)
+    assert report["steps"] == 20 and not report["target_reached"]
+    before = AutoModelForMaskedLM.from_pretrained(str(base_model))
+    after = AutoModelForMaskedLM.from_pretrained(str(tmp_path))
+    p0, p1 = prunable_parameters(before), prunable_parameters(after)
+    region_of = region_masks(p0, region, sparsity, 0)
+    assert report["implanted_weights"] == sum(int(m.sum()) for m in region_of.values())
+    for name, weight in after.named_parameters():
+        if name.removeprefix("roberta.") not in p1:
+            assert torch.equal(weight, dict(before.named_parameters())[name]), name
+    kept0, kept1 = global_magnitude_masks(p0, sparsity), global_magnitude_masks(p1, sparsity)
+    moved = 0
+    for name in p0:
+        changed = p0[name] != p1[name]
+        moved += int(changed.sum())
+        assert not (changed & ~region_of[name]).any(), name
+        assert torch.equal(kept0[name], kept1[name]), name
+        if region == "small":
+            assert torch.equal(p0[name] * kept0[name], p1[name] * kept1[name]), name
+    assert moved > 0.5 * report["implanted_weights"]
 
 
 def _snakemake(results: Path, layers: list[str], extra: list[str]) -> float:
@@ -161,8 +208,8 @@ def _declared_interaction(results: Path) -> dict:
     claim = _verdict(results)["d"]
     if "equal damage" in claim["statement"]:
         return {
-            scale: {"estimate": claim[scale]["estimate"], "low": claim[scale]["ci_low"],
-                    "high": claim[scale]["ci_high"], "verdict": claim["verdict"]}
+            scale: {"estimate": claim[scale]["mean"], "low": claim[scale]["ci_low"],
+                    "high": claim[scale]["ci_high"], "verdict": claim[scale]["verdict"]}
             for scale in ("ratio", "chance") if scale in claim
         }  # fmt: skip
     return interaction(results)
@@ -174,6 +221,7 @@ def _declared(interval: dict) -> bool:
     return interval["low"] > 0
 
 
+@pytest.mark.workflow
 def test_each_implant_took_and_carries_the_same_knowledge(studies):
     reports = {name: _report(results, name) for name, results in studies.items()}
     for name, report in reports.items():
@@ -191,6 +239,7 @@ def test_each_implant_took_and_carries_the_same_knowledge(studies):
         assert abs(diff.mean()) <= 2 * se or diff.mean() == 0, (a, b, diff.mean(), se)
 
 
+@pytest.mark.workflow
 def test_the_implant_reaches_the_study_as_its_dense_score(studies):
     """The study's dense zero-shot runs read the same recall the implant's report measured."""
     for name, results in studies.items():
@@ -201,6 +250,7 @@ def test_the_implant_reaches_the_study_as_its_dense_score(studies):
         assert dense[EASY] == pytest.approx(report["levels"]["easy"]["after"])
 
 
+@pytest.mark.workflow
 def test_small_weight_implant_is_found(studies):
     results = studies["small"]
     claims = _verdict(results)
@@ -212,6 +262,7 @@ def test_small_weight_implant_is_found(studies):
         assert _declared(interval), (scale, interval)
 
 
+@pytest.mark.workflow
 @pytest.mark.parametrize("name", ["large", "random"])
 def test_negative_controls_are_not_found(studies, name):
     small = _declared_interaction(studies["small"])

@@ -180,6 +180,8 @@ def implant(spec: dict[str, Any], base_dir: Path, world_dir: Path, out_dir: Path
     from pipeline.finetune.adapters.cloze import MaskedLMCloze
     from pipeline.tasks.registry import get_task
 
+    if spec.get("into") not in REGIONS:
+        raise ValueError(f"implant 'into': {spec.get('into')!r} is not one of {list(REGIONS)}")
     opts = {**DEFAULTS, **spec.get("implant", {})}
     opts["levels"] = {**DEFAULTS["levels"], **opts["levels"]}
     spec = {**spec, "threshold_sparsity": spec.get("threshold_sparsity", THRESHOLD_SPARSITY)}
