@@ -34,7 +34,7 @@ def _must_be_in(key: str, value: Any, allowed: Any) -> None:
 def check_config(config: dict[str, Any]) -> None:
     models = config["models"]
     for name, spec in models.items():
-        if spec["source"] == "scratch":
+        if spec["source"] in ("scratch", "implant"):
             _must_be_in(
                 f"models.{name}.of",
                 spec.get("of"),

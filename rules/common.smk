@@ -27,7 +27,13 @@ def preflight_input(wc):
 
 def world_input(wildcards):
     source = config["models"][wildcards.model]["source"]
-    return [f"{R}/{paths.WORLD}"] if source in ("synthetic", "scratch") else []
+    return [f"{R}/{paths.WORLD}"] if source in ("synthetic", "scratch", "implant") else []
+
+
+def implant_base(wildcards):
+    """An implant starts from its ``of`` model's staged folder."""
+    spec = config["models"][wildcards.model]
+    return [f"{R}/{paths.MODEL}".format(model=spec["of"])] if spec["source"] == "implant" else []
 
 
 def prune_inputs(wc):

@@ -19,9 +19,10 @@ rule make_world:
 
 
 rule stage_model:
-    """Synthetic pre-training and scratch controls; hub models: rule stage_hub_model."""
+    """Synthetic pre-training, scratch controls and implants; hub models: stage_hub_model."""
     input:
         world=world_input,
+        base=implant_base,
     output:
         directory(f"{R}/{paths.MODEL}"),
     wildcard_constraints:
@@ -29,6 +30,7 @@ rule stage_model:
     params:
         spec=lambda wc: json.dumps(model_spec(config, wc.model)),
         world=lambda wc, input: f"--world {input.world}" if input.world else "",
+        base=lambda wc, input: f"--base {input.base}" if input.base else "",
     threads: 1  # tiny models gain little from a second thread; two stage in parallel
     priority: stage_priority
     log:
@@ -36,5 +38,5 @@ rule stage_model:
     conda:
         "../envs/junkdna.yaml"
     shell:
-        "python -m pipeline stage-model --spec {params.spec:q} {params.world} "
+        "python -m pipeline stage-model --spec {params.spec:q} {params.world} {params.base} "
         "--out {output} --threads {threads} > {log} 2>&1"

@@ -4,6 +4,8 @@
 at random initialisation (the control that shows pre-training created knowledge); ``hub``
 stages a hub id's pinned revision (paper config only), from the hub on the login node or
 from a ``hub_mirror`` folder of stand-ins; every compute job then loads the staged folder.
+``implant`` continues a staged synthetic model's training into one region of its weights:
+the control studies' models (pipeline/models/implant.py).
 """
 
 from __future__ import annotations
@@ -51,8 +53,19 @@ def stage_hub(spec: dict[str, Any], world_dir: Path | None, out_dir: Path) -> No
     stage_hub_model(spec, out_dir, key=f"models.{spec.get('name', spec['hub_id'])}")
 
 
+def stage_implant(spec: dict[str, Any], world_dir: Path | None, out_dir: Path) -> None:
+    """The staged model ``of`` with the hard fact-recall level implanted into its small,
+    large or random weights (``into``); ``base_dir`` (stage-model --base) is its folder."""
+    from pipeline.models.implant import implant
+
+    if world_dir is None or "base_dir" not in spec:
+        raise ValueError("an implant model source needs --world and --base")
+    implant(spec, Path(spec["base_dir"]), world_dir, out_dir)
+
+
 SOURCES: dict[str, Callable[[dict[str, Any], Path | None, Path], None]] = {
     "synthetic": stage_synthetic,
     "scratch": stage_scratch,
     "hub": stage_hub,
+    "implant": stage_implant,
 }
