@@ -161,7 +161,7 @@ def test_an_lmc_cell_may_name_its_difficulty():
     dry_check(config)
     assert [t.split("/")[3:6] for t in study.lmc_targets(config)] == [
         ["roberta-base", "qnli", "fraction-0.1"],
-        ["mbart_cc25", "opus100", "lang-minority"],
+        ["mbart_cc25_mt", "opus100", "lang-minority"],
     ]
 
 

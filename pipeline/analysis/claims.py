@@ -163,11 +163,27 @@ def deduplicated(points: Points) -> Points:
     return points.subset(keep)
 
 
-def _select(points: Points, kind: str, methods: Any = None, modes: Any = None) -> Points:
+def _claimed(frame: Any, methods: Any, analysis: Analysis | None) -> np.ndarray:
+    """Rows of a method the claims read: ``methods``, or in a setting that names its own
+    (``analysis.setting_methods``, from its ``claims_methods``) those."""
+    own = analysis.setting_methods if analysis is not None else {}
+    mask = frame["method"].isin(methods).to_numpy() & ~frame["setting"].isin(own).to_numpy()
+    for setting, chosen in own.items():
+        mask |= ((frame["setting"] == setting) & frame["method"].isin(chosen)).to_numpy()
+    return mask
+
+
+def _select(
+    points: Points,
+    kind: str,
+    methods: Any = None,
+    modes: Any = None,
+    analysis: Analysis | None = None,
+) -> Points:
     frame = points.frame
     mask = (frame["kind"] == kind).to_numpy(copy=True) if len(frame) else np.zeros(0, bool)
     if methods is not None:
-        mask &= frame["method"].isin(methods).to_numpy()
+        mask &= _claimed(frame, methods, analysis)
     if modes is not None:
         mask &= frame["mode"].isin(modes).to_numpy()
     return points.subset(mask)
@@ -221,7 +237,7 @@ def _rows_frame(frame: Any, rows: Any) -> Any:
 
 
 def monotone_drop(points: Points, analysis: Analysis, name: str) -> Evidence:
-    pts = deduplicated(_select(points, "pruning", analysis.methods, COMPRESSED_MODES))
+    pts = deduplicated(_select(points, "pruning", analysis.methods, COMPRESSED_MODES, analysis))
     frame, values = pts.frame, pts.values[name]
     evidence = Evidence()
     drops, used = [], []
@@ -255,7 +271,7 @@ def monotone_drop(points: Points, analysis: Analysis, name: str) -> Evidence:
 
 
 def steeper_when_harder(points: Points, analysis: Analysis, name: str) -> Evidence:
-    pts = _select(points, "pruning", analysis.methods, COMPRESSED_MODES)
+    pts = _select(points, "pruning", analysis.methods, COMPRESSED_MODES, analysis)
     groups = _level_areas(pts.frame, pts.values[name])
     if not groups:
         return Evidence(no_data="no order group with two or more difficulty levels of known order")
@@ -274,7 +290,7 @@ def steeper_when_harder(points: Points, analysis: Analysis, name: str) -> Eviden
 def not_recovered(points: Points, analysis: Analysis, name: str) -> Evidence:
     import pandas as pd
 
-    s2d = _select(points, "pruning", analysis.methods, ("sparse_to_dense",))
+    s2d = _select(points, "pruning", analysis.methods, ("sparse_to_dense",), analysis)
     groups = _level_areas(s2d.frame, s2d.values[name])
     if not groups:
         return Evidence(
@@ -289,7 +305,7 @@ def not_recovered(points: Points, analysis: Analysis, name: str) -> Evidence:
         evidence.details.append((keys, gaps[-1], used))
     rows = [lv["rows"] for g in groups for lv in g["levels"]]
     evidence.tests = [("deficit gap, harder - easier (sparse-to-dense)", np.mean(gaps, axis=0))]
-    frozen = _select(points, "pruning", analysis.methods, ("dense_freeze",))
+    frozen = _select(points, "pruning", analysis.methods, ("dense_freeze",), analysis)
     ff, fv = frozen.frame, frozen.values[name]
     contrasts, frozen_rows = [], []
     for g in groups:
@@ -362,7 +378,7 @@ def beats_random(points: Points, analysis: Analysis, name: str) -> Evidence:
 def quantization_does_not_order(points: Points, analysis: Analysis, name: str) -> Evidence:
     quant = _select(points, "quantization")
     q_groups = _level_areas(quant.frame, quant.values[name])
-    prune = _select(points, "pruning", analysis.methods, COMPRESSED_MODES)
+    prune = _select(points, "pruning", analysis.methods, COMPRESSED_MODES, analysis)
     p_groups = _level_areas(prune.frame, prune.values[name])
     if not q_groups or not p_groups:
         return Evidence(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from pipeline.compress.registry import METHODS
@@ -28,6 +28,9 @@ class Analysis:
       magnitude pruning: unstructured and N:M).
     quick_look: the study is shrunk to show every output in minutes (configs/quick.yaml):
       its verdict opens by saying it is too small to decide anything.
+    setting_methods: per setting, the methods its claims read instead of ``methods`` (a
+      setting's ``claims_methods``: setting 3's figure prunes per layer, so its claims read
+      ``magnitude_layer``; its other methods stay secondary rows of figures and tables).
     random_control: the matched random control (claim d); the method whose per-layer counts
       it copies is the control's own ``matches`` (pipeline/compress/registry.py), not a
       choice: a config could otherwise compare it with a method it was never matched to.
@@ -42,11 +45,19 @@ class Analysis:
     methods: tuple[str, ...] = ("magnitude", "magnitude_nm")
     random_control: str = "random"
     quick_look: bool = False
+    setting_methods: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Analysis:
-        """From a whole study config (its ``analysis`` block; defaults where absent)."""
-        return cls.from_dict(config.get("analysis", {}))
+        """From a whole study config (its ``analysis`` block; defaults where absent), with
+        each setting's ``claims_methods``."""
+        chosen = {
+            name: block["claims_methods"]
+            for name, block in config.get("settings", {}).items()
+            if "claims_methods" in block
+        }
+        values = config.get("analysis", {})
+        return cls.from_dict({**values, "setting_methods": chosen} if chosen else values)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> Analysis:
@@ -57,6 +68,8 @@ class Analysis:
         values = dict(values)
         if "methods" in values:
             values["methods"] = tuple(values["methods"])
+        if "setting_methods" in values:
+            values["setting_methods"] = {k: tuple(v) for k, v in values["setting_methods"].items()}
         out = cls(**values)
         if not 0.5 < out.confidence < 1:
             raise ValueError(f"analysis.confidence: {out.confidence} is not in (0.5, 1)")
@@ -70,6 +83,13 @@ class Analysis:
             raise ValueError(f"analysis.headroom_se: {out.headroom_se} must be at least 0")
         if out.min_seeds < 2:
             raise ValueError(f"analysis.min_seeds: {out.min_seeds} must be at least 2")
+        for setting, chosen in out.setting_methods.items():
+            for name in chosen:
+                if name not in METHODS:
+                    raise ValueError(
+                        f"settings.{setting}.claims_methods: {name!r} is not one of "
+                        f"{sorted(METHODS)}"
+                    )
         for key, name in [("methods", m) for m in out.methods] + [
             ("random_control", out.random_control),
         ]:
