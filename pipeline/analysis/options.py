@@ -26,6 +26,8 @@ class Analysis:
       this many standard errors of its evaluation set.
     methods: the pruning methods whose curves the claims pool (the hypothesis is about
       magnitude pruning: unstructured and N:M).
+    published_tolerance: at 100% data a dense run more than this (a fraction of the metric)
+      below its model's published dev score fails calibration (pipeline/tasks/published.py).
     quick_look: the study is shrunk to show every output in minutes (configs/quick.yaml):
       its verdict opens by saying it is too small to decide anything.
     setting_methods: per setting, the methods its claims read instead of ``methods`` (a
@@ -45,6 +47,7 @@ class Analysis:
     methods: tuple[str, ...] = ("magnitude", "magnitude_nm")
     random_control: str = "random"
     quick_look: bool = False
+    published_tolerance: float = 0.03
     setting_methods: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
@@ -81,6 +84,10 @@ class Analysis:
             )
         if out.headroom_se < 0:
             raise ValueError(f"analysis.headroom_se: {out.headroom_se} must be at least 0")
+        if out.published_tolerance < 0:
+            raise ValueError(
+                f"analysis.published_tolerance: {out.published_tolerance} must be at least 0"
+            )
         if out.min_seeds < 2:
             raise ValueError(f"analysis.min_seeds: {out.min_seeds} must be at least 2")
         for setting, chosen in out.setting_methods.items():
