@@ -56,6 +56,7 @@ rule continue_train:
     params:
         recipe=lambda wc: json.dumps(config["models"][wc.model].get("continued_training", {})),
         of=lambda wc: config["models"][wc.model]["of"],
+        data=f"{R}/data",  # the staged data folder (its pairs are the inputs above)
         device=job_device,
     threads: 2
     log:
@@ -64,5 +65,5 @@ rule continue_train:
         "../envs/junkdna.yaml"
     shell:
         "python -m pipeline continue-train --model {input.model} --of {params.of} "
-        "--name {wildcards.model} --recipe {params.recipe:q} --data {R}/data "
+        "--name {wildcards.model} --recipe {params.recipe:q} --data {params.data} "
         "--device {params.device} --threads {threads} --out {output} > {log} 2>&1"
