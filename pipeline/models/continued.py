@@ -248,7 +248,7 @@ def continue_train(
                 ignore_index=-100, label_smoothing=recipe.label_smoothing,
             )  # fmt: skip
             scaler.scale(loss / recipe.update_freq).backward()
-            step_loss += float(loss) / recipe.update_freq
+            step_loss += float(loss.detach()) / recipe.update_freq
             tokens += int((labels != -100).sum())
         scaler.step(optimizer)
         scaler.update()
