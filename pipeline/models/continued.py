@@ -240,9 +240,12 @@ def continue_train(
         for _ in range(recipe.update_freq):
             batch = _collate(_batch(rng, pools, probs, recipe.max_tokens),
                              tokenizer.pad_token_id, device)  # fmt: skip
+            labels = batch.pop("labels")
+            # The decoder's inputs by mBART's own right shift (the target's language code
+            # first); without labels the model computes no loss of its own.
+            batch["decoder_input_ids"] = model.prepare_decoder_input_ids_from_labels(labels=labels)
             with torch.autocast("cuda", dtype=torch.float16, enabled=fp16):
                 logits = model(**batch).logits
-            labels = batch["labels"]
             loss = F.cross_entropy(
                 logits.float().view(-1, logits.size(-1)), labels.view(-1),
                 ignore_index=-100, label_smoothing=recipe.label_smoothing,
