@@ -20,6 +20,7 @@ VERBS = {
     "make-world": "make_world",
     "stage-model": "stage_model",
     "stage-data": "stage_data",
+    "continue-train": "continue_train",
     "prune": "prune",
     "finetune": "finetune",
     "evaluate": "evaluate",

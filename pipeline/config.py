@@ -19,6 +19,7 @@ from pipeline.compress.registry import METHODS
 from pipeline.data.catalog import check_datasets
 from pipeline.finetune.protocol import Protocol
 from pipeline.models.architectures import ARCHITECTURES
+from pipeline.models.continued import CONTINUED, recipe_of
 from pipeline.resolve import ConfigError, protocol_for
 from pipeline.study import cells, fmt, lmc_difficulty
 from pipeline.tasks.registry import TASKS
@@ -49,6 +50,16 @@ def check_config(config: dict[str, Any]) -> None:
                     )
         if spec["source"] == "hub" and "hub_id" not in spec:
             raise ConfigError(f"config key 'models.{name}.hub_id' is required for source 'hub'")
+        if spec["source"] == CONTINUED:
+            _must_be_in(
+                f"models.{name}.of",
+                spec.get("of"),
+                [n for n, s in models.items() if s["source"] == "hub"],
+            )
+            try:
+                recipe_of(config, name)
+            except ValueError as error:
+                raise ConfigError(str(error)) from None
     for name in config.get("world", {}).get("tasks", {}):
         _must_be_in(f"world.tasks.{name}", name, _world_task_registry())
     for setting, block in config["settings"].items():
@@ -57,6 +68,9 @@ def check_config(config: dict[str, Any]) -> None:
             _must_be_in(
                 f"settings.{setting}.methods[{i}]", method, config["compression"]["methods"]
             )
+        setting_methods = block.get("methods", config["compression"]["methods"])
+        for i, method in enumerate(block.get("claims_methods", [])):
+            _must_be_in(f"settings.{setting}.claims_methods[{i}]", method, setting_methods)
         for i, mode in enumerate(block.get("modes", [])):
             _must_be_in(f"settings.{setting}.modes[{i}]", mode, config["modes"])
         if "control_model" in block:

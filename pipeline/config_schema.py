@@ -26,6 +26,7 @@ from pipeline.finetune.modes.zero_shot import ZeroShot
 from pipeline.finetune.protocol import OPTIMIZERS, PRECISIONS, SCHEDULES
 from pipeline.io import atomic_path
 from pipeline.models.architectures import ARCHITECTURES
+from pipeline.models.continued import CONTINUED
 from pipeline.models.sources import SOURCES
 
 SCHEMA_YAML = Path(__file__).parent / "schemas" / "config.schema.yaml"
@@ -51,7 +52,7 @@ REGISTRIES: dict[str, Callable[[], dict[str, Any]]] = {
     "transfer_modes": lambda: {"enum": configured_modes()},
     "compressed_modes": lambda: {"enum": [m for m in configured_modes() if m != "dense"]},
     "prunable_policies": lambda: {"enum": list(POLICIES)},
-    "model_sources": lambda: {"enum": list(SOURCES)},
+    "model_sources": lambda: {"enum": [*SOURCES, CONTINUED]},  # continued: rule continue_train
     "architectures": lambda: {"enum": list(ARCHITECTURES)},
     "optimizers": lambda: {"enum": list(OPTIMIZERS)},
     "schedules": lambda: {"enum": list(SCHEDULES)},

@@ -122,6 +122,7 @@ class Plan:
     def speed(self, model: str) -> Throughput:
         """The model's row; a model the table does not name gets the ``default`` row (a
         study's own small models, e.g. the tiny test study), else an error."""
+        model = continued_base(self.config, model)  # a continued model runs at its base's rate
         if model not in self.models and "default" in self.models:
             return self.models["default"]
         if model not in self.models:
@@ -328,6 +329,22 @@ def calibration_tokens(plan: Plan, model: str) -> float:
     return spec["samples"] * spec["seq_len"] * (_calibration_blocks(model) + 1) / 2
 
 
+def continued_base(config: dict[str, Any], model: str) -> str:
+    """The staged model a continued one starts from (the same architecture and speed)."""
+    spec = config.get("models", {}).get(model, {})
+    return spec["of"] if spec.get("source") == "continued" else model
+
+
+def continue_train_minutes(plan: Plan, model: str) -> float:
+    """Continued training (pipeline/models/continued.py): every update reads ``update_freq``
+    batches of ``max_tokens`` padded tokens a side (source and target)."""
+    from pipeline.models.continued import recipe_of
+
+    recipe = recipe_of(plan.config, model)
+    tokens = recipe.steps * recipe.update_freq * recipe.max_tokens * 2
+    return plan.speed(model).load_minutes + tokens / plan.speed(model).train / 60
+
+
 def estimate_minutes(plan: Plan, rule: str, wildcards: Any) -> float:
     """The expected minutes of one job of ``rule`` (no margin)."""
     w = dict(wildcards)
@@ -360,13 +377,15 @@ def _estimate_minutes(plan: Plan, rule: str, wildcards: dict[str, Any]) -> float
         alphas = plan.config.get("lmc", {}).get("alphas", 11)
         one = evaluation_minutes(plan, model, task, difficulty, _setting(plan, wildcards))
         return 2 * plan.speed(model).load_minutes + alphas * one
+    if rule == "continue_train":
+        return continue_train_minutes(plan, wildcards["model"])
     if rule in ("prune", "prune_weights"):
         if not get_method(wildcards["method"]).needs_calibration:
             return 10.0  # a sort or rounding of the weights on the CPU
         model = wildcards["model"]
-        return plan.speed(model).load_minutes + calibration_tokens(plan, model) / (
-            plan.speed(model).forward * 60
-        )
+        return plan.speed(model).load_minutes + calibration_tokens(
+            plan, continued_base(plan.config, model)
+        ) / (plan.speed(model).forward * 60)
     return 10.0  # staging, the world: small CPU jobs
 
 
@@ -474,6 +493,9 @@ def job_setting(plan: Plan, rule: str, wildcards: dict[str, Any]) -> str:
     """The setting a job's GPU-hours count towards (compression and staging are shared)."""
     if {"model", "task", "difficulty"} <= wildcards.keys():
         return _setting(plan, wildcards)
+    if rule == "continue_train":  # counts towards the settings whose model it is
+        settings = plan.config["settings"].items()
+        return next((s for s, b in settings if b["model"] == wildcards["model"]), "staging")
     return "compression" if rule.startswith("prune") else "staging"
 
 

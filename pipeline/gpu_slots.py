@@ -22,7 +22,7 @@ from typing import IO
 
 # Verbs that put a model on a GPU when one is visible. Rules that run them get `gpu: 1` (or
 # more) in workstation/config.v8+.yaml; tests/test_cluster_profiles.py keeps both in step.
-GPU_VERBS = frozenset({"finetune", "lmc", "prune", "evaluate", "gpu-preflight"})
+GPU_VERBS = frozenset({"finetune", "lmc", "prune", "evaluate", "gpu-preflight", "continue-train"})
 LOCK_DIR_ENV = "JUNKDNA_GPU_LOCK_DIR"
 _held: list[IO[str]] = []  # open lock files: the claim lasts as long as the process
 

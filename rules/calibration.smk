@@ -2,6 +2,8 @@
 # scratch), from the results table; the Markdown is the verdict's calibration section.
 import json
 
+from pipeline.analysis.options import Analysis
+
 
 localrules:
     calibration,
@@ -22,10 +24,12 @@ rule calibration:
     params:
         settings=json.dumps(config["settings"]),
         world=lambda wc, input: f"--world {input.world}" if input.world else "",
+        tolerance=Analysis.from_config(config).published_tolerance,
     log:
         f"{R}/logs/calibration.log",
     conda:
         "../envs/junkdna.yaml"
     shell:
         "python -m pipeline calibration --table {input.table} --settings {params.settings:q} "
-        "--examples {input.examples} {params.world} --out-csv {output.csv} --out-md {output.md} > {log} 2>&1"
+        "--examples {input.examples} {params.world} --published-tolerance {params.tolerance} "
+        "--out-csv {output.csv} --out-md {output.md} > {log} 2>&1"

@@ -2,7 +2,9 @@
 import json
 
 from pipeline.config import model_spec
-from pipeline.data.catalog import model_names
+from pipeline.data.catalog import model_names, names_pattern
+from pipeline.models.continued import continued_models
+from pipeline.models.continued import data_dirs as continued_data_dirs
 
 
 rule make_world:
@@ -40,3 +42,30 @@ rule stage_model:
     shell:
         "python -m pipeline stage-model --spec {params.spec:q} {params.world} {params.base} "
         "--out {output} --threads {threads} > {log} 2>&1"
+
+
+rule continue_train:
+    """A staged model trained further on language pairs before pruning (setting 2's mBART:
+    pipeline/models/continued.py); its folder is read like any staged model."""
+    input:
+        model=lambda wc: f"{R}/{paths.MODEL}".format(model=config["models"][wc.model]["of"]),
+        data=lambda wc: continued_data_dirs(config, wc.model),
+        preflight=preflight_input,
+    output:
+        directory(f"{R}/{paths.MODEL}"),
+    wildcard_constraints:
+        model=names_pattern(continued_models(config)),
+    params:
+        recipe=lambda wc: json.dumps(config["models"][wc.model].get("continued_training", {})),
+        of=lambda wc: config["models"][wc.model]["of"],
+        data=f"{R}/data",  # the staged data folder (its pairs are the inputs above)
+        device=job_device,
+    threads: 2
+    log:
+        f"{R}/logs/continue_train/{{model}}.log",
+    conda:
+        "../envs/junkdna.yaml"
+    shell:
+        "python -m pipeline continue-train --model {input.model} --of {params.of} "
+        "--name {wildcards.model} --recipe {params.recipe:q} --data {params.data} "
+        "--device {params.device} --threads {threads} --out {output} > {log} 2>&1"

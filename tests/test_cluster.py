@@ -95,10 +95,10 @@ def test_dry_run_lists_every_job_of_the_paper_study(slurm_text, slurm_jobs, pape
     assert Counter(j.rule for j in slurm_jobs) == Counter(cluster.job_stats(slurm_text))
     stats = cluster.job_stats(slurm_text)
     assert stats["finetune"] + stats["finetune_keep_model"] == len(study.cells(paper))
-    # The LMC end points (8 paths: 16 runs) and the dense runs post-training quantization
-    # starts from.
+    # The LMC end points (8 paths at 3 seeds: 48 runs) and the dense runs post-training
+    # quantization starts from.
     kept = study.kept_model_runs(paper, study.cells(paper))
-    assert stats["finetune_keep_model"] == len(kept) > len(study.lmc_end_points(paper)) == 16
+    assert stats["finetune_keep_model"] == len(kept) > len(study.lmc_end_points(paper)) == 48
     planned = {block["model"] for block in paper["settings"].values()}
     planned |= {
         m for block in paper["settings"].values() for m in block.get("task_models", {}).values()
@@ -226,10 +226,11 @@ def test_cost_is_the_models_estimate_per_setting_and_rule(slurm_jobs, plan, pape
         by_setting[c.setting] += cost_model.estimate_minutes(plan, "finetune", c.wildcards) / 60
     for setting, hours in by_setting.items():
         row = result["settings"][setting]
-        lmc = sum(
-            cost_model.estimate_minutes(plan, "lmc", j.wildcards) / 60
+        lmc = sum(  # and setting 2's continued training, counted towards its setting
+            cost_model.estimate_minutes(plan, j.rule, j.wildcards) / 60
             for j in slurm_jobs
-            if j.rule == "lmc" and cost_model.job_setting(plan, "lmc", j.wildcards) == setting
+            if j.rule in ("lmc", "continue_train")
+            and cost_model.job_setting(plan, j.rule, j.wildcards) == setting
         )
         assert row["gpu_hours"] == pytest.approx(hours + lmc)
     assert result["gpu_hours"] == pytest.approx(

@@ -124,8 +124,12 @@ def test_lmc_cells_name_the_across_task_pairs_on_roberta_large():
     config = paper()
     targets = study.lmc_targets(config)
     across = [t for t in targets if "/roberta_large/" in t]
-    assert [t.split("/")[4] for t in across] == ["qqp", "stsb", "qnli", "rte"]
-    assert all("/task-all/magnitude-0.5/seed41/" in t for t in across)
+    # Each pair at each of the study's seeds (Fig. 10's interval over seeds).
+    assert [t.split("/")[4] for t in across] == [
+        t for t in ["qqp", "stsb", "qnli", "rte"] for _ in config["seeds"]
+    ]
+    assert all("/task-all/magnitude-0.5/seed4" in t for t in across)
+    assert {t.split("/")[7] for t in across} == {f"seed{s}" for s in config["seeds"]}
     assert any("/roberta-base/qnli/fraction-0.1/" in t for t in targets)  # data-fraction path
     ends = study.lmc_end_points(config)
     assert {"model": "roberta_large", "task": "rte", "difficulty": "task-all",
@@ -161,7 +165,7 @@ def test_an_lmc_cell_may_name_its_difficulty():
     dry_check(config)
     assert [t.split("/")[3:6] for t in study.lmc_targets(config)] == [
         ["roberta-base", "qnli", "fraction-0.1"],
-        ["mbart_cc25", "opus100", "lang-minority"],
+        ["mbart_cc25_mt", "opus100", "lang-minority"],
     ]
 
 

@@ -125,7 +125,9 @@ def test_every_setting_has_rows(standin_run):
     for target in drawn:
         assert (results.parent / target).stat().st_size > 0, target
     # Every row names the pinned revision of its model (as configured) and its staged data.
-    revisions = {name: m["revision"] for name, m in config["models"].items()}
+    # (a continued model records the revision of the staged model it started from).
+    models = config["models"]
+    revisions = {name: models[m.get("of", name)]["revision"] for name, m in models.items()}
     assert (table["model_revision"] == table["model"].map(revisions)).all()
     assert table["data_staged_json"].notna().all()
 
@@ -341,3 +343,26 @@ def test_lmc_interpolates_across_tasks_and_data_fractions(standin_run):
         ends = path.set_index("alpha")["value"]
         assert ends.loc[0.0] == pytest.approx(dense, abs=1e-4), (task, difficulty)
         assert ends.loc[1.0] == pytest.approx(sparse, abs=1e-4), (task, difficulty)
+
+
+def test_setting_2_rows_record_the_continued_model(standin_run):
+    """Setting 2 prunes and fine-tunes mBART after its continued training (a few updates on
+    the stand-in pairs): every row names the continued model and its record."""
+    results, env_log, _ = standin_run
+    config = standin_config()
+    recipe = config["models"]["mbart_cc25_mt"]["continued_training"]
+    table = results_table(results)
+    rows = table[table["setting"] == "languages"]
+    assert len(rows) > 0 and set(rows["model"]) == {"mbart_cc25_mt"}
+    for staged in rows["model_staged_json"].map(json.loads):
+        record = staged["continued_training"]
+        assert staged["hub_id"] == "facebook/mbart-large-cc25"
+        assert record["of"] == "mbart_cc25" and record["steps"] == recipe["steps"] == 3
+        assert record["recipe"]["lr"] == 1e-6
+        assert record["recipe"]["languages"] == recipe["languages"]
+    written = json.loads((results / "models/mbart_cc25_mt/staged.json").read_text())
+    assert written["continued_training"] == staged["continued_training"]
+    masks = {p.parent.name for p in (results / "masks/mbart_cc25_mt").rglob("report.json")}
+    assert masks and not (results / "masks/mbart_cc25").exists()
+    verbs = [json.loads(line)["verb"] for line in env_log.read_text().splitlines()]
+    assert verbs.count("continue-train") == 1

@@ -29,6 +29,7 @@ from pipeline.finetune.modes.base import TransferMode
 from pipeline.finetune.modes.zero_shot import ZeroShot
 from pipeline.finetune.protocol import OPTIMIZERS, PRECISIONS, SCHEDULES
 from pipeline.models.architectures import ARCHITECTURES
+from pipeline.models.continued import CONTINUED
 from pipeline.models.sources import SOURCES
 from pipeline.study import SETTINGS
 from pipeline.tasks.chance import CHANCE_RULES
@@ -63,7 +64,7 @@ def test_schema_mode_enums_are_the_mode_registry():
 
 def test_schema_other_enums_are_their_registries():
     model = PROPS["models"]["additionalProperties"]["properties"]
-    assert set(model["source"]["enum"]) == set(SOURCES)
+    assert set(model["source"]["enum"]) == set(SOURCES) | {CONTINUED}  # rule continue_train
     assert set(model["arch"]["enum"]) == set(ARCHITECTURES)
     prunable = PROPS["compression"]["properties"]["prunable"]
     assert set(prunable["enum"]) == set(POLICIES)

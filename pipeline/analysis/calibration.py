@@ -14,6 +14,13 @@ reference (Bayes) score, the from-scratch control, and two gates (DESIGN.md, "Ev
   and both levels cleared chance). ``contrast_se`` (easier minus this level, in SE) is
   shown on every level that has an easier neighbour.
 
+- published: at 100% of the data (the whole training set), a dense run of a model with a
+  published dev score on the task (pipeline/tasks/published.py) must not fall more than
+  ``analysis.published_tolerance`` below it: a mis-tokenized task or a broken recipe would
+  otherwise normalize every run of its cell against a broken baseline. A failure marks every
+  level of that task and regime in its setting (the smaller fractions share the recipe);
+  levels without a published score are unchecked (None) and listed as such.
+
 A level that fails a gate has no headroom for a claim about pruning; the table says which.
 """
 
@@ -32,6 +39,7 @@ from pipeline.tasks.synthetic import NEEDS_PRETRAINING
 MIN_HEADROOM_SE = 5.0
 MIN_GAP = 0.10
 MAX_REVERSAL_SE = 2.0
+PUBLISHED_TOLERANCE = 0.03  # analysis.published_tolerance (a fraction of the metric)
 # The span of each metric's values, for "a fraction of the metric's range".
 METRIC_RANGE = {
     "accuracy": 1.0,
@@ -75,6 +83,9 @@ COLUMNS = [
     "passed",
     "chrf",
     "chrf_chance",
+    "published",
+    "published_source",
+    "gate_published",
 ]
 # Metrics shown beside the headline one (mean over seeds, and their chance level), for the
 # levels whose runs report them: chrF beside BLEU (issue 12).
@@ -130,6 +141,7 @@ def calibration_table(
     min_headroom_se: float = MIN_HEADROOM_SE,
     min_gap: float = MIN_GAP,
     examples: Any = None,
+    published_tolerance: float = PUBLISHED_TOLERANCE,
 ) -> Any:
     """One row per (setting, task, level) of the dense runs in ``results`` (the study's
     results table); ``settings`` is the config's ``settings`` block (which model is the
@@ -150,7 +162,8 @@ def calibration_table(
         ["setting", "task", "difficulty", "regime"], sort=False
     ):
         block = settings[setting]
-        main = level[level["model"] == block["model"]]
+        model = block.get("task_models", {}).get(task_name, block["model"])  # a task's own
+        main = level[level["model"] == model]
         if main.empty:
             continue
         control = level[level["model"] == block.get("control_model")]
@@ -197,9 +210,57 @@ def calibration_table(
                 "gate_pretraining": gate_pretraining,
                 "passed": gate_headroom and gate_pretraining is not False,
                 **beside,
+                **_published(main, task_name),
             }
         )
-    return with_order_gate(pd.DataFrame(out, columns=COLUMNS))
+    table = with_order_gate(pd.DataFrame(out, columns=COLUMNS))
+    return with_published_gate(table, published_tolerance)
+
+
+def _published(main: Any, task: str) -> dict[str, Any]:
+    """The published dev score of the level's model on ``task`` and its source (NaN/None
+    where none is published)."""
+    from pipeline.tasks.published import published_score, staged_hub_id
+
+    column = main["model_staged_json"] if "model_staged_json" in main.columns else [None]
+    found = published_score(staged_hub_id(next(iter(column), None)), task)
+    return {"published": found[0] if found else float("nan"),
+            "published_source": found[1] if found else None}  # fmt: skip
+
+
+def full_data(difficulty: str) -> bool:
+    """A level that trains on the whole training set (every level but fractions below 1)."""
+    axis, value = split_difficulty(difficulty)
+    return axis != "fraction" or float(value) >= 1.0
+
+
+def with_published_gate(table: Any, tolerance: float) -> Any:
+    """``gate_published`` filled in (see the module docstring): judged at 100% data where a
+    published score exists, the verdict carried to the task's other levels of its setting
+    and regime; None where nothing was judged."""
+    import pandas as pd
+
+    full = table["difficulty"].map(full_data) & table["published"].notna()
+    judged = table[full]
+    ok = judged["dense"] >= judged["published"] - tolerance
+    failed = {
+        (r.setting, r.task, r.regime) for r, good in zip(judged.itertuples(), ok, strict=True)
+        if not good
+    }  # fmt: skip
+    gate = []
+    for index, row in table.iterrows():
+        if (row["setting"], row["task"], row["regime"]) in failed:
+            gate.append(False)
+        else:
+            gate.append(bool(ok.loc[index]) if index in ok.index else None)
+    out = table.assign(gate_published=pd.Series(gate, index=table.index, dtype=object))
+    out["passed"] = out["passed"] & (out["gate_published"] != False)  # noqa: E712 (None)
+    return out
+
+
+def unchecked(table: Any) -> Any:
+    """Full-data levels whose model has no published score on the task."""
+    return table[table["difficulty"].map(full_data) & table["published"].isna()]
 
 
 def with_order_gate(table: Any) -> Any:
@@ -293,6 +354,7 @@ def calibration_markdown(table: Any) -> str:
         "headroom_se",
         "pretrained_gap",
         "contrast_se",
+        "published",
         "passed",
     ]
     shown += [c for c in ("chrf", "chrf_chance") if table[c].notna().any()]
@@ -304,7 +366,9 @@ def calibration_markdown(table: Any) -> str:
         f"that need pre-trained knowledge, dense - scratch >= {MIN_GAP:g} of the metric's "
         f"range; a level of a named difficulty axis does not score above its easier "
         f"neighbour by more than {MAX_REVERSAL_SE:g} SE (contrast_se: easier minus this "
-        f"level). {len(table) - len(failed)} of {len(table)} levels pass.",
+        f"level); at 100% data, dense is not more than the tolerance below the model's "
+        f"published dev score (published). {len(table) - len(failed)} of {len(table)} "
+        "levels pass.",
         "",
         "| " + " | ".join(shown) + " |",
         "|" + "---|" * len(shown),
@@ -313,4 +377,16 @@ def calibration_markdown(table: Any) -> str:
     if not failed.empty:
         excluded = ", ".join(f"{r.task} {r.difficulty} ({r.regime})" for r in failed.itertuples())
         lines += ["", f"Excluded from the claims (a gate failed): {excluded}."]
+    below = table[table["gate_published"].map(lambda g: g is False)]
+    if not below.empty:
+        named = ", ".join(
+            f"{r.task} {r.difficulty} (dense {r.dense:.3g}, published {r.published:.3g}: "
+            f"{r.published_source})"
+            for r in below.itertuples()
+        )
+        lines += ["", f"Below the published dev score (gate_published): {named}."]
+    missing = unchecked(table)
+    if not missing.empty:
+        named = ", ".join(sorted({f"{r.setting}/{r.task}" for r in missing.itertuples()}))
+        lines += ["", f"Unchecked (no published dev score of the model): {named}."]
     return "\n".join(lines) + "\n"

@@ -195,11 +195,27 @@ def deduplicated(points: Points) -> Points:
     return points.subset(keep)
 
 
-def _select(points: Points, kind: str, methods: Any = None, modes: Any = None) -> Points:
+def _claimed(frame: Any, methods: Any, analysis: Analysis | None) -> np.ndarray:
+    """Rows of a method the claims read: ``methods``, or in a setting that names its own
+    (``analysis.setting_methods``, from its ``claims_methods``) those."""
+    own = analysis.setting_methods if analysis is not None else {}
+    mask = frame["method"].isin(methods).to_numpy() & ~frame["setting"].isin(own).to_numpy()
+    for setting, chosen in own.items():
+        mask |= ((frame["setting"] == setting) & frame["method"].isin(chosen)).to_numpy()
+    return mask
+
+
+def _select(
+    points: Points,
+    kind: str,
+    methods: Any = None,
+    modes: Any = None,
+    analysis: Analysis | None = None,
+) -> Points:
     frame = points.frame
     mask = (frame["kind"] == kind).to_numpy(copy=True) if len(frame) else np.zeros(0, bool)
     if methods is not None:
-        mask &= frame["method"].isin(methods).to_numpy()
+        mask &= _claimed(frame, methods, analysis)
     if modes is not None:
         mask &= frame["mode"].isin(modes).to_numpy()
     return points.subset(mask)
@@ -495,7 +511,7 @@ def _shared_x(frame: Any, easy: Level, hard: Level) -> list:
 
 
 def falls_with_sparsity(points: Points, analysis: Analysis, name: str) -> Evidence:
-    pts = deduplicated(_select(points, "pruning", analysis.methods, COMPRESSED_MODES))
+    pts = deduplicated(_select(points, "pruning", analysis.methods, COMPRESSED_MODES, analysis))
     frame, values = pts.frame, pts.values[name]
     evidence, groups, used = Evidence(), [], []
     for key, group in frame.groupby(CURVE, sort=True) if len(frame) else []:
@@ -523,7 +539,7 @@ def falls_with_sparsity(points: Points, analysis: Analysis, name: str) -> Eviden
 
 
 def harder_loses_more(points: Points, analysis: Analysis, name: str) -> Evidence:
-    pts = _select(points, "pruning", analysis.methods, COMPRESSED_MODES)
+    pts = _select(points, "pruning", analysis.methods, COMPRESSED_MODES, analysis)
     label = "area gap, easier - harder"
     by_setting, details, used = _area_gaps(pts, name, analysis, label)
     if not by_setting:
@@ -532,7 +548,7 @@ def harder_loses_more(points: Points, analysis: Analysis, name: str) -> Evidence
 
 
 def deficit_on_harder(points: Points, analysis: Analysis, name: str) -> Evidence:
-    s2d = _select(points, "pruning", analysis.methods, ("sparse_to_dense",))
+    s2d = _select(points, "pruning", analysis.methods, ("sparse_to_dense",), analysis)
     label = "deficit gap, harder - easier (sparse-to-dense)"
     by_setting, details, used = _area_gaps(s2d, name, analysis, label)
     if not by_setting:
@@ -540,7 +556,7 @@ def deficit_on_harder(points: Points, analysis: Analysis, name: str) -> Evidence
             no_data="no sparse_to_dense curve with two or more difficulty levels of known order"
         )
     evidence = Evidence([Part(label, by_setting)], None, details)
-    frozen = _select(points, "pruning", analysis.methods, ("dense_freeze",))
+    frozen = _select(points, "pruning", analysis.methods, ("dense_freeze",), analysis)
     ff, fv, sv = frozen.frame, frozen.values[name], s2d.values[name]
     contrasts, frozen_rows = [], []
     for keys, _, used_frame in list(details):
@@ -630,7 +646,7 @@ def pruning_orders_more_than_quantization(
     frame = points.frame  # selections keep its index: the equal-damage rows point into it
     prune = frame[
         frame["kind"].eq("pruning")
-        & frame["method"].isin(analysis.methods)
+        & _claimed(frame, analysis.methods, analysis)
         & frame["mode"].isin(COMPRESSED_MODES)
     ]
     quant = frame[frame["kind"].eq("quantization")]

@@ -34,8 +34,13 @@ class Analysis:
       this many standard errors of its evaluation set.
     methods: the pruning methods whose curves the claims pool (the hypothesis is about
       magnitude pruning: unstructured and N:M).
+    published_tolerance: at 100% data a dense run more than this (a fraction of the metric)
+      below its model's published dev score fails calibration (pipeline/tasks/published.py).
     quick_look: the study is shrunk to show every output in minutes (configs/quick.yaml):
       its verdict opens by saying it is too small to decide anything.
+    setting_methods: per setting, the methods its claims read instead of ``methods`` (a
+      setting's ``claims_methods``: setting 3's figure prunes per layer, so its claims read
+      ``magnitude_layer``; its other methods stay secondary rows of figures and tables).
     random_control: the matched random control (claim d); the method whose per-layer counts
       it copies is the control's own ``matches`` (pipeline/compress/registry.py), not a
       choice: a config could otherwise compare it with a method it was never matched to.
@@ -55,21 +60,37 @@ class Analysis:
     # the config's settings (``settings.<name>.pairs``), not from the analysis block.
     pairs: dict[str, list[list[str]]] = field(default_factory=dict)
 
+    published_tolerance: float = 0.03
+    setting_methods: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
     def __post_init__(self) -> None:
         # A margin given for one normalization keeps the default of the other.
         object.__setattr__(self, "margin", {**DEFAULT_MARGIN, **self.margin})
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Analysis:
-        """From a whole study config (its ``analysis`` block; defaults where absent)."""
+        """From a whole study config (its ``analysis`` block; defaults where absent), with
+        each setting's designated ``pairs`` and ``claims_methods``."""
         values = dict(config.get("analysis", {}))
+        settings = {
+            name: block
+            for name, block in (config.get("settings") or {}).items()
+            if isinstance(block, dict)
+        }
         pairs = {
-            name: [list(p) for p in setting["pairs"]]
-            for name, setting in (config.get("settings") or {}).items()
-            if isinstance(setting, dict) and setting.get("pairs")
+            name: [list(p) for p in block["pairs"]]
+            for name, block in settings.items()
+            if block.get("pairs")
         }
         if pairs:
             values["pairs"] = pairs
+        chosen = {
+            name: block["claims_methods"]
+            for name, block in settings.items()
+            if "claims_methods" in block
+        }
+        if chosen:
+            values["setting_methods"] = chosen
         return cls.from_dict(values)
 
     @classmethod
@@ -81,6 +102,8 @@ class Analysis:
         values = dict(values)
         if "methods" in values:
             values["methods"] = tuple(values["methods"])
+        if "setting_methods" in values:
+            values["setting_methods"] = {k: tuple(v) for k, v in values["setting_methods"].items()}
         out = cls(**values)
         for name, value in out.margin.items():
             if name not in DEFAULT_MARGIN:
@@ -107,8 +130,19 @@ class Analysis:
             )
         if out.headroom_se < 0:
             raise ValueError(f"analysis.headroom_se: {out.headroom_se} must be at least 0")
+        if out.published_tolerance < 0:
+            raise ValueError(
+                f"analysis.published_tolerance: {out.published_tolerance} must be at least 0"
+            )
         if out.min_seeds < 2:
             raise ValueError(f"analysis.min_seeds: {out.min_seeds} must be at least 2")
+        for setting, chosen in out.setting_methods.items():
+            for name in chosen:
+                if name not in METHODS:
+                    raise ValueError(
+                        f"settings.{setting}.claims_methods: {name!r} is not one of "
+                        f"{sorted(METHODS)}"
+                    )
         for key, name in [("methods", m) for m in out.methods] + [
             ("random_control", out.random_control),
         ]:

@@ -179,7 +179,7 @@ def _what_decides(j: dict[str, Any]) -> str:
 
 # A calibration row is the main model's level: the headroom gate's level without the model.
 CALIBRATION_LEVEL = [key for key in LEVEL if key != "model"]
-CALIBRATION_GATES = ("gate_headroom", "gate_pretraining", "gate_order")
+CALIBRATION_GATES = ("gate_headroom", "gate_pretraining", "gate_order", "gate_published")
 
 
 def failed_calibration(normalized: Any, calibration: Any) -> tuple[Any, list[dict[str, Any]]]:

@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from pipeline.data.staged import dataset_name
+from pipeline.models import continued
 from pipeline.resolve import ConfigError
 
 CAP_KEY = "max_train_rows_per_pair"
@@ -68,6 +69,7 @@ def study_datasets(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
             if name is not None:
                 wanted += task_datasets(get_task(name), block)
     wanted += _calibration_dataset(config)
+    wanted += continued.datasets(config)  # parallel data of continued training
     out: dict[str, dict[str, Any]] = {}
     for entry in wanted:
         name = dataset_name(entry["hub_id"], entry["config"])
@@ -115,8 +117,15 @@ def names_pattern(names: list[str]) -> str:
 
 def model_names(config: dict[str, Any], hub: bool) -> str:
     """Constraint of the ``model`` wildcard for the hub-staging rule (``hub=True``) or the
-    rule that builds the other sources (synthetic pre-training, scratch controls)."""
-    return names_pattern([n for n, s in config["models"].items() if (s["source"] == "hub") == hub])
+    rule that builds the other sources (synthetic pre-training, scratch controls); continued
+    models have their own rule (continue_train)."""
+    return names_pattern(
+        [
+            n
+            for n, s in config["models"].items()
+            if (s["source"] == "hub") == hub and s["source"] != continued.CONTINUED
+        ]
+    )
 
 
 def check_datasets(config: dict[str, Any]) -> None:

@@ -15,6 +15,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--examples", type=Path, help="examples Parquet table (bootstrap standard errors)"
     )
+    p.add_argument(
+        "--published-tolerance",
+        type=float,
+        default=0.03,
+        help="analysis.published_tolerance: how far below a published dev score fails",
+    )
     p.add_argument("--out-csv", required=True, type=Path)
     p.add_argument("--out-md", required=True, type=Path)
 
@@ -29,7 +35,11 @@ def run(args: argparse.Namespace) -> None:
 
     examples = pd.read_parquet(args.examples) if args.examples else None
     table = calibration_table(
-        pd.read_parquet(args.table), json.loads(args.settings), args.world, examples=examples
+        pd.read_parquet(args.table),
+        json.loads(args.settings),
+        args.world,
+        examples=examples,
+        published_tolerance=args.published_tolerance,
     )
     with atomic_path(args.out_csv) as tmp:
         table.to_csv(tmp, index=False, float_format="%.4g")
