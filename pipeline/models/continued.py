@@ -105,14 +105,20 @@ def continued_models(config: dict[str, Any]) -> list[str]:
 
 
 def datasets(config: dict[str, Any]) -> list[dict[str, Any]]:
-    """Staging entries (hub id, config, splits) of the parallel data every continued model
-    reads: the train split of each pivot-X pair (``max_rows`` of it when set)."""
+    """Staging entries (hub id, config, splits, sample) of the parallel data every continued
+    model reads: the train split of each pivot-X pair (``max_rows`` of it when set), sampled
+    to the study's per-pair cap (``max_train_rows_per_pair``) like setting 2's fine-tuning
+    data, so that the pairs both read are staged once, capped, and no job reads more rows
+    than the cost model priced."""
+    caps = [b.get("max_train_rows_per_pair") for b in config["settings"].values()]
+    cap = max((c for c in caps if c is not None), default=None)
+    sample = {"train": int(cap)} if cap is not None else {}
     out = []
     for name in continued_models(config):
         recipe = recipe_of(config, name)
         for pair in recipe.hub_configs():
             out.append({"hub_id": recipe.dataset, "config": pair,
-                        "splits": {"train": recipe.max_rows}})  # fmt: skip
+                        "splits": {"train": recipe.max_rows}, "sample": dict(sample)})  # fmt: skip
     return out
 
 
