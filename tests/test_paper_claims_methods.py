@@ -51,7 +51,7 @@ def book_steepness(config: dict) -> tuple[set[str], dict]:
     points = build_points(table, rep, shape=layout(table))
     claims = {c.key: c for c in judge_blocks(points, analysis, details=True)[0]}
     rows = claims["b"].by_normalization["ratio"].details
-    book = [r for r in rows if r["order_group"].startswith("book/")]
+    book = [r for r in rows if r["group"].startswith("book/")]
     return {r["method"] for r in book}, book
 
 
