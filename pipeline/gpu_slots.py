@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import IO
 
 # Verbs that put a model on a GPU when one is visible. Rules that run them get `gpu: 1` (or
-# more) in workstation/config.v8+.yaml; tests/test_cluster_profiles.py keeps both in step.
+# more) in workstation/config.v8+.yaml; tests/test_cluster.py
+# (test_workstation_gives_gpus_to_exactly_the_rules_whose_verbs_lock_one) keeps both in step.
 GPU_VERBS = frozenset({"finetune", "lmc", "prune", "evaluate", "gpu-preflight"})
 LOCK_DIR_ENV = "JUNKDNA_GPU_LOCK_DIR"
 _held: list[IO[str]] = []  # open lock files: the claim lasts as long as the process
