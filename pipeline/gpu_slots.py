@@ -47,14 +47,16 @@ def _lock_dir() -> Path:
     return path
 
 
-def claim(verb: str, poll_s: float = 5.0) -> str | None:
-    """Restrict this process to one free GPU (GPU verbs) or to none; return the device."""
+def claim(verb: str, device: str | None = None, poll_s: float = 5.0) -> str | None:
+    """Restrict this process to one free GPU (GPU verbs) or to none; return the device.
+    A GPU verb told ``--device cpu`` (a magnitude, random or RTN prune: the profiles give
+    it no GPU) is treated as any other verb: it sees none."""
     if "SLURM_JOB_ID" in os.environ or _held:
         return None
     devices = visible_gpus()
     if not devices:
         return None
-    if verb not in GPU_VERBS:
+    if verb not in GPU_VERBS or device == "cpu":
         os.environ["CUDA_VISIBLE_DEVICES"] = ""
         return None
     waited = False
