@@ -75,7 +75,8 @@ def output_paths(args: argparse.Namespace) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser(argv[0] if argv and argv[0] in VERBS else None).parse_args(argv)
-    gpu_slots.claim(args.verb)  # one GPU per job on a multi-GPU machine without SLURM
+    # One GPU per job on a multi-GPU machine without SLURM; none for a --device cpu job.
+    gpu_slots.claim(args.verb, getattr(args, "device", None))
     for path in output_paths(args):  # this job owns them: debris of a killed run goes
         for stale in remove_stale_temps(path):
             print(f"removed the temporary {stale} of an interrupted run", file=sys.stderr)

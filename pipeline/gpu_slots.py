@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import IO
 
 # Verbs that put a model on a GPU when one is visible. Rules that run them get `gpu: 1` (or
-# more) in workstation/config.v8+.yaml; tests/test_cluster_profiles.py keeps both in step.
+# more) in workstation/config.v8+.yaml; tests/test_cluster.py
+# (test_workstation_gives_gpus_to_exactly_the_rules_whose_verbs_lock_one) keeps both in step.
 GPU_VERBS = frozenset({"finetune", "lmc", "prune", "evaluate", "gpu-preflight", "continue-train"})
 LOCK_DIR_ENV = "JUNKDNA_GPU_LOCK_DIR"
 _held: list[IO[str]] = []  # open lock files: the claim lasts as long as the process
@@ -46,14 +47,16 @@ def _lock_dir() -> Path:
     return path
 
 
-def claim(verb: str, poll_s: float = 5.0) -> str | None:
-    """Restrict this process to one free GPU (GPU verbs) or to none; return the device."""
+def claim(verb: str, device: str | None = None, poll_s: float = 5.0) -> str | None:
+    """Restrict this process to one free GPU (GPU verbs) or to none; return the device.
+    A GPU verb told ``--device cpu`` (a magnitude, random or RTN prune: the profiles give
+    it no GPU) is treated as any other verb: it sees none."""
     if "SLURM_JOB_ID" in os.environ or _held:
         return None
     devices = visible_gpus()
     if not devices:
         return None
-    if verb not in GPU_VERBS:
+    if verb not in GPU_VERBS or device == "cpu":
         os.environ["CUDA_VISIBLE_DEVICES"] = ""
         return None
     waited = False

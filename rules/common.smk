@@ -1,7 +1,11 @@
 # Input functions of the rules, kept apart from the rules (snakemake --lint: no functions
 # in a rule file). They run when the DAG is built, so they may use names defined by the
 # Snakefile (config, R, paths, SETTING_OF) and by the rule files (METHODS, CALIBRATION).
+import json
+import shlex
+
 from pipeline.compress.registry import METHODS
+from pipeline.finetune import tracking
 from pipeline.wildcards import cell_setting, wildcard_value
 
 # The compression methods a path may name: the study's (a mistyped one fails naming them).
@@ -76,6 +80,29 @@ def finetune_inputs(wc):
     return inputs
 
 
+def finetune_run(wc):
+    """What a fine-tune runs, as the verb's options (its params: a change reruns it). One
+    function and one pre-quoted string per job instead of ten params and ten formatted
+    fields: Snakemake inspects, calls and formats each of the paper's ~5,400 fine-tunes."""
+    setting = setting_of_cell(wc)
+    block = config["settings"][setting]
+    protocol = json.dumps(resolve.protocol_for(config, setting, wc.task))
+    options = json.dumps(study.task_options(config, setting))
+    return (
+        f"--study {config['study']} --setting {setting} --task-options {shlex.quote(options)} "
+        f"--protocol {shlex.quote(protocol)} --subset {block.get('subset', 'random')} "
+        f"--subset-seed {block.get('subset_seed', wc.seed)} "
+        f"--checkpoint-minutes {config.get('checkpoint_minutes', 20)} --device {job_device(wc)}"
+    )
+
+
+def finetune_files(wc, input, output):
+    """A fine-tune's optional file options and tracking flags (derived: never a rerun)."""
+    masks = f" --masks {input.masks}" if "masks" in input.keys() else ""
+    model = f" --out-model {output.model}" if "model" in output.keys() else ""
+    return f"{data_arg(wc, input)}{masks}{model}{tracking.command_args(config)}".strip()
+
+
 def kept_model(wc, compression, mode):
     """The fine-tuned model another run of this cell and seed saves (rule
     finetune_keep_model): the dense start of post-training quantization, the LMC end points."""
@@ -105,6 +132,20 @@ def setting_of_cell(wc):
 
 def setting_block(wc):
     return config["settings"][setting_of_cell(wc)]
+
+
+def planned(kind, resource):
+    """A job's walltime (``runtime``, minutes) or host memory (``mem_mb``) from the study's
+    plan (pipeline/plan.py: built from the merged config, so overrides reach it), as a rule
+    resource: a plain function call per job, where a profile expression is compiled and
+    evaluated in a fresh namespace for each of the paper's ~5,700 jobs. The profile's
+    set-resources still override it."""
+    function = getattr(plan, resource)
+
+    def value(wildcards, attempt):
+        return function(kind, wildcards, attempt)
+
+    return value
 
 
 def finetune_pack(wc):

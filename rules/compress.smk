@@ -47,6 +47,9 @@ rule prune:
         **PRUNE_PARAMS,
         weights="",
     threads: 2
+    resources:
+        runtime=planned("prune", "runtime"),
+        mem_mb=planned("prune", "mem_mb"),
     log:
         f"{R}/logs/prune/{{model}}/{{method}}-{{level}}.log",
     conda:
@@ -68,6 +71,9 @@ rule prune_seeded:
         **{**PRUNE_PARAMS, "seed": lambda wc: wc.seed},
         weights="",
     threads: 2
+    resources:
+        runtime=planned("prune", "runtime"),
+        mem_mb=planned("prune", "mem_mb"),
     log:
         f"{R}/logs/prune/{{model}}/{{method}}-{{level}}/seed{{seed}}.log",
     conda:
@@ -90,6 +96,9 @@ rule prune_weights:
         **PRUNE_PARAMS,
         weights=lambda wc, output: f"--out-weights {output.weights}",
     threads: 2
+    resources:
+        runtime=planned("prune", "runtime"),
+        mem_mb=planned("prune", "mem_mb"),
     log:
         f"{R}/logs/prune/{{model}}/{{method}}-{{level}}.log",
     conda:

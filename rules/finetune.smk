@@ -7,12 +7,7 @@
 # quantization starts from) save their fine-tuned model: rule finetune_keep_model, which
 # matches exactly those run folders and wins over finetune for them (ruleorder). Every
 # other run writes its metrics.json and examples.parquet only.
-import json
-
-
 KEPT_MODEL = study.kept_model_constraint(config, CELLS, r"[A-Za-z0-9_.-]+")
-
-from pipeline.finetune import tracking
 
 
 ruleorder: finetune_keep_model > finetune
@@ -25,24 +20,15 @@ rule finetune:
         metrics=f"{R}/{paths.METRICS}",
         examples=f"{R}/{paths.EXAMPLES}",
     params:
-        setting=lambda wc: setting_of_cell(wc),
-        protocol=lambda wc: json.dumps(
-            resolve.protocol_for(config, setting_of_cell(wc), wc.task)
-        ),
-        task_options=lambda wc: json.dumps(study.task_options(config, setting_of_cell(wc))),
-        world=data_arg,
-        masks=lambda wc, input: f"--masks {input.masks}" if "masks" in input.keys() else "",
-        out_model=lambda wc, output: (
-            f"--out-model {output.model}" if "model" in output.keys() else ""
-        ),
-        subset=lambda wc: setting_block(wc).get("subset", "random"),
-        subset_seed=lambda wc: setting_block(wc).get("subset_seed", wc.seed),
-        checkpoint_minutes=config.get("checkpoint_minutes", 20),
+        # Two callables, not ten: Snakemake inspects and calls every params function of each
+        # of the paper's ~5,400 fine-tunes (rules/common.smk, finetune_run).
+        run=finetune_run,
         # Takes `output`, so Snakemake counts it as derived, not as a parameter of the run:
-        # turning tracking on or off never reruns a finished run.
-        tracking=lambda wc, output: tracking.command_args(config),
-        study=config["study"],
-        device=job_device,
+        # file paths, and turning tracking on or off, never rerun a finished run.
+        files=finetune_files,
+    resources:
+        runtime=planned("finetune", "runtime"),
+        mem_mb=planned("finetune", "mem_mb"),
     log:
         f"{R}/logs/{paths.RUN}.log",
     group:
@@ -50,15 +36,11 @@ rule finetune:
     conda:
         "../envs/junkdna.yaml"
     shell:
-        "python -m pipeline finetune --study {params.study} --setting {params.setting} "
-        "--model-name {wildcards.model} --model {input.model} --task {wildcards.task} "
-        "{params.world} --difficulty {wildcards.difficulty} --task-options {params.task_options:q} "
-        "--compression {wildcards.compression} {params.masks} --mode {wildcards.mode} "
-        "--protocol {params.protocol:q} --seed {wildcards.seed} --subset {params.subset} "
-        "--subset-seed {params.subset_seed} {params.out_model}{params.tracking} "
-        "--checkpoint-minutes {params.checkpoint_minutes} --out {output.metrics} "
-        "--out-examples {output.examples} --threads {threads} --device {params.device} "
-        "> {log} 2>&1"
+        "python -m pipeline finetune {params.run} --model-name {wildcards.model} "
+        "--model {input.model} --task {wildcards.task} --difficulty {wildcards.difficulty} "
+        "--compression {wildcards.compression} --mode {wildcards.mode} --seed {wildcards.seed} "
+        "{params.files} --out {output.metrics} --out-examples {output.examples} "
+        "--threads {threads} > {log} 2>&1"
 
 
 use rule finetune as finetune_keep_model with:

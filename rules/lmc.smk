@@ -23,6 +23,9 @@ rule lmc:
         cell=lambda wc: json.dumps({**dict(wc.items()), "seed": int(wc.seed)}),  # int64 column
         world=data_arg,
         device=job_device,
+    resources:
+        runtime=planned("lmc", "runtime"),
+        mem_mb=planned("lmc", "mem_mb"),
     log:
         f"{R}/logs/lmc/{{model}}/{{task}}/{{difficulty}}/{{compression}}/seed{{seed}}.log",
     conda:

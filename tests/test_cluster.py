@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -333,19 +334,23 @@ def test_profile_values_parse_with_snakemake_parsers(name):
         assert scopes.is_local("gpu")
 
 
-def test_workstation_gives_gpus_to_exactly_the_rules_whose_verbs_lock_one(slurm_text):
-    """Rule -> verb from the dry run's shell commands; gpu > 0 iff the verb locks a device."""
-    profile = yaml.safe_load(PROFILES["workstation"].read_text())["set-resources"]
-    verbs = {}
-    rule = None
-    for line in slurm_text.splitlines():
+def test_workstation_gives_gpus_to_exactly_the_jobs_whose_verbs_lock_one():
+    """Per job of the workstation dry run: gpu > 0 iff its verb locks a device, i.e. a GPU
+    verb not told --device cpu (magnitude/random/RTN prunes)."""
+    jobs, rule, gpus = [], None, 0
+    for line in dry_run("workstation").splitlines():
         if m := cluster.JOB_RE.match(line):
-            rule = m["rule"]
-        elif line.startswith("Shell command: python -m pipeline ") and rule in profile:
-            verbs[rule] = line.split()[5]
-    assert verbs
-    for rule, verb in verbs.items():
-        assert (int(profile[rule]["gpu"]) > 0) == (verb in gpu_slots.GPU_VERBS), (rule, verb)
+            rule, gpus = m["rule"], 0
+        elif line.strip().startswith("resources:"):
+            gpus = int(m_gpu[1]) if (m_gpu := re.search(r"\bgpu=(\d+)", line)) else 0
+        elif line.strip().startswith("Shell command: python -m pipeline "):
+            jobs.append((rule, gpus, line.split()[5], line))
+    assert {"finetune", "prune", "prune_weights", "lmc"} <= {rule for rule, *_ in jobs}
+    cpu_prunes = [j for j in jobs if j[0].startswith("prune") and "--device cpu" in j[3]]
+    assert cpu_prunes and any(j[0].startswith("prune") and j[1] for j in jobs)
+    for rule, gpus, verb, shell in jobs:
+        locks = verb in gpu_slots.GPU_VERBS and "--device cpu" not in shell
+        assert (gpus > 0) == locks, (rule, verb, shell[:200])
 
 
 def test_workstation_dry_run_parses():

@@ -14,16 +14,16 @@ from pipeline import gpu_slots
 REPO = Path(__file__).resolve().parents[1]
 CLAIM = (
     "import os, sys, time; from pipeline import gpu_slots; "
-    "d = gpu_slots.claim(sys.argv[1], poll_s=0.05); "
+    "d = gpu_slots.claim(sys.argv[1], sys.argv[2] or None, poll_s=0.05); "
     "print(d, repr(os.environ['CUDA_VISIBLE_DEVICES']), flush=True); time.sleep(60)"
 )
 
 
-def start(verb: str, lock_dir: Path, **env: str) -> subprocess.Popen:
+def start(verb: str, lock_dir: Path, device: str = "", **env: str) -> subprocess.Popen:
     environ = {**os.environ, "CUDA_VISIBLE_DEVICES": "3,5", gpu_slots.LOCK_DIR_ENV: str(lock_dir)}
     environ.pop("SLURM_JOB_ID", None)
     return subprocess.Popen(
-        [sys.executable, "-c", CLAIM, verb],
+        [sys.executable, "-c", CLAIM, verb, device],
         cwd=REPO,
         env={**environ, **env},
         stdout=subprocess.PIPE,
@@ -59,9 +59,11 @@ def test_gpu_jobs_get_distinct_devices_and_a_third_waits_for_a_free_one(tmp_path
 
 def test_other_verbs_see_no_gpu_and_slurm_jobs_are_left_alone(tmp_path, procs):
     cpu = start("collect", tmp_path)
+    cpu_prune = start("prune", tmp_path, device="cpu")  # magnitude/random/RTN: --device cpu
     slurm = start("finetune", tmp_path, SLURM_JOB_ID="7")
-    procs += [cpu, slurm]
+    procs += [cpu, cpu_prune, slurm]
     assert cpu.stdout.readline().split() == ["None", "''"]
+    assert cpu_prune.stdout.readline().split() == ["None", "''"]
     assert slurm.stdout.readline().split() == ["None", "'3,5'"]
 
 

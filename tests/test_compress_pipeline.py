@@ -247,6 +247,28 @@ def test_prune_verb_writes_one_report_and_fine_tuning_loads_it(
         assert all(row.unique().numel() <= 2**3 for p in params.values() for row in p.detach())
 
 
+def test_rtn_of_an_fp16_checkpoint_is_quantized_verified_and_stored_in_fp32(staged, tmp_path):
+    """An fp16 checkpoint (setting 2's mBART) quantizes on its fp32 values and stores grid
+    values exactly; fp16-rounded RTN values leave their grid (the check ptq and qat make)."""
+    from safetensors.torch import load_file
+    from transformers import AutoModelForMaskedLM
+
+    from pipeline.compress.quantize import off_grid, rtn_quantize
+
+    model_dir, world = staged
+    half = tmp_path / "fp16"
+    AutoModelForMaskedLM.from_pretrained(str(model_dir)).half().save_pretrained(half)
+    for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
+        if (model_dir / name).exists():
+            (half / name).write_bytes((model_dir / name).read_bytes())
+    assert prune_verb(half, world, tmp_path, "rtn", "4bit") == 0
+    stored = load_file(str(tmp_path / "weights.safetensors"))
+    assert {t.dtype for t in stored.values()} == {torch.float32}
+    assert all(off_grid(t, 4) == 0 for t in stored.values())
+    # What storing in the checkpoint's dtype would have kept: off the grid.
+    assert sum(off_grid(rtn_quantize(t, 4).half(), 4) for t in stored.values()) > 0
+
+
 def test_head_policy_prunes_the_task_head_at_fine_tune_time(staged, tmp_path):
     model_dir, world = staged
     assert (

@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> None:
     from pipeline.compress.prunable import prunable_parameters, sparsity_report
     from pipeline.device import resolve
     from pipeline.examples import item_ids, write_examples
-    from pipeline.finetune.modes.base import keep_factors
+    from pipeline.finetune.modes.base import check_mask_names
     from pipeline.finetune.run import load_for_task
     from pipeline.io import write_json
     from pipeline.tasks.chance import chance_level
@@ -56,9 +56,12 @@ def run(args: argparse.Namespace) -> None:
     )
     params = prunable_parameters(model)
     if args.masks is not None:
-        with torch.no_grad():
-            for param, keep in keep_factors(params, load_masks(args.masks)):
-                param.mul_(keep)
+        masks = load_masks(args.masks)
+        check_mask_names(params, masks)
+        with torch.no_grad():  # boolean, in place, each mask freed once applied
+            for name in list(masks):
+                param = params[name]
+                param.masked_fill_(~masks.pop(name).to(param.device, torch.bool), 0)
     rows = task.load_split("validation", args.world)
     result = adapter.evaluate(model, tokenizer, task, rows, args.max_length, args.batch_size)
     examples = result.pop("examples")

@@ -101,9 +101,14 @@ def run(args: argparse.Namespace) -> None:
     start = time.time()
     load.model_folder(args.model)  # a missing config.json is named as missing
     # Straight onto the device in the checkpoint's dtype (a 7B fp16 model: 13.5 GB, no fp32
-    # host copy); --device auto spreads it over the visible GPUs.
+    # host copy); --device auto spreads it over the visible GPUs. Quantization loads in fp32
+    # whatever the checkpoint's dtype: RTN values rounded again to fp16 leave their grid, so
+    # it rounds, verifies and stores its weights in fp32 (a reader casts them on copy).
+    quantizes = method.level_kind == "bits"
     model = AutoModel.from_pretrained(
-        str(args.model), dtype="auto", device_map=placement.device_map
+        str(args.model),
+        dtype=torch.float32 if quantizes else "auto",
+        device_map=placement.device_map,
     ).eval()
     print(f"{method.name}: parameters on {sorted(model_devices(model))}", flush=True)
     params = prunable_parameters(model, args.prunable)
@@ -116,6 +121,16 @@ def run(args: argparse.Namespace) -> None:
         )
     masks = method.compress(Target(model, params, args.seed, batches, options), level)
     masks = {name: mask.cpu() for name, mask in masks.items()}
+    if quantizes:
+        from pipeline.compress.quantize import off_grid
+
+        bits = method.level_argument(level)
+        off = {name: n for name, p in params.items() if (n := off_grid(p, bits))}
+        if off:
+            raise RuntimeError(
+                f"{method.name}: {sum(off.values())} weights off their {bits}-bit grid "
+                f"(in {sorted(off)[:3]})"
+            )
     save_masks(args.out_mask, masks)
     if method.changes_weights:
         save_weights(args.out_weights, params)
