@@ -403,11 +403,21 @@ def first_principles_minutes(plan: Plan, rule: str, wildcards: Any) -> float | N
     read of every weight per decoding step (memory bandwidth). No load, no per-step
     overhead. None for a model without a parameter count, 0 for CPU jobs."""
     w = dict(wildcards)
+    if "model" not in w:
+        return 0.0  # no model runs (the GPU preflight)
     fp = plan.first_principles
-    params = fp.get("params", {}).get(w.get("model"))
+    model = continued_base(plan.config, w.get("model", ""))  # a continued model: its base's
+    params = fp.get("params", {}).get(model)
     if not fp or params is None:
         return None
     rate = fp["utilisation"] * 1e12  # x peak (TFLOP/s) below
+    if rule == "continue_train":
+        from pipeline.models.continued import recipe_of
+
+        recipe = recipe_of(plan.config, w["model"])
+        tokens = recipe.steps * recipe.update_freq * recipe.max_tokens * 2
+        peak = fp["peak_tflops"][plan.gpu][recipe.precision]
+        return 6 * params * tokens / (rate * peak) / 60
     if rule.startswith("prune"):
         if not get_method(w["method"]).needs_calibration:
             return 0.0

@@ -187,6 +187,9 @@ def test_the_cost_model_agrees_with_a_first_principles_count(slurm_jobs, plan):
     result = cluster.estimate(slurm_jobs, cluster.local_rules(REPO), plan)
     assert plan.first_principles["measured"] is False  # the report says so
     for setting, row in result["settings"].items():
+        if setting == "staging":  # no model computes here: the GPU preflight's minutes only
+            assert row["first_principles_gpu_hours"] == 0 and row["gpu_hours"] < 1, row
+            continue
         ratio = row["gpu_hours"] / row["first_principles_gpu_hours"]
         if setting == "book":
             assert 1.3 < ratio < 5, ratio
