@@ -135,6 +135,7 @@ class Plan:
     def mem_mb(self, model: str) -> int:
         """Host memory of one job holding ``model`` (``host_mem_mb``, else its default)."""
         table = self.host_mem_mb
+        model = continued_base(self.config, model)  # a continued model: its base's size
         return int(table.get(model, table.get("default", 16000)))
 
     def staged_rows(self, name: str, split: str) -> int:
