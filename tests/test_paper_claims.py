@@ -17,6 +17,7 @@ make the claims hold, so the verdicts come from the data, not from the design.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -106,14 +107,16 @@ def planted_g(method: str, mode: str, x: float, rank: float, effect: bool) -> fl
     return g - 0.15 * x if method == "random" else g
 
 
-def judged(effect: bool, seed: int = 0, details: bool = False, config: dict | None = None) -> dict:
-    frame, dense, rank, x = design(config or paper())
+def planted_claims(
+    config: dict, truth: Any, analysis: Analysis, seed: int = 0, details: bool = True
+) -> dict:
+    """The claims judged on a simulated table of ``config``'s runs whose true normalized
+    score is ``truth(method, mode, x, rank, setting)``."""
+    frame, dense, rank, x = design(config)
     g = np.array(
-        [
-            planted_g(m, mode, xi, r, effect)
-            for m, mode, xi, r in zip(frame["method"], frame["mode"], x, rank, strict=True)
-        ]
-    )
+        [truth(m, mode, xi, r, s) for m, mode, xi, r, s in
+         zip(frame["method"], frame["mode"], x, rank, frame["setting"], strict=True)]
+    )  # fmt: skip
     accuracy = CHANCE + (dense - CHANCE) * g
     values, correct = draw(np.random.default_rng(seed), frame, accuracy, n_examples=N_EXAMPLES)
     table = normalize(frame.assign(value=values, _design=np.arange(len(frame))))
@@ -122,9 +125,16 @@ def judged(effect: bool, seed: int = 0, details: bool = False, config: dict | No
     ids, nan = np.arange(N_EXAMPLES), np.full(N_EXAMPLES, np.nan)
     per_run = [(ids, Examples(correct[i], nan, nan, [])) for i in order]
     index = run_index(table)
-    rep = run_replicates(table, None, ANALYSIS.bootstrap_resamples, per_run=per_run, index=index)
+    rep = run_replicates(table, None, analysis.bootstrap_resamples, per_run=per_run, index=index)
     points = build_points(table, rep, shape=layout(table))
-    return {c.key: c for c in judge_blocks(points, ANALYSIS, details=details)[0]}
+    return {c.key: c for c in judge_blocks(points, analysis, details=details)[0]}
+
+
+def judged(effect: bool, seed: int = 0, details: bool = False, config: dict | None = None) -> dict:
+    def truth(method: str, mode: str, x: float, rank: float, setting: str) -> float:
+        return planted_g(method, mode, x, rank, effect)
+
+    return planted_claims(config or paper(), truth, ANALYSIS, seed, details)
 
 
 @pytest.fixture(scope="module")

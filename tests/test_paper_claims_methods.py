@@ -15,14 +15,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from pipeline.analysis.claims import judge_blocks
 from pipeline.analysis.options import Analysis
-from pipeline.analysis.points import build_points, layout
-from pipeline.analysis.resample import run_index, run_replicates
-from pipeline.analysis.simulate import draw
-from pipeline.analysis.tables import normalize
-from pipeline.analysis.weighted import Examples
-from tests.test_paper_claims import CHANCE, N_EXAMPLES, design, paper, planted_g
+from tests.test_paper_claims import paper, planted_claims, planted_g
 
 
 def truth(method: str, mode: str, x: float, rank: float, setting: str) -> float:
@@ -35,21 +29,7 @@ def truth(method: str, mode: str, x: float, rank: float, setting: str) -> float:
 def book_steepness(config: dict) -> tuple[set[str], dict]:
     """(methods claim b read in the book, claim b itself) on the planted table."""
     analysis = dataclasses.replace(Analysis.from_config(config), bootstrap_resamples=199)
-    frame, dense, rank, x = design(config)
-    g = np.array(
-        [truth(m, mode, xi, r, s) for m, mode, xi, r, s in
-         zip(frame["method"], frame["mode"], x, rank, frame["setting"], strict=True)]
-    )  # fmt: skip
-    values, correct = draw(
-        np.random.default_rng(0), frame, CHANCE + (dense - CHANCE) * g, n_examples=N_EXAMPLES
-    )
-    table = normalize(frame.assign(value=values, _design=np.arange(len(frame))))
-    table = table.reset_index(drop=True).assign(_run=np.arange(len(table)))
-    ids, nan = np.arange(N_EXAMPLES), np.full(N_EXAMPLES, np.nan)
-    per_run = [(ids, Examples(correct[i], nan, nan, [])) for i in table["_design"].to_numpy()]
-    rep = run_replicates(table, None, 199, per_run=per_run, index=run_index(table))
-    points = build_points(table, rep, shape=layout(table))
-    claims = {c.key: c for c in judge_blocks(points, analysis, details=True)[0]}
+    claims = planted_claims(config, truth, analysis)
     rows = claims["b"].by_normalization["ratio"].details
     book = [r for r in rows if r["group"].startswith("book/")]
     return {r["method"] for r in book}, book

@@ -11,36 +11,18 @@ from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
-
-from pipeline.analysis.claims import judge_blocks
 from pipeline.analysis.options import Analysis
-from pipeline.analysis.points import build_points, layout
-from pipeline.analysis.resample import run_index, run_replicates
-from pipeline.analysis.simulate import draw
-from pipeline.analysis.tables import normalize
-from pipeline.analysis.weighted import Examples
-from tests.test_paper_claims import CHANCE, N_EXAMPLES, design, paper, planted_g
+from tests.test_paper_claims import paper, planted_claims, planted_g
 
 
 def setting4_pairs(config: dict) -> list[tuple[str, str, str]]:
     """(easier, harder, how the order was set) of every pair claim (b) read in setting 4."""
     analysis = dataclasses.replace(Analysis.from_config(config), bootstrap_resamples=99)
-    frame, dense, rank, x = design(config)
-    g = np.array(
-        [planted_g(m, mode, xi, r, True) for m, mode, xi, r in
-         zip(frame["method"], frame["mode"], x, rank, strict=True)]
-    )  # fmt: skip
-    values, correct = draw(
-        np.random.default_rng(0), frame, CHANCE + (dense - CHANCE) * g, n_examples=N_EXAMPLES
-    )
-    table = normalize(frame.assign(value=values, _design=np.arange(len(frame))))
-    table = table.reset_index(drop=True).assign(_run=np.arange(len(table)))
-    ids, nan = np.arange(N_EXAMPLES), np.full(N_EXAMPLES, np.nan)
-    per_run = [(ids, Examples(correct[i], nan, nan, [])) for i in table["_design"].to_numpy()]
-    rep = run_replicates(table, None, 99, per_run=per_run, index=run_index(table))
-    points = build_points(table, rep, shape=layout(table))
-    claims = {c.key: c for c in judge_blocks(points, analysis, details=True)[0]}
+
+    def truth(method: str, mode: str, x: float, rank: float, setting: str) -> float:
+        return planted_g(method, mode, x, rank, True)
+
+    claims = planted_claims(config, truth, analysis)
     rows = claims["b"].by_normalization["chance"].details
     return [
         (r["easier"], r["harder"], r["order"]) for r in rows if r.get("setting") == "across_tasks"
