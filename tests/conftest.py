@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,26 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def snakemake_dry_run(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    """``snakemake -n`` of the repository's Snakefile with ``workdir`` as its directory;
+    ``args``: targets and options (targets before a ``--config``, which takes every word
+    after it)."""
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    return subprocess.run(
+        [
+            *[sys.executable, "-m", "snakemake", "-n", "--snakefile", str(REPO / "Snakefile")],
+            *["--directory", str(workdir), *args],
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+
 
 TINY_WORLD = {
     "seed": 7,

@@ -8,10 +8,8 @@ the unit tests call pipeline/overrides.py as the Snakefile does."""
 from __future__ import annotations
 
 import copy
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +17,7 @@ import yaml
 
 from pipeline.overrides import merge, study_config, validate
 from pipeline.resolve import ConfigError
+from tests.conftest import snakemake_dry_run
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_PATH = REPO / "config.yaml"
@@ -27,18 +26,7 @@ DEFAULT = yaml.safe_load(DEFAULT_PATH.read_text())
 
 def dry_run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     """``snakemake -n all_figures`` of the default study, its results under ``tmp_path``."""
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    return subprocess.run(
-        [
-            *[sys.executable, "-m", "snakemake", "-n", "all_figures"],
-            *["--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path)],
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+    return snakemake_dry_run(tmp_path, "all_figures", *args)
 
 
 def planned(run: subprocess.CompletedProcess, rule: str) -> list[dict[str, str]]:

@@ -4,9 +4,7 @@ of the default study, and the lookups (pipeline/wildcards.py) on their own."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +13,7 @@ import yaml
 from pipeline import paths, study
 from pipeline.deployment import DeploymentError, check_deployment
 from pipeline.wildcards import WildcardError, cell_setting, wildcard_value
+from tests.conftest import snakemake_dry_run
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT = yaml.safe_load((REPO / "config.yaml").read_text())
@@ -27,18 +26,7 @@ TYPO = RUN.difficulty + ("0" if "." in RUN.difficulty else ".0")
 
 
 def dry_run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    return subprocess.run(
-        [
-            *[sys.executable, "-m", "snakemake", "-n", "--snakefile", str(REPO / "Snakefile")],
-            *args,  # targets before --config, which takes every word after it
-            *["--directory", str(tmp_path), "--config", f"results_dir={tmp_path / 'r'}"],
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+    return snakemake_dry_run(tmp_path, *args, "--config", f"results_dir={tmp_path / 'r'}")
 
 
 def run_path(tmp_path: Path, **change: str) -> str:
