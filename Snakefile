@@ -57,6 +57,7 @@ wildcard_constraints:
     method=r"[a-z_0-9]+",
     level=r"[^/]+",
     mode=r"[a-z_]+",
+    budget=r"(/budget-[0-9.]+x)?",
     seed=r"\d+",
     figure=r"[a-z0-9_]+",
 

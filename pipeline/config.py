@@ -32,6 +32,22 @@ def _must_be_in(key: str, value: Any, allowed: Any) -> None:
         raise ConfigError(f"config key '{key}': {value!r} is not one of {sorted(allowed)}")
 
 
+def _check_budgets(config: dict[str, Any], setting: str) -> None:
+    """A larger-budget arm (``budgets``) names a factor other than 1 and modes its setting
+    runs (the schema has checked the shapes)."""
+    block = config["settings"][setting]
+    modes = [m for m in block.get("modes", config["modes"]) if m != "dense"]
+    for label, arm in block.get("budgets", {}).items():
+        key = f"settings.{setting}.budgets.{label}"
+        if float(label.removesuffix("x")) in (0.0, 1.0):
+            raise ConfigError(
+                f"config key '{key}': a budget is a factor other than 1x and 0x "
+                "(1x is every run's own budget), e.g. 4x"
+            )
+        for i, mode in enumerate(arm["modes"]):
+            _must_be_in(f"{key}.modes[{i}]", mode, modes)
+
+
 def check_config(config: dict[str, Any]) -> None:
     models = config["models"]
     for name, spec in models.items():
@@ -73,6 +89,7 @@ def check_config(config: dict[str, Any]) -> None:
             _must_be_in(f"settings.{setting}.claims_methods[{i}]", method, setting_methods)
         for i, mode in enumerate(block.get("modes", [])):
             _must_be_in(f"settings.{setting}.modes[{i}]", mode, config["modes"])
+        _check_budgets(config, setting)
         if "control_model" in block:
             _must_be_in(f"settings.{setting}.control_model", block["control_model"], models)
         named = [

@@ -15,6 +15,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from pipeline.paths import BASE_BUDGET
+
 # The range of each metric a record may hold (pipeline/tasks): fractions, correlations,
 # and BLEU and chrF on sacrebleu's 0-100 scale. NaN is allowed (a correlation of a constant
 # prediction); anything else outside its range means the record is not what a run wrote.
@@ -117,6 +119,8 @@ def record(path: str | os.PathLike) -> dict[str, Any]:
 
     path = Path(path)
     data = json_object(path)
+    if "rows" not in data:
+        data.setdefault("budget", BASE_BUDGET)  # written before budgets: the protocol's own
     rows, schema = (data["rows"], LMC) if "rows" in data else ([data], RESULTS)
     if not isinstance(rows, list):
         raise LoadError(path, f"'rows' is a {type(rows).__name__}, not a list")
@@ -173,6 +177,20 @@ def parquet(path: str | os.PathLike) -> Any:
     if not Path(path).is_file():
         raise LoadError(path, "file is missing")
     try:
-        return pd.read_parquet(path)
+        frame = pd.read_parquet(path)
     except (pa.ArrowException, OSError, ValueError) as err:
         raise LoadError(path, f"not a readable Parquet table ({err})") from None
+    return with_budget(frame)
+
+
+def with_budget(frame: Any) -> Any:
+    """A table of runs (results, normalized, examples) with its ``budget`` column: 1.0 where
+    it was written before budgets existed or holds a null (every such run trained the
+    protocol's own budget). Other tables come back as they are."""
+    if not {"compression", "mode", "seed"} <= set(frame.columns):
+        return frame
+    if "budget" not in frame.columns:
+        frame["budget"] = BASE_BUDGET  # in place: an examples table may be large
+    elif frame["budget"].isna().any():
+        frame["budget"] = frame["budget"].fillna(BASE_BUDGET)
+    return frame

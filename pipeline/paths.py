@@ -15,7 +15,10 @@ SEEDED_COMPRESSED = COMPRESSED + "/seed{seed}"
 MASK_FILE, REPORT_FILE, WEIGHTS_FILE = "mask.npz", "report.json", "weights.safetensors"
 MASK = f"{COMPRESSED}/{MASK_FILE}"
 SEEDED_MASK = f"{SEEDED_COMPRESSED}/{MASK_FILE}"
-RUN = "runs/{model}/{task}/{difficulty}/{compression}/{mode}/seed{seed}"
+# ``{budget}``: empty for the protocol's own training budget (1x), ``/budget-4x`` for a run
+# trained 4x as many optimizer steps (or epochs): a larger-budget arm sits in a folder of its
+# own below its mode, beside the 1x runs (budget_component).
+RUN = "runs/{model}/{task}/{difficulty}/{compression}/{mode}{budget}/seed{seed}"
 METRICS = RUN + "/metrics.json"
 EXAMPLES = RUN + "/examples.parquet"  # per-example scores (pipeline/examples.py)
 FINETUNED = RUN + "/finetuned"
@@ -60,8 +63,25 @@ def by_method_level(template: str) -> str:
 
 def run_of(wildcards: Any, compression: str, mode: str) -> dict[str, Any]:
     """The wildcards of another run of the same cell and seed: the dense run a post-training
-    quantization starts from, the LMC end points."""
-    return {**dict(wildcards.items()), "compression": compression, "mode": mode}
+    quantization starts from, the LMC end points (at 1x where the caller names no budget)."""
+    return {"budget": "", **dict(wildcards.items()), "compression": compression, "mode": mode}
+
+
+BASE_BUDGET = 1.0  # the protocol's own training budget: its runs keep the plain run paths
+BUDGET_PREFIX = "/budget-"
+
+
+def budget_component(budget: float) -> str:
+    """The ``{budget}`` wildcard of a run: ``""`` at 1x (today's paths, cached results stay
+    valid), ``"/budget-4x"`` for 4x the protocol's steps."""
+    return "" if float(budget) == BASE_BUDGET else f"{BUDGET_PREFIX}{fmt(float(budget))}x"
+
+
+def budget_of(component: str) -> float:
+    """``"/budget-4x"`` -> 4.0; ``""`` -> 1.0 (the inverse of :func:`budget_component`)."""
+    if not component:
+        return BASE_BUDGET
+    return float(component.removeprefix(BUDGET_PREFIX).removesuffix("x"))
 
 
 def split_compression(label: str) -> tuple[str, str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from pipeline import paths
@@ -31,10 +31,12 @@ class Cell:
     compression: str
     mode: str
     seed: int
+    budget: float = paths.BASE_BUDGET  # x the protocol's optimizer steps (or epochs)
 
     @property
     def wildcards(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if k != "setting"}
+        out = {k: v for k, v in asdict(self).items() if k != "setting"}
+        return {**out, "budget": paths.budget_component(self.budget)}
 
     def path(self, template: str, results_dir: str) -> str:
         return f"{results_dir}/" + template.format(**self.wildcards)
@@ -177,6 +179,42 @@ def cells(config: dict[str, Any]) -> list[Cell]:
                     if (mode != "zero_shot" or seed == first_seed)
                     and task in mode_tasks.get(mode, [task])
                 ]
+        out += budget_cells(block, [c for c in out if c.setting == setting])
+    return out
+
+
+def budget_factor(label: str) -> float:
+    """A ``budgets`` key of a setting (``"4x"``) as its factor (4.0)."""
+    return float(str(label).removesuffix("x"))
+
+
+def budget_cells(block: dict[str, Any], base: list[Cell]) -> list[Cell]:
+    """The larger-training-budget arms of a setting (its ``budgets``: ``{4x: {modes:
+    [sparse_to_dense], sparsities: [0.9]}}``): the 1x cells of those modes (of the levels
+    listed, all when none are), and the dense run of every such cell and seed, so each arm
+    is normalized by a dense run trained as long as it (pipeline/analysis/tables.py)."""
+    out: list[Cell] = []
+    for label, arm in block.get("budgets", {}).items():
+        factor = budget_factor(label)
+        modes = set(arm["modes"])
+        levels = {fmt(s) for s in arm.get("sparsities", [])}
+        control = block.get("control_model")
+        chosen = [
+            c
+            for c in base
+            if c.mode in modes
+            and c.model != control
+            and (not levels or paths.split_compression(c.compression)[1] in levels)
+        ]
+        runs = {(c.model, c.task, c.difficulty, c.seed) for c in chosen}
+        dense = [
+            c
+            for c in base
+            if c.mode == "dense"
+            and c.compression == paths.DENSE
+            and (c.model, c.task, c.difficulty, c.seed) in runs
+        ]
+        out += [replace(c, budget=factor) for c in dense + chosen]
     return out
 
 
@@ -226,8 +264,8 @@ def lmc_end_points(config: dict[str, Any]) -> list[dict[str, Any]]:
     the only runs whose fine-tuned model is saved."""
     ends = []
     for wc in _lmc_wildcards(config):
-        ends.append({**wc, "compression": paths.DENSE, "mode": "dense"})
-        ends.append({**wc, "mode": "sparse"})
+        ends.append({**wc, "compression": paths.DENSE, "mode": "dense", "budget": ""})
+        ends.append({**wc, "mode": "sparse", "budget": ""})
     return [dict(t) for t in dict.fromkeys(tuple(sorted(e.items())) for e in ends)]
 
 

@@ -86,10 +86,13 @@ def finetune_run(wc):
     fields: Snakemake inspects, calls and formats each of the paper's ~5,400 fine-tunes."""
     setting = setting_of_cell(wc)
     block = config["settings"][setting]
-    protocol = json.dumps(resolve.protocol_for(config, setting, wc.task))
+    budget = paths.budget_of(wc.budget)
+    protocol = json.dumps(resolve.protocol_for(config, setting, wc.task, budget))
     options = json.dumps(study.task_options(config, setting))
+    # --budget only on a larger-budget arm: a 1x run's params, hence its cache, stay as they were
+    budget_arg = f"--budget {paths.fmt(budget)} " if wc.budget else ""
     return (
-        f"--study {config['study']} --setting {setting} --task-options {shlex.quote(options)} "
+        f"--study {config['study']} --setting {setting} --task-options {shlex.quote(options)} {budget_arg}"
         f"--protocol {shlex.quote(protocol)} --subset {block.get('subset', 'random')} "
         f"--subset-seed {block.get('subset_seed', wc.seed)} "
         f"--checkpoint-minutes {config.get('checkpoint_minutes', 20)} --device {job_device(wc)}"

@@ -32,6 +32,7 @@ from typing import Any
 
 from pipeline.analysis.difficulty import ACROSS_TASKS, hardness
 from pipeline.analysis.headroom import regime
+from pipeline.analysis.resample import at_base_budget
 from pipeline.paths import split_difficulty
 from pipeline.study import task_options
 from pipeline.tasks.synthetic import NEEDS_PRETRAINING
@@ -155,6 +156,10 @@ def calibration_table(
     from pipeline.tasks.chance import chance_level
     from pipeline.tasks.registry import get_task
 
+    # The gates judge the protocol's own budget; a larger-budget arm's dense runs are not
+    # levels of their own (nor are their examples).
+    results = results[at_base_budget(results)]
+    examples = None if examples is None else examples[at_base_budget(examples)]
     dense = results[results["compression"] == "dense"]
     dense = dense.assign(regime=regime(dense))  # a zero-shot level is a level of its own
     out = []

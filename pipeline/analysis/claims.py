@@ -548,7 +548,11 @@ def harder_loses_more(points: Points, analysis: Analysis, name: str) -> Evidence
 
 
 def deficit_on_harder(points: Points, analysis: Analysis, name: str) -> Evidence:
-    s2d = _select(points, "pruning", analysis.methods, ("sparse_to_dense",), analysis)
+    """(c) on the protocol's own budget (the deficit gap and the dense_freeze contrast),
+    and, where the table has a larger-budget arm, its irreversibility
+    (:func:`_irreversibility`)."""
+    base = at_budget(points, BASE_BUDGET)
+    s2d = _select(base, "pruning", analysis.methods, ("sparse_to_dense",), analysis)
     label = "deficit gap, harder - easier (sparse-to-dense)"
     by_setting, details, used = _area_gaps(s2d, name, analysis, label)
     if not by_setting:
@@ -556,14 +560,11 @@ def deficit_on_harder(points: Points, analysis: Analysis, name: str) -> Evidence
             no_data="no sparse_to_dense curve with two or more difficulty levels of known order"
         )
     evidence = Evidence([Part(label, by_setting)], None, details)
-    frozen = _select(points, "pruning", analysis.methods, ("dense_freeze",), analysis)
+    frozen = _select(base, "pruning", analysis.methods, ("dense_freeze",), analysis)
     ff, fv, sv = frozen.frame, frozen.values[name], s2d.values[name]
     contrasts, frozen_rows = [], []
     for keys, _, used_frame in list(details):
-        hard = used_frame[used_frame["difficulty"].eq(keys["harder"])]
-        if hard.empty:
-            hard = used_frame[used_frame["task"].eq(keys["harder"])]
-        hard = hard[~hard["is_dense"].astype(bool)]
+        hard = _harder_rows(keys, used_frame)
         match = ff[
             ff["task"].isin(hard["task"])
             & ff["difficulty"].isin(hard["difficulty"])
@@ -584,22 +585,122 @@ def deficit_on_harder(points: Points, analysis: Analysis, name: str) -> Evidence
                 match,
             )
         )
-    frame = _rows_frame(s2d.frame, used)
+    import pandas as pd
+
+    frames = [_rows_frame(s2d.frame, used)]
     if contrasts:
         evidence.parts.append(
             Part("dense_freeze - sparse_to_dense, harder level", _by_setting(contrasts))
         )
-        import pandas as pd
-
-        frame = pd.concat([frame, _rows_frame(ff, frozen_rows)])
+        frames.append(_rows_frame(ff, frozen_rows))
     else:
         evidence.notes.append("no dense_freeze control on the harder levels: not tested")
-    evidence.notes.append(
-        "a longer training budget (sparse-to-dense at 2-4x the steps) is not in this table: "
-        "irreversibility is not tested"
-    )
-    evidence.frame = frame
+    frames += _irreversibility(evidence, points, s2d, analysis, name)
+    evidence.frame = pd.concat(frames)
     return evidence
+
+
+BASE_BUDGET = 1.0  # the protocol's own training budget (pipeline/paths.py BASE_BUDGET)
+# The claims that read a larger-budget arm; every other claim reads the protocol's own.
+READS_BUDGETS = ("c",)
+
+
+def at_budget(points: Points, budget: float) -> Points:
+    """The points of one training budget (every point of a table without budgets)."""
+    if "budget" not in points.frame.columns:
+        return points
+    return points.subset(points.frame["budget"].to_numpy(dtype=float) == budget)
+
+
+def claim_points(points: Points, key: str) -> Points:
+    """The points claim ``key`` reads: every budget for (c), the protocol's own for the rest
+    (a larger-budget arm is a second protocol, not more of the first)."""
+    return points if key in READS_BUDGETS else at_budget(points, BASE_BUDGET)
+
+
+def _harder_rows(keys: dict[str, Any], used_frame: Any) -> Any:
+    """The compressed points of a pair's harder level among the points it used."""
+    hard = used_frame[used_frame["difficulty"].eq(keys["harder"])]
+    if hard.empty:
+        hard = used_frame[used_frame["task"].eq(keys["harder"])]
+    return hard[~hard["is_dense"].astype(bool)]
+
+
+def _irreversibility(
+    evidence: Evidence, points: Points, s2d: Points, analysis: Analysis, name: str
+) -> list:
+    """(c)'s irreversibility: per larger budget B of the table and per ordered pair of the
+    1x sparse-to-dense curves, the harder level's deficit (1 - mean score over the
+    sparsities both budgets ran, each budget normalized by its own dense run) at B minus
+    at 1x, plus the margin: "irreversible" (the deficit is not smaller at B) holds when the
+    one-sided lower bound of the change is above -margin, and does not hold when its upper
+    bound is below 0 (the deficit shrank). Appends one part per budget; returns the frames
+    of the points used."""
+    if "budget" not in points.frame.columns:
+        budgets = []
+    else:
+        budgets = sorted(set(points.frame["budget"].astype(float)) - {BASE_BUDGET})
+    if not budgets:
+        evidence.notes.append(
+            "no larger training budget (a setting's budgets) in this table: irreversibility "
+            "is not tested"
+        )
+        return []
+    margin = analysis.margin[name]
+    frames, base_values = [], s2d.values[name]
+    for budget in budgets:
+        arm = _select(
+            at_budget(points, budget), "pruning", analysis.methods, ("sparse_to_dense",), analysis
+        )
+        af, av = arm.frame, arm.values[name]
+        changes = []
+        for keys, _, used_frame in [d for d in evidence.details if "easier" in d[0]]:
+            if keys["statistic"] != evidence.parts[0].label:
+                continue
+            hard = _harder_rows(keys, used_frame)
+            match = af[
+                af["setting"].eq(keys["setting"])
+                & af["task"].isin(hard["task"])
+                & af["difficulty"].isin(hard["difficulty"])
+                & af["method"].eq(keys["method"])
+                & af["structure"].eq(keys["structure"])
+                & ~af["is_dense"].astype(bool)
+            ]
+            common = sorted(set(match["x"]) & set(hard["x"]))
+            if not common:
+                continue
+            at_b = match[match["x"].isin(common)].index.to_numpy()
+            at_1 = hard[hard["x"].isin(common)].index.to_numpy()
+            # deficit(B) - deficit(1x) = mean score at 1x - mean score at B
+            change = base_values[at_1].mean(axis=0) - av[at_b].mean(axis=0)
+            changes.append((keys["setting"], change + margin))
+            frames.append(af.loc[at_b])
+            evidence.details.append(
+                (
+                    {
+                        **keys,
+                        "statistic": f"harder level's deficit, {budget:g}x - 1x "
+                        "(sparse-to-dense; descriptive)",
+                        "sparsities": ", ".join(f"{x:g}" for x in common),
+                    },
+                    change,
+                    af.loc[at_b],
+                )
+            )
+        if changes:
+            evidence.parts.append(
+                Part(
+                    f"irreversibility: harder level's deficit at {budget:g}x - at 1x, "
+                    f"+ margin {margin:g} (sparse-to-dense)",
+                    _by_setting(changes),
+                )
+            )
+        else:
+            evidence.notes.append(
+                f"no sparse_to_dense curve at {budget:g}x matching a 1x pair's harder level: "
+                "irreversibility is not tested"
+            )
+    return frames
 
 
 def magnitude_hurts_harder_more(points: Points, analysis: Analysis, name: str) -> Evidence:
@@ -842,7 +943,9 @@ def judge_blocks(points: Points, analysis: Analysis, details: bool = True) -> li
     """Every claim (a)-(e) of every stacked study, both normalizations, Holm across the
     five claims of each study and normalization (``details``: the per-group estimates)."""
     evidence = {
-        name: {key: fn(points, analysis, name) for key, (_, fn) in CLAIMS.items()}
+        name: {
+            key: fn(claim_points(points, key), analysis, name) for key, (_, fn) in CLAIMS.items()
+        }
         for name in NORMALIZATIONS
     }
     studies = []

@@ -36,13 +36,19 @@ def annotate(normalized: Any, with_hardness: bool = True) -> Any:
     return frame
 
 
-def curves(normalized: Any, kind: str = "pruning") -> Any:
+def curves(normalized: Any, kind: str = "pruning", every_budget: bool = False) -> Any:
     """Per-seed curves of one compression kind ("pruning" or "quantization"), dense at the
-    origin of each; columns of ``annotate`` plus ``is_dense``, sorted along x."""
+    origin of each; columns of ``annotate`` plus ``is_dense`` and ``budget``, sorted along x.
+    Runs at the protocol's own training budget only (what figures and tables draw), unless
+    ``every_budget``: then a larger-budget arm's curves start at its own dense run."""
     import pandas as pd
 
     if kind not in ("pruning", "quantization"):
         raise ValueError(f"curve kind {kind!r}; allowed: ['pruning', 'quantization']")
+    budget = normalized["budget"].fillna(1.0) if "budget" in normalized.columns else 1.0
+    normalized = normalized.assign(budget=budget)
+    if not every_budget:
+        normalized = normalized[normalized["budget"] == 1.0]
     frame = annotate(defined(normalized))  # levels without a ratio are listed, not drawn
     compressed = frame[frame["kind"] == kind].assign(is_dense=False)
     # The origin of a zero-shot curve is the dense model evaluated zero-shot, of a
@@ -50,10 +56,12 @@ def curves(normalized: Any, kind: str = "pruning") -> Any:
     compressed["regime"] = compressed["mode"].where(compressed["mode"] == ZERO_SHOT, "dense")
     dense = frame[(frame["kind"] == "dense") & frame["mode"].isin(["dense", ZERO_SHOT])]
     dense = dense.assign(regime=dense["mode"])
-    shapes = compressed[CURVE + ["regime"]].drop_duplicates()
-    origin = shapes.merge(dense.drop(columns=["method", "structure", "mode"]), on=CELL + ["regime"])
+    shapes = compressed[CURVE + ["regime", "budget"]].drop_duplicates()
+    origin = shapes.merge(
+        dense.drop(columns=["method", "structure", "mode"]), on=CELL + ["regime", "budget"]
+    )
     origin = origin.assign(is_dense=True, kind=kind, x=0.0 if kind == "pruning" else DENSE_BITS)
     out = pd.concat([origin, compressed], ignore_index=True).drop(columns="regime")
     # Along the curve, compression grows: sparsity up, bits down.
     out["strength"] = out["x"] if kind == "pruning" else -out["x"]
-    return out.sort_values(CURVE + ["seed", "strength"]).reset_index(drop=True)
+    return out.sort_values(CURVE + ["budget", "seed", "strength"]).reset_index(drop=True)

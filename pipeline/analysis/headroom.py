@@ -16,7 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.analysis.resample import CELL_KEYS, DENSE, ZERO_SHOT, RunReplicates
+from pipeline.analysis.resample import (
+    CELL_KEYS,
+    DENSE,
+    ZERO_SHOT,
+    RunReplicates,
+    at_base_budget,
+)
 
 LEVEL = ["setting", "model", "task", "difficulty", "regime"]
 PROPORTIONS = ("accuracy", "exact_match")  # metrics that are a fraction of n_eval examples
@@ -43,6 +49,7 @@ def headroom(normalized: Any, rep: RunReplicates, n_se: float) -> Any:
 
     frame = normalized.reset_index(drop=True)
     is_dense = (frame["compression"] == DENSE) & frame["mode"].isin([DENSE, ZERO_SHOT])
+    is_dense &= at_base_budget(frame)  # the gate is the protocol's own; larger budgets share it
     rows = []
     for i in np.flatnonzero(is_dense.to_numpy()):
         row = frame.iloc[i]

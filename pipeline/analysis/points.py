@@ -31,7 +31,7 @@ from pipeline.analysis.resample import (
     seed_mean_replicates,
 )
 
-POINT = CURVE + ["kind", "x"]
+POINT = CURVE + ["budget", "kind", "x"]  # budget: x the protocol's steps (claim c's arm)
 
 
 @dataclass
@@ -109,7 +109,9 @@ def layout(normalized: Any) -> Layout:
     column numbers its rows)."""
     import pandas as pd
 
-    rows = pd.concat([curves(normalized, kind) for kind in ("pruning", "quantization")])
+    rows = pd.concat(
+        [curves(normalized, kind, every_budget=True) for kind in ("pruning", "quantization")]
+    )
     columns = POINT + [
         "hardness", "strength", "is_dense", "seeds", "n_seeds", "deterministic", "reference",
         "across",

@@ -48,6 +48,7 @@ NORMALIZED_COLUMN = {"ratio": "normalized", "chance": "normalized_chance"}
 DENSE = "dense"
 ZERO_SHOT = "zero_shot"
 PRETRAIN = "pretrain_seed"  # the top level of the design where a study varies it
+BUDGET = "budget"  # x the protocol's training steps: a run (and dense run) of its own
 _CHUNK = 256  # points per gather in stage 2 (bounds memory at paper scale)
 
 
@@ -85,19 +86,34 @@ def resample_counts(rng: np.random.Generator, n: int, resamples: int) -> np.ndar
     return np.bincount(drawn.ravel(), minlength=resamples * n).reshape(resamples, n)
 
 
+def budget_keys(keys: list[str], *frames: Any) -> list[str]:
+    """``keys`` plus ``budget`` where every frame has the column: a larger training budget
+    is a run (and a dense run) of its own; tables without the column are all at 1x."""
+    return keys + [BUDGET] * all(BUDGET in f.columns for f in frames)
+
+
+def at_base_budget(frame: Any) -> np.ndarray:
+    """Rows trained at the protocol's own budget (1x; every row of a table without a
+    ``budget`` column): what the gates and every claim but (c) read."""
+    if BUDGET not in frame.columns:
+        return np.ones(len(frame), dtype=bool)
+    return frame[BUDGET].fillna(1.0).to_numpy(dtype=float) == 1.0
+
+
 def dense_rows(frame: Any) -> np.ndarray:
-    """Per row, the row index of its cell's dense run of the same regime."""
+    """Per row, the row index of its cell's dense run of the same regime (and budget)."""
     import pandas as pd
 
+    cell = budget_keys(CELL_KEYS, frame)
     regime = np.where(frame["mode"] == ZERO_SHOT, ZERO_SHOT, "fine_tuned")
-    keyed = frame[CELL_KEYS].assign(regime=regime, row=np.arange(len(frame)))
+    keyed = frame[cell].assign(regime=regime, row=np.arange(len(frame)))
     is_dense = (frame["compression"] == DENSE).to_numpy() & frame["mode"].isin(
         [DENSE, ZERO_SHOT]
     ).to_numpy()
-    dense = keyed[is_dense].drop_duplicates(CELL_KEYS + ["regime"])
-    merged = pd.merge(keyed, dense, on=CELL_KEYS + ["regime"], how="left", suffixes=("", "_dense"))
+    dense = keyed[is_dense].drop_duplicates(cell + ["regime"])
+    merged = pd.merge(keyed, dense, on=cell + ["regime"], how="left", suffixes=("", "_dense"))
     if merged["row_dense"].isna().any():
-        missing = merged[merged["row_dense"].isna()][CELL_KEYS].drop_duplicates()
+        missing = merged[merged["row_dense"].isna()][cell].drop_duplicates()
         raise ValueError(f"no dense run for cells: {missing.to_dict('records')}")
     return merged["row_dense"].to_numpy(dtype=int)
 
@@ -121,8 +137,9 @@ def examples_by_run(normalized: Any, examples: Any) -> list:
         return per_run
     # Which run each example row belongs to, without joining the (large) examples table:
     # factorize its run keys once and look the distinct keys up among the runs.
-    codes, keys = pd.MultiIndex.from_frame(examples[RUN_KEYS]).factorize()
-    lookup = {tuple(k): i for i, k in enumerate(normalized[RUN_KEYS].itertuples(index=False))}
+    run_keys = budget_keys(RUN_KEYS, normalized, examples)
+    codes, keys = pd.MultiIndex.from_frame(examples[run_keys]).factorize()
+    lookup = {tuple(k): i for i, k in enumerate(normalized[run_keys].itertuples(index=False))}
     run_of_key = np.array([lookup.get(tuple(k), -1) for k in keys], dtype=int)
     row = run_of_key[codes]
     keep = np.flatnonzero(row >= 0)

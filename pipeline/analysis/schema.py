@@ -25,6 +25,9 @@ RUN_IDENTITY = [
     pa.field("level", pa.string(), nullable=False),
     pa.field("mode", pa.string(), nullable=False),
     pa.field("seed", pa.int64(), nullable=False),
+    # x the protocol's optimizer steps (or epochs): 1.0 for every run but a setting's
+    # larger-budget arm (``budgets``); each budget has its own dense run. Null reads as 1.0.
+    pa.field("budget", pa.float64()),
     pa.field("protocol_hash", pa.string(), nullable=False),
 ]
 _RUN_OUTCOME = [

@@ -54,8 +54,8 @@ def write_table(rows_or_frame: Any, path: str | Path, kind: str | None = None) -
 
 
 def normalize(results: Any) -> Any:
-    """Normalized score = compressed-run metric / dense-run metric, same task, cell and seed
-    (``normalized``), and chance-corrected (score - chance) / (dense - chance)
+    """Normalized score = compressed-run metric / dense-run metric, same task, cell, seed and
+    training budget (``normalized``), and chance-corrected (score - chance) / (dense - chance)
     (``normalized_chance``, from the run's ``chance`` column).
 
     The dense run is fine-tuned densely for fine-tuned runs, and the dense pre-trained model
@@ -71,6 +71,8 @@ def normalize(results: Any) -> Any:
     )
     # A pre-training seed is part of the cell: each has its own dense run.
     keys = CELL_KEYS + ["pretrain_seed"] * ("pretrain_seed" in results.columns) + ["regime"]
+    # A larger training budget is a protocol of its own, with its own dense run.
+    keys += ["budget"] * ("budget" in results.columns)
     is_dense = (results["compression"] == "dense") & results["mode"].isin(["dense", "zero_shot"])
     dense = results[is_dense][keys + ["value", "protocol_hash", "protocol_json"]]
     if dense.duplicated(keys).any():

@@ -74,6 +74,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="transfer mode (listed below)",
     )
     p.add_argument("--protocol", required=True, help="fine-tuning protocol as JSON")
+    p.add_argument(
+        "--budget",
+        type=float,
+        default=1.0,
+        help="the training budget this run's protocol was scaled by (x its steps or epochs; "
+        "the setting's budgets), recorded in its row",
+    )
     p.add_argument("--seed", required=True, type=int)
     p.add_argument("--subset", default="random", choices=["random", "first"])
     p.add_argument("--subset-seed", type=int, default=0)
@@ -137,11 +144,13 @@ def train_cell(args: argparse.Namespace) -> None:
     from pipeline.finetune.run import run_cell
     from pipeline.finetune.tracking import Tracker
     from pipeline.io import write_json
+    from pipeline.paths import budget_component
 
     torch.set_num_threads(args.threads)
     protocol = Protocol.from_dict({**json.loads(args.protocol), "seed": args.seed})
     checkpoint_dir = args.checkpoint_dir or args.out.parent / "checkpoint"
     run = f"{args.model_name}/{args.task}/{args.difficulty}/{args.compression}/{args.mode}"
+    run += budget_component(args.budget)
     tracker = Tracker(args.tracking, args.tracking_dir or "", f"{run}/seed{args.seed}")
     record = run_cell(
         study=args.study,
@@ -169,6 +178,7 @@ def train_cell(args: argparse.Namespace) -> None:
     tracker.finish()
     if record is None:  # not the main process of a multi-GPU run
         return
+    record["budget"] = args.budget
     write_json(args.out, record)
     clear_checkpoints(checkpoint_dir)
     print(
