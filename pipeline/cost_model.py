@@ -356,6 +356,7 @@ def estimate_minutes(plan: Plan, rule: str, wildcards: Any) -> float:
         w.get("difficulty"),
         w.get("method") if rule.startswith("prune") else None,
         w.get("mode"),
+        w.get("budget"),
     )
     if key not in plan.memo:
         plan.memo[key] = _estimate_minutes(plan, rule, w)
@@ -371,7 +372,8 @@ def _estimate_minutes(plan: Plan, rule: str, wildcards: dict[str, Any]) -> float
         from pipeline.finetune.modes import MODES
 
         if MODES[wildcards["mode"]].trains:  # zero-shot and ptq only evaluate
-            minutes += training_minutes(plan, model, task, difficulty, setting)
+            budget = paths.budget_of(wildcards.get("budget", ""))  # a larger-budget arm
+            minutes += budget * training_minutes(plan, model, task, difficulty, setting)
         return minutes
     if rule == "lmc":
         model, task, difficulty = wildcards["model"], wildcards["task"], wildcards["difficulty"]
@@ -448,7 +450,9 @@ def first_principles_minutes(plan: Plan, rule: str, wildcards: Any) -> float | N
     from pipeline.finetune.modes import MODES
 
     if MODES[w["mode"]].trains:
-        seconds += 6 * params * training_tokens(plan, task, difficulty, setting) / (rate * peak)
+        trained = training_tokens(plan, task, difficulty, setting)
+        trained *= paths.budget_of(w.get("budget", ""))  # a larger-budget arm
+        seconds += 6 * params * trained / (rate * peak)
     return seconds / 60
 
 

@@ -227,3 +227,18 @@ def test_the_schema_and_loader_carry_budget_through_the_examples_table():
 def test_the_config_reference_documents_budgets():
     text = (Path(REPO) / "docs" / "config.md").read_text()
     assert "budgets" in text and "budget-4x" in text
+
+
+def test_a_4x_job_asks_for_4x_the_training_time():
+    from pipeline import cost_model, plan
+
+    config = default_config()
+    planned = plan.install(config)
+    wc = dict(model="tiny_mbart", task="syn_translation", difficulty="lang-minority",
+              compression="magnitude-0.9", mode="sparse_to_dense", seed=0)  # fmt: skip
+    one = cost_model.estimate_minutes(planned, "finetune", {**wc, "budget": ""})
+    four = cost_model.estimate_minutes(planned, "finetune", {**wc, "budget": "/budget-4x"})
+    training = cost_model.training_minutes(
+        planned, "tiny_mbart", "syn_translation", "lang-minority", "languages"
+    )
+    assert four - one == pytest.approx(3 * training) and training > 0

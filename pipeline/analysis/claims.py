@@ -20,8 +20,10 @@ verdicts; Holm across the five claims).
     scores).
 (c) sparse-to-dense leaves a larger deficit on harder levels: (b)'s gap for
     sparse-to-dense curves, and, where the dense-with-freezing control ran, its area minus
-    sparse-to-dense's on the harder level; every part must hold (intersection-union), and
-    one part below the margin makes the claim not hold.
+    sparse-to-dense's on the harder level; where a larger training budget ran, the harder
+    level's deficit is not smaller there (irreversibility); every part must hold
+    (intersection-union), and one part below the margin makes the claim not hold. Only (c)
+    reads a larger-budget arm; the other claims read the protocol's own budget.
 (d) magnitude pruning hurts harder levels more than random pruning, at equal damage: the
     difficulty x method interaction (magnitude - random, easier - harder), with both
     methods' curves matched at equal damage to the easier level (its chance-corrected drop).
@@ -61,6 +63,7 @@ from pipeline.analysis.decide import (
 from pipeline.analysis.options import Analysis
 from pipeline.analysis.points import Points
 from pipeline.analysis.resample import NORMALIZATIONS
+from pipeline.paths import BASE_BUDGET
 
 COMPRESSED_MODES = ("sparse", "zero_shot")  # modes in which a pruned model stays pruned
 NAMES = {"ratio": "ratio", "chance": "chance-corrected"}
@@ -600,7 +603,6 @@ def deficit_on_harder(points: Points, analysis: Analysis, name: str) -> Evidence
     return evidence
 
 
-BASE_BUDGET = 1.0  # the protocol's own training budget (pipeline/paths.py BASE_BUDGET)
 # The claims that read a larger-budget arm; every other claim reads the protocol's own.
 READS_BUDGETS = ("c",)
 

@@ -115,7 +115,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--tracking-dir",
         type=Path,
         help="the tracker's folder (needed with --tracking); TensorBoard writes each run to "
-        "TRACKING_DIR/MODEL/TASK/DIFFICULTY/COMPRESSION/MODE/seedSEED",
+        "TRACKING_DIR/MODEL/TASK/DIFFICULTY/COMPRESSION/MODE[/budget-Bx]/seedSEED",
     )
 
 
