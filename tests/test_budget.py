@@ -52,7 +52,7 @@ def test_the_default_study_runs_the_4x_arm_with_its_own_dense_runs():
     config = default_config()
     study = cells(config)
     arm = [c for c in study if c.budget != 1.0]
-    assert {c.setting for c in arm} == {"data_fraction", "languages"}
+    assert {c.setting for c in arm} == {"languages"}
     assert {c.mode for c in arm} == {"dense", "sparse_to_dense"}
     assert {c.compression for c in arm if c.mode != "dense"} == {"magnitude-0.7", "magnitude-0.9"}
     # every 4x run has a 4x dense run of its cell and seed, and a 1x twin
@@ -62,7 +62,7 @@ def test_the_default_study_runs_the_4x_arm_with_its_own_dense_runs():
             if c.budget == 1.0}  # fmt: skip
     assert all((c.setting, c.task, c.difficulty, c.compression, c.mode, c.seed) in base
                for c in arm)  # fmt: skip
-    assert len(arm) == 2 * (2 * 5 * 2 + 2 * 5)  # settings x (levels x seeds x 2 + dense)
+    assert len(arm) == 2 * 5 * 2 + 2 * 5  # levels x seeds x sparsities, + dense
     # the four transfer modes on the languages (knowledge) axis
     languages = {c.mode for c in study if c.setting == "languages" and c.budget == 1.0}
     assert {"dense", "sparse", "sparse_to_dense", "dense_freeze", "zero_shot"} == languages
