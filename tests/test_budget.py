@@ -242,3 +242,17 @@ def test_a_4x_job_asks_for_4x_the_training_time():
         planned, "tiny_mbart", "syn_translation", "lang-minority", "languages"
     )
     assert four - one == pytest.approx(3 * training) and training > 0
+
+
+def test_a_finished_workflow_sweeps_the_kept_results_of_a_4x_run(tmp_path):
+    from pipeline.finetune import retain
+
+    runs = tmp_path / "runs"
+    cell = "m/t/lang-minority/magnitude-0.9/sparse_to_dense"
+    folders = [runs / cell / "seed0", runs / cell / "budget-4x" / "seed0"]
+    for folder in folders:
+        (folder / retain.DONE).mkdir(parents=True)
+        for where in (folder, folder / retain.DONE):
+            (where / "metrics.json").write_text("{}")
+    retain.sweep(runs, finished=True)
+    assert [(f / retain.DONE).exists() for f in folders] == [False, False]

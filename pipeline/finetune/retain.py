@@ -131,7 +131,8 @@ def sweep(runs: Path, finished: bool = False) -> None:
     succeeded: the record is present and some kept output is gone (Snakemake deletes temp
     outputs only after success), or, with ``finished`` (the workflow has ended, every pack
     is over), the record is present. Cells in use by another instance are left alone."""
-    for done in runs.glob(f"*/*/*/*/*/*/{DONE}"):
+    # Any depth: a larger-budget run sits one folder deeper (.../<mode>/budget-4x/seed<s>).
+    for done in runs.glob(f"**/seed*/{DONE}"):
         run_dir = done.parent
         kept = {p.name for p in done.iterdir() if p.name != STAMP}
         present = {p.name for p in run_dir.iterdir()}
@@ -150,8 +151,9 @@ def run_once(run_dir: Path, record: Path, fingerprint: str, train: Callable[[], 
         train()
         return False
     run_dir.mkdir(parents=True, exist_ok=True)
-    if len(run_dir.parents) > 5 and run_dir.parents[5].name == "runs":  # the workflow's layout
-        sweep(run_dir.parents[5])
+    runs = next((p for p in run_dir.parents if p.name == "runs"), None)  # the workflow's layout
+    if runs is not None:
+        sweep(runs)
     with exclusive(run_dir):
         if restore(run_dir, fingerprint, record):
             print(f"retain: restored the result kept in {run_dir / DONE}; not training", flush=True)
