@@ -30,7 +30,7 @@ def test_only_the_lmc_end_points_write_a_fine_tuned_model(tmp_path):
     lmc = study.lmc_targets(config)
     other = results / paths.METRICS.format(
         model="m", task="syn_sentiment", difficulty="fraction-0.5", compression="magnitude-0.5",
-        mode="sparse", seed=0,
+        mode="sparse", seed=0, budget="",
     )  # fmt: skip
     # --notemp keeps the LMC end points' models (temp: deleted after the LMC job) to look at.
     run = snakemake(tmp_path, config, "--notemp", *lmc, str(other))

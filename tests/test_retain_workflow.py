@@ -21,6 +21,7 @@ CELL = {
     "difficulty": "fraction-1",
     "compression": "dense",
     "mode": "dense",
+    "budget": "",  # the protocol's own training budget
     "seed": 0,
 }
 
