@@ -44,9 +44,11 @@ check_deployment(workflow.deployment_settings.deployment_method)  # --sdm: conda
 # Every job's walltime, memory and pack, from one frozen view of this merged config.
 PLAN = plan.install(config)
 # Planning ~5,700 jobs fast (pipeline/dag_speed.py): the profile's resource strings that name
-# nothing of a job are evaluated once, and the garbage collector re-scans the DAG less often.
+# nothing of a job are evaluated once, the garbage collector re-scans the DAG less often, and
+# the signature Snakemake reads to evaluate each resource of each job is recorded once.
 dag_speed.freeze_constant_resources(workflow.resource_settings)
 dag_speed.collect_garbage_less_often()
+dag_speed.remember_resource_signature()
 
 R = config["results_dir"]
 CELLS = study.cells(config)
