@@ -1,13 +1,19 @@
-"""Time the paper study's dry run through the SLURM profile against a baseline in the same run.
+"""Time the paper study's dry run through the SLURM profile against the default study's.
 
-    python bench/dry_run.py                  # paper vs the default study's dry run
-    python bench/dry_run.py --against HEAD~1 # paper dry run: this tree vs a commit
+    python bench/dry_run.py                  # paper and default study's dry runs, this tree
+    python bench/dry_run.py --against HEAD~1 # ... and both at a commit
     python bench/dry_run.py --repeats 3
 
 The machine is shared, so wall time says little: each dry run's CPU time (user + sys of the
-Snakemake process and its children, from ``os.wait4``) is measured too, the two commands are
-run alternately, back to back, and the ratio of CPU times is printed. ``--against`` checks
-the commit out into a temporary git worktree (using this tree's virtual environment).
+Snakemake process and its children, from ``os.wait4``) is measured too, the commands are run
+alternately, back to back, and the ratios of CPU times are printed: the paper's dry run over
+the default study's (both this tree), and each over its run at ``--against`` (checked out
+into a temporary git worktree, using this tree's virtual environment).
+
+Every ``snakemake`` start imports the SLURM executor plugin, which runs ``scontrol show
+config`` at import; on a machine whose SLURM configuration names a controller that is down,
+that waits ~9 s (wall, no CPU) in every dry run. The import is timed on its own, so that the
+wall times can be read without it.
 """
 
 from __future__ import annotations
@@ -22,14 +28,15 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-PAPER = ["--profile", "slurm", "-n", "all_figures"]
-DEFAULT = ["-n", "all_figures"]
+PAPER = ["-m", "snakemake", "--profile", "slurm", "-n", "all_figures"]
+DEFAULT = ["-m", "snakemake", "-n", "all_figures"]
+PLUGIN_IMPORT = ["-c", "import snakemake_executor_plugin_slurm"]
 
 
 def timed(tree: Path, args: list[str]) -> tuple[float, float]:
-    """(CPU seconds, wall seconds) of one ``snakemake`` dry run in ``tree``."""
+    """(CPU seconds, wall seconds) of ``python ARGS`` run in ``tree``."""
     env = {**os.environ, "PYTHONPATH": str(tree), "HF_HUB_OFFLINE": "1"}
-    command = [sys.executable, "-m", "snakemake", *args]
+    command = [sys.executable, *args]
     with tempfile.TemporaryFile("w+") as log:  # a pipe would fill: the listing is ~10 MB
         start = time.perf_counter()
         process = subprocess.Popen(command, cwd=tree, env=env, stdout=log, stderr=log)
@@ -43,10 +50,15 @@ def timed(tree: Path, args: list[str]) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--against", help="git revision whose paper dry run is the baseline")
+    parser.add_argument("--against", help="git revision whose dry runs are also timed")
     parser.add_argument("--repeats", type=int, default=1)
     args = parser.parse_args()
 
+    commands = {
+        "paper": (REPO, PAPER),
+        "default": (REPO, DEFAULT),
+        "plugin import": (REPO, PLUGIN_IMPORT),
+    }
     with tempfile.TemporaryDirectory() as scratch:
         if args.against:
             base_tree = Path(scratch) / "baseline"
@@ -56,14 +68,13 @@ def main() -> None:
                 check=True,
             )
             (base_tree / ".venv").symlink_to(REPO / ".venv")
-            baseline = (f"paper dry run at {args.against}", base_tree, PAPER)
-        else:
-            baseline = ("default study's dry run", REPO, DEFAULT)
+            commands[f"paper at {args.against}"] = (base_tree, PAPER)
+            commands[f"default at {args.against}"] = (base_tree, DEFAULT)
         try:
-            runs: dict[str, list[tuple[float, float]]] = {"paper": [], "baseline": []}
-            for _ in range(args.repeats):  # alternate, so both see the same load
-                runs["baseline"].append(timed(baseline[1], baseline[2]))
-                runs["paper"].append(timed(REPO, PAPER))
+            runs: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+            for _ in range(args.repeats):  # alternate, so all see the same load
+                for name, (tree, command) in commands.items():
+                    runs[name].append(timed(tree, command))
         finally:
             if args.against:
                 subprocess.run(
@@ -71,11 +82,15 @@ def main() -> None:
                 )
     cpu = {name: statistics.median(c for c, _ in values) for name, values in runs.items()}
     wall = {name: statistics.median(w for _, w in values) for name, values in runs.items()}
-    load = os.getloadavg()[0]
-    print(f"load average {load:.1f}; medians of {args.repeats} run(s), CPU s (user+sys) / wall s")
-    print(f"  paper dry run (this tree):   {cpu['paper']:6.1f} / {wall['paper']:6.1f}")
-    print(f"  baseline, {baseline[0]}: {cpu['baseline']:6.1f} / {wall['baseline']:6.1f}")
-    print(f"  CPU ratio paper / baseline:  {cpu['paper'] / cpu['baseline']:.2f}")
+    print(f"load average {os.getloadavg()[0]:.1f}; medians of {args.repeats} run(s)")
+    print(f"  {'dry run':28s} {'CPU s':>7s} {'wall s':>7s}")
+    for name in commands:
+        print(f"  {name:28s} {cpu[name]:7.1f} {wall[name]:7.1f}")
+    print(f"  CPU ratio paper / default:  {cpu['paper'] / cpu['default']:.2f}")
+    if args.against:
+        for name in ("paper", "default"):
+            ratio = cpu[name] / cpu[f"{name} at {args.against}"]
+            print(f"  CPU ratio {name} / {name} at {args.against}: {ratio:.2f}")
 
 
 if __name__ == "__main__":

@@ -148,7 +148,7 @@ def planned(kind, resource):
     def value(wildcards, attempt):
         return function(kind, wildcards, attempt)
 
-    return value
+    return dag_speed.remember_signature(value)
 
 
 def finetune_pack(wc):
@@ -165,3 +165,9 @@ def stage_priority(wc):
     """Longest pre-training first: every job of a model waits for it (the study's critical
     path), so it must not queue behind shorter stagings."""
     return config["models"][wc.model].get("pretrain", {}).get("steps", 0)
+
+
+# Snakemake inspects each of these per job, two or three times (pipeline/dag_speed.py).
+dag_speed.remember_signatures(
+    finetune_inputs, finetune_run, finetune_files, finetune_pack, prune_inputs
+)
