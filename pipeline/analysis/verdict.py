@@ -325,7 +325,7 @@ def _provenance(p: dict[str, Any]) -> list[str]:
     if record:
         lines.append(
             f"- analysis hash first recorded for these results: {record['recorded_hash']} "
-            f"({record['recorded_at']})"
+            f"({record['recorded_at']}, by `{record.get('recorded_by', 'verdict')}`)"
         )
     lines += [
         f"- run protocol hashes: {', '.join(p['protocol_hashes']) or 'n/a'}",
