@@ -17,8 +17,9 @@ alpha = 1 - confidence:
   bound is below delta, inconclusive otherwise -- with the detectable effect and about how
   many times the replication (seeds or items) would bring it down to delta.
 
-With several pre-training seeds the interval is a Student-t interval over the per-seed
-estimates (df = n - 1; :func:`estimate_t`), the same verdict rule on it.
+With several pre-training seeds the interval is a t interval over the per-seed estimates
+(:func:`estimate_t`: the seeds' spread with n - 1 degrees of freedom, the item noise
+from the bootstrap), the same verdict rule on it.
 """
 
 from __future__ import annotations
@@ -94,15 +95,28 @@ def estimate(values: np.ndarray, confidence: float, n_seeds: int, defined: bool 
 
 
 def estimate_t(
-    observed: np.ndarray, confidence: float, n_seeds: int, common: float = 0.0
+    observed: np.ndarray,
+    confidence: float,
+    n_seeds: int,
+    common: float = 0.0,
+    within: float = 0.0,
 ) -> Estimate:
-    """Student-t interval (df = n - 1) of the mean of per-pre-training-seed statistics
-    ``observed``: the top level of the design, whose few units a bootstrap under-covers.
-    ``common``: the variance the seeds share -- their evaluation items are the same, so
-    the spread between seeds misses it (estimated by the caller from the item bootstrap);
-    SE^2 = s^2 / n + common, with Welch-Satterthwaite degrees of freedom (n - 1 when
-    ``common`` is 0; Satterthwaite 1946)."""
-    from scipy.stats import t
+    """Interval of the mean of per-pre-training-seed statistics ``observed``: the top
+    level of the design, whose few units a bootstrap under-covers.
+
+    Var(mean) = tau^2 / n + within / n + common: ``common`` is the item noise the seeds
+    share (they score the same items, so their spread misses it), ``within`` the item noise
+    of one seed's estimate that the others do not share (its runs' own evaluation noise),
+    both estimated from the item bootstrap with many degrees of freedom; tau^2 (the
+    pre-training and fine-tuning seeds' own variance) only from the spread s^2 of the n
+    estimates, which holds tau^2 + within: tau^2 / n = max(s^2 / n - within / n, 0), the
+    method-of-moments estimate truncated at 0 (DerSimonian & Laird 1986). So
+    SE^2 = max(s^2, within) / n + common, with Welch-Satterthwaite degrees of freedom
+    (Satterthwaite 1946) counting n - 1 for s^2 / n and the bootstrap-estimated terms as
+    known: n - 1 when the seeds' spread is all there is (a Student-t interval over the
+    seeds), more as the item noise dominates or s^2 falls below ``within``. With
+    ``within`` = 0 this is the t interval of s^2 / n + common."""
+    from scipy.special import stdtr, stdtrit  # Student t CDF and quantile (fast ufuncs)
 
     values = np.asarray(observed, dtype=float)
     values = values[np.isfinite(values)]
@@ -111,32 +125,37 @@ def estimate_t(
         return Estimate(float(values.mean()) if n else np.nan, *(np.nan,) * 6, n_seeds)
     alpha = 1 - confidence
     mean = float(values.mean())
-    between, common = float(values.var(ddof=1) / n), max(common, 0.0)
-    se = float(np.sqrt(between + common))
+    between, common, floor = float(values.var(ddof=1) / n), max(common, 0.0), max(within, 0.0) / n
+    var = max(between, floor) + common
+    se = float(np.sqrt(var))
     if se <= _TINY * max(1.0, abs(mean)):  # no variation, up to rounding
         return Estimate(mean, *(np.nan,) * 6, n_seeds)
-    # Welch-Satterthwaite degrees of freedom: n - 1 when the spread between seeds is all
-    # there is, more as the shared (bootstrap-estimated, many-replicate) part dominates.
-    df = (n - 1) * (between + common) ** 2 / between**2 if between > 0 else 1e6
-    two, one = t.ppf(1 - alpha / 2, df), t.ppf(1 - alpha, df)
-    p = float(t.sf(mean / se, df))
+    # s^2 / n varies as a chi-square on n - 1 df whatever part of it is the seeds' own, so
+    # it brings its full n - 1 df; the floor and common parts (many df) are held fixed.
+    df = (n - 1) * var**2 / between**2 if between > 0 else 1e6
+    two, one = stdtrit(df, 1 - alpha / 2), stdtrit(df, 1 - alpha)
+    p = float(stdtr(df, -mean / se))
     detectable = (one + _z(POWER)) * se
     return Estimate(mean, mean - two * se, mean + two * se, mean - one * se, mean + one * se, p,
                     float(detectable), n_seeds)  # fmt: skip
 
 
-def shared_variance(replicates: np.ndarray) -> float:
-    """The variance that pre-training seeds share through their common evaluation items:
-    the mean covariance between two seeds' bootstrap replicates (seeds x B), which share
-    the item resample and nothing else (0 where negative)."""
+def item_variances(replicates: np.ndarray) -> tuple[float, float]:
+    """(common, within) of per-pre-training-seed item-bootstrap replicates (seeds x B,
+    items resampled alike for every seed, nothing else): ``common``, the variance the
+    seeds share through their items, is the mean covariance between two seeds'
+    replicates; ``within``, the variance of one seed's estimate that the others do not
+    share, is the mean variance of a seed's replicates minus ``common`` (each 0 where
+    negative)."""
     reps = np.asarray(replicates, dtype=float)
     keep = np.isfinite(reps).all(axis=0)
     reps = reps[:, keep]
     n = len(reps)
     if n < 2 or reps.shape[1] < 2:
-        return 0.0
+        return 0.0, 0.0
     cov = np.cov(reps)
-    return float(max((cov.sum() - np.trace(cov)) / (n * (n - 1)), 0.0))
+    common = max((cov.sum() - np.trace(cov)) / (n * (n - 1)), 0.0)
+    return float(common), float(max(np.trace(cov) / n - common, 0.0))
 
 
 def resolve_factor(est: Estimate, margin: float) -> float:
