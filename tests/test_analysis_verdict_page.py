@@ -139,3 +139,23 @@ def test_collect_records_the_analysis_hash_before_any_verdict(study, tmp_path):
     page = markdown(verdict(normalized, moved, "sim", examples, folder=tables))
     assert "**Warning:** the analysis settings changed" in page
     assert f"{first.digest} (" in page and "by `collect`" in page
+
+
+def test_the_examples_file_read_level_by_level_gives_the_same_verdict(study, tmp_path):
+    """The verdict verb reads examples.parquet one level at a time (memory at paper size):
+    the same numbers as the whole table in memory."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from pipeline.analysis.examples_file import ExamplesFile
+
+    normalized, examples = study
+    path = tmp_path / "examples.parquet"
+    pq.write_table(pa.Table.from_pandas(examples.drop(columns="stats"), preserve_index=False), path)
+    whole = verdict(normalized, ANALYSIS, "sim", examples)
+    by_level = verdict(normalized, ANALYSIS, "sim", ExamplesFile(path))
+    assert by_level["items"] == whole["items"] and by_level["examples"]
+    for a, b in zip(whole["claims"], by_level["claims"], strict=True):
+        assert a["chance"]["mean"] == pytest.approx(b["chance"]["mean"], abs=1e-12)
+        assert a["chance"]["ci_low"] == pytest.approx(b["chance"]["ci_low"], abs=1e-12)
+        assert a["chance"]["ci_high"] == pytest.approx(b["chance"]["ci_high"], abs=1e-12)

@@ -199,15 +199,25 @@ def run_replicates(
     """Stage 1 for every row of the normalized table (see the module docstring);
     ``per_run`` (as :func:`examples_by_run` returns it) and ``index`` (:func:`run_index`)
     can be given by a caller that already holds them (simulation checks)."""
+    from pipeline.analysis.examples_file import ExamplesFile
+
     n_runs = len(normalized)
     value = np.repeat(normalized["value"].to_numpy(dtype=float)[:, None], resamples, axis=1)
     has = np.zeros(n_runs, dtype=bool)
+    source = examples if isinstance(examples, ExamplesFile) else None
     if per_run is None:
-        per_run = examples_by_run(normalized, examples)
+        per_run = examples_by_run(normalized, None if source else examples)
     index = index or run_index(normalized)
     metric = normalized["metric"].to_numpy()
     for code, key in enumerate(index.level_keys):
-        rows = [r for r in np.flatnonzero(index.level == code) if per_run[r] is not None]
+        level_rows = np.flatnonzero(index.level == code)
+        if source is not None:  # one level's examples at a time (examples_file.py)
+            frame = source.read(dict(zip(LEVEL_KEYS, key, strict=True)))
+            per_run_level = examples_by_run(normalized.iloc[level_rows], frame)
+            del frame
+            for r, got in zip(level_rows, per_run_level, strict=True):
+                per_run[r] = got
+        rows = [r for r in level_rows if per_run[r] is not None]
         if not rows:
             continue
         ids = per_run[rows[0]][0]
@@ -226,6 +236,9 @@ def run_replicates(
                 [metric[r] for r in rows], [per_run[r][1] for r in rows], w
             )
         has[rows] = True
+        if source is not None:
+            for r in rows:
+                per_run[r] = None  # this level is done: free its examples
     dense = index.dense
     chance = (
         normalized["chance"].to_numpy(dtype=float)

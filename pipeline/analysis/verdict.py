@@ -18,6 +18,7 @@ import numpy as np
 from pipeline.analysis.calibration import calibration_markdown
 from pipeline.analysis.claims import NAMES, Claim, judge
 from pipeline.analysis.decide import FAILS, HOLDS, INCONCLUSIVE
+from pipeline.analysis.examples_file import ExamplesFile
 from pipeline.analysis.headroom import LEVEL, headroom, regime, with_headroom
 from pipeline.analysis.options import Analysis
 from pipeline.analysis.points import POINT, build_points, stack
@@ -67,7 +68,9 @@ def evaluate(
     for seed in seeds:
         mask = (column == seed) | column.isna()
         ex = None
-        if examples is not None and PRETRAIN in examples.columns:
+        if isinstance(examples, ExamplesFile) and PRETRAIN in examples.columns:
+            ex = examples.for_pretrain(seed)
+        elif examples is not None and PRETRAIN in examples.columns:
             ex = examples[(examples[PRETRAIN] == seed) | examples[PRETRAIN].isna()]
         elif examples is not None:
             raise ValueError(
@@ -95,7 +98,12 @@ def item_counts(examples: Any | None) -> list[dict[str, Any]]:
     intervals resample; each example is its own item without ``item_id``)."""
     if examples is None or not len(examples):
         return []
-    dense = examples[examples["compression"] == "dense"]
+    if isinstance(examples, ExamplesFile):  # the dense rows only, not the whole table
+        wanted = ["setting", "task", "difficulty", "compression", "example_id"]
+        wanted += ["item_id"] if "item_id" in examples.columns else []
+        dense = examples.read({"compression": "dense"}, columns=wanted)
+    else:
+        dense = examples[examples["compression"] == "dense"]
     item = "item_id" if "item_id" in dense.columns else "example_id"
     table = (
         dense.groupby(["setting", "task", "difficulty"], observed=True)
