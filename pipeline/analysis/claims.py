@@ -57,7 +57,7 @@ from pipeline.analysis.decide import (
     estimate,
     estimate_t,
     holm,
-    item_variances,
+    shared_variance,
 )
 from pipeline.analysis.options import Analysis
 from pipeline.analysis.points import Points
@@ -758,12 +758,12 @@ CLAIMS = {
 def _estimate(values: np.ndarray, frame: Any, analysis: Analysis, cols: slice, group: int):
     """The estimate of one study's columns: the bootstrap's, or with several pre-training
     seeds (``group`` blocks, their replicates resampling items only) a t interval over
-    their per-seed estimates with the item noise from the replicates."""
+    their per-seed estimates with the item noise they share from the replicates."""
     values = values[cols]
     if group > 1:
         blocks = values.reshape(group, -1)
-        common, within = item_variances(blocks[:, 1:])
-        return estimate_t(blocks[:, 0], analysis.confidence, seeds_of(frame), common, within)
+        common = shared_variance(blocks[:, 1:])
+        return estimate_t(blocks[:, 0], analysis.confidence, seeds_of(frame), common)
     return estimate(values, analysis.confidence, seeds_of(frame), bool(frame["noisy"].any()))
 
 

@@ -18,8 +18,8 @@ alpha = 1 - confidence:
   many times the replication (seeds or items) would bring it down to delta.
 
 With several pre-training seeds the interval is a t interval over the per-seed estimates
-(:func:`estimate_t`: the seeds' spread with n - 1 degrees of freedom, the item noise
-from the bootstrap), the same verdict rule on it.
+(:func:`estimate_t`: the seeds' spread on n - 1 degrees of freedom plus the item noise
+they share, from the bootstrap), the same verdict rule on it.
 """
 
 from __future__ import annotations
@@ -95,27 +95,17 @@ def estimate(values: np.ndarray, confidence: float, n_seeds: int, defined: bool 
 
 
 def estimate_t(
-    observed: np.ndarray,
-    confidence: float,
-    n_seeds: int,
-    common: float = 0.0,
-    within: float = 0.0,
+    observed: np.ndarray, confidence: float, n_seeds: int, common: float = 0.0
 ) -> Estimate:
-    """Interval of the mean of per-pre-training-seed statistics ``observed``: the top
-    level of the design, whose few units a bootstrap under-covers.
-
-    Var(mean) = tau^2 / n + within / n + common: ``common`` is the item noise the seeds
-    share (they score the same items, so their spread misses it), ``within`` the item noise
-    of one seed's estimate that the others do not share (its runs' own evaluation noise),
-    both estimated from the item bootstrap with many degrees of freedom; tau^2 (the
-    pre-training and fine-tuning seeds' own variance) only from the spread s^2 of the n
-    estimates, which holds tau^2 + within: tau^2 / n = max(s^2 / n - within / n, 0), the
-    method-of-moments estimate truncated at 0 (DerSimonian & Laird 1986). So
-    SE^2 = max(s^2, within) / n + common, with Welch-Satterthwaite degrees of freedom
-    (Satterthwaite 1946) counting n - 1 for s^2 / n and the bootstrap-estimated terms as
-    known: n - 1 when the seeds' spread is all there is (a Student-t interval over the
-    seeds), more as the item noise dominates or s^2 falls below ``within``. With
-    ``within`` = 0 this is the t interval of s^2 / n + common."""
+    """Student-t interval of the mean of per-pre-training-seed statistics ``observed``: the
+    top level of the design, whose few units a bootstrap under-covers. Their spread s^2
+    holds everything below them (fine-tuning seeds, each seed's own evaluation noise: the
+    ultimate-cluster estimator, Hansen, Hurwitz & Madow 1953) but not ``common``, the item
+    noise they share (they score the same items; estimated by the caller from the item
+    bootstrap): SE^2 = s^2 / n + common, with Welch-Satterthwaite degrees of freedom
+    (Satterthwaite 1946) counting n - 1 for s^2 / n and the bootstrap-estimated part as
+    known: n - 1 when the spread is all there is, more as the shared item noise
+    dominates."""
     from scipy.special import stdtr, stdtrit  # Student t CDF and quantile (fast ufuncs)
 
     values = np.asarray(observed, dtype=float)
@@ -125,14 +115,11 @@ def estimate_t(
         return Estimate(float(values.mean()) if n else np.nan, *(np.nan,) * 6, n_seeds)
     alpha = 1 - confidence
     mean = float(values.mean())
-    between, common, floor = float(values.var(ddof=1) / n), max(common, 0.0), max(within, 0.0) / n
-    var = max(between, floor) + common
-    se = float(np.sqrt(var))
+    between, common = float(values.var(ddof=1) / n), max(common, 0.0)
+    se = float(np.sqrt(between + common))
     if se <= _TINY * max(1.0, abs(mean)):  # no variation, up to rounding
         return Estimate(mean, *(np.nan,) * 6, n_seeds)
-    # s^2 / n varies as a chi-square on n - 1 df whatever part of it is the seeds' own, so
-    # it brings its full n - 1 df; the floor and common parts (many df) are held fixed.
-    df = (n - 1) * var**2 / between**2 if between > 0 else 1e6
+    df = (n - 1) * (between + common) ** 2 / between**2 if between > 0 else 1e6
     two, one = stdtrit(df, 1 - alpha / 2), stdtrit(df, 1 - alpha)
     p = float(stdtr(df, -mean / se))
     detectable = (one + _z(POWER)) * se
@@ -140,22 +127,18 @@ def estimate_t(
                     float(detectable), n_seeds)  # fmt: skip
 
 
-def item_variances(replicates: np.ndarray) -> tuple[float, float]:
-    """(common, within) of per-pre-training-seed item-bootstrap replicates (seeds x B,
-    items resampled alike for every seed, nothing else): ``common``, the variance the
-    seeds share through their items, is the mean covariance between two seeds'
-    replicates; ``within``, the variance of one seed's estimate that the others do not
-    share, is the mean variance of a seed's replicates minus ``common`` (each 0 where
-    negative)."""
+def shared_variance(replicates: np.ndarray) -> float:
+    """The variance that pre-training seeds share through their common evaluation items:
+    the mean covariance between two seeds' item-bootstrap replicates (seeds x B), which
+    share the item resample and nothing else (0 where negative)."""
     reps = np.asarray(replicates, dtype=float)
     keep = np.isfinite(reps).all(axis=0)
     reps = reps[:, keep]
     n = len(reps)
     if n < 2 or reps.shape[1] < 2:
-        return 0.0, 0.0
+        return 0.0
     cov = np.cov(reps)
-    common = max((cov.sum() - np.trace(cov)) / (n * (n - 1)), 0.0)
-    return float(common), float(max(np.trace(cov) / n - common, 0.0))
+    return float(max((cov.sum() - np.trace(cov)) / (n * (n - 1)), 0.0))
 
 
 def resolve_factor(est: Estimate, margin: float) -> float:
