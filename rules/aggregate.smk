@@ -1,4 +1,5 @@
 # Stage 4: results and per-example tables (Parquet) and normalization against the dense runs.
+from pipeline.analysis.options import Analysis
 
 
 localrules:
@@ -13,13 +14,18 @@ rule collect:
     output:
         results=f"{R}/{paths.RESULTS_TABLE}",
         examples=f"{R}/{paths.EXAMPLES_TABLE}",
+    params:
+        # The analysis hash is recorded at the first collect (never overwritten). A function
+        # of output is a derived param, which Snakemake's rerun trigger leaves out: a changed
+        # analysis block re-judges, it does not re-collect.
+        analysis=lambda wildcards, output: Analysis.from_config(config).to_json(),
     log:
         f"{R}/logs/collect.log",
     conda:
         "../envs/junkdna.yaml"
     shell:
         "python -m pipeline collect {input.records} --out {output.results} "
-        "--examples-out {output.examples} > {log} 2>&1"
+        "--examples-out {output.examples} --analysis {params.analysis:q} > {log} 2>&1"
 
 
 rule normalize:

@@ -413,6 +413,28 @@ def test_safe_sparsity_is_higher_for_easier_levels():
     assert (got["ci_low"] >= 0).all() and (got["ci_high"] <= got["max_tested"]).all()
 
 
+def test_claim_b_prints_the_safe_sparsity_gap_beside_it_undecided():
+    """(b)'s secondary: the easier level's safe sparsity minus the harder's, per ordered
+    pair (here 0.6 - 0.4, 0.6 - 0.2, 0.4 - 0.2: mean 0.267), on both scales."""
+
+    def planted(limits):
+        def score(method, mode, x, fraction, seed, task):
+            return (1.0 if x <= limits[fraction] + 1e-9 else 0.8) + jitter(seed, x, fraction) / 4
+
+        return score
+
+    b = claims(table(planted({1.0: 0.6, 0.5: 0.4, 0.25: 0.2})))["b"]
+    for name in ("chance", "ratio"):
+        [pooled, *settings] = b.by_normalization[name].as_dict()["secondary"]
+        assert pooled["statistic"].startswith("safe sparsity, easier - harder")
+        assert pooled["setting"] == "pooled" and "verdict" not in pooled
+        assert pooled["mean"] == pytest.approx(0.8 / 3)
+        assert [s["setting"] for s in settings] == ["data_fraction"]
+    reversed_ = claims(table(planted({1.0: 0.2, 0.5: 0.4, 0.25: 0.6})))["b"]
+    [pooled, _] = reversed_.by_normalization["chance"].as_dict()["secondary"]
+    assert pooled["mean"] == pytest.approx(-0.8 / 3)
+
+
 # --- the verbs -------------------------------------------------------------------------------
 
 

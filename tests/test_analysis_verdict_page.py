@@ -109,3 +109,53 @@ def test_the_margin_and_pairs_come_from_the_config_and_bad_ones_are_named():
         Analysis.from_dict({"margin": {"raw": 0.1}})
     with pytest.raises(ValueError, match="settings.book.pairs"):
         Analysis.from_dict({"pairs": {"book": [["open", "open"]]}})
+
+
+def test_collect_records_the_analysis_hash_before_any_verdict(study, tmp_path):
+    """The first collect of a results folder records the analysis settings; a later
+    collect or a verdict keeps that record, and a verdict under other settings warns."""
+    import json
+
+    from test_load_errors import RECORD
+
+    from pipeline.__main__ import main
+
+    record = tmp_path / "run" / "metrics.json"
+    record.parent.mkdir()
+    record.write_text(json.dumps(RECORD))
+    tables = tmp_path / "tables"
+    first = Analysis(margin={"chance": 0.05})
+
+    def collect(analysis: Analysis) -> dict:
+        out = str(tables / "results.parquet")
+        assert main(["collect", str(record), "--out", out, "--analysis", analysis.to_json()]) == 0
+        return json.loads((tables / "analysis_record.json").read_text())
+
+    written = collect(first)
+    assert written["recorded_by"] == "collect" and written["analysis_hash"] == first.digest
+    moved = Analysis(bootstrap_resamples=199, min_seeds=2, margin={"chance": 0.2})
+    assert collect(moved) == written  # never overwritten
+    normalized, examples = study
+    page = markdown(verdict(normalized, moved, "sim", examples, folder=tables))
+    assert "**Warning:** the analysis settings changed" in page
+    assert f"{first.digest} (" in page and "by `collect`" in page
+
+
+def test_the_examples_file_read_level_by_level_gives_the_same_verdict(study, tmp_path):
+    """The verdict verb reads examples.parquet one level at a time (memory at paper size):
+    the same numbers as the whole table in memory."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from pipeline.analysis.examples_file import ExamplesFile
+
+    normalized, examples = study
+    path = tmp_path / "examples.parquet"
+    pq.write_table(pa.Table.from_pandas(examples.drop(columns="stats"), preserve_index=False), path)
+    whole = verdict(normalized, ANALYSIS, "sim", examples)
+    by_level = verdict(normalized, ANALYSIS, "sim", ExamplesFile(path))
+    assert by_level["items"] == whole["items"] and by_level["examples"]
+    for a, b in zip(whole["claims"], by_level["claims"], strict=True):
+        assert a["chance"]["mean"] == pytest.approx(b["chance"]["mean"], abs=1e-12)
+        assert a["chance"]["ci_low"] == pytest.approx(b["chance"]["ci_low"], abs=1e-12)
+        assert a["chance"]["ci_high"] == pytest.approx(b["chance"]["ci_high"], abs=1e-12)

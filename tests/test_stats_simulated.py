@@ -1,26 +1,24 @@
 """The claims' statistics on simulated tables with a planted truth (no training): the smoke
 run of the planted-truth suite (:mod:`pipeline.analysis.simcheck`; the full suite, 400
-tables per condition and B = 499, is ``bench/bench_stats_suite.py``).
+tables per condition and B = 499, is ``bench/bench_stats_suite.py``, its figures in
+docs/statistics.md §8).
 
 Default design: 3 pre-training x 2 fine-tuning seeds, 200 knowledge items of 3 examples
 per level, intra-item correlation 0.3. Each claim is planted at three sizes on the
-chance-corrected scale -- 0 (null), the margin, 1.5 x the margin -- in 50 tables each.
-Claims b-e share their null and 1.5 x margin tables (their parameters are independent);
-at the margin each has its own tables, the others keeping the default effects (all four
-at the margin at once would make Holm's step-down cost power that a single claim at the
-margin does not pay). (a) has its own tables, since a flat curve leaves the others
-without damage. 49 bootstrap replicates: with three pre-training seeds the interval is a
-t interval, and the replicates only estimate the variance the seeds share through their
-items. Checked per claim:
+chance-corrected scale -- 0 (null), the margin, 1.5 x the margin -- in 50 tables each
+(which tables judge which claim: ``simcheck.tables_for``). 49 bootstrap replicates: with
+three pre-training seeds the interval is a t interval, and the replicates only estimate
+the item noise. Checked per claim, each target less two binomial standard errors of 50
+tables (a method exactly at a target passes each check 97.7% of the time; the full suite
+checks the targets themselves):
 
 - coverage: the 95% interval holds the planted truth in at least 90% of the tables of each
   size;
 - power: the claim holds on at least 80% of the tables whose effect equals the margin.
-  Power at the margin is a property of the design, not of the statistics: at 200 items
-  per level the detectable effect of (b)-(e) is 0.055-0.07 against the margin 0.05
-  (power 58-76%, measured; bench/bench_stats_suite.py reports it), so the margin tables
-  have 400 items per level, a design whose detectable effect is about the margin; the
-  other checks run at the default design;
+  Power at the margin is a property of the design: at 200 items per level the detectable
+  effect of (b)-(e) exceeds the margin 0.05 (power 53-72%, docs/statistics.md §8), so the
+  margin tables have 400 items per level (power 78.5-88% there); the other checks run at
+  the default design;
 - size: it holds on at most 7.5% of the null tables;
 - no false absence: it does not hold on at most 7.5% of the tables at 1.5 x the margin;
 - mutation: with the claim's statistic replaced by a constant the coverage and power
@@ -47,22 +45,19 @@ DEFAULT = simcheck.Design()
 POWERED = replace(DEFAULT, noise=replace(DEFAULT.noise, n_items=400))
 
 
-def _tables(key: str, name: str) -> str:
-    """Which drawn tables judge claim ``key`` at size ``name``."""
-    if key == "a" or name == "margin":
-        return key
-    return simcheck.JOINT
+def _allowance(rate: float) -> float:
+    """Two binomial standard errors of a rate measured on TABLES tables."""
+    return 2 * float(np.sqrt(rate * (1 - rate) / TABLES))
 
 
 @pytest.fixture(scope="module")
 def drawn():
     """Per (tables, size name): the stacked points of TABLES tables and the truth."""
-    wanted = sorted({(_tables(k, n), n) for k in CLAIMS for n in SIZES})
     return {
         (keys, name): simcheck.simulate(
             keys, SIZES[name], TABLES, ANALYSIS, POWERED if name == "margin" else DEFAULT, i
         )
-        for i, (keys, name) in enumerate(wanted)
+        for i, (keys, name) in enumerate(simcheck.plan("".join(CLAIMS), list(SIZES)))
     }
 
 
@@ -75,15 +70,15 @@ def judged(drawn):
 
 
 def _condition(judged, key: str, name: str) -> simcheck.Condition:
-    return judged[_tables(key, name), name][key]
+    return judged[simcheck.tables_for(key, name), name][key]
 
 
 def _passes(conditions: dict[str, simcheck.Condition]) -> bool:
     return (
-        all(c.coverage >= 0.90 for c in conditions.values())
-        and conditions["margin"].rate(HOLDS) >= 0.80
-        and conditions["null"].rate(HOLDS) <= 0.075
-        and conditions["1.5x margin"].rate(FAILS) <= 0.075
+        all(c.coverage >= 0.90 - _allowance(0.90) for c in conditions.values())
+        and conditions["margin"].rate(HOLDS) >= 0.80 - _allowance(0.80)
+        and conditions["null"].rate(HOLDS) <= 0.075 + _allowance(0.075)
+        and conditions["1.5x margin"].rate(FAILS) <= 0.075 + _allowance(0.075)
     )
 
 
@@ -114,4 +109,5 @@ def test_the_checks_fail_when_the_statistic_is_a_constant(monkeypatch, drawn, ke
     points, truth = drawn[key, "margin"]
     mutated = simcheck.judge_condition(points, truth, key, SIZES["margin"], ANALYSIS)[key]
     # A constant has no interval: it covers nothing and never holds.
-    assert mutated.coverage < 0.90 and mutated.rate(HOLDS) < 0.80
+    assert mutated.coverage < 0.90 - _allowance(0.90)
+    assert mutated.rate(HOLDS) < 0.80 - _allowance(0.80)

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import combinations
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -96,6 +97,8 @@ class Evidence:
     details: list[tuple[dict[str, Any], np.ndarray, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     no_data: str = ""
+    # Secondary statistics: estimated and printed beside the claim, never decided.
+    secondary: list[tuple[dict[str, Any], np.ndarray, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -110,6 +113,7 @@ class Judgement:
     settings: list[dict[str, Any]] = field(default_factory=list)
     heterogeneity: dict[str, Any] = field(default_factory=dict)
     details: list[dict[str, Any]] = field(default_factory=list)
+    secondary: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -122,6 +126,7 @@ class Judgement:
             "settings": self.settings,
             "heterogeneity": self.heterogeneity,
             "details": self.details,
+            "secondary": self.secondary,
         }
 
 
@@ -547,7 +552,52 @@ def harder_loses_more(points: Points, analysis: Analysis, name: str) -> Evidence
     by_setting, details, used = _area_gaps(pts, name, analysis, label)
     if not by_setting:
         return Evidence(no_data="no order group with two or more difficulty levels of known order")
-    return Evidence([Part(label, by_setting)], _rows_frame(pts.frame, used), details)
+    evidence = Evidence([Part(label, by_setting)], _rows_frame(pts.frame, used), details)
+    evidence.secondary = _safe_sparsity_gaps(pts, name, analysis)
+    return evidence
+
+
+SAFE_GAP = "safe sparsity, easier - harder (the paper's measure)"
+
+
+def safe_levels(xs: np.ndarray, values: np.ndarray, tolerance: float) -> np.ndarray:
+    """Per column of ``values`` (levels x columns, compressed levels at strengths ``xs``,
+    ascending): the highest strength up to which every level keeps at least ``tolerance``
+    of dense (0 when the first does not), as pipeline.analysis.safe_sparsity.safe_level
+    reads one curve -- here on every bootstrap replicate at once."""
+    held = np.logical_and.accumulate(values >= tolerance - 1e-9, axis=0)
+    count = held.sum(axis=0)
+    return np.where(count > 0, np.asarray(xs, dtype=float)[np.maximum(count - 1, 0)], 0.0)
+
+
+def _safe_sparsity_gaps(points: Points, name: str, analysis: Analysis) -> list:
+    """(b)'s secondary statistic: per ordered pair, the safe sparsity of the easier level
+    minus the harder's on the strengths both reach (tolerance ``analysis.tolerance`` of
+    dense on this scale), mean per group and setting, and pooled over settings."""
+    values, frame, groups, rows_used = points.values[name], points.frame, [], []
+    for key, group in _order_groups(frame, ("method", "structure", "mode")):
+        gaps = []
+        for order in ordered_pairs(_levels(points, group.index), key[0], analysis):
+            xs = sorted(set(frame.loc[order.easy.rows, "x"]) & set(frame.loc[order.hard.rows, "x"]))
+            if not xs:
+                continue
+            safe = []
+            for lv in (order.easy, order.hard):
+                by_x = dict(zip(frame.loc[lv.rows, "x"], lv.rows, strict=True))
+                rows = np.array([by_x[x] for x in xs])
+                safe.append(safe_levels(np.array(xs), values[rows], analysis.tolerance))
+                rows_used.append(rows)
+            gaps.append(_oriented(order, safe[0] - safe[1], safe[1] - safe[0]))
+        if gaps:
+            groups.append((key[0], np.mean(gaps, axis=0)))
+    if not groups:
+        return []
+    by_setting = _by_setting(groups)
+    used = _rows_frame(frame, rows_used)
+    label = {"statistic": SAFE_GAP, "tolerance": analysis.tolerance}
+    return [({"setting": "pooled", **label}, np.mean(list(by_setting.values()), axis=0), used)] + [
+        ({"setting": setting, **label}, vector, used) for setting, vector in by_setting.items()
+    ]
 
 
 def deficit_on_harder(points: Points, analysis: Analysis, name: str) -> Evidence:
@@ -810,7 +860,8 @@ CLAIMS = {
 
 def _estimate(values: np.ndarray, frame: Any, analysis: Analysis, cols: slice, group: int):
     """The estimate of one study's columns: the bootstrap's, or with several pre-training
-    seeds (``group`` blocks) a t interval over their per-seed estimates."""
+    seeds (``group`` blocks, their replicates resampling items only) a t interval over
+    their per-seed estimates with the item noise they share from the replicates."""
     values = values[cols]
     if group > 1:
         blocks = values.reshape(group, -1)
@@ -823,9 +874,9 @@ def heterogeneity(estimates: list[Estimate], confidence: float) -> dict[str, Any
     """Cochran's Q across the settings' estimates (weights 1 / SE^2, SE from each
     interval's half-width) with its chi-square p and I^2 = max(0, (Q - df) / Q)
     (Higgins & Thompson 2002); empty with fewer than two defined settings."""
-    from scipy.stats import chi2, norm
+    from scipy.special import chdtrc  # chi-square survival function (a fast ufunc)
 
-    z = norm.ppf(0.5 + confidence / 2)
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
     pts = [
         (e.value, (e.high - e.low) / (2 * z))
         for e in estimates
@@ -841,7 +892,7 @@ def heterogeneity(estimates: list[Estimate], confidence: float) -> dict[str, Any
     return {
         "Q": q,
         "df": df,
-        "p": float(chi2.sf(q, df)),
+        "p": float(chdtrc(df, q)),
         "I2": float(max(0.0, (q - df) / q)) if q > 0 else 0.0,
     }
 
@@ -896,6 +947,10 @@ def _judge_one(
         details=[
             {**keys, **_estimate(v, frame, analysis, cols, group).as_dict()}
             for keys, v, frame in (ev.details if details else [])
+        ],
+        secondary=[
+            {**keys, **_estimate(v, frame, analysis, cols, group).as_dict()}
+            for keys, v, frame in (ev.secondary if details else [])
         ],
     )
 

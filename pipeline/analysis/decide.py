@@ -17,8 +17,9 @@ alpha = 1 - confidence:
   bound is below delta, inconclusive otherwise -- with the detectable effect and about how
   many times the replication (seeds or items) would bring it down to delta.
 
-With several pre-training seeds the interval is a Student-t interval over the per-seed
-estimates (df = n - 1; :func:`estimate_t`), the same verdict rule on it.
+With several pre-training seeds the interval is a t interval over the per-seed estimates
+(:func:`estimate_t`: the seeds' spread on n - 1 degrees of freedom plus the item noise
+they share, from the bootstrap), the same verdict rule on it.
 """
 
 from __future__ import annotations
@@ -96,13 +97,16 @@ def estimate(values: np.ndarray, confidence: float, n_seeds: int, defined: bool 
 def estimate_t(
     observed: np.ndarray, confidence: float, n_seeds: int, common: float = 0.0
 ) -> Estimate:
-    """Student-t interval (df = n - 1) of the mean of per-pre-training-seed statistics
-    ``observed``: the top level of the design, whose few units a bootstrap under-covers.
-    ``common``: the variance the seeds share -- their evaluation items are the same, so
-    the spread between seeds misses it (estimated by the caller from the item bootstrap);
-    SE^2 = s^2 / n + common, with Welch-Satterthwaite degrees of freedom (n - 1 when
-    ``common`` is 0; Satterthwaite 1946)."""
-    from scipy.stats import t
+    """Student-t interval of the mean of per-pre-training-seed statistics ``observed``: the
+    top level of the design, whose few units a bootstrap under-covers. Their spread s^2
+    holds everything below them (fine-tuning seeds, each seed's own evaluation noise: the
+    ultimate-cluster estimator, Hansen, Hurwitz & Madow 1953) but not ``common``, the item
+    noise they share (they score the same items; estimated by the caller from the item
+    bootstrap): SE^2 = s^2 / n + common, with Welch-Satterthwaite degrees of freedom
+    (Satterthwaite 1946) counting n - 1 for s^2 / n and the bootstrap-estimated part as
+    known: n - 1 when the spread is all there is, more as the shared item noise
+    dominates."""
+    from scipy.special import stdtr, stdtrit  # Student t CDF and quantile (fast ufuncs)
 
     values = np.asarray(observed, dtype=float)
     values = values[np.isfinite(values)]
@@ -115,11 +119,9 @@ def estimate_t(
     se = float(np.sqrt(between + common))
     if se <= _TINY * max(1.0, abs(mean)):  # no variation, up to rounding
         return Estimate(mean, *(np.nan,) * 6, n_seeds)
-    # Welch-Satterthwaite degrees of freedom: n - 1 when the spread between seeds is all
-    # there is, more as the shared (bootstrap-estimated, many-replicate) part dominates.
     df = (n - 1) * (between + common) ** 2 / between**2 if between > 0 else 1e6
-    two, one = t.ppf(1 - alpha / 2, df), t.ppf(1 - alpha, df)
-    p = float(t.sf(mean / se, df))
+    two, one = stdtrit(df, 1 - alpha / 2), stdtrit(df, 1 - alpha)
+    p = float(stdtr(df, -mean / se))
     detectable = (one + _z(POWER)) * se
     return Estimate(mean, mean - two * se, mean + two * se, mean - one * se, mean + one * se, p,
                     float(detectable), n_seeds)  # fmt: skip
@@ -127,8 +129,8 @@ def estimate_t(
 
 def shared_variance(replicates: np.ndarray) -> float:
     """The variance that pre-training seeds share through their common evaluation items:
-    the mean covariance between two seeds' bootstrap replicates (seeds x B), which share
-    the item resample and nothing else (0 where negative)."""
+    the mean covariance between two seeds' item-bootstrap replicates (seeds x B), which
+    share the item resample and nothing else (0 where negative)."""
     reps = np.asarray(replicates, dtype=float)
     keep = np.isfinite(reps).all(axis=0)
     reps = reps[:, keep]

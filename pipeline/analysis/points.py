@@ -148,10 +148,12 @@ def build_points(
     seed: int = 0,
     shape: Layout | None = None,
     dense: np.ndarray | None = None,
+    draw_seeds: bool = True,
 ) -> Points:
     """Points with values: observed means and stage-2 replicates. ``normalized`` has a
     ``_run`` column indexing the rows of ``rep``; ``shape`` reuses a layout computed once
-    for many studies of one design."""
+    for many studies of one design; ``draw_seeds`` False: one pre-training seed of several
+    (its replicates resample items only; :func:`seed_mean_replicates`)."""
     shape = shape or layout(normalized)
     width = rep.ratio.shape[1] + 1
     frame = shape.frame.assign(
@@ -170,16 +172,22 @@ def build_points(
         name: np.column_stack(
             [
                 np.array([observed[name][r].mean() for r in shape.run_rows]),
-                seed_mean_replicates(shape.run_rows, rep.normalized(name), seed),
+                seed_mean_replicates(shape.run_rows, rep.normalized(name), seed, draw_seeds),
             ]
         )
         for name in NORMALIZATIONS
     }
-    return Points(frame, values, measured=_measured(normalized, rep, shape, seed, dense))
+    measured = _measured(normalized, rep, shape, seed, dense, draw_seeds)
+    return Points(frame, values, measured=measured)
 
 
 def _measured(
-    normalized: Any, rep: RunReplicates, shape: Layout, seed: int, dense_pos: Any
+    normalized: Any,
+    rep: RunReplicates,
+    shape: Layout,
+    seed: int,
+    dense_pos: Any,
+    draw_seeds: bool = True,
 ) -> np.ndarray:
     """Measured hardness of each point's level (module docstring), data and replicates;
     ``dense_pos``: each row's dense row (positions in ``normalized``), if known."""
@@ -195,7 +203,7 @@ def _measured(
     dense = np.column_stack(
         [
             np.array([value[r].mean() for r in dense_runs]),
-            seed_mean_replicates(dense_runs, rep.value, seed),
+            seed_mean_replicates(dense_runs, rep.value, seed, draw_seeds),
         ]
     )
     reference = shape.frame["reference"].to_numpy(dtype=float)[:, None]

@@ -2,9 +2,11 @@
 the code's commit, package versions and the pre-training seeds.
 
 The margin and the pairs decide verdicts, so they must be fixed before the data are seen.
-The first verdict computed on a results folder records the hash of its analysis settings
-beside the tables (``analysis_record.json``, never overwritten); every later verdict prints
-that hash and warns when the settings in force differ from it.
+``collect``, when it first gathers a study's results (before any statistic is computed),
+records the hash of the analysis settings beside the tables (``analysis_record.json``,
+never overwritten); a verdict on a folder without a record (tables gathered by older code)
+records it then. Every verdict prints the recorded hash and warns when the settings in force
+differ from it.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ RECORD = "analysis_record.json"
 PACKAGES = ("numpy", "pandas", "scipy", "pyarrow", "matplotlib", "snakemake")
 
 
-def analysis_record(folder: Path, analysis: Analysis) -> dict[str, Any]:
-    """The analysis hash recorded first for ``folder`` (written now if there is none) and
-    whether the settings in force still match it."""
+def analysis_record(folder: Path, analysis: Analysis, by: str = "verdict") -> dict[str, Any]:
+    """The analysis hash recorded first for ``folder`` (written now, naming the verb ``by``
+    that wrote it, if there is none) and whether the settings in force still match it."""
     path = Path(folder) / RECORD
     if path.exists():
         recorded = json.loads(path.read_text())
@@ -35,11 +37,13 @@ def analysis_record(folder: Path, analysis: Analysis) -> dict[str, Any]:
             "analysis_hash": analysis.digest,
             "analysis": json.loads(analysis.to_json()),
             "recorded_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            "recorded_by": by,
         }
         write_json(path, recorded)
     return {
         "recorded_hash": recorded["analysis_hash"],
         "recorded_at": recorded["recorded_at"],
+        "recorded_by": recorded.get("recorded_by", "verdict"),
         "current_hash": analysis.digest,
         "changed": recorded["analysis_hash"] != analysis.digest,
         "recorded": recorded["analysis"],

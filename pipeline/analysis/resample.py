@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -50,6 +51,19 @@ ZERO_SHOT = "zero_shot"
 PRETRAIN = "pretrain_seed"  # the top level of the design where a study varies it
 BUDGET = "budget"  # x the protocol's training steps: a run (and dense run) of its own
 _CHUNK = 256  # points per gather in stage 2 (bounds memory at paper scale)
+
+
+@lru_cache(maxsize=1)
+def _blas() -> Any:
+    """The process's BLAS libraries, found once: threadpoolctl scans every loaded library
+    on each search, which cost more than the products it limits."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def _one_blas_thread() -> Any:
+    return _blas().limit(limits=1, user_api="blas")
 
 
 def _rng(base: int, key: Any) -> np.random.Generator:
@@ -202,17 +216,25 @@ def run_replicates(
     """Stage 1 for every row of the normalized table (see the module docstring);
     ``per_run`` (as :func:`examples_by_run` returns it) and ``index`` (:func:`run_index`)
     can be given by a caller that already holds them (simulation checks)."""
-    from threadpoolctl import threadpool_limits
+    from pipeline.analysis.examples_file import ExamplesFile
 
     n_runs = len(normalized)
     value = np.repeat(normalized["value"].to_numpy(dtype=float)[:, None], resamples, axis=1)
     has = np.zeros(n_runs, dtype=bool)
+    source = examples if isinstance(examples, ExamplesFile) else None
     if per_run is None:
-        per_run = examples_by_run(normalized, examples)
+        per_run = examples_by_run(normalized, None if source else examples)
     index = index or run_index(normalized)
     metric = normalized["metric"].to_numpy()
     for code, key in enumerate(index.level_keys):
-        rows = [r for r in np.flatnonzero(index.level == code) if per_run[r] is not None]
+        level_rows = np.flatnonzero(index.level == code)
+        if source is not None:  # one level's examples at a time (examples_file.py)
+            frame = source.read(dict(zip(LEVEL_KEYS, key, strict=True)))
+            per_run_level = examples_by_run(normalized.iloc[level_rows], frame)
+            del frame
+            for r, got in zip(level_rows, per_run_level, strict=True):
+                per_run[r] = got
+        rows = [r for r in level_rows if per_run[r] is not None]
         if not rows:
             continue
         ids = per_run[rows[0]][0]
@@ -226,11 +248,14 @@ def run_replicates(
         items = per_run[rows[0]][2] if len(per_run[rows[0]]) > 2 else _dense_codes(ids)
         w = item_counts(_rng(seed, key), items, resamples)
         # Many small matrix products: BLAS threads cost more to start than they save.
-        with threadpool_limits(1):
+        with _one_blas_thread():
             value[rows] = weighted_metrics(
                 [metric[r] for r in rows], [per_run[r][1] for r in rows], w
             )
         has[rows] = True
+        if source is not None:
+            for r in rows:
+                per_run[r] = None  # this level is done: free its examples
     dense = index.dense
     chance = (
         normalized["chance"].to_numpy(dtype=float)
@@ -245,10 +270,16 @@ def run_replicates(
     return RunReplicates(value, ratio, corrected, has | has[dense])
 
 
-def seed_mean_replicates(run_rows: list[np.ndarray], rep: np.ndarray, seed: int = 0) -> np.ndarray:
+def seed_mean_replicates(
+    run_rows: list[np.ndarray], rep: np.ndarray, seed: int = 0, draw_seeds: bool = True
+) -> np.ndarray:
     """Stage 2: per point (``run_rows[p]``: its runs' rows, one per seed, sorted by seed),
     B replicates of the mean over seeds. Points with the same seed count and seeds share
-    the draws (paired); ``rep`` is a stage-1 array (runs x B)."""
+    the draws (paired); ``rep`` is a stage-1 array (runs x B). ``draw_seeds`` False keeps
+    every seed in every replicate (the item resample alone): inside one pre-training seed of
+    several, whose spread already holds the fine-tuning seeds' variance (the top level's
+    units carry every level below them: the ultimate-cluster estimator, Hansen, Hurwitz &
+    Madow 1953), so the replicates measure the item noise only."""
     resamples = rep.shape[1]
     out = np.empty((len(run_rows), resamples))
     by_k: dict[int, list[int]] = {}
@@ -256,6 +287,11 @@ def seed_mean_replicates(run_rows: list[np.ndarray], rep: np.ndarray, seed: int 
         by_k.setdefault(len(rows), []).append(p)
     for k, points in by_k.items():
         matrix = np.stack([run_rows[p] for p in points])  # points x k
+        if not draw_seeds:
+            for start in range(0, len(points), _CHUNK):
+                block = matrix[start : start + _CHUNK]
+                out[points[start : start + _CHUNK]] = rep[block].mean(axis=1)
+            continue
         if k == 1:
             out[points] = rep[matrix[:, 0]]
             continue

@@ -138,7 +138,16 @@ def simulate(
                 per_run=per_run,  # one item resample for every pre-training seed
                 index=index,
             )
-            blocks.append(build_points(frame, rep, shape=shape, seed=p, dense=dense))
+            blocks.append(
+                build_points(
+                    frame,
+                    rep,
+                    shape=shape,
+                    seed=p,
+                    dense=dense,
+                    draw_seeds=design.pretrain_seeds < 2,
+                )
+            )
     return stack(blocks, group=design.pretrain_seeds), truth
 
 
@@ -175,4 +184,34 @@ def sizes(analysis: Analysis) -> dict[str, float]:
     return {"null": 0.0, "margin": m, "1.5x margin": 1.5 * m}
 
 
-__all__ = ["CLAIMS", "FAILS", "HOLDS", "Condition", "Design", "run", "simulate", "sizes"]
+def tables_for(key: str, name: str) -> str:
+    """Which drawn tables judge claim ``key`` at size ``name``: (b)-(e) share their null
+    and 1.5 x margin tables (their parameters are independent); at the margin each has its
+    own, the others keeping the default effects (all four at the margin at once would make
+    Holm's step-down cost power that one claim at the margin does not pay); (a) has its
+    own tables, since a flat curve leaves the other claims without damage."""
+    return key if key == "a" or name == "margin" else JOINT
+
+
+def plan(claims: str, names: list[str]) -> list[tuple[str, str]]:
+    """The (tables, size name) draws that judge ``claims`` at ``names``, each once."""
+    return sorted({(tables_for(k, n), n) for k in claims for n in names})
+
+
+def merge(parts: list[Condition]) -> Condition:
+    """One condition from its chunks (tables drawn and judged in batches bound memory)."""
+    first = parts[0]
+    return Condition(
+        first.key,
+        first.size,
+        first.truth,
+        [v for p in parts for v in p.verdicts],
+        np.concatenate([p.lows for p in parts]),
+        np.concatenate([p.highs for p in parts]),
+    )
+
+
+__all__ = [
+    "CLAIMS", "FAILS", "HOLDS", "Condition", "Design", "merge", "plan", "run", "simulate",
+    "sizes", "tables_for",
+]  # fmt: skip

@@ -18,6 +18,7 @@ import numpy as np
 from pipeline.analysis.calibration import calibration_markdown
 from pipeline.analysis.claims import NAMES, Claim, judge
 from pipeline.analysis.decide import FAILS, HOLDS, INCONCLUSIVE
+from pipeline.analysis.examples_file import ExamplesFile
 from pipeline.analysis.headroom import LEVEL, headroom, regime, with_headroom
 from pipeline.analysis.options import Analysis
 from pipeline.analysis.points import POINT, build_points, stack
@@ -34,12 +35,14 @@ def _p(value: Any) -> str:
     return "n/a" if value is None or not np.isfinite(value) else f"{value:.3g}"
 
 
-def _points(frame: Any, examples: Any | None, analysis: Analysis, drop: Any | None) -> tuple:
+def _points(
+    frame: Any, examples: Any | None, analysis: Analysis, drop: Any | None, draw_seeds=True
+) -> tuple:
     frame = frame.reset_index(drop=True).assign(_run=np.arange(len(frame)))
     rep = run_replicates(frame, examples, analysis.bootstrap_resamples)
     gate = headroom(frame, rep, analysis.headroom_se)
     kept = frame if drop is None else frame[~np.asarray(drop, dtype=bool)]
-    return build_points(with_headroom(kept, gate), rep), gate
+    return build_points(with_headroom(kept, gate), rep, draw_seeds=draw_seeds), gate
 
 
 def evaluate(
@@ -49,9 +52,10 @@ def evaluate(
     row of ``normalized``) marks runs that enter no claim: the calibration gate's.
 
     With several pre-training seeds (a ``pretrain_seed`` column) each seed's runs are
-    judged apart (fine-tuning seeds and items nested inside) and the claims combine the
-    per-seed estimates by a t interval (df = n - 1); rows without a pre-training seed (hub
-    models) enter every seed's study."""
+    judged apart (its replicates resample items; its fine-tuning seeds' variance is in the
+    spread between pre-training seeds) and the claims combine the per-seed estimates by a
+    t interval (:func:`pipeline.analysis.decide.estimate_t`); rows without a pre-training
+    seed (hub models) enter every seed's study."""
     import pandas as pd
 
     normalized = normalized.reset_index(drop=True)
@@ -64,7 +68,9 @@ def evaluate(
     for seed in seeds:
         mask = (column == seed) | column.isna()
         ex = None
-        if examples is not None and PRETRAIN in examples.columns:
+        if isinstance(examples, ExamplesFile) and PRETRAIN in examples.columns:
+            ex = examples.for_pretrain(seed)
+        elif examples is not None and PRETRAIN in examples.columns:
             ex = examples[(examples[PRETRAIN] == seed) | examples[PRETRAIN].isna()]
         elif examples is not None:
             raise ValueError(
@@ -72,7 +78,7 @@ def evaluate(
                 f"pre-training seeds {seeds}: per-example rows cannot be matched to their runs"
             )
         sub_drop = None if drop is None else np.asarray(drop, dtype=bool)[mask.to_numpy()]
-        points, gate = _points(normalized[mask], ex, analysis, sub_drop)
+        points, gate = _points(normalized[mask], ex, analysis, sub_drop, draw_seeds=False)
         per_seed.append(points)
         gates.append(gate.assign(**{PRETRAIN: seed}))
     keys = [tuple(r) for r in per_seed[0].frame[POINT].itertuples(index=False)]
@@ -92,7 +98,12 @@ def item_counts(examples: Any | None) -> list[dict[str, Any]]:
     intervals resample; each example is its own item without ``item_id``)."""
     if examples is None or not len(examples):
         return []
-    dense = examples[examples["compression"] == "dense"]
+    if isinstance(examples, ExamplesFile):  # the dense rows only, not the whole table
+        wanted = ["setting", "task", "difficulty", "compression", "example_id"]
+        wanted += ["item_id"] if "item_id" in examples.columns else []
+        dense = examples.read({"compression": "dense"}, columns=wanted)
+    else:
+        dense = examples[examples["compression"] == "dense"]
     item = "item_id" if "item_id" in dense.columns else "example_id"
     table = (
         dense.groupby(["setting", "task", "difficulty"], observed=True)
@@ -298,6 +309,20 @@ def _by_setting(result: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _secondary(result: dict[str, Any]) -> list[str]:
+    """Each claim's secondary statistics (chance-corrected): printed, never decided."""
+    lines = []
+    for claim in result["claims"]:
+        for s in _primary(claim).get("secondary") or []:
+            lines.append(
+                f"- ({claim['key']}) {s['statistic']}, {s['setting']}: {_num(s['mean'])} "
+                f"{_interval(s)} (tolerance {s['tolerance']:g} of dense)"
+            )
+    if not lines:
+        return []
+    return ["Secondary statistics (printed beside the claim, not decided):", ""] + lines + [""]
+
+
 def _cell(verdict_: str, d: dict[str, Any]) -> str:
     if d.get("mean") is None:
         return verdict_
@@ -325,7 +350,7 @@ def _provenance(p: dict[str, Any]) -> list[str]:
     if record:
         lines.append(
             f"- analysis hash first recorded for these results: {record['recorded_hash']} "
-            f"({record['recorded_at']})"
+            f"({record['recorded_at']}, by `{record.get('recorded_by', 'verdict')}`)"
         )
     lines += [
         f"- run protocol hashes: {', '.join(p['protocol_hashes']) or 'n/a'}",
@@ -358,6 +383,9 @@ def markdown(result: dict[str, Any]) -> str:
         "Per-setting verdicts are not adjusted for multiplicity; heterogeneity is Cochran's "
         "Q across settings with I² (Higgins & Thompson 2002).",
         "",
+    ]
+    lines += _secondary(result)
+    lines += [
         "## Margin",
         "",
         f"Smallest effect that matters: chance-corrected {a['margin']['chance']:g}, ratio "

@@ -34,11 +34,18 @@ def run(args: argparse.Namespace) -> None:
     import pandas as pd
 
     from pipeline import load
+    from pipeline.analysis.examples_file import ExamplesFile
     from pipeline.analysis.options import Analysis
     from pipeline.analysis.verdict import markdown, verdict
     from pipeline.io import atomic_path, write_json
 
-    examples = load.parquet(args.examples) if args.examples else None
+    examples = None
+    if args.examples:  # read one level at a time by the item bootstrap (examples_file.py)
+        examples = ExamplesFile(args.examples)
+        try:
+            examples.columns  # noqa: B018 (reads the schema: a torn file fails here)
+        except (OSError, ValueError) as err:
+            raise load.LoadError(args.examples, f"not a readable Parquet table ({err})") from None
     calibration = pd.read_csv(args.calibration) if args.calibration else None
     result = verdict(
         load.parquet(args.table),
