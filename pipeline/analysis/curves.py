@@ -17,6 +17,7 @@ from pipeline.analysis.undefined_ratio import defined
 CELL = ["setting", "model", "task", "difficulty"]
 CURVE = CELL + ["method", "structure", "mode"]
 ZERO_SHOT = "zero_shot"
+KINDS = ("pruning", "quantization", "noise")  # compressed kinds (analysis/levels.py)
 
 
 def annotate(normalized: Any, with_hardness: bool = True) -> Any:
@@ -37,12 +38,12 @@ def annotate(normalized: Any, with_hardness: bool = True) -> Any:
 
 
 def curves(normalized: Any, kind: str = "pruning") -> Any:
-    """Per-seed curves of one compression kind ("pruning" or "quantization"), dense at the
-    origin of each; columns of ``annotate`` plus ``is_dense``, sorted along x."""
+    """Per-seed curves of one compression kind ("pruning", "quantization" or "noise"),
+    dense at the origin of each; columns of ``annotate`` plus ``is_dense``, sorted along x."""
     import pandas as pd
 
-    if kind not in ("pruning", "quantization"):
-        raise ValueError(f"curve kind {kind!r}; allowed: ['pruning', 'quantization']")
+    if kind not in KINDS:
+        raise ValueError(f"curve kind {kind!r}; allowed: {list(KINDS)}")
     frame = annotate(defined(normalized))  # levels without a ratio are listed, not drawn
     compressed = frame[frame["kind"] == kind].assign(is_dense=False)
     # The origin of a zero-shot curve is the dense model evaluated zero-shot, of a
@@ -52,8 +53,10 @@ def curves(normalized: Any, kind: str = "pruning") -> Any:
     dense = dense.assign(regime=dense["mode"])
     shapes = compressed[CURVE + ["regime"]].drop_duplicates()
     origin = shapes.merge(dense.drop(columns=["method", "structure", "mode"]), on=CELL + ["regime"])
-    origin = origin.assign(is_dense=True, kind=kind, x=0.0 if kind == "pruning" else DENSE_BITS)
+    origin = origin.assign(
+        is_dense=True, kind=kind, x=DENSE_BITS if kind == "quantization" else 0.0
+    )
     out = pd.concat([origin, compressed], ignore_index=True).drop(columns="regime")
-    # Along the curve, compression grows: sparsity up, bits down.
-    out["strength"] = out["x"] if kind == "pruning" else -out["x"]
+    # Along the curve, compression grows: sparsity and noise scale up, bits down.
+    out["strength"] = -out["x"] if kind == "quantization" else out["x"]
     return out.sort_values(CURVE + ["seed", "strength"]).reset_index(drop=True)
