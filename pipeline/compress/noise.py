@@ -8,7 +8,10 @@ smallest to zero, pipeline/compress/quantize.py), the damage is spread over ever
 proportion to its row's spread, so at equal damage to the easier level it is the reference a
 pruning method's ordering of difficulty is compared with. The draw is seeded (a torch
 generator on CPU, tensors in name order), so a level and seed give the same weights on any
-device. The mask keeps everything: noise prunes nothing.
+device: mode ptn draws with each run's seed on the dense fine-tuned model; a stored
+compression (``prune``, for zero-shot or fine-tuned arms from the pre-trained model) is one
+draw with ``compression.seed``, stored like RTN's weights. The mask keeps everything: noise
+prunes nothing.
 """
 
 from __future__ import annotations

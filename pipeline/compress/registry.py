@@ -86,7 +86,6 @@ METHODS: dict[str, CompressionMethod] = {
             f"{_M}.noise:gaussian_noise",
             "Gaussian noise, std = scale x each row's weight std (control of claim e)",
             changes_weights=True,
-            seeded=True,
         ),
     )
 }
