@@ -129,7 +129,7 @@ def test_ptn_is_the_dense_fine_tuned_model_with_noise_and_ptq_records_its_zeros(
     sq = sum(float((ptn_backbone[n] - w).square().sum()) for n, w in dense_backbone.items())
     norm = sum(float(w.square().sum()) for w in dense_backbone.values())
     assert ptn["training"]["relative_perturbation"] == pytest.approx((sq / norm) ** 0.5, 1e-4)
-    assert 0.3 < ptn["training"]["relative_perturbation"] <= 0.5
+    assert 0.3 < ptn["training"]["relative_perturbation"] < 0.55
     assert all(torch.equal(ptn_backbone[n], again_backbone[n]) for n in ptn_backbone)  # seeded
     assert torch.equal(ptn_model.lm_head.dense.weight, dense_model.lm_head.dense.weight)
     assert ptn["training"]["steps"] == 0 and ptn["protocol_hash"] == dense["protocol_hash"]
