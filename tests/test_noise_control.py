@@ -111,6 +111,37 @@ def test_prune_verb_reports_the_achieved_relative_perturbation():
     )
 
 
+@pytest.mark.parametrize(
+    ("scales", "message"),
+    [
+        ([0], r"'compression.noise_scales\[0\]': 0 is out of range; allowed: > 0"),
+        (["a"], r"'compression.noise_scales\[0\]': 'a' is not a number"),
+        ([], r"'compression.noise_scales': \[\] is too short"),
+        ([0.5, 0.5], r"'compression.noise_scales': .* repeats an item"),
+    ],
+)
+def test_bad_noise_scales_are_named_in_one_line(scales, message):
+    from pathlib import Path
+
+    from pipeline.overrides import study_config
+    from pipeline.resolve import ConfigError
+
+    default = Path(__file__).resolve().parents[1] / "config.yaml"
+    with pytest.raises(ConfigError, match=message):
+        study_config(default, [], {"compression": {"noise_scales": scales}})
+
+
+def test_noise_levels_become_labels_and_a_missing_list_is_named():
+    from pipeline import study
+    from pipeline.config import ConfigError
+
+    config = {"compression": {"methods": ["noise"], "sparsities": [0.5], "noise_scales": [0.25, 1]}}
+    assert study.compressions(config) == ["noise-0.25sd", "noise-1sd"]
+    del config["compression"]["noise_scales"]
+    with pytest.raises(ConfigError, match="'compression.noise_scales' is required: method"):
+        study.compressions(config)
+
+
 # --- the noise arm through a real cell -------------------------------------------------------
 
 
