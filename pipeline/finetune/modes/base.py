@@ -38,6 +38,10 @@ class TransferMode:
     label: ClassVar[str]  # the name figures print ("sparse transfer")
     bits: int | None = None
 
+    def configure(self, level: Any, seed: int) -> None:
+        """For a mode that applies a compression itself and does not quantize (``applies``):
+        the parsed level of the run's compression and the run's seed, before ``prepare``."""
+
     def prepare(self, params: dict[str, Any], masks: dict[str, Any] | None) -> None:
         """Called once before training; ``masks`` maps name -> bool tensor (True = kept)."""
 

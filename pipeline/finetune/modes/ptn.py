@@ -27,9 +27,9 @@ class PostTrainingNoise(TransferMode):
     scale: float | None = None
     seed: int = 0
 
-    def configure(self, scale: float, seed: int) -> None:
-        """The noise scale (from the compression label) and the run's seed."""
-        self.scale, self.seed = scale, seed
+    def configure(self, level: Any, seed: int) -> None:
+        """The noise scale (from the compression label ``noise-<s>sd``) and the run's seed."""
+        self.scale, self.seed = float(level), seed
 
     def prepare(self, params: dict[str, Any], masks: dict[str, Any] | None) -> None:
         from pipeline.compress.noise import add_row_noise, relative_perturbation
