@@ -132,6 +132,9 @@ def record(path: str | os.PathLike) -> dict[str, Any]:
             if not field.name.endswith("_json"):
                 _check_value(path, where, field, row.get(field.name))
         _check_metric(path, where, row["metric"], row["value"])
+        zeroed = row.get("zeroed_fraction")
+        if zeroed is not None and not 0.0 <= zeroed <= 1.0:
+            raise LoadError(path, f"{where}zeroed_fraction {zeroed!r} is outside its range [0, 1]")
         metrics = row.get("metrics", {})
         if not isinstance(metrics, dict):
             raise LoadError(path, f"{where}'metrics' is not an object")

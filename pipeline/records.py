@@ -39,8 +39,14 @@ def run_record(
     chance: float | None = None,
 ) -> dict[str, Any]:
     """The run's record; ``chance`` is the task's chance level on the same evaluation set
-    (pipeline/tasks/chance.py), in the headline metric's units."""
+    (pipeline/tasks/chance.py), in the headline metric's units. A quantized run's
+    ``zeroed_fraction`` is the fraction of its prunable weights that are exactly zero (a
+    trained weight is never exactly zero: the fraction the quantizer set to zero); null for
+    every other run."""
+    from pipeline.compress.registry import get_method
+
     method, level = paths.split_compression(compression)
+    quantized = method != paths.DENSE and get_method(method).level_kind == "bits"
     axis, value = paths.split_difficulty(difficulty)
     return {
         "study": study,
@@ -67,6 +73,7 @@ def run_record(
         "n_eval": evaluation["n_eval"],
         "achieved_sparsity": sparsity["achieved_sparsity"],
         "denominator_numel": sparsity["denominator_numel"],
+        "zeroed_fraction": sparsity["achieved_sparsity"] if quantized else None,
         "training": training,
         "wall_time_s": wall_time_s,
         "versions": versions(),

@@ -58,8 +58,9 @@ def needs_world(task_name):
 
 
 def finetune_inputs(wc):
-    """A mode that quantizes by itself needs no stored compression; post-training
-    quantization starts from the cell's dense fine-tuned model (pipeline/finetune/modes)."""
+    """A mode that applies its compression itself (quantizes, adds noise) needs no stored
+    one; post-training quantization and noise start from the cell's dense fine-tuned model
+    (pipeline/finetune/modes)."""
     from pipeline.finetune.modes import MODES
 
     setting_of_cell(wc)  # a path naming no cell of the study fails here, naming the wildcard
@@ -71,7 +72,7 @@ def finetune_inputs(wc):
         inputs["world"] = f"{R}/{paths.WORLD}"
     inputs["data"] = staged_data(wc)
     inputs["preflight"] = preflight_input(wc)
-    if wc.compression != paths.DENSE and not mode.quantizes:
+    if wc.compression != paths.DENSE and mode.applies is None:
         method = paths.split_compression(wc.compression)[0]
         seeded = wildcard_value("method", method, STUDY_METHODS).seeded
         inputs["masks"] = f"{R}/{paths.SEEDED_MASK if seeded else paths.MASK}".format(

@@ -210,6 +210,7 @@ def test_world_calibration_windows_are_full_seeded_and_checked(staged):
         ("sparsegpt", "0.5", 0.5),
         ("sparsegpt_nm", "7of8", 0.125),
         ("rtn", "3bit", 0.0),
+        ("noise", "0.5sd", 0.0),
     ],
 )
 def test_prune_verb_writes_one_report_and_fine_tuning_loads_it(
@@ -245,6 +246,8 @@ def test_prune_verb_writes_one_report_and_fine_tuning_loads_it(
     if method == "rtn":
         assert report["zero_fraction"] > 0
         assert all(row.unique().numel() <= 2**3 for p in params.values() for row in p.detach())
+    if method == "noise":  # ||W' - W|| / ||W|| of nearly zero-mean rows: about the scale
+        assert 0.45 < report["relative_perturbation"] < 0.55 and report["noise_scale"] == 0.5
 
 
 def test_rtn_of_an_fp16_checkpoint_is_quantized_verified_and_stored_in_fp32(staged, tmp_path):

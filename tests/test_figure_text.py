@@ -186,3 +186,4 @@ def test_every_registry_entry_has_a_printed_name():
     assert labels.seeds([5, 5]) == "5 seeds" and labels.seeds([1], "each") == "1 seed each"
     assert labels.seeds([2, 5]) == "2–5 seeds"
     assert labels.compression("magnitude_nm-2of4") == "magnitude, N:M 2:4"
+    assert labels.compression("noise-0.5sd") == "noise, 0.5 x row std"

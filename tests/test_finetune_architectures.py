@@ -202,9 +202,9 @@ def _finetune(architectures, arch, mode_name, tmp_path, with_masks=True, sparsit
 ARCHS = ["roberta", "mbart", "llama"]
 
 
-def test_registry_has_the_four_modes_of_the_paper_zero_shot_and_the_quantization_arms():
+def test_registry_has_the_four_modes_of_the_paper_zero_shot_and_the_claim_e_arms():
     paper = {"dense", "dense_freeze", "sparse", "sparse_to_dense", "zero_shot"}
-    assert set(MODES) == paper | {"ptq", "qat"}
+    assert set(MODES) == paper | {"ptq", "qat", "ptn"}  # quantization arms, noise control
     with pytest.raises(ValueError, match="allowed: .*'sparse'"):
         get_mode("lottery")
 

@@ -33,7 +33,10 @@ verdicts; Holm across the five claims).
     descriptive line.
 (e) pruning separates difficulty levels more than quantization at equal damage: the
     harder level's score under quantization minus under pruning, both matched at equal
-    damage to the easier level, per quantization arm.
+    damage to the easier level, per quantization arm; where the table has the Gaussian-noise
+    control (method ``noise``), the same statistic with noise in place of quantization is a
+    second part that must hold too (low-bit RTN zeroes the smallest weights: it is partly
+    magnitude pruning, so noise is the control that favours no weights).
 
 A curve repeated under a second setting label (the across-task copy of the 100% data
 fraction) counts once in (a) and (d); seeds are counted as distinct seeds, not rows.
@@ -793,42 +796,93 @@ def _descriptive_advantage(evidence: Evidence, pts: Points, name: str, analysis:
     evidence.details.append((keys, diff.mean(axis=0), used))
 
 
+QUANT_LABEL = "harder level at equal damage: quantization - pruning"
+NOISE_LABEL = "harder level at equal damage: Gaussian noise - pruning"
+
+
+def _control_arms(prune: Any, control: Any) -> list[tuple[str, Any, Any]]:
+    """(arm, pruning curves, control curves) for each control (method, mode) against each
+    unstructured pruning method of the same regime (zero-shot with zero-shot, fine-tuned
+    with fine-tuned: ptq and ptn start from the dense fine-tuned model)."""
+    arms = []
+    zero = prune["mode"].eq("zero_shot")
+    for (method, mode), c in control.groupby(["method", "mode"], sort=True):
+        regime = prune[zero] if mode == "zero_shot" else prune[~zero]
+        for structure, p in regime[regime["structure"].eq("unstructured")].groupby("method"):
+            arms.append((f"{method}/{mode} vs {structure}", p, c))
+    return arms
+
+
+def _zeroed_note(quant: Any) -> str:
+    """What fraction of the weights RTN set to zero, per bit width (the table's
+    ``zeroed_fraction``): low-bit RTN is partly magnitude pruning."""
+    quantized = quant[~quant["is_dense"].astype(bool)]
+    if "zeroed_fraction" not in quantized.columns or quantized["zeroed_fraction"].isna().all():
+        return (
+            "the table does not record the fraction of weights RTN sets to zero (a per-row "
+            "3-bit quantizer zeroes about 40% of Gaussian weights, 4-bit about 20%: partly "
+            "magnitude pruning)"
+        )
+    zeroed = quantized.groupby("x")["zeroed_fraction"].mean().dropna().sort_index()
+    shares = ", ".join(f"{v:.0%} at {x:g} bits" for x, v in zeroed.items())
+    return (
+        f"RTN set to zero {shares} of the prunable weights: low-bit RTN is partly magnitude "
+        "pruning (the Gaussian-noise control zeroes none)"
+    )
+
+
+def _which_controls(evidence: Evidence, points: Points, analysis: Analysis, name: str) -> str:
+    """Which control pruning orders difficulty more than, part by part (one study only:
+    a stack of simulated studies has no single answer to print)."""
+    if points.studies != 1:
+        return ""
+    alpha, margin = 1 - analysis.confidence, analysis.margin[name]
+    words = {HOLDS: "yes", FAILS: "no", INCONCLUSIVE: "undecided"}
+    said = []
+    for part, control in zip(evidence.parts, ("quantization", "Gaussian noise"), strict=False):
+        est = _estimate(part.pooled, evidence.frame, analysis, points.study(0), points.group)
+        verdict, _ = decide(est, alpha, margin)
+        said.append(
+            f"more than {control}: {words[verdict]} ({est.value:+.3f} "
+            f"[{est.low:+.3f}, {est.high:+.3f}], before Holm)"
+        )
+    return "pruning orders difficulty " + "; ".join(said)
+
+
 def pruning_orders_more_than_quantization(
     points: Points, analysis: Analysis, name: str
 ) -> Evidence:
+    """(e) with two controls at equal damage: quantization (the headline part) and, where
+    the table has it, Gaussian noise (method ``noise``); every part must hold."""
     frame = points.frame  # selections keep its index: the equal-damage rows point into it
     prune = frame[
         frame["kind"].eq("pruning")
         & _claimed(frame, analysis.methods, analysis)
         & frame["mode"].isin(COMPRESSED_MODES)
     ]
-    quant = frame[frame["kind"].eq("quantization")]
+    quant, noise = frame[frame["kind"].eq("quantization")], frame[frame["kind"].eq("noise")]
     if prune.empty or quant.empty:
         return Evidence(no_data="no study with both pruning and quantization curves")
-    arms = []
-    zero = prune["mode"].eq("zero_shot")
-    for (method, mode), q in quant.groupby(["method", "mode"], sort=True):
-        regime = prune[zero] if mode == "zero_shot" else prune[~zero]
-        for structure, p in regime[regime["structure"].eq("unstructured")].groupby("method"):
-            arms.append((f"{method}/{mode} vs {structure}", p, q))
+    arms = _control_arms(prune, quant)
     if not arms:
         return Evidence(no_data="no quantization arm in the regime of a pruning curve")
-    label = "harder level at equal damage: quantization - pruning"
-    evidence = _equal_damage_claim(points, name, analysis, arms, label)
-    if "zeroed_fraction" in points.frame.columns:
-        zeroed = quant.groupby("x")["zeroed_fraction"].mean()
-        evidence.notes.append(
-            "RTN sets to zero "
-            + ", ".join(f"{v:.0%} at {x:g} bits" for x, v in zeroed.items())
-            + " of the weights (low-bit RTN is partly magnitude pruning)"
-        )
+    evidence = _equal_damage_claim(points, name, analysis, arms, QUANT_LABEL)
+    if evidence.no_data:
+        return evidence
+    noise_arms = _control_arms(prune, noise)
+    noisy = _equal_damage_claim(points, name, analysis, noise_arms, NOISE_LABEL)
+    if noise.empty:
+        evidence.notes.append("no Gaussian-noise control in this table (method noise)")
+    elif noisy.no_data:
+        evidence.notes.append(f"Gaussian-noise control not compared: {noisy.no_data}")
     else:
-        evidence.notes.append(
-            "the table does not record the fraction of weights RTN sets to zero (at 3-4 bits "
-            "a per-row quantizer zeroes 15-47% of Gaussian weights: partly magnitude pruning)"
-        )
-    if not points.frame["method"].eq("noise").any():
-        evidence.notes.append("no Gaussian-noise control at matched damage in this table")
+        evidence.parts += noisy.parts
+        evidence.details += noisy.details
+        evidence.notes += noisy.notes
+        evidence.frame = _rows_frame(frame, [evidence.frame.index, noisy.frame.index])
+    if which := _which_controls(evidence, points, analysis, name):
+        evidence.notes.insert(0, which)
+    evidence.notes.append(_zeroed_note(quant))
     return evidence
 
 

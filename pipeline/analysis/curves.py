@@ -17,6 +17,7 @@ from pipeline.analysis.undefined_ratio import defined
 CELL = ["setting", "model", "task", "difficulty"]
 CURVE = CELL + ["method", "structure", "mode"]
 ZERO_SHOT = "zero_shot"
+KINDS = ("pruning", "quantization", "noise")  # compressed kinds (analysis/levels.py)
 
 
 def annotate(normalized: Any, with_hardness: bool = True) -> Any:
@@ -37,14 +38,15 @@ def annotate(normalized: Any, with_hardness: bool = True) -> Any:
 
 
 def curves(normalized: Any, kind: str = "pruning", every_budget: bool = False) -> Any:
-    """Per-seed curves of one compression kind ("pruning" or "quantization"), dense at the
-    origin of each; columns of ``annotate`` plus ``is_dense`` and ``budget``, sorted along x.
-    Runs at the protocol's own training budget only (what figures and tables draw), unless
-    ``every_budget``: then a larger-budget arm's curves start at its own dense run."""
+    """Per-seed curves of one compression kind ("pruning", "quantization" or "noise"),
+    dense at the origin of each; columns of ``annotate`` plus ``is_dense`` and ``budget``,
+    sorted along x. Runs at the protocol's own training budget only (what figures and tables
+    draw), unless ``every_budget``: then a larger-budget arm's curves start at its own dense
+    run."""
     import pandas as pd
 
-    if kind not in ("pruning", "quantization"):
-        raise ValueError(f"curve kind {kind!r}; allowed: ['pruning', 'quantization']")
+    if kind not in KINDS:
+        raise ValueError(f"curve kind {kind!r}; allowed: {list(KINDS)}")
     budget = normalized["budget"].fillna(1.0) if "budget" in normalized.columns else 1.0
     normalized = normalized.assign(budget=budget)
     if not every_budget:
@@ -60,8 +62,10 @@ def curves(normalized: Any, kind: str = "pruning", every_budget: bool = False) -
     origin = shapes.merge(
         dense.drop(columns=["method", "structure", "mode"]), on=CELL + ["regime", "budget"]
     )
-    origin = origin.assign(is_dense=True, kind=kind, x=0.0 if kind == "pruning" else DENSE_BITS)
+    origin = origin.assign(
+        is_dense=True, kind=kind, x=DENSE_BITS if kind == "quantization" else 0.0
+    )
     out = pd.concat([origin, compressed], ignore_index=True).drop(columns="regime")
-    # Along the curve, compression grows: sparsity up, bits down.
-    out["strength"] = out["x"] if kind == "pruning" else -out["x"]
+    # Along the curve, compression grows: sparsity and noise scale up, bits down.
+    out["strength"] = -out["x"] if kind == "quantization" else out["x"]
     return out.sort_values(CURVE + ["budget", "seed", "strength"]).reset_index(drop=True)

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.analysis.curves import CURVE, curves
+from pipeline.analysis.curves import CURVE, KINDS, curves
 from pipeline.analysis.difficulty import ACROSS_TASKS
 from pipeline.analysis.resample import (
     NORMALIZATIONS,
@@ -105,16 +105,14 @@ class Layout:
 
 
 def layout(normalized: Any) -> Layout:
-    """The points of every pruning and quantization curve of ``normalized`` (whose ``_run``
-    column numbers its rows)."""
+    """The points of every pruning, quantization and noise curve of ``normalized`` (whose
+    ``_run`` column numbers its rows)."""
     import pandas as pd
 
-    rows = pd.concat(
-        [curves(normalized, kind, every_budget=True) for kind in ("pruning", "quantization")]
-    )
+    rows = pd.concat([curves(normalized, kind, every_budget=True) for kind in KINDS])
     columns = POINT + [
         "hardness", "strength", "is_dense", "seeds", "n_seeds", "deterministic", "reference",
-        "across",
+        "across", "zeroed_fraction",
     ]  # fmt: skip
     if rows.empty:
         return Layout(pd.DataFrame(columns=columns), [])
@@ -135,6 +133,10 @@ def layout(normalized: Any) -> Layout:
                 else False,
                 "reference": float(group["reference_score"].iloc[0])
                 if "reference_score" in group.columns and group["reference_score"].notna().any()
+                else np.nan,
+                # quantized points: mean fraction of weights RTN set to zero (NaN elsewhere)
+                "zeroed_fraction": float(group["zeroed_fraction"].mean())
+                if "zeroed_fraction" in group.columns and group["zeroed_fraction"].notna().any()
                 else np.nan,
             }
         )

@@ -38,6 +38,7 @@ _RUN_OUTCOME = [
     pa.field("n_eval", pa.int64()),
     pa.field("achieved_sparsity", pa.float64()),
     pa.field("denominator_numel", pa.int64()),
+    pa.field("zeroed_fraction", pa.float64()),  # quantized runs: weights rounded to zero
     pa.field("wall_time_s", pa.float64()),
     pa.field("reference_score", pa.float64()),
     pa.field("scorer_signature", pa.string()),

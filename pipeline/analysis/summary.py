@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.analysis.curves import CURVE, curves
+from pipeline.analysis.curves import CURVE, KINDS, curves
 from pipeline.analysis.options import Analysis
 from pipeline.analysis.stats import seed_interval
 
@@ -19,9 +19,7 @@ KEYS = CURVE + ["kind", "x"]
 def summarize(normalized: Any, analysis: Analysis) -> Any:
     import pandas as pd
 
-    frame = pd.concat(
-        [curves(normalized, kind) for kind in ("pruning", "quantization")], ignore_index=True
-    )
+    frame = pd.concat([curves(normalized, kind) for kind in KINDS], ignore_index=True)
     rows = []
     for key, group in frame.groupby(KEYS, sort=True):
         score = seed_interval(group["normalized"], analysis.confidence)

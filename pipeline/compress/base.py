@@ -42,7 +42,7 @@ class CompressionMethod:
     """
 
     name: str
-    level_kind: str  # "sparsity" | "nm" | "bits" (see levels.py)
+    level_kind: str  # "sparsity" | "nm" | "bits" | "scale" (see levels.py)
     entry: str
     description: str
     needs_calibration: bool = False
@@ -55,7 +55,8 @@ class CompressionMethod:
 
     def level_argument(self, level: str) -> Any:
         """What the method's function takes for a path level: a sparsity (float), an N:M
-        pair ``(n, m)`` or a bit width (int); ValueError naming the allowed form."""
+        pair ``(n, m)``, a bit width (int) or a noise scale (float); ValueError naming the
+        allowed form."""
         return PARSE[self.level_kind](level)
 
     @property

@@ -1,7 +1,7 @@
 """Compression levels: how a level is written in the config, in paths, and what it means.
 
 A compression is labelled ``METHOD-LEVEL`` in every output path (``paths.compression_label``);
-the method name never contains ``-`` and the level is path-safe. Three kinds of level:
+the method name never contains ``-`` and the level is path-safe. Four kinds of level:
 
 ==========  =========================  ==================  ======================================
 kind        config key (shared list)   config value        path level (example label)
@@ -9,11 +9,14 @@ kind        config key (shared list)   config value        path level (example l
 sparsity    ``sparsities``             ``0.6``             ``0.6``    (``magnitude-0.6``)
 nm          ``nm_patterns``            ``"2:4"``           ``2of4``   (``magnitude_nm-2of4``)
 bits        ``bits``                   ``4``               ``4bit``   (``rtn-4bit``)
+scale       ``noise_scales``           ``0.5``             ``0.5sd``  (``noise-0.5sd``)
 ==========  =========================  ==================  ======================================
 
 N:M follows the paper's NVIDIA convention: N weights are *kept* in every group of M
 consecutive input weights of a row, so ``7:8`` (path ``7of8``) keeps 7 and prunes 1; its
-nominal sparsity is 1 - N/M. This module imports nothing heavy: the Snakefile uses it.
+nominal sparsity is 1 - N/M. A scale is a multiple of each weight row's standard deviation
+(the Gaussian-noise control, pipeline/compress/noise.py). This module imports nothing
+heavy: the Snakefile uses it.
 """
 
 from __future__ import annotations
@@ -23,17 +26,24 @@ from typing import Any
 
 from pipeline.paths import fmt
 
-CONFIG_KEYS = {"sparsity": "sparsities", "nm": "nm_patterns", "bits": "bits"}
+CONFIG_KEYS = {
+    "sparsity": "sparsities",
+    "nm": "nm_patterns",
+    "bits": "bits",
+    "scale": "noise_scales",
+}
 PATH_SYNTAX = {  # how a level of each kind is written in a path (and in --help)
     "sparsity": "0.5: the fraction of prunable weights pruned, in [0, 1)",
     "nm": "2of4: N weights kept of every M consecutive inputs (config '2:4')",
     "bits": "4bit: the bit width, 2..8",
+    "scale": "0.5sd: noise std as a multiple of each weight row's std, > 0",
 }
 MIN_BITS, MAX_BITS = 2, 8
 
 _NM_CONFIG = re.compile(r"^([1-9][0-9]*):([1-9][0-9]*)$")
 _NM_PATH = re.compile(r"^([1-9][0-9]*)of([1-9][0-9]*)$")
 _BITS_PATH = re.compile(r"^([0-9]+)bit$")
+_SCALE_PATH = re.compile(r"^([0-9]+(?:\.[0-9]+)?(?:e[-+][0-9]+)?)sd$")
 
 
 def parse_sparsity(level: str | float) -> float:
@@ -88,16 +98,38 @@ def format_bits(value: Any) -> str:
     return f"{value}bit"
 
 
-PARSE = {"sparsity": parse_sparsity, "nm": parse_nm, "bits": parse_bits}
-FORMAT = {"sparsity": format_sparsity, "nm": format_nm, "bits": format_bits}
+def parse_scale(level: str) -> float:
+    match = _SCALE_PATH.match(str(level))
+    if not match or not float(match[1]) > 0:
+        raise ValueError(f"noise-scale level {level!r}: allowed a number > 0 + 'sd', e.g. 0.5sd")
+    return float(match[1])
+
+
+def format_scale(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ValueError(f"noise scale {value!r}: allowed a number > 0 (times each row's std)")
+    return f"{fmt(value)}sd"
+
+
+PARSE = {"sparsity": parse_sparsity, "nm": parse_nm, "bits": parse_bits, "scale": parse_scale}
+FORMAT = {
+    "sparsity": format_sparsity,
+    "nm": format_nm,
+    "bits": format_bits,
+    "scale": format_scale,
+}
 
 
 def describe(kind: str, level: str) -> dict[str, Any]:
-    """What a path level means, for tables and figures: nominal sparsity and/or bits."""
+    """What a path level means, for tables and figures: nominal sparsity, bits or noise
+    scale."""
     value = PARSE[kind](level)
+    out = {"kind": kind, "sparsity": None, "bits": None, "n": None, "m": None, "scale": None}
     if kind == "sparsity":
-        return {"kind": kind, "sparsity": value, "bits": None, "n": None, "m": None}
+        return out | {"sparsity": value}
     if kind == "nm":
         n, m = value
-        return {"kind": kind, "sparsity": 1 - n / m, "bits": None, "n": n, "m": m}
-    return {"kind": kind, "sparsity": None, "bits": value, "n": None, "m": None}
+        return out | {"sparsity": 1 - n / m, "n": n, "m": m}
+    if kind == "scale":
+        return out | {"scale": value}
+    return out | {"bits": value}

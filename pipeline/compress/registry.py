@@ -80,6 +80,13 @@ METHODS: dict[str, CompressionMethod] = {
             "round-to-nearest quantization, symmetric, per output channel",
             changes_weights=True,
         ),
+        CompressionMethod(
+            "noise",
+            "scale",
+            f"{_M}.noise:gaussian_noise",
+            "Gaussian noise, std = scale x each row's weight std (control of claim e)",
+            changes_weights=True,
+        ),
     )
 }
 

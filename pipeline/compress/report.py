@@ -6,6 +6,7 @@ from typing import Any
 
 from pipeline.compress.base import CompressionMethod
 from pipeline.compress.levels import describe
+from pipeline.compress.noise import relative_perturbation
 from pipeline.compress.prunable import includes_head, sparsity_report
 
 
@@ -20,9 +21,12 @@ def compression_report(
     model: str,
     calibration: dict[str, Any] | None,
     wall_time_s: float,
+    before: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Denominator and achieved sparsity (of the mask) overall and per layer, plus the bit
-    width and the fraction of weights that quantized to zero for quantization methods."""
+    width and the fraction of weights that quantized to zero for quantization methods, and
+    the noise scale and achieved relative perturbation ||W' - W|| / ||W|| for noise (from
+    ``before``, the weights before the method changed them)."""
     report = sparsity_report(params, masks, policy)
     meaning = describe(method.level_kind, level)
     report.update(
@@ -47,6 +51,19 @@ def compression_report(
             )
             zeros += layer_zeros
         report["zero_fraction"] = zeros / report["denominator_numel"]
+    if meaning["scale"] is not None and before is not None:
+        norms = {}
+        for name, param in params.items():
+            old = before[name].float()
+            norms[name] = float(old.square().sum())
+            norms[f"{name}:noise"] = float((param.detach().cpu().float() - old).square().sum())
+        achieved = relative_perturbation(norms)
+        report.update(
+            noise_scale=meaning["scale"],
+            relative_perturbation=achieved.pop("relative_perturbation"),
+        )
+        for name, value in achieved["per_layer"].items():
+            report["per_layer"][name]["relative_perturbation"] = value
     if includes_head(policy):
         report["head"] = (
             "the task head does not exist yet: it is pruned at fine-tune time "

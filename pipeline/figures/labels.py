@@ -56,13 +56,16 @@ def compressor(method_name: str, structure: str) -> str:
 
 
 def compression(label: str) -> str:
-    """``magnitude-0.5`` -> ``magnitude, 50% sparse``; N:M as its pattern; bits as bits."""
+    """``magnitude-0.5`` -> ``magnitude, 50% sparse``; N:M as its pattern; bits as bits;
+    noise as its scale."""
     if label == DENSE:
         return "dense"
     method_name, level_id = split_compression(label)
     axis = compression_axis(method_name, level_id)
     if axis.kind == "quantization":
         return f"{method(method_name)}, {axis.x:g} bits"
+    if axis.kind == "noise":
+        return f"{method(method_name)}, {axis.x:g} x row std"
     if axis.structure.startswith("N:M"):
         return f"{method(method_name)}, N:M {pattern(level_id)}"
     return f"{method(method_name)}, {100 * axis.x:g}% sparse"

@@ -132,6 +132,10 @@ def run_cell(
     elif mode.quantizes:  # quantizes the full-precision weights itself (modes/ptq.py, qat.py)
         params, masks = prunable_parameters(model), None
         mode.bits = quantization_bits(mode_name, compression)
+    elif mode.applies is not None:  # perturbs the weights itself (modes/ptn.py)
+        params, masks = prunable_parameters(model), None
+        method, level = split_compression(compression)
+        mode.configure(get_method(method).level_argument(level), protocol.seed)
     else:  # also copies in the weights of weight-changing methods (SparseGPT, RTN)
         params, masks = load_compression(model, masks_path)
         method, level = split_compression(compression)

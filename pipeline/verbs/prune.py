@@ -119,6 +119,12 @@ def run(args: argparse.Namespace) -> None:
         batches = load_calibration(
             calibration_spec, tokenizer, args.world, max_positions(model.config)
         )
+    # Noise reports its achieved perturbation against the weights it started from.
+    before = (
+        {name: p.detach().cpu().clone() for name, p in params.items()}
+        if method.level_kind == "scale"
+        else None
+    )
     masks = method.compress(Target(model, params, args.seed, batches, options), level)
     masks = {name: mask.cpu() for name, mask in masks.items()}
     if quantizes:
@@ -144,14 +150,16 @@ def run(args: argparse.Namespace) -> None:
         model=str(args.model),
         calibration=calibration_spec,
         wall_time_s=time.time() - start,
+        before=before,
     )
     report["options"] = dataclasses.asdict(options)
     write_json(args.out_report, {**report, "device": placement.device})
-    figure = (
-        f"{report['bits']} bits per weight"
-        if report["bits"] is not None
-        else f"achieved sparsity {report['achieved_sparsity']:.4f}"
-    )
+    if report["bits"] is not None:
+        figure = f"{report['bits']} bits per weight"
+    elif "relative_perturbation" in report:
+        figure = f"relative perturbation {report['relative_perturbation']:.4f}"
+    else:
+        figure = f"achieved sparsity {report['achieved_sparsity']:.4f}"
     print(
         f"{method.name} {args.level}: pruned {report['pruned']} of "
         f"{report['denominator_numel']} prunable weights ({figure})"

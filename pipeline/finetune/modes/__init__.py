@@ -7,6 +7,7 @@ from pipeline.compress.registry import get_method
 from pipeline.finetune.modes.base import TransferMode
 from pipeline.finetune.modes.dense import Dense
 from pipeline.finetune.modes.dense_freeze import DenseFreeze
+from pipeline.finetune.modes.ptn import PostTrainingNoise
 from pipeline.finetune.modes.ptq import PostTrainingQuantization
 from pipeline.finetune.modes.qat import QuantizationAware
 from pipeline.finetune.modes.sparse import Sparse
@@ -25,6 +26,7 @@ MODES: dict[str, type[TransferMode]] = {
         SparseToDense,
         PostTrainingQuantization,
         QuantizationAware,
+        PostTrainingNoise,
     )
 }
 
@@ -42,7 +44,8 @@ def get_mode(name: str) -> TransferMode:
 
 
 def fits(mode_name: str, compression: str) -> bool:
-    """Whether a (non-dense) compression runs in a mode: the modes that quantize by
-    themselves (ptq, qat) take quantization compressions (``rtn-<b>bit``) only."""
+    """Whether a (non-dense) compression runs in a mode: a mode that applies its
+    compression itself takes that kind only (ptq, qat: ``rtn-<b>bit``; ptn: ``noise-<s>sd``)."""
     kind = get_method(split_compression(compression)[0]).level_kind
-    return not MODES[mode_name].quantizes or kind == "bits"
+    applies = MODES[mode_name].applies
+    return applies is None or kind == applies

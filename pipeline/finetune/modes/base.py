@@ -24,16 +24,23 @@ class TransferMode:
     """``quantizes``: the mode quantizes the full-precision weights itself at ``bits`` (set
     by the run from the compression label ``rtn-<b>bit``) instead of loading the stored
     compression; ``from_dense_run``: it starts from the cell's dense fine-tuned model
-    rather than the pre-trained one (the workflow passes that folder as the model)."""
+    rather than the pre-trained one (the workflow passes that folder as the model);
+    ``applies``: the level kind of the compressions the mode applies itself to the weights
+    it loads (``bits``: ptq, qat; ``scale``: ptn), so it reads no stored compression."""
 
     name: ClassVar[str]
     uses_mask: ClassVar[bool | None]  # None: works with or without a mask
     trains: ClassVar[bool] = True
     quantizes: ClassVar[bool] = False
     from_dense_run: ClassVar[bool] = False
+    applies: ClassVar[str | None] = None
     description: ClassVar[str]
     label: ClassVar[str]  # the name figures print ("sparse transfer")
     bits: int | None = None
+
+    def configure(self, level: Any, seed: int) -> None:
+        """For a mode that applies a compression itself and does not quantize (``applies``):
+        the parsed level of the run's compression and the run's seed, before ``prepare``."""
 
     def prepare(self, params: dict[str, Any], masks: dict[str, Any] | None) -> None:
         """Called once before training; ``masks`` maps name -> bool tensor (True = kept)."""

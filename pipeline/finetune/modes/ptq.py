@@ -24,6 +24,7 @@ class PostTrainingQuantization(TransferMode):
     label = "post-training quantization"  # how figures name it
     uses_mask = True  # needs a quantization compression (its bits), not its stored weights
     quantizes = True
+    applies = "bits"
     from_dense_run = True
     trains = False
     description = "quantize the dense fine-tuned model's backbone (RTN) after fine-tuning"

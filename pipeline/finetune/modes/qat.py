@@ -27,6 +27,7 @@ class QuantizationAware(TransferMode):
     label = "quantization-aware training"  # how figures name it
     uses_mask = True  # needs a quantization compression (its bits), not its stored weights
     quantizes = True
+    applies = "bits"
     description = "quantization-aware fine-tuning (RTN forward, straight-through gradients)"
 
     def prepare(self, params: dict[str, Any], masks: dict[str, Any] | None) -> None:
