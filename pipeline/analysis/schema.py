@@ -25,6 +25,7 @@ RUN_IDENTITY = [
     pa.field("level", pa.string(), nullable=False),
     pa.field("mode", pa.string(), nullable=False),
     pa.field("seed", pa.int64(), nullable=False),
+    pa.field("pretrain_seed", pa.int64()),  # null: pre-training not replicated (a hub model)
     pa.field("protocol_hash", pa.string(), nullable=False),
 ]
 _RUN_OUTCOME = [
