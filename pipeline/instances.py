@@ -25,9 +25,11 @@ FOLLOWS_BASE = ("scratch", "implant")  # sources whose ``of`` sets the pre-train
 
 def pretrain_seeds(config: dict[str, Any], name: str) -> list[int] | None:
     """The pre-training seeds of model ``name`` (its ``of``'s for a scratch control or an
-    implant); None where the study does not replicate its pre-training."""
-    spec = config["models"][name]
-    if spec.get("source") in FOLLOWS_BASE and spec.get("of") in config["models"]:
+    implant); None where the study does not replicate its pre-training (or does not name the
+    model: pipeline/config.py reports that)."""
+    models = config.get("models", {})
+    spec = models.get(name, {})
+    if spec.get("source") in FOLLOWS_BASE and spec.get("of") in models:
         return pretrain_seeds(config, spec["of"])
     seeds = spec.get("pretrain", {}).get("seeds")
     return None if seeds is None else [int(s) for s in seeds]
