@@ -37,6 +37,7 @@ from pipeline.deployment import check_deployment
 from pipeline.config import check_config
 from pipeline.data.offline import OFFLINE_ENV
 from pipeline.finetune import retain
+from pipeline.instances import MODEL_PATTERN
 from pipeline.worker import lifecycle as worker
 
 check_config(config)
@@ -56,7 +57,7 @@ SETTING_OF = study.setting_of(CELLS)
 
 
 wildcard_constraints:
-    model=r"[A-Za-z0-9_.-]+",
+    model=MODEL_PATTERN,  # a name, or an instance: <name>/p<pretrain seed>
     task=r"[A-Za-z0-9_]+",
     difficulty=r"[a-z_]+-[^/]+",
     compression=r"dense|[a-z_0-9]+-[^/]+",

@@ -18,10 +18,11 @@ from pipeline.compress.options import configured_label
 from pipeline.compress.registry import METHODS
 from pipeline.data.catalog import check_datasets
 from pipeline.finetune.protocol import Protocol
+from pipeline.instances import entry, pretrain_seeds, split
 from pipeline.models.architectures import ARCHITECTURES
 from pipeline.models.continued import CONTINUED, recipe_of
 from pipeline.resolve import ConfigError, protocol_for
-from pipeline.study import cells, fmt, lmc_difficulty
+from pipeline.study import cells, fmt, lmc_difficulty, lmc_model
 from pipeline.tasks.registry import TASKS
 from pipeline.world.build import DEFAULT_WORLD
 from pipeline.world.tasks import GLUE_GENERATORS
@@ -64,6 +65,7 @@ def check_config(config: dict[str, Any]) -> None:
                         f"config key 'models.{name}.{key}' is required for "
                         f"source {spec['source']!r}"
                     )
+        _check_pretrain_seeds(name, spec)
         if spec["source"] == "hub" and "hub_id" not in spec:
             raise ConfigError(f"config key 'models.{name}.hub_id' is required for source 'hub'")
         if spec["source"] == CONTINUED:
@@ -126,11 +128,30 @@ def check_config(config: dict[str, Any]) -> None:
 
 
 def model_spec(config: dict[str, Any], name: str) -> dict[str, Any]:
-    """A model's config entry, with a scratch control's architecture taken from its ``of``."""
-    spec = config["models"][name]
+    """A model instance's config entry (pipeline/instances.py), with a scratch control's
+    architecture and initialisation seed taken from its ``of``."""
+    spec = entry(config, name)
     if spec["source"] == "scratch":
-        return {**config["models"][spec["of"]], "source": "scratch"}
+        return {**entry(config, spec["of"]), "source": "scratch"}
     return spec
+
+
+def _check_pretrain_seeds(name: str, spec: dict[str, Any]) -> None:
+    """One pre-training (``seed``) or replicates (``seeds``), on a model that pre-trains."""
+    pretrain = spec.get("pretrain")
+    if pretrain is None:
+        return
+    key = f"models.{name}.pretrain"
+    if spec["source"] != "synthetic":
+        raise ConfigError(
+            f"config key '{key}': only a synthetic model pre-trains, not source "
+            f"{spec['source']!r} (a scratch control or implant follows its 'of')"
+        )
+    if ("seed" in pretrain) == ("seeds" in pretrain):
+        raise ConfigError(
+            f"config key '{key}.seeds': give pretrain.seed (one pre-training) or "
+            "pretrain.seeds (one model instance per seed), exactly one of them"
+        )
 
 
 def _check_mode_methods(config: dict[str, Any], key: str, mode_methods: dict[str, Any]) -> None:
@@ -338,4 +359,8 @@ def _check_lmc_cells(config: dict[str, Any]) -> None:
         levels = {float(paths.split_compression(r[0])[1]) for r in ours}
         _must_be_in(f"{key}.sparsity", cell["sparsity"], levels)
         label = configured_label(config, METHODS[cell["method"]], fmt(cell["sparsity"]))
+        if "pretrain_seed" in cell:
+            model = split(lmc_model(config, {**cell, "pretrain_seed": None}))[0]
+            seeds = pretrain_seeds(config, model) or []
+            _must_be_in(f"{key}.pretrain_seed", cell["pretrain_seed"], seeds)
         _must_be_in(f"{key}.seed", cell["seed"], {r[1] for r in ours if r[0] == label})

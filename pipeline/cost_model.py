@@ -35,7 +35,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from pipeline import paths
+from pipeline import instances, paths
 from pipeline.compress.registry import get_method
 from pipeline.resolve import protocol_for
 from pipeline.study import cells, setting_of
@@ -331,7 +331,9 @@ def calibration_tokens(plan: Plan, model: str) -> float:
 
 
 def continued_base(config: dict[str, Any], model: str) -> str:
-    """The staged model a continued one starts from (the same architecture and speed)."""
+    """The staged model a continued one starts from (the same architecture and speed); an
+    instance's model (``tiny_roberta/p1``: pipeline/instances.py)."""
+    model = instances.split(model)[0]
     spec = config.get("models", {}).get(model, {})
     return spec["of"] if spec.get("source") == "continued" else model
 

@@ -92,7 +92,12 @@ def gather(runs: list[tuple[dict[str, Any], str | Path]]) -> pa.Table:
             table = table.select(EXAMPLES.names).cast(EXAMPLES)
         except (pa.ArrowException, OSError, KeyError) as err:
             raise LoadError(path, f"not a readable examples table ({err})") from None
-        keys = [pa.array([record[f.name]] * table.num_rows, type=f.type) for f in KEYS]
+        keys = [
+            pa.array(
+                [record.get(f.name) if f.nullable else record[f.name]] * table.num_rows, type=f.type
+            )
+            for f in KEYS
+        ]
         tables.append(pa.Table.from_arrays(keys + table.columns, schema=EXAMPLES_TABLE))
     if not tables:
         return EXAMPLES_TABLE.empty_table()

@@ -114,8 +114,11 @@ def _check_metric(path: Path, where: str, name: str, value: Any) -> None:
 def record(path: str | os.PathLike) -> dict[str, Any]:
     """A result record as a run writes it: a run's one row, or ``{"rows": [...]}`` of LMC
     path points, checked against its table's schema (pipeline/analysis/schema.py) and each
-    metric against its range."""
+    metric against its range. A model instance's name (``tiny_roberta/p1``: the path's
+    ``{model}``, pipeline/instances.py) is split into ``model`` and ``pretrain_seed`` (None:
+    a model whose pre-training the study does not replicate)."""
     from pipeline.analysis.schema import LMC, RESULTS
+    from pipeline.instances import split
 
     path = Path(path)
     data = json_object(path)
@@ -140,6 +143,8 @@ def record(path: str | os.PathLike) -> dict[str, Any]:
             raise LoadError(path, f"{where}'metrics' is not an object")
         for name, value in metrics.items():
             _check_metric(path, f"{where}metrics.", name, value)
+        if isinstance(row.get("model"), str) and row.get("pretrain_seed") is None:
+            row["model"], row["pretrain_seed"] = split(row["model"])
     return data
 
 

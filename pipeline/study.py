@@ -18,6 +18,8 @@ from pipeline.compress.options import configured_label, options_tag
 from pipeline.compress.prunable import DEFAULT_POLICY, includes_head
 from pipeline.compress.registry import get_method
 from pipeline.finetune.modes import MODES, fits
+from pipeline.instances import instance, instances, paired
+from pipeline.instances import split as split_instance
 from pipeline.paths import fmt
 from pipeline.resolve import ConfigError
 
@@ -166,21 +168,24 @@ def cells(config: dict[str, Any]) -> list[Cell]:
         # A control is read as its setting reads the model: fine-tuned, or as is (zero-shot).
         control_mode = "dense" if "few_shot" in block.get("regimes", ["few_shot"]) else "zero_shot"
         first_seed = config["seeds"][0]
-        for model, task, difficulty in SETTINGS[setting](block):
-            for seed in config["seeds"]:
-                control = block.get("control_model")
-                if control and (control_mode != "zero_shot" or seed == first_seed):
-                    out.append(
-                        Cell(setting, control, task, difficulty, paths.DENSE, control_mode, seed)
-                    )
-                out += [
-                    Cell(setting, model, task, difficulty, label, mode, seed)
-                    for label, mode in runs
-                    if (mode != "zero_shot" or seed == first_seed)
-                    and task in mode_tasks.get(mode, [task])
-                ]
+        # A model pre-trained under several seeds runs every cell once per instance, with
+        # the control instance of the same seed (pipeline/instances.py).
+        for base, task, difficulty in SETTINGS[setting](block):
+            for model, controls in paired(config, base, block.get("control_model")):
+                for seed in config["seeds"]:
+                    if control_mode != "zero_shot" or seed == first_seed:
+                        out += [
+                            Cell(setting, c, task, difficulty, paths.DENSE, control_mode, seed)
+                            for c in controls
+                        ]
+                    out += [
+                        Cell(setting, model, task, difficulty, label, mode, seed)
+                        for label, mode in runs
+                        if (mode != "zero_shot" or seed == first_seed)
+                        and task in mode_tasks.get(mode, [task])
+                    ]
         out += budget_cells(block, [c for c in out if c.setting == setting])
-    return out
+    return list(dict.fromkeys(out))  # an unreplicated control serves every instance once
 
 
 def budget_factor(label: str) -> float:
@@ -203,7 +208,7 @@ def budget_cells(block: dict[str, Any], base: list[Cell]) -> list[Cell]:
             c
             for c in base
             if c.mode in modes
-            and c.model != control
+            and split_instance(c.model)[0] != control
             and (not levels or paths.split_compression(c.compression)[1] in levels)
         ]
         runs = {(c.model, c.task, c.difficulty, c.seed) for c in chosen}
@@ -232,9 +237,13 @@ def lmc_difficulty(config: dict[str, Any], spec: dict[str, Any]) -> str | None:
 
 
 def lmc_model(config: dict[str, Any], spec: dict[str, Any]) -> str:
-    """The model of an LMC cell's task in its setting (a task may name its own)."""
+    """The model instance of an LMC cell's task in its setting (a task may name its own):
+    the cell's ``pretrain_seed``, else the model's first pre-training seed."""
     block = config["settings"][spec["setting"]]
-    return block.get("task_models", {}).get(spec["task"], block["model"])
+    model = block.get("task_models", {}).get(spec["task"], block["model"])
+    if spec.get("pretrain_seed") is not None:
+        return instance(model, spec["pretrain_seed"])
+    return instances(config, model)[0]
 
 
 def _lmc_wildcards(config: dict[str, Any]) -> list[dict[str, Any]]:

@@ -4,6 +4,7 @@
 import json
 import shlex
 
+from pipeline import instances
 from pipeline.compress.registry import METHODS
 from pipeline.finetune import tracking
 from pipeline.wildcards import cell_setting, wildcard_value
@@ -30,13 +31,13 @@ def preflight_input(wc):
 
 
 def world_input(wildcards):
-    source = config["models"][wildcards.model]["source"]
+    source = instances.entry(config, wildcards.model)["source"]
     return [f"{R}/{paths.WORLD}"] if source in ("synthetic", "scratch", "implant") else []
 
 
 def implant_base(wildcards):
-    """An implant starts from its ``of`` model's staged folder."""
-    spec = config["models"][wildcards.model]
+    """An implant starts from its ``of`` model's staged folder (the same pre-training seed)."""
+    spec = instances.entry(config, wildcards.model)
     return [f"{R}/{paths.MODEL}".format(model=spec["of"])] if spec["source"] == "implant" else []
 
 
@@ -165,7 +166,7 @@ def finetune_pack(wc):
 def stage_priority(wc):
     """Longest pre-training first: every job of a model waits for it (the study's critical
     path), so it must not queue behind shorter stagings."""
-    return config["models"][wc.model].get("pretrain", {}).get("steps", 0)
+    return instances.entry(config, wc.model).get("pretrain", {}).get("steps", 0)
 
 
 # Snakemake inspects each of these per job, two or three times (pipeline/dag_speed.py).

@@ -7,7 +7,7 @@
 # quantization starts from) save their fine-tuned model: rule finetune_keep_model, which
 # matches exactly those run folders and wins over finetune for them (ruleorder). Every
 # other run writes its metrics.json and examples.parquet only.
-KEPT_MODEL = study.kept_model_constraint(config, CELLS, r"[A-Za-z0-9_.-]+")
+KEPT_MODEL = study.kept_model_constraint(config, CELLS, MODEL_PATTERN)
 
 
 ruleorder: finetune_keep_model > finetune

@@ -26,11 +26,13 @@ import yaml
 from pipeline.analysis.calibration import calibration_table
 from pipeline.finetune.protocol import Protocol
 from pipeline.finetune.run import run_cell
+from pipeline.instances import entry, instances
 from pipeline.resolve import protocol_for
 from pipeline.world import build_world
 
 CONFIG = yaml.safe_load((Path(__file__).parents[1] / "config.yaml").read_text())
-ENCODER = CONFIG["models"]["tiny_roberta"]
+# The first pre-training seed's instance (tables/calibration.csv judges every seed's)
+ENCODER = entry(CONFIG, instances(CONFIG, "tiny_roberta")[0])
 
 
 @pytest.fixture(scope="module")

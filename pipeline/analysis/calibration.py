@@ -1,7 +1,11 @@
 """Calibration: does every difficulty level leave headroom for pruning to remove?
 
-Per (setting, task, level): the dense score (mean over seeds), the task's chance level, the
-reference (Bayes) score, the from-scratch control, and two gates (DESIGN.md, "Evidence"):
+Per (setting, task, level) and pre-training seed (``pretrain_seed``: every instance of a
+replicated model is judged apart, pipeline/instances.py; empty for a model pre-trained
+once): the dense score (mean over fine-tuning seeds), the task's chance level, the
+reference (Bayes) score, the from-scratch control of the same pre-training seed, the
+distinct knowledge items the level asks (``n_items``) with the evaluation set's standard
+error, and the gates (DESIGN.md, "Evidence"):
 
 - headroom: dense >= chance + ``min_headroom_se`` standard errors of the evaluation set;
 - knowledge: on a task that needs pre-trained knowledge (``NEEDS_PRETRAINING``), dense minus
@@ -32,7 +36,7 @@ from typing import Any
 
 from pipeline.analysis.difficulty import ACROSS_TASKS, hardness
 from pipeline.analysis.headroom import regime
-from pipeline.analysis.resample import at_base_budget
+from pipeline.analysis.resample import PRETRAIN, at_base_budget
 from pipeline.paths import split_difficulty
 from pipeline.study import task_options
 from pipeline.tasks.synthetic import NEEDS_PRETRAINING
@@ -64,9 +68,11 @@ COLUMNS = [
     "task",
     "difficulty",
     "regime",
+    "pretrain_seed",
     "metric",
     "n_seeds",
     "n_eval",
+    "n_items",
     "dense",
     "dense_sd",
     "chance",
@@ -153,73 +159,112 @@ def calibration_table(
     evaluation examples (:func:`bootstrap_se`), else taken from :func:`standard_error`."""
     import pandas as pd
 
-    from pipeline.tasks.chance import chance_level
-    from pipeline.tasks.registry import get_task
-
     # The gates judge the protocol's own budget; a larger-budget arm's dense runs are not
     # levels of their own (nor are their examples).
     results = results[at_base_budget(results)]
     examples = None if examples is None else examples[at_base_budget(examples)]
     dense = results[results["compression"] == "dense"]
     dense = dense.assign(regime=regime(dense))  # a zero-shot level is a level of its own
+    if PRETRAIN not in dense.columns:
+        dense = dense.assign(**{PRETRAIN: float("nan")})
     out = []
     for (setting, task_name, difficulty, level_regime), level in dense.groupby(
         ["setting", "task", "difficulty", "regime"], sort=False
     ):
         block = settings[setting]
         model = block.get("task_models", {}).get(task_name, block["model"])  # a task's own
-        main = level[level["model"] == model]
-        if main.empty:
-            continue
-        control = level[level["model"] == block.get("control_model")]
-        task = get_task(task_name).configure(
-            difficulty, task_options({"settings": settings}, setting)
-        )
-        metric = str(main["metric"].iloc[0])
-        values = main["value"].astype(float).tolist()
-        value = sum(values) / len(values)
-        n_eval = int(main["n_eval"].iloc[0])
-        if "chance" in main.columns and main["chance"].notna().any():
-            chance = float(main["chance"].dropna().iloc[0])
-        else:
-            chance = chance_level(task, task.load_split("validation", world_dir))
-        runs = _runs_of(examples, main) if examples is not None else []
-        se = bootstrap_se(metric, runs) if runs else standard_error(metric, value, n_eval, values)
-        headroom = (value - chance) / se if se > 0 else float("nan")
-        scratch = float(control["value"].mean()) if not control.empty else float("nan")
-        needs = task_name in NEEDS_PRETRAINING
-        gap = (value - scratch) / METRIC_RANGE.get(metric, 1.0)
-        gate_headroom = bool(headroom >= min_headroom_se)
-        gate_pretraining = bool(gap >= min_gap) if needs and not math.isnan(scratch) else None
-        reference = main["reference_score"].dropna()
-        beside = _beside(main, task, world_dir)
-        out.append(
-            {
-                "setting": setting,
-                "task": task_name,
-                "difficulty": difficulty,
-                "regime": level_regime,
-                "metric": metric,
-                "n_seeds": len(values),
-                "n_eval": n_eval,
-                "dense": value,
-                "dense_sd": float(pd.Series(values).std()) if len(values) > 1 else float("nan"),
-                "chance": chance,
-                "reference": float(reference.iloc[0]) if not reference.empty else float("nan"),
-                "scratch": scratch,
-                "se": se,
-                "headroom_se": headroom,
-                "needs_pretraining": needs,
-                "pretrained_gap": gap if not math.isnan(scratch) else float("nan"),
-                "gate_headroom": gate_headroom,
-                "gate_pretraining": gate_pretraining,
-                "passed": gate_headroom and gate_pretraining is not False,
-                **beside,
-                **_published(main, task_name),
-            }
-        )
-    table = with_order_gate(pd.DataFrame(out, columns=COLUMNS))
+        controls = level[level["model"] == block.get("control_model")]
+        for pretrain_seed, main in level[level["model"] == model].groupby(
+            PRETRAIN, sort=True, dropna=False
+        ):
+            # The control of the same pre-training seed, else an unreplicated one.
+            control = controls[_same_seed(controls[PRETRAIN], pretrain_seed)]
+            if control.empty:
+                control = controls[controls[PRETRAIN].isna()]
+            level_key = (setting, task_name, difficulty, level_regime)
+            row = _level_row(
+                main, control, level_key, settings, world_dir, examples, min_headroom_se, min_gap
+            )
+            out.append({**row, PRETRAIN: None if _missing(pretrain_seed) else int(pretrain_seed)})
+    table = pd.DataFrame(out, columns=COLUMNS).astype({PRETRAIN: "Int64", "n_items": "Int64"})
+    table = with_order_gate(table)
     return with_published_gate(table, published_tolerance)
+
+
+def _missing(value: Any) -> bool:
+    import pandas as pd
+
+    return value is None or bool(pd.isna(value))
+
+
+def _same_seed(column: Any, seed: Any) -> Any:
+    """Rows of ``column`` (pre-training seeds) equal to ``seed``, a missing one to missing."""
+    return column.isna() if _missing(seed) else column == seed
+
+
+def _level_row(
+    main: Any,
+    control: Any,
+    level: tuple[str, str, str, str],
+    settings: dict[str, Any],
+    world_dir: Path | None,
+    examples: Any,
+    min_headroom_se: float,
+    min_gap: float,
+) -> dict[str, Any]:
+    """One level's row (``level``: setting, task, difficulty, regime) for one pre-training
+    seed: its dense runs ``main``, its scratch control's ``control``."""
+    import pandas as pd
+
+    from pipeline.tasks.chance import chance_level
+    from pipeline.tasks.registry import get_task
+
+    setting, task_name, difficulty, level_regime = level
+    task = get_task(task_name).configure(difficulty, task_options({"settings": settings}, setting))
+    metric = str(main["metric"].iloc[0])
+    values = main["value"].astype(float).tolist()
+    value = sum(values) / len(values)
+    n_eval = int(main["n_eval"].iloc[0])
+    if "chance" in main.columns and main["chance"].notna().any():
+        chance = float(main["chance"].dropna().iloc[0])
+    else:
+        chance = chance_level(task, task.load_split("validation", world_dir))
+    runs = _runs_of(examples, main) if examples is not None else []
+    se = bootstrap_se(metric, runs) if runs else standard_error(metric, value, n_eval, values)
+    item = "item_id" if runs and "item_id" in runs[0].columns else "example_id"
+    n_items = int(pd.concat(runs)[item].nunique()) if runs else None
+    headroom = (value - chance) / se if se > 0 else float("nan")
+    scratch = float(control["value"].mean()) if not control.empty else float("nan")
+    needs = task_name in NEEDS_PRETRAINING
+    gap = (value - scratch) / METRIC_RANGE.get(metric, 1.0)
+    gate_headroom = bool(headroom >= min_headroom_se)
+    gate_pretraining = bool(gap >= min_gap) if needs and not math.isnan(scratch) else None
+    reference = main["reference_score"].dropna()
+    beside = _beside(main, task, world_dir)
+    return {
+        "setting": setting,
+        "task": task_name,
+        "difficulty": difficulty,
+        "regime": level_regime,
+        "metric": metric,
+        "n_seeds": len(values),
+        "n_eval": n_eval,
+        "n_items": n_items,
+        "dense": value,
+        "dense_sd": float(pd.Series(values).std()) if len(values) > 1 else float("nan"),
+        "chance": chance,
+        "reference": float(reference.iloc[0]) if not reference.empty else float("nan"),
+        "scratch": scratch,
+        "se": se,
+        "headroom_se": headroom,
+        "needs_pretraining": needs,
+        "pretrained_gap": gap if not math.isnan(scratch) else float("nan"),
+        "gate_headroom": gate_headroom,
+        "gate_pretraining": gate_pretraining,
+        "passed": gate_headroom and gate_pretraining is not False,
+        **beside,
+        **_published(main, task_name),
+    }
 
 
 def _published(main: Any, task: str) -> dict[str, Any]:
@@ -248,13 +293,14 @@ def with_published_gate(table: Any, tolerance: float) -> Any:
     full = table["difficulty"].map(full_data) & table["published"].notna()
     judged = table[full]
     ok = judged["dense"] >= judged["published"] - tolerance
-    failed = {
-        (r.setting, r.task, r.regime) for r, good in zip(judged.itertuples(), ok, strict=True)
-        if not good
-    }  # fmt: skip
+
+    def key(row: Any) -> tuple:
+        return row["setting"], row["task"], row["regime"], str(row[PRETRAIN])
+
+    failed = {key(row) for (_, row), good in zip(judged.iterrows(), ok, strict=True) if not good}
     gate = []
     for index, row in table.iterrows():
-        if (row["setting"], row["task"], row["regime"]) in failed:
+        if key(row) in failed:
             gate.append(False)
         else:
             gate.append(bool(ok.loc[index]) if index in ok.index else None)
@@ -277,7 +323,8 @@ def with_order_gate(table: Any) -> Any:
     contrast_of: dict[Any, float] = {}
     order_of: dict[Any, bool] = {}
     axis = table["difficulty"].map(lambda d: split_difficulty(d)[0])
-    for _, group in table[axis != ACROSS_TASKS].groupby(["setting", "task", "regime"]):
+    named = table[axis != ACROSS_TASKS]
+    for _, group in named.groupby(["setting", "task", "regime", PRETRAIN], dropna=False):
         ranked = group.assign(
             rank=[hardness(*split_difficulty(d)) for d in group["difficulty"]]
         ).sort_values("rank")
@@ -319,20 +366,29 @@ def _beside(main: Any, task: Any, world_dir: Path | None) -> dict[str, float]:
 
 
 def _runs_of(examples: Any, runs: Any) -> list[Any]:
-    """Each run's rows of the examples table (matched on the run's identity)."""
+    """Each run's rows of the examples table (matched on the run's identity, its
+    pre-training seed included where the tables have one)."""
     keys = ["setting", "model", "task", "difficulty", "compression", "mode", "seed"]
+    keys += [PRETRAIN] if PRETRAIN in examples.columns and PRETRAIN in runs.columns else []
     out = []
     for run in runs[keys].itertuples(index=False):
         match = examples
         for key, value in zip(keys, run, strict=True):
-            match = match[match[key] == value]
+            match = match[_same_seed(match[key], value) if key == PRETRAIN else match[key] == value]
         if not match.empty:
             out.append(match)
     return out
 
 
+def _seed_label(seed: Any) -> str:
+    import pandas as pd
+
+    return "" if pd.isna(seed) else f", pre-training seed {seed}"
+
+
 def _cell(value: Any) -> str:
     import numpy as np
+    import pandas as pd
 
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
@@ -340,7 +396,7 @@ def _cell(value: Any) -> str:
         return "yes" if value else "**no**"
     if isinstance(value, float):
         return f"{value:.3g}"
-    return str(value)
+    return "–" if value is pd.NA else str(value)
 
 
 def calibration_markdown(table: Any) -> str:
@@ -350,9 +406,12 @@ def calibration_markdown(table: Any) -> str:
         "task",
         "difficulty",
         "regime",
+        "pretrain_seed",
         "metric",
         "n_seeds",
+        "n_items",
         "dense",
+        "se",
         "chance",
         "reference",
         "scratch",
@@ -372,15 +431,19 @@ def calibration_markdown(table: Any) -> str:
         f"range; a level of a named difficulty axis does not score above its easier "
         f"neighbour by more than {MAX_REVERSAL_SE:g} SE (contrast_se: easier minus this "
         f"level); at 100% data, dense is not more than the tolerance below the model's "
-        f"published dev score (published). {len(table) - len(failed)} of {len(table)} "
-        "levels pass.",
+        f"published dev score (published). Each pre-training seed's levels are judged "
+        f"apart (pretrain_seed); n_items: distinct knowledge items, se: the level's "
+        f"standard error. {len(table) - len(failed)} of {len(table)} levels pass.",
         "",
         "| " + " | ".join(shown) + " |",
         "|" + "---|" * len(shown),
     ]
     lines += ["| " + " | ".join(_cell(row[c]) for c in shown) + " |" for _, row in table.iterrows()]
     if not failed.empty:
-        excluded = ", ".join(f"{r.task} {r.difficulty} ({r.regime})" for r in failed.itertuples())
+        excluded = ", ".join(
+            f"{r.task} {r.difficulty} ({r.regime}{_seed_label(r.pretrain_seed)})"
+            for r in failed.itertuples()
+        )
         lines += ["", f"Excluded from the claims (a gate failed): {excluded}."]
     below = table[table["gate_published"].map(lambda g: g is False)]
     if not below.empty:

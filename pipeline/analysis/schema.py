@@ -28,6 +28,7 @@ RUN_IDENTITY = [
     # x the protocol's optimizer steps (or epochs): 1.0 for every run but a setting's
     # larger-budget arm (``budgets``); each budget has its own dense run. Null reads as 1.0.
     pa.field("budget", pa.float64()),
+    pa.field("pretrain_seed", pa.int64()),  # null: pre-training not replicated (a hub model)
     pa.field("protocol_hash", pa.string(), nullable=False),
 ]
 _RUN_OUTCOME = [

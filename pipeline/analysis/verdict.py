@@ -202,9 +202,13 @@ def failed_calibration(normalized: Any, calibration: Any) -> tuple[Any, list[dic
     keyed = normalized.assign(regime=regime(normalized))
     hit = (
         keyed[CALIBRATION_LEVEL]
-        .merge(failed[CALIBRATION_LEVEL], on=CALIBRATION_LEVEL, how="left", indicator=True)[
-            "_merge"
-        ]
+        .merge(
+            # a level failed for several pre-training seeds is one level
+            failed[CALIBRATION_LEVEL].drop_duplicates(),
+            on=CALIBRATION_LEVEL,
+            how="left",
+            indicator=True,
+        )["_merge"]
         .eq("both")
         .to_numpy()
     )

@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from pipeline.data.staged import dataset_name
+from pipeline.instances import instances
 from pipeline.models import continued
 from pipeline.resolve import ConfigError
 
@@ -117,13 +118,14 @@ def names_pattern(names: list[str]) -> str:
 
 def model_names(config: dict[str, Any], hub: bool) -> str:
     """Constraint of the ``model`` wildcard for the hub-staging rule (``hub=True``) or the
-    rule that builds the other sources (synthetic pre-training, scratch controls); continued
-    models have their own rule (continue_train)."""
+    rule that builds the other sources (synthetic pre-training, scratch controls: every
+    instance, pipeline/instances.py); continued models have their own rule (continue_train)."""
     return names_pattern(
         [
-            n
+            i
             for n, s in config["models"].items()
             if (s["source"] == "hub") == hub and s["source"] != continued.CONTINUED
+            for i in instances(config, n)
         ]
     )
 

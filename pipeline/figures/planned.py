@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline import paths
+from pipeline.instances import split
 from pipeline.study import cells
 
 
@@ -17,10 +18,12 @@ def planned_rows(config: dict[str, Any]) -> Any:
     for cell in cells(config):
         method, level = paths.split_compression(cell.compression)
         axis, value = paths.split_difficulty(cell.difficulty)
+        model, pretrain_seed = split(cell.model)  # as pipeline/load.py splits a record's
         rows.append(
             {
                 "setting": cell.setting,
-                "model": cell.model,
+                "model": model,
+                "pretrain_seed": pretrain_seed,
                 "task": cell.task,
                 "difficulty": cell.difficulty,
                 "difficulty_axis": axis,
