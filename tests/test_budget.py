@@ -62,7 +62,8 @@ def test_the_default_study_runs_the_4x_arm_with_its_own_dense_runs():
             if c.budget == 1.0}  # fmt: skip
     assert all((c.setting, c.task, c.difficulty, c.compression, c.mode, c.seed) in base
                for c in arm)  # fmt: skip
-    assert len(arm) == 2 * 5 * 2 + 2 * 5  # levels x seeds x sparsities, + dense
+    n_seeds = len(config["seeds"])
+    assert len(arm) == 2 * n_seeds * 2 + 2 * n_seeds  # levels x seeds x sparsities, + dense
     # the four transfer modes on the languages (knowledge) axis
     languages = {c.mode for c in study if c.setting == "languages" and c.budget == 1.0}
     assert {"dense", "sparse", "sparse_to_dense", "dense_freeze", "zero_shot"} == languages

@@ -89,7 +89,7 @@ def test_non_default_options_are_part_of_the_label_and_the_mask_path(owl):
     assert paths.options_tag_of(labels[1]) == "+lam=0.1+variant=layer"
     assert options_tag(OwlLike(lam=0.1, variant="layer")) == "+lam=0.1+variant=layer"
     masks = {c.path(paths.MASK, "r") for c in study.cells(config) if c.compression != "dense"}
-    assert "r/" + paths.MASK.format(model="tiny_roberta", compression=labels[1]) in masks
+    assert "r/" + paths.MASK.format(model="tiny_roberta/p0", compression=labels[1]) in masks
     config["compression"]["options"] = {"owl_like": {"lam": "big"}}
     with pytest.raises(ConfigError, match="compression.options.owl_like.lam"):
         study.compressions(config)

@@ -172,8 +172,8 @@ def draw(
     p = accuracy + rng.normal(0, noise.seed_sd, len(accuracy))
     if "pretrain_seed" in design.columns:
         cell = design.groupby(
-            ["task", "difficulty", "compression", "mode", "pretrain_seed"], sort=False
-        ).ngroup()
+            ["task", "difficulty", "compression", "mode", "pretrain_seed"], sort=False, dropna=False
+        ).ngroup()  # a model pre-trained once (null seed) is one group
         p = p + rng.normal(0, noise.pretrain_sd, cell.max() + 1)[cell.to_numpy()]
     p = np.clip(p, 0.01, 0.99)
     run_noise = rng.standard_normal((len(accuracy), n))

@@ -33,6 +33,7 @@ def planned_rows(config: dict[str, Any]) -> Any:
                 "level": level,
                 "mode": cell.mode,
                 "seed": cell.seed,
+                "budget": cell.budget,
                 "normalized": float("nan"),
             }
         )
@@ -54,7 +55,7 @@ def figure_rows(config: dict[str, Any], name: str) -> Any:
 
     curves = {spec.name: spec for spec in CURVE_FIGURES}
     if name in curves:
-        rows = planned_rows(config)
+        rows = _drawn_budget(planned_rows(config))
         if rows.empty:
             return rows
         frame = curves[name].select(
@@ -74,11 +75,17 @@ def figure_rows(config: dict[str, Any], name: str) -> Any:
         ]
         return frame
     if name == table1.NAME:
-        rows = planned_rows(config)
+        rows = _drawn_budget(planned_rows(config))
         return rows[rows["difficulty_axis"] == table1.ACROSS_TASKS].reset_index(drop=True)
     raise ValueError(
         f"figure {name!r}: no planned rows; allowed: {[*curves, lmc.NAME, table1.NAME]}"
     )
+
+
+def _drawn_budget(rows: Any) -> Any:
+    """The runs figures draw: the protocol's own training budget (a larger-budget arm feeds
+    claim (c) only; pipeline/analysis/curves.py)."""
+    return rows[rows["budget"] == paths.BASE_BUDGET] if len(rows) else rows
 
 
 def _cells(config: dict[str, Any]) -> Any:
