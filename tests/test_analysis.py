@@ -525,6 +525,23 @@ def test_across_tasks_difficulty_is_measured_against_the_reference():
     assert ("syn_easy", "syn_hard") in {(d["easier"], d["harder"]) for d in details}
 
 
+def test_measured_hardness_reads_a_0_to_100_metric_on_its_own_scale():
+    """chrF on sacrebleu's 0-100 scale: the same levels as accuracy, scaled by 100, are
+    ordered alike, so the named order is not flagged as disagreeing (a headroom taken up to
+    1 instead of 100 reversed it)."""
+
+    def judged(scale: float, metric: str) -> list:
+        rows = results_rows(drop_harder_faster, fractions=(0.1, 1.0), tasks=("syn_a",))
+        rows.loc[rows["difficulty"] == "fraction-0.1", "value"] *= 0.5
+        rows = rows.assign(value=rows["value"] * scale, metric=metric, chance=0.3 * scale)
+        b = claims(normalize(rows))["b"]
+        return [d for j in b.by_normalization.values() for d in j.details]
+
+    for details in (judged(1.0, "accuracy"), judged(100.0, "chrf")):
+        assert [(d["easier"], d["harder"]) for d in details] == [("fraction-1", "fraction-0.1")] * 2
+        assert not any(d["disagrees"] for d in details)
+
+
 def test_named_difficulty_levels_are_ordered_and_bad_ones_named():
     from pipeline.analysis.difficulty import hardness
 

@@ -9,8 +9,9 @@ that array is thereby computed on the data and on every resample at once.
 
 ``measured`` (same shape) is the measured hardness of each point's level on the data and on
 every replicate, from its dense runs: (reference - dense) / reference where the task has a
-reference score (paper Table 1), else 1 - (dense - chance) / (1 - chance) (1 - dense without
-a chance level). Claims that order levels by measured hardness resample the order with it.
+reference score (paper Table 1), else 1 - (dense - chance) / (top - chance), top the metric's
+maximum (1; 100 for BLEU and chrF; chance 0 without a chance level). Claims that order
+levels by measured hardness resample the order with it.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pipeline.analysis.resample import (
     dense_rows,
     seed_mean_replicates,
 )
+from pipeline.load import METRIC_RANGES
 
 POINT = CURVE + ["budget", "kind", "x"]  # budget: x the protocol's steps (claim c's arm)
 
@@ -211,7 +213,14 @@ def _measured(
     reference = shape.frame["reference"].to_numpy(dtype=float)[:, None]
     floor = np.array([chance[r[0]] for r in dense_runs])[:, None]
     floor = np.where(np.isfinite(floor), floor, 0.0)
+    # The headroom above chance runs to the metric's own maximum (BLEU and chrF: 100).
+    metric = normalized["metric"].to_numpy() if "metric" in normalized.columns else None
+    top = np.ones_like(floor)
+    if metric is not None:
+        metric_of = np.full(len(rep.value), None, dtype=object)
+        metric_of[runs] = metric
+        top[:, 0] = [METRIC_RANGES.get(metric_of[r[0]], (0.0, 1.0))[1] for r in dense_runs]
     with np.errstate(divide="ignore", invalid="ignore"):
         by_reference = (reference - dense) / reference
-        by_chance = 1 - (dense - floor) / (1 - floor)
+        by_chance = 1 - (dense - floor) / (top - floor)
     return np.where(np.isfinite(reference), by_reference, by_chance)
