@@ -413,6 +413,28 @@ def test_safe_sparsity_is_higher_for_easier_levels():
     assert (got["ci_low"] >= 0).all() and (got["ci_high"] <= got["max_tested"]).all()
 
 
+def test_safe_sparsity_keeps_pre_training_seeds_apart_and_averages_within_them():
+    """Three pre-training instances of one model share fine-tuning seeds 0-1: each run's
+    curve is its own (no pooling of p0's and p1's points into one curve), and the interval
+    runs over the pre-training seeds' means (n = 3)."""
+    limits = {0: 0.6, 1: 0.4, 2: 0.2}  # per pre-training seed
+
+    parts = []
+    for pretrain, limit in limits.items():
+
+        def score(method, mode, x, fraction, seed, task, limit=limit):
+            return 1.0 if x <= limit + 1e-9 else 0.5
+
+        rows = results_rows(score, seeds=2, tasks=("syn_a",), fractions=(1.0,))
+        parts.append(rows.assign(pretrain_seed=pretrain))
+    got = safe_sparsity(normalize(pd.concat(parts, ignore_index=True)), ANALYSIS)
+    assert len(got) == 1
+    row = got.iloc[0]
+    assert row["safe_sparsity"] == pytest.approx(0.4) and row["n_seeds"] == 3
+    half = 4.302653 * np.std([0.6, 0.4, 0.2], ddof=1) / np.sqrt(3)
+    assert row["ci_high"] == pytest.approx(min(0.4 + half, 0.8), abs=1e-5)
+
+
 def test_claim_b_prints_the_safe_sparsity_gap_beside_it_undecided():
     """(b)'s secondary: the easier level's safe sparsity minus the harder's, per ordered
     pair (here 0.6 - 0.4, 0.6 - 0.2, 0.4 - 0.2: mean 0.267), on both scales."""

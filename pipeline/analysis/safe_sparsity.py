@@ -1,9 +1,10 @@
 """Safe sparsity: how far a task can be pruned before it falls out of tolerance of dense.
 
-Per seed, the highest tested sparsity up to which every tested sparsity (dense at 0
-included) keeps the normalized score at or above ``analysis.tolerance``; then the mean over
-seeds with its t interval (pipeline.analysis.stats). "Stays within" is literal: a curve
-that dips below the tolerance and comes back is safe only up to the dip.
+Per run (one pre-training and one fine-tuning seed), the highest tested sparsity up to which
+every tested sparsity (dense at 0 included) keeps the normalized score at or above
+``analysis.tolerance``; then the mean over seeds with its t interval
+(pipeline.analysis.stats), over pre-training seeds where there are several. "Stays within"
+is literal: a curve that dips below the tolerance and comes back is safe only up to the dip.
 """
 
 from __future__ import annotations
@@ -29,6 +30,23 @@ def safe_level(x: Any, normalized: Any, tolerance: float) -> float:
     return float(xs[held].max()) if held.any() else 0.0
 
 
+def _replicates(curve: Any, analysis: Analysis) -> list[float]:
+    """The curve's safe level per replicate: each run's own curve (one pre-training and one
+    fine-tuning seed); with several pre-training seeds, their means per pre-training seed,
+    the top level of the design (fine-tuning seeds nest inside, docs/statistics.md)."""
+    keys = ["pretrain_seed", "seed"] if "pretrain_seed" in curve.columns else ["seed"]
+    per_run = {
+        key: safe_level(g["x"], g["normalized"], analysis.tolerance)
+        for key, g in curve.groupby(keys, dropna=False)
+    }
+    if keys == ["seed"] or curve["pretrain_seed"].nunique() < 2:
+        return list(per_run.values())
+    by_pretrain: dict[Any, list[float]] = {}
+    for (pretrain, _), level in per_run.items():
+        by_pretrain.setdefault(pretrain, []).append(level)
+    return [float(np.mean(levels)) for levels in by_pretrain.values()]
+
+
 def safe_sparsity(normalized: Any, analysis: Analysis) -> Any:
     """One row per (setting, model, task, difficulty, method, structure, mode)."""
     import pandas as pd
@@ -36,11 +54,7 @@ def safe_sparsity(normalized: Any, analysis: Analysis) -> Any:
     frame = curves(normalized, "pruning")
     rows = []
     for key, group in frame.groupby(CURVE):
-        per_seed = [
-            safe_level(g["x"], g["normalized"], analysis.tolerance)
-            for _, g in group.groupby("seed")
-        ]
-        interval = seed_interval(per_seed, analysis.confidence)
+        interval = seed_interval(_replicates(group, analysis), analysis.confidence)
         top = float(group["x"].max())
         rows.append(
             {
