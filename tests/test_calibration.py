@@ -237,6 +237,7 @@ def test_a_reversed_difficulty_order_fails_the_harder_level_and_leaves_the_claim
             "regime": "fine_tuned",
             "failed": ["order"],
             "n_rows": 3,
+            "pretrain_seed": None,  # pre-training not replicated
         }
     ]
     # Through the CSV the verdict reads: the same levels fail.

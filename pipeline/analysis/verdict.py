@@ -218,10 +218,22 @@ def failed_calibration(normalized: Any, calibration: Any) -> tuple[Any, list[dic
             **{k: row[k] for k in CALIBRATION_LEVEL},
             "failed": [g.removeprefix("gate_") for g in CALIBRATION_GATES if _failed(row.get(g))],
             "n_rows": int(counts.get(tuple(row[k] for k in CALIBRATION_LEVEL), 0)),
+            # which pre-training seed failed (None: pre-training not replicated)
+            "pretrain_seed": _seed_or_none(row.get("pretrain_seed")),
         }
         for row in failed.to_dict("records")
     ]
     return hit, listed
+
+
+def _seed_or_none(value: Any) -> int | None:
+    return None if value is None or value != value else int(value)
+
+
+def _at_seed(failed_level: dict[str, Any]) -> str:
+    """Where a replicated level failed: it leaves the claims at every pre-training seed."""
+    seed = failed_level.get("pretrain_seed")
+    return "" if seed is None else f" at pre-training seed {seed} (so at every seed)"
 
 
 def _records(table: Any) -> list[dict[str, Any]]:
@@ -431,7 +443,7 @@ def markdown(result: dict[str, Any]) -> str:
         lines += ["", "### Excluded levels (calibration gate)", ""]
         lines += [
             f"- {e['setting']}/{e['task']}/{e['difficulty']} ({e['regime']}): failed "
-            f"{', '.join(e['failed'])}; its {e['n_rows']} runs are in no claim"
+            f"{', '.join(e['failed'])}{_at_seed(e)}; its {e['n_rows']} runs are in no claim"
             for e in result["calibration_failed_levels"]
         ] or ["None."]
     lines += ["", "### Excluded levels (no headroom above chance)", ""]
