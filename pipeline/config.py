@@ -40,7 +40,7 @@ def _check_budgets(config: dict[str, Any], setting: str) -> None:
     modes = [m for m in block.get("modes", config["modes"]) if m != "dense"]
     for label, arm in block.get("budgets", {}).items():
         key = f"settings.{setting}.budgets.{label}"
-        if float(label.removesuffix("x")) in (0.0, 1.0):
+        if paths.budget_factor(label) in (0.0, paths.BASE_BUDGET):
             raise ConfigError(
                 f"config key '{key}': a budget is a factor other than 1x and 0x "
                 "(1x is every run's own budget), e.g. 4x"

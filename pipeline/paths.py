@@ -77,11 +77,16 @@ def budget_component(budget: float) -> str:
     return "" if float(budget) == BASE_BUDGET else f"{BUDGET_PREFIX}{fmt(float(budget))}x"
 
 
+def budget_factor(label: str) -> float:
+    """A ``budgets`` key of a setting (``"4x"``) as its factor (4.0)."""
+    return float(str(label).removesuffix("x"))
+
+
 def budget_of(component: str) -> float:
     """``"/budget-4x"`` -> 4.0; ``""`` -> 1.0 (the inverse of :func:`budget_component`)."""
     if not component:
         return BASE_BUDGET
-    return float(component.removeprefix(BUDGET_PREFIX).removesuffix("x"))
+    return budget_factor(component.removeprefix(BUDGET_PREFIX))
 
 
 def split_compression(label: str) -> tuple[str, str]:

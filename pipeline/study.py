@@ -188,11 +188,6 @@ def cells(config: dict[str, Any]) -> list[Cell]:
     return list(dict.fromkeys(out))  # an unreplicated control serves every instance once
 
 
-def budget_factor(label: str) -> float:
-    """A ``budgets`` key of a setting (``"4x"``) as its factor (4.0)."""
-    return float(str(label).removesuffix("x"))
-
-
 def budget_cells(block: dict[str, Any], base: list[Cell]) -> list[Cell]:
     """The larger-training-budget arms of a setting (its ``budgets``: ``{4x: {modes:
     [sparse_to_dense], sparsities: [0.9]}}``): the 1x cells of those modes (of the levels
@@ -200,7 +195,7 @@ def budget_cells(block: dict[str, Any], base: list[Cell]) -> list[Cell]:
     is normalized by a dense run trained as long as it (pipeline/analysis/tables.py)."""
     out: list[Cell] = []
     for label, arm in block.get("budgets", {}).items():
-        factor = budget_factor(label)
+        factor = paths.budget_factor(label)
         modes = set(arm["modes"])
         levels = {fmt(s) for s in arm.get("sparsities", [])}
         control = block.get("control_model")
