@@ -621,14 +621,8 @@ def deficit_on_harder(points: Points, analysis: Analysis, name: str) -> Evidence
     contrasts, frozen_rows = [], []
     for keys, _, used_frame in list(details):
         hard = _harder_rows(keys, used_frame)
-        match = ff[
-            ff["task"].isin(hard["task"])
-            & ff["difficulty"].isin(hard["difficulty"])
-            & ff["method"].eq(keys["method"])
-            & ff["structure"].eq(keys["structure"])
-            & ff["x"].isin(hard["x"])
-            & ~ff["is_dense"].astype(bool)
-        ]
+        match = _same_curve(ff, keys, hard)
+        match = match[match["x"].isin(hard["x"])]
         if len(match) != len(hard) or match.empty:
             continue
         contrast = fv[match.index.to_numpy()].mean(axis=0) - sv[hard.index.to_numpy()].mean(axis=0)
@@ -673,6 +667,19 @@ def claim_points(points: Points, key: str) -> Points:
     return points if key in READS_BUDGETS else at_budget(points, BASE_BUDGET)
 
 
+def _same_curve(frame: Any, keys: dict[str, Any], hard: Any) -> Any:
+    """The compressed points of ``frame`` on the harder level's curve (``hard``: its rows in
+    another mode or budget): same setting, level, method and structure."""
+    return frame[
+        frame["setting"].eq(keys["setting"])
+        & frame["task"].isin(hard["task"])
+        & frame["difficulty"].isin(hard["difficulty"])
+        & frame["method"].eq(keys["method"])
+        & frame["structure"].eq(keys["structure"])
+        & ~frame["is_dense"].astype(bool)
+    ]
+
+
 def _harder_rows(keys: dict[str, Any], used_frame: Any) -> Any:
     """The compressed points of a pair's harder level among the points it used."""
     hard = used_frame[used_frame["difficulty"].eq(keys["harder"])]
@@ -713,14 +720,7 @@ def _irreversibility(
             if keys["statistic"] != evidence.parts[0].label:
                 continue
             hard = _harder_rows(keys, used_frame)
-            match = af[
-                af["setting"].eq(keys["setting"])
-                & af["task"].isin(hard["task"])
-                & af["difficulty"].isin(hard["difficulty"])
-                & af["method"].eq(keys["method"])
-                & af["structure"].eq(keys["structure"])
-                & ~af["is_dense"].astype(bool)
-            ]
+            match = _same_curve(af, keys, hard)
             common = sorted(set(match["x"]) & set(hard["x"]))
             if not common:
                 continue
