@@ -76,11 +76,11 @@ include: "rules/models.smk"
 include: "rules/compress.smk"
 include: "rules/finetune.smk"
 include: "rules/aggregate.smk"
-include: "rules/calibration.smk"  # before analysis: the verdict reads its table
+include: "rules/gates.smk"  # before analysis: the verdict reads its table
 include: "rules/lmc.smk"
 include: "rules/analysis.smk"
 include: "rules/figures.smk"
-include: "rules/table1.smk"
+include: "rules/printed_difficulty.smk"
 
 
 # A warm worker runs the jobs of a local run (pipeline/worker: one fork per job instead of

@@ -33,8 +33,8 @@ VERBS = {
     "verdict": "verdict",
     "safe-sparsity": "safe_sparsity",
     "summarize": "summarize",
-    "table1": "table1",
-    "calibration": "calibration",
+    "printed-difficulty": "printed_difficulty",
+    "gates": "gates",
     "gpu-preflight": "gpu_preflight",
 }
 

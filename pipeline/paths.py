@@ -34,8 +34,8 @@ SUMMARY_CSV = "tables/summary.csv"
 FIGURE = "figures/{figure}.png"
 FIGURE_PDF = "figures/{figure}.pdf"
 VERDICT_MD = "verdict.md"
-CALIBRATION_CSV = "tables/calibration.csv"
-CALIBRATION_MD = "tables/calibration.md"
+GATES_CSV = "tables/gates.csv"
+GATES_MD = "tables/gates.md"
 VERDICT_JSON = "verdict.json"
 
 DENSE = "dense"  # the compression label of an uncompressed run

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline import paths
-from pipeline.analysis.table1 import TABLE1_CSV, TABLE1_TABLE
+from pipeline.analysis.printed_difficulty import PRINTED_CSV, PRINTED_TABLE
 from pipeline.figures.registry import planned_figures
 from pipeline.study import lmc_targets
 
@@ -20,10 +20,10 @@ def figure_targets(config: dict[str, Any]) -> list[str]:
     results = config["results_dir"]
     figures = [paths.FIGURE.format(figure=n) for n in planned_figures(config)]
     analysis = [paths.VERDICT_MD, paths.SAFE_SPARSITY_CSV, paths.SUMMARY_CSV]
-    # Calibration reads chance levels from the synthetic world (the default study).
-    analysis += [paths.CALIBRATION_CSV, paths.CALIBRATION_MD] if "world" in config else []
-    # Paper Table 1 as the paper gives it, beside its measured form (table1_difficulty).
-    analysis += [TABLE1_CSV] if config.get("reference_scores") else []
+    # The difficulty gates read chance levels from the synthetic world (the default study).
+    analysis += [paths.GATES_CSV, paths.GATES_MD] if "world" in config else []
+    # Paper Table 1 as the paper prints it, beside its measured form (measured_difficulty).
+    analysis += [PRINTED_CSV] if config.get("reference_scores") else []
     return [f"{results}/{t}" for t in figures + analysis]
 
 
@@ -36,5 +36,5 @@ def table_targets(config: dict[str, Any]) -> list[str]:
         paths.VERDICT_JSON,
     ]
     tables += [paths.LMC_TABLE] if lmc_targets(config) else []
-    tables += [TABLE1_TABLE, TABLE1_CSV] if config.get("reference_scores") else []
+    tables += [PRINTED_TABLE, PRINTED_CSV] if config.get("reference_scores") else []
     return [f"{results}/{t}" for t in tables]

@@ -13,7 +13,7 @@ rule verdict:
     input:
         table=rules.normalize.output[0],
         examples=rules.collect.output.examples,
-        calibration=rules.calibration.output.csv,
+        gates=rules.gates.output.csv,
     output:
         md=report(f"{R}/{paths.VERDICT_MD}", caption="../report/verdict.rst", category="Verdict"),
         json=f"{R}/{paths.VERDICT_JSON}",
@@ -26,7 +26,7 @@ rule verdict:
         "../envs/junkdna.yaml"
     shell:
         "python -m pipeline verdict --table {input.table} --examples {input.examples} "
-        "--calibration {input.calibration} --study {params.study} "
+        "--gates {input.gates} --study {params.study} "
         "--analysis {params.analysis:q} --out-md {output.md} --out-json {output.json} "
         "> {log} 2>&1"
 

@@ -76,7 +76,7 @@ def test_the_default_study_plans_every_figure_kind():
         "quantization",
         "fig10_lmc",
         "safe_sparsity",
-        "table1_difficulty",
+        "measured_difficulty",
     } <= set(NAMES)
 
 
@@ -147,14 +147,14 @@ def test_easy_and_hard_are_marked(drawn):
     assert quant[0].startswith("paraphrase (easy") and not any("difficulty" in t for t in quant)
 
 
-def test_table1_draws_the_control_apart_from_the_model(drawn, tables):
-    fig = drawn["table1_difficulty"]
+def test_measured_difficulty_draws_the_control_apart_from_the_model(drawn, tables):
+    fig = drawn["measured_difficulty"]
     model_ax, control_ax = [ax for ax in fig.axes if ax.patches]
     assert model_ax.get_title().startswith("model under study: tiny_roberta\n")
     assert control_ax.get_title().startswith("control, never compressed: tiny_roberta_scratch")
     names = [t.get_text() for t in model_ax.get_yticklabels()]
     assert names == ["paraphrase", "fact check"]  # each task once
-    data = FIGURES["table1_difficulty"].data(tables["normalized"], ANALYSIS)
+    data = FIGURES["measured_difficulty"].data(tables["normalized"], ANALYSIS)
     model = data[~data["control"]].set_index("task")["difficulty"]
     widths = [p.get_width() for p in model_ax.patches]
     assert widths == pytest.approx([100 * model[t] for t in model.sort_values().index])

@@ -300,8 +300,8 @@ def test_figure_targets_follow_the_config(default_config):
     assert not more & {"fig2_languages", "fig4_across_tasks", "fig6_modes_across_tasks"}
 
 
-def test_table1_draws_the_measured_across_task_difficulty(normalized):
-    spec = FIGURES["table1_difficulty"]
+def test_measured_difficulty_draws_the_measured_across_task_difficulty(normalized):
+    spec = FIGURES["measured_difficulty"]
     data = spec.data(normalized, ANALYSIS)
     assert list(data["task"]) == ["syn_easy", "syn_hard"]
     assert data["difficulty"].to_numpy() == pytest.approx([0.02 / 0.82, 0.15 / 0.95])

@@ -74,14 +74,14 @@ def test_the_map_names_exactly_the_planned_figures(rows):
     planned = {
         t.removeprefix(config["results_dir"] + "/")
         for t in figure_targets(config)
-        if t.endswith(".png") or t.endswith("table1.csv")
+        if t.endswith(".png") or t.endswith("printed_difficulty.csv")
     }
     mapped = set().union(*(targets(r["Target"]) for r in rows))
     assert mapped == planned
     # Figures 1-10 and Table 1 are all planned.
     for n in range(1, 11):
         assert any(re.fullmatch(rf"figures/fig{n}_\w+\.png", t) for t in planned), n
-    assert {"tables/table1.csv", "figures/table1_difficulty.png"} <= planned
+    assert {"tables/printed_difficulty.csv", "figures/measured_difficulty.png"} <= planned
 
 
 def test_each_rows_selection_holds_in_the_planned_rows(rows):

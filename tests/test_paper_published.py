@@ -1,6 +1,6 @@
 """Dense baselines checked against published dev scores (pipeline/tasks/published.py): on a
 planted results table, a dense run far below its model's published score is flagged in the
-calibration table, with every level of its task in that setting, and leaves the claims
+gates table, with every level of its task in that setting, and leaves the claims
 (the verdict lists it); a run within the tolerance passes; tasks without a published score
 are listed as unchecked."""
 
@@ -13,8 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from pipeline.analysis.calibration import calibration_markdown, calibration_table
-from pipeline.analysis.verdict import failed_calibration
+from pipeline.analysis.gates import failed_levels, gates_markdown, gates_table
 from pipeline.tasks.published import published_score
 
 REPO = Path(__file__).resolve().parents[1]
@@ -78,7 +77,7 @@ def test_the_published_scores_are_the_papers_and_fairseqs():
 
 
 def test_a_dense_run_far_below_its_published_score_leaves_the_claims():
-    table = calibration_table(planted(), SETTINGS, None, published_tolerance=0.03)
+    table = gates_table(planted(), SETTINGS, None, published_tolerance=0.03)
     by = table.set_index(["setting", "task", "difficulty"])
     gate = by["gate_published"]
     assert gate[("across_tasks", "sst2", "task-all")] is False
@@ -98,18 +97,18 @@ def test_a_dense_run_far_below_its_published_score_leaves_the_claims():
                        "fraction-1"), ("data_fraction", "mnli", "fraction-0.1")}  # fmt: skip
     # The verdict drops every run of those levels and lists them with the gate they failed.
     runs = planted().assign(mode="sparse")
-    drop, listed = failed_calibration(runs, table)
+    drop, listed = failed_levels(runs, table)
     assert set(map(tuple, runs[drop][["setting", "task", "difficulty"]].to_numpy())) == failing
     assert {(e["setting"], e["task"], e["difficulty"]): e["failed"] for e in listed} == {
         key: ["published"] for key in failing
     }
-    page = calibration_markdown(table)
+    page = gates_markdown(table)
     assert "Below the published dev score" in page and "sst2 task-all (dense 0.8" in page
     assert "Unchecked (no published dev score of the model): across_tasks/mawps." in page
 
 
 def test_the_tolerance_is_the_configs():
-    lenient = calibration_table(planted(), SETTINGS, None, published_tolerance=0.2)
+    lenient = gates_table(planted(), SETTINGS, None, published_tolerance=0.2)
     assert lenient["gate_published"].map(lambda g: g is not False).all()
     with pytest.raises(ValueError, match="published_tolerance"):
         from pipeline.analysis.options import Analysis
@@ -121,5 +120,5 @@ def test_a_model_trained_further_is_not_checked_against_its_bases_score():
     frame = planted()
     continued = json.dumps({"hub_id": HUB["roberta_large"], "continued_training": {"steps": 3}})
     frame.loc[frame["task"] == "sst2", "model_staged_json"] = continued
-    table = calibration_table(frame, SETTINGS, None)
+    table = gates_table(frame, SETTINGS, None)
     assert table.loc[table["task"] == "sst2", "gate_published"].map(lambda g: g is None).all()

@@ -133,10 +133,10 @@ def test_rows_split_the_instance_into_model_and_pretrain_seed(finished):
     # every instance was pre-trained with its own seed: the dense scores are not copies
     dense = table[(table["model"] == "m") & (table["compression"] == "dense")]
     assert dense["value"].nunique() > 1 or dense["loss"].nunique() == 3
-    calibration = pd.read_csv(results / "tables/calibration.csv")
-    assert sorted(calibration["pretrain_seed"]) == SEEDS
-    assert (calibration["n_items"] > 0).all() and (calibration["se"] > 0).all()
-    markdown = (results / "tables/calibration.md").read_text()
+    gates = pd.read_csv(results / "tables/gates.csv")
+    assert sorted(gates["pretrain_seed"]) == SEEDS
+    assert (gates["n_items"] > 0).all() and (gates["se"] > 0).all()
+    markdown = (results / "tables/gates.md").read_text()
     header = markdown.split("\n| ")[1].split(" |\n")[0].split(" | ")
     assert {"pretrain_seed", "n_items", "se"} <= set(header), header
 

@@ -138,11 +138,11 @@ def test_requesting_one_cell_reruns_only_that_cell_and_the_aggregates(finished, 
         run = snakemake(workdir, config, str(metrics), "all_figures", "-n", *force)
         counts = job_counts(run.stdout)
         # the analysis reruns too: Fig. 1, safe sparsity (table + figure), the verdict (and
-        # its forest plot) and the calibration table
+        # its forest plot) and the difficulty gates table
         assert counts == {
             "finetune": 1,
             "collect": 1,
-            "calibration": 1,
+            "gates": 1,
             "normalize": 1,
             "figure": 3,
             "safe_sparsity": 1,
@@ -166,7 +166,7 @@ def test_adding_a_sparsity_schedules_only_new_cells_and_aggregates(finished):
         "prune": 1,
         "finetune": 2,
         "collect": 1,
-        "calibration": 1,
+        "gates": 1,
         "normalize": 1,
         "figure": 3,
         "safe_sparsity": 1,
@@ -183,10 +183,10 @@ def test_report_collects_every_figure_with_its_caption(finished):
     assert run.returncode == 0, run.stderr[-2000:]
     added = re.findall(r"Adding (\S+) \(", run.stdout + run.stderr)
     assert sorted(added) == [
-        "calibration.csv",
         "fig10_lmc.png",
         "fig1_data_fraction.png",
         "forest_claims.png",
+        "gates.csv",
         "safe_sparsity.csv",
         "safe_sparsity.png",
         "summary.csv",

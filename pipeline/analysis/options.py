@@ -35,7 +35,7 @@ class Analysis:
     methods: the pruning methods whose curves the claims pool (the hypothesis is about
       magnitude pruning: unstructured and N:M).
     published_tolerance: at 100% data a dense run more than this (a fraction of the metric)
-      below its model's published dev score fails calibration (pipeline/tasks/published.py).
+      below its model's published dev score fails a difficulty gate (analysis/gates.py).
     quick_look: the study is shrunk to show every output in minutes (configs/quick.yaml):
       its verdict opens by saying it is too small to decide anything.
     setting_methods: per setting, the methods its claims read instead of ``methods`` (a

@@ -1,7 +1,7 @@
 """The study's verdict on each claim: a machine-readable dict and a Markdown page.
 
-Pipeline: the calibration table's failed levels (knowledge or difficulty-order gate,
-pipeline/analysis/calibration.py) are dropped and listed -> stage-1 replicates of every
+Pipeline: the gates table's failed levels (knowledge or difficulty-order gate,
+pipeline/analysis/gates.py) are dropped and listed -> stage-1 replicates of every
 run (knowledge items, paired within each level) -> the headroom gate (levels too close to
 chance are excluded and listed) -> curve points with seed-level replicates -> the five
 claims under both normalizations (Holm across claims; chance-corrected primary), per
@@ -15,11 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.analysis.calibration import calibration_markdown
 from pipeline.analysis.claims import NAMES, Claim, judge
 from pipeline.analysis.decide import FAILS, HOLDS, INCONCLUSIVE
 from pipeline.analysis.examples_file import ExamplesFile
-from pipeline.analysis.headroom import LEVEL, headroom, regime, with_headroom
+from pipeline.analysis.gates import failed_levels, gates_markdown, headroom, with_headroom
 from pipeline.analysis.options import Analysis
 from pipeline.analysis.points import POINT, build_points, stack
 from pipeline.analysis.provenance import provenance
@@ -49,7 +48,7 @@ def evaluate(
     normalized: Any, examples: Any | None, analysis: Analysis, drop: Any | None = None
 ) -> tuple:
     """(claims, headroom table): the statistics behind the verdict. ``drop`` (a boolean per
-    row of ``normalized``) marks runs that enter no claim: the calibration gate's.
+    row of ``normalized``) marks runs that enter no claim: the gates table's.
 
     With several pre-training seeds (a ``pretrain_seed`` column) each seed's runs are
     judged apart (its replicates resample items; its fine-tuning seeds' variance is in the
@@ -188,48 +187,6 @@ def _what_decides(j: dict[str, Any]) -> str:
     return "the estimate lies between 0 and the margin: more seeds or items would decide"
 
 
-# A calibration row is the main model's level: the headroom gate's level without the model.
-CALIBRATION_LEVEL = [key for key in LEVEL if key != "model"]
-CALIBRATION_GATES = ("gate_headroom", "gate_pretraining", "gate_order", "gate_published")
-
-
-def failed_calibration(normalized: Any, calibration: Any) -> tuple[Any, list[dict[str, Any]]]:
-    """(a boolean per row of ``normalized``: its level failed calibration; the failed levels
-    with the gates they failed): every run of such a level leaves every claim."""
-    failed = calibration[~calibration["passed"].astype(bool)]
-    if failed.empty:
-        return np.zeros(len(normalized), dtype=bool), []
-    keyed = normalized.assign(regime=regime(normalized))
-    hit = (
-        keyed[CALIBRATION_LEVEL]
-        .merge(
-            # a level failed for several pre-training seeds is one level
-            failed[CALIBRATION_LEVEL].drop_duplicates(),
-            on=CALIBRATION_LEVEL,
-            how="left",
-            indicator=True,
-        )["_merge"]
-        .eq("both")
-        .to_numpy()
-    )
-    counts = keyed[hit].groupby(CALIBRATION_LEVEL).size()
-    listed = [
-        {
-            **{k: row[k] for k in CALIBRATION_LEVEL},
-            "failed": [g.removeprefix("gate_") for g in CALIBRATION_GATES if _failed(row.get(g))],
-            "n_rows": int(counts.get(tuple(row[k] for k in CALIBRATION_LEVEL), 0)),
-            # which pre-training seed failed (None: pre-training not replicated)
-            "pretrain_seed": _seed_or_none(row.get("pretrain_seed")),
-        }
-        for row in failed.to_dict("records")
-    ]
-    return hit, listed
-
-
-def _seed_or_none(value: Any) -> int | None:
-    return None if value is None or value != value else int(value)
-
-
 def _at_seed(failed_level: dict[str, Any]) -> str:
     """Where a replicated level failed: it leaves the claims at every pre-training seed."""
     seed = failed_level.get("pretrain_seed")
@@ -241,24 +198,19 @@ def _records(table: Any) -> list[dict[str, Any]]:
     return table.astype(object).where(table.notna(), None).to_dict("records")
 
 
-def _failed(gate: Any) -> bool:
-    """A gate that was judged (not None/NaN: a gate that does not apply) and failed."""
-    return gate is not None and gate == gate and not bool(gate)
-
-
 def verdict(
     normalized: Any,
     analysis: Analysis,
     study: str,
     examples: Any | None = None,
-    calibration: Any | None = None,
+    gates: Any | None = None,
     folder: Any | None = None,
 ) -> dict[str, Any]:
     """The verdict as a dict (verdict.json). ``folder``: where the analysis record of
     :mod:`pipeline.analysis.provenance` lives (the tables' folder; None: not recorded)."""
     drop, dropped = None, []
-    if calibration is not None:
-        drop, dropped = failed_calibration(normalized, calibration)
+    if gates is not None:
+        drop, dropped = failed_levels(normalized, gates)
     claims, gate = evaluate(normalized, examples, analysis, drop)
     excluded = gate[~gate["has_headroom"].astype(bool)]
     return {
@@ -268,8 +220,8 @@ def verdict(
         "n_seeds": int(normalized["seed"].nunique()),
         "examples": examples is not None and len(examples) > 0,
         "items": item_counts(examples),
-        "calibration_failed_levels": dropped,
-        "calibration": None if calibration is None else _records(calibration),
+        "gates_failed_levels": dropped,
+        "gates": None if gates is None else _records(gates),
         "excluded_levels": _records(excluded.drop(columns="has_headroom")),
         "undefined_ratio_levels": excluded_levels(normalized),
         "headroom": _records(gate),
@@ -439,12 +391,12 @@ def markdown(result: dict[str, Any]) -> str:
         "",
     ]
     lines += [f"- {s}" for s in result["sentences"]]
-    if result.get("calibration") is not None:
-        lines += ["", "### Excluded levels (calibration gate)", ""]
+    if result.get("gates") is not None:
+        lines += ["", "### Excluded levels (difficulty gates)", ""]
         lines += [
             f"- {e['setting']}/{e['task']}/{e['difficulty']} ({e['regime']}): failed "
             f"{', '.join(e['failed'])}{_at_seed(e)}; its {e['n_rows']} runs are in no claim"
-            for e in result["calibration_failed_levels"]
+            for e in result["gates_failed_levels"]
         ] or ["None."]
     lines += ["", "### Excluded levels (no headroom above chance)", ""]
     excluded = result["excluded_levels"]
@@ -488,11 +440,11 @@ def markdown(result: dict[str, Any]) -> str:
             lines += _table(j["settings"], skip=("reason",)) + [""]
             lines += _table(j["details"])
             lines.append("")
-    if result.get("calibration") is not None:
+    if result.get("gates") is not None:
         import pandas as pd
 
-        table = pd.DataFrame(result["calibration"])
-        lines += ["", calibration_markdown(table)]
+        table = pd.DataFrame(result["gates"])
+        lines += ["", gates_markdown(table)]
     if result.get("provenance"):
         lines += ["", "## Provenance", ""] + _provenance(result["provenance"])
     return "\n".join(lines) + "\n"

@@ -49,7 +49,7 @@ def figure_rows(config: dict[str, Any], name: str) -> Any:
 
     from pipeline.analysis.curves import annotate
     from pipeline.analysis.options import Analysis
-    from pipeline.figures import lmc, table1
+    from pipeline.figures import lmc, measured_difficulty
     from pipeline.figures.paper import CURVE_FIGURES
     from pipeline.study import lmc_end_points
 
@@ -74,12 +74,12 @@ def figure_rows(config: dict[str, Any], name: str) -> Any:
             setting[k] for k in zip(frame["model"], frame["task"], frame["difficulty"], strict=True)
         ]
         return frame
-    if name == table1.NAME:
+    if name == measured_difficulty.NAME:
         rows = _drawn_budget(planned_rows(config))
-        return rows[rows["difficulty_axis"] == table1.ACROSS_TASKS].reset_index(drop=True)
-    raise ValueError(
-        f"figure {name!r}: no planned rows; allowed: {[*curves, lmc.NAME, table1.NAME]}"
-    )
+        across = rows["difficulty_axis"] == measured_difficulty.ACROSS_TASKS
+        return rows[across].reset_index(drop=True)
+    allowed = [*curves, lmc.NAME, measured_difficulty.NAME]
+    raise ValueError(f"figure {name!r}: no planned rows; allowed: {allowed}")
 
 
 def _drawn_budget(rows: Any) -> Any:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from pipeline.figures import forest, lmc, safe_sparsity, table1
+from pipeline.figures import forest, lmc, measured_difficulty, safe_sparsity
 from pipeline.figures.curves import CurveFigure
 from pipeline.figures.paper import CURVE_FIGURES
 
@@ -39,7 +39,7 @@ FIGURES: dict[str, Figure] = {
         *(_from_curve(spec) for spec in CURVE_FIGURES),
         _from_module(lmc),
         _from_module(safe_sparsity),
-        _from_module(table1),
+        _from_module(measured_difficulty),
         _from_module(forest),
     )
 }

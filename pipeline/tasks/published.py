@@ -1,5 +1,5 @@
 """Published dev scores of the paper's models on its tasks: the dense baseline a paper-scale
-run must reproduce (pipeline/analysis/calibration.py, gate_published).
+run must reproduce (pipeline/analysis/gates.py, gate_published).
 
 Keyed by the hub model's name (the hub id without its owner: ``roberta-large``) and task, in
 the project's metric units (fractions of the headline metric: accuracy, MCC for CoLA,

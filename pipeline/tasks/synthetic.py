@@ -123,7 +123,7 @@ SYN_RTE = ClassificationTask(  # RTE
 
 # Tasks that claim to need what pre-training put in the model (validation asks about
 # adjectives, objects or entities fine-tuning never shows, or reads facts out directly):
-# their dense score must beat the from-scratch control (pipeline/analysis/calibration.py).
+# their dense score must beat the from-scratch control (pipeline/analysis/gates.py).
 # Grammar (word order) and the open book can be learnt from the task's own data.
 NEEDS_PRETRAINING = frozenset(
     {"syn_sentiment", "syn_paraphrase", "syn_factcheck", "syn_similarity", "syn_fact_recall"}

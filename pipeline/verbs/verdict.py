@@ -17,10 +17,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "resample seeds only",
     )
     p.add_argument(
-        "--calibration",
+        "--gates",
         type=Path,
-        help="calibration CSV (tables/calibration.csv): its failed levels leave every claim "
-        "and the table becomes the verdict's calibration section",
+        help="difficulty gates CSV (tables/gates.csv): its failed levels leave every claim "
+        "and the table becomes the verdict's gates section",
     )
     p.add_argument("--study", required=True, help="study name, for the heading")
     p.add_argument("--analysis", default="{}", help="the config's analysis block as JSON")
@@ -46,13 +46,13 @@ def run(args: argparse.Namespace) -> None:
             examples.columns  # noqa: B018 (reads the schema: a torn file fails here)
         except (OSError, ValueError) as err:
             raise load.LoadError(args.examples, f"not a readable Parquet table ({err})") from None
-    calibration = pd.read_csv(args.calibration) if args.calibration else None
+    gates = pd.read_csv(args.gates) if args.gates else None
     result = verdict(
         load.parquet(args.table),
         Analysis.from_dict(json.loads(args.analysis)),
         args.study,
         examples,
-        calibration,
+        gates,
         folder=args.table.parent,
     )
     write_json(args.out_json, result)

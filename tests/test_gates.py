@@ -1,4 +1,4 @@
-"""Calibration gates: a level passes only with headroom over chance and, where the task
+"""The difficulty gates: a level passes only with headroom over chance and, where the task
 needs pre-trained knowledge, over the from-scratch control; a level under its gate fails."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import math
 import pandas as pd
 import pytest
 
-from pipeline.analysis.calibration import calibration_markdown, calibration_table, standard_error
+from pipeline.analysis.gates import gates_markdown, gates_table, standard_error
 from pipeline.finetune.protocol import Protocol
 from pipeline.finetune.run import run_cell
 from pipeline.tasks.chance import chance_level
@@ -66,7 +66,7 @@ def test_gates_pass_with_headroom_and_fail_without(tiny_world):
     good = chance + 6 * se  # about 0.9: headroom and a clear lead over scratch
     rows = [_row("m", "syn_factcheck", good, s) for s in (0, 1)]
     rows += [_row("m_scratch", "syn_factcheck", chance, s) for s in (0, 1)]
-    table = calibration_table(pd.DataFrame(rows), SETTINGS, tiny_world)
+    table = gates_table(pd.DataFrame(rows), SETTINGS, tiny_world)
     (level,) = table.to_dict("records")
     assert level["chance"] == pytest.approx(chance)
     assert level["headroom_se"] > 5 and level["gate_headroom"]
@@ -74,16 +74,16 @@ def test_gates_pass_with_headroom_and_fail_without(tiny_world):
 
     # Under the headroom gate: dense only 2 SE above chance.
     low = [dict(r, value=chance + 2 * se) if r["model"] == "m" else r for r in rows]
-    level = calibration_table(pd.DataFrame(low), SETTINGS, tiny_world).iloc[0]
+    level = gates_table(pd.DataFrame(low), SETTINGS, tiny_world).iloc[0]
     assert not level["gate_headroom"] and not level["passed"]
 
     # Headroom, but no lead over scratch on a task that needs pre-trained knowledge.
     tied = [dict(r, value=good) for r in rows]
-    level = calibration_table(pd.DataFrame(tied), SETTINGS, tiny_world).iloc[0]
+    level = gates_table(pd.DataFrame(tied), SETTINGS, tiny_world).iloc[0]
     assert level["gate_headroom"] and level["gate_pretraining"] in (False,)
     assert not level["passed"]
-    assert "Excluded from the claims" in calibration_markdown(
-        calibration_table(pd.DataFrame(tied), SETTINGS, tiny_world)
+    assert "Excluded from the claims" in gates_markdown(
+        gates_table(pd.DataFrame(tied), SETTINGS, tiny_world)
     )
 
 
@@ -92,7 +92,7 @@ def test_a_task_that_needs_no_pretraining_is_judged_on_headroom_only(grammar_wor
         _row("m", "syn_grammar", 0.8, 0, metric="mcc"),
         _row("m_scratch", "syn_grammar", 0.8, 0, metric="mcc"),
     ]
-    level = calibration_table(pd.DataFrame(rows), SETTINGS, grammar_world).iloc[0]
+    level = gates_table(pd.DataFrame(rows), SETTINGS, grammar_world).iloc[0]
     assert level["chance"] == 0.0
     assert level["gate_pretraining"] is None and level["passed"]
 
@@ -120,7 +120,7 @@ def test_zero_shot_and_fine_tuned_runs_of_a_level_are_judged_apart_with_chrf_bes
         {**base, "mode": "dense", "seed": 0, "value": 60.0, "metric_chrf": 80.0},
         {**base, "mode": "dense", "seed": 1, "value": 62.0, "metric_chrf": 81.0},
     ]
-    table = calibration_table(pd.DataFrame(runs), settings, tiny_world)
+    table = gates_table(pd.DataFrame(runs), settings, tiny_world)
     by_regime = table.set_index("regime")
     assert sorted(by_regime.index) == ["fine_tuned", "zero_shot"]
     assert by_regime.loc["fine_tuned", "dense"] == pytest.approx(61.0)
@@ -128,7 +128,7 @@ def test_zero_shot_and_fine_tuned_runs_of_a_level_are_judged_apart_with_chrf_bes
     assert by_regime.loc["zero_shot", "chrf"] == pytest.approx(30.0)
     chrf_chance = by_regime.loc["zero_shot", "chrf_chance"]
     assert 0 < chrf_chance < 100 and chrf_chance != pytest.approx(chance)
-    assert "syn_translation lang-minority (zero_shot)" in calibration_markdown(table)
+    assert "syn_translation lang-minority (zero_shot)" in gates_markdown(table)
 
 
 @pytest.fixture(scope="module")
@@ -172,8 +172,8 @@ def _grammar_level(world, model, steps, tmp_path):
     results = pd.DataFrame([record])
     keys = ["setting", "model", "task", "difficulty", "compression", "mode", "seed"]
     examples = read_examples(examples_path).assign(**{k: record[k] for k in keys})
-    analytic = calibration_table(results, SETTINGS, world).iloc[0]
-    bootstrapped = calibration_table(results, SETTINGS, world, examples=examples).iloc[0]
+    analytic = gates_table(results, SETTINGS, world).iloc[0]
+    bootstrapped = gates_table(results, SETTINGS, world, examples=examples).iloc[0]
     return analytic, bootstrapped
 
 
@@ -193,7 +193,7 @@ def test_a_reversed_difficulty_order_fails_the_harder_level_and_leaves_the_claim
     """The harder level of a named axis may not beat the easier one beyond noise (a book
     model that cannot read scored closed above open book, and both cleared chance); the
     verdict then drops every run of the failed level."""
-    from pipeline.analysis.verdict import failed_calibration
+    from pipeline.analysis.gates import failed_levels
 
     settings = {"data_fraction": {**SETTINGS["data_fraction"], "fractions": [0.25, 1.0]}}
     se = math.sqrt(0.25 / 400)
@@ -202,7 +202,7 @@ def test_a_reversed_difficulty_order_fails_the_harder_level_and_leaves_the_claim
         rows = [_row("m", "syn_factcheck", easy, s, n_eval=400) for s in (0, 1)]
         rows += [dict(r, difficulty="fraction-0.25", value=hard) for r in rows]
         rows += [_row("m_scratch", "syn_factcheck", 0.4, s) for s in (0, 1)]
-        return calibration_table(pd.DataFrame(rows), settings, tiny_world).set_index("difficulty")
+        return gates_table(pd.DataFrame(rows), settings, tiny_world).set_index("difficulty")
 
     ordered = table(0.95, 0.85)
     assert ordered.loc["fraction-0.25", "easier"] == "fraction-1"
@@ -226,7 +226,7 @@ def test_a_reversed_difficulty_order_fails_the_harder_level_and_leaves_the_claim
             for m in ("dense", "sparse", "sparse")
         ]
     )
-    drop, listed = failed_calibration(runs, reversed_.reset_index())
+    drop, listed = failed_levels(runs, reversed_.reset_index())
     kept = runs[~drop]
     assert set(kept["difficulty"]) == {"fraction-1"} and len(kept) == 3
     assert listed == [
@@ -246,7 +246,7 @@ def test_a_reversed_difficulty_order_fails_the_harder_level_and_leaves_the_claim
     csv = io.StringIO()
     reversed_.reset_index().to_csv(csv, index=False)
     csv.seek(0)
-    assert failed_calibration(runs, pd.read_csv(csv))[1] == listed
+    assert failed_levels(runs, pd.read_csv(csv))[1] == listed
     # verdict.json carries the table with nulls, never NaN (strict JSON readers reject it).
     import json
 

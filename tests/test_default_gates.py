@@ -1,16 +1,16 @@
-"""The default world at its configured pre-training passes its calibration gates (issue 12).
+"""The default world at its configured pre-training passes its difficulty gates (issue 12).
 
 One `tiny_roberta` is pre-trained exactly as config.yaml says (world, size, steps: the
 study's own model, so a change that starves it of knowledge fails here), once per test
 module; its scratch control is the same architecture untrained. Each encoder level of the
 default study is then run as the study runs it (the cell's protocol as
 ``resolve.protocol_for`` gives it, task overrides included; seed 0) and judged by the
-study's own calibration table: a level whose dense score falls under chance + 5 SE, or
+study's own gates table: a level whose dense score falls under chance + 5 SE, or
 (where the task claims to need pre-trained knowledge) not 0.10 above scratch, fails the
 test. The levels: setting 1's task at each data fraction, every setting-4 task (all on the
 shared protocol: tests/test_settings.py) and fact recall frequent and rare. Translation and
 the book (other models, pre-trained minutes each) are judged in the study's own
-tables/calibration.csv, which lists a failing level as excluded from claims.
+tables/gates.csv, which lists a failing level as excluded from claims.
 Setting 1's axis must also have power: its smallest fraction measurably harder.
 """
 
@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from pipeline.analysis.calibration import calibration_table
+from pipeline.analysis.gates import gates_table
 from pipeline.finetune.protocol import Protocol
 from pipeline.finetune.run import run_cell
 from pipeline.instances import entry, instances
@@ -31,7 +31,7 @@ from pipeline.resolve import protocol_for
 from pipeline.world import build_world
 
 CONFIG = yaml.safe_load((Path(__file__).parents[1] / "config.yaml").read_text())
-# The first pre-training seed's instance (tables/calibration.csv judges every seed's)
+# The first pre-training seed's instance (tables/gates.csv judges every seed's)
 ENCODER = entry(CONFIG, instances(CONFIG, "tiny_roberta")[0])
 
 
@@ -106,7 +106,7 @@ def test_a_knowledge_level_of_the_default_world_passes_its_gate(
 ):
     records = _records(default_encoder, setting, task, difficulty, mode)
     settings = {setting: CONFIG["settings"][setting]}
-    table = calibration_table(pd.DataFrame(records), settings, default_encoder[0])
+    table = gates_table(pd.DataFrame(records), settings, default_encoder[0])
     (level,) = table.to_dict("records")
     assert level["passed"], level
 
@@ -122,8 +122,6 @@ def test_less_data_is_measurably_harder_in_setting_1(default_encoder):
             for f in block["fractions"]
             for r in _records(default_encoder, "data_fraction", task, f"fraction-{f}", "dense")
         ]
-        table = calibration_table(
-            pd.DataFrame(records), {"data_fraction": block}, default_encoder[0]
-        )
+        table = gates_table(pd.DataFrame(records), {"data_fraction": block}, default_encoder[0])
         hardest = table.set_index("difficulty").loc[f"fraction-{min(block['fractions'])}"]
         assert hardest["contrast_se"] >= 3, (task, hardest.to_dict())

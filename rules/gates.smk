@@ -1,35 +1,35 @@
-# Calibration: headroom of every difficulty level (dense vs chance + 5 SE, pre-trained vs
-# scratch), from the results table; the Markdown is the verdict's calibration section.
+# The difficulty gates: headroom of every difficulty level (dense vs chance + 5 SE,
+# pre-trained vs scratch), from the results table; the Markdown is the verdict's gates section.
 import json
 
 from pipeline.analysis.options import Analysis
 
 
 localrules:
-    calibration,
+    gates,
 
 
-rule calibration:
+rule gates:
     input:
         table=rules.collect.output.results,
         examples=rules.collect.output.examples,
         world=lambda wc: [f"{R}/{paths.WORLD}"] if "world" in config else [],
     output:
         csv=report(
-            f"{R}/{paths.CALIBRATION_CSV}",
-            caption="../report/calibration.rst",
+            f"{R}/{paths.GATES_CSV}",
+            caption="../report/gates.rst",
             category="Tables",
         ),
-        md=f"{R}/{paths.CALIBRATION_MD}",
+        md=f"{R}/{paths.GATES_MD}",
     params:
         settings=json.dumps(config["settings"]),
         world=lambda wc, input: f"--world {input.world}" if input.world else "",
         tolerance=Analysis.from_config(config).published_tolerance,
     log:
-        f"{R}/logs/calibration.log",
+        f"{R}/logs/gates.log",
     conda:
         "../envs/junkdna.yaml"
     shell:
-        "python -m pipeline calibration --table {input.table} --settings {params.settings:q} "
+        "python -m pipeline gates --table {input.table} --settings {params.settings:q} "
         "--examples {input.examples} {params.world} --published-tolerance {params.tolerance} "
         "--out-csv {output.csv} --out-md {output.md} > {log} 2>&1"

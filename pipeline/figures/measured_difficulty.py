@@ -1,6 +1,7 @@
-"""Paper Table 1: across-task difficulty = (reference - dense score) / reference, per task,
-drawn as bars (easiest on top) above the table of its numbers; a control model's bars in a
-panel of their own, never among the model's."""
+"""The measured difficulty (paper Table 1, measured on the study's runs; the paper's printed
+row is pipeline/analysis/printed_difficulty.py): across-task difficulty = (reference -
+dense score) / reference, per task, drawn as bars (easiest on top) above the table of its
+numbers; a control model's bars in a panel of their own, never among the model's."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pipeline.figures import labels
 from pipeline.figures.common import pyplot
 from pipeline.figures.planned import planned_rows
 
-NAME = "table1_difficulty"
+NAME = "measured_difficulty"
 TABLE = "normalized"
 CAPTION = (
     "Paper Table 1. Across-task difficulty: the gap between each task's reference "

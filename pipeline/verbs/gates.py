@@ -1,6 +1,7 @@
-"""Calibration table: per task and difficulty level, the dense score against its chance
-level (+ 5 SE) and, on tasks that need pre-trained knowledge, against the from-scratch
-control (pipeline/analysis/calibration.py). CSV for tools, Markdown for the verdict."""
+"""The difficulty gates table: per task and difficulty level, the dense score against its
+chance level (+ 5 SE) and, on tasks that need pre-trained knowledge, against the
+from-scratch control (pipeline/analysis/gates.py). CSV for tools, Markdown for the
+verdict."""
 
 import argparse
 from pathlib import Path
@@ -30,11 +31,11 @@ def run(args: argparse.Namespace) -> None:
 
     import pandas as pd
 
-    from pipeline.analysis.calibration import calibration_markdown, calibration_table
+    from pipeline.analysis.gates import gates_markdown, gates_table
     from pipeline.io import atomic_path
 
     examples = pd.read_parquet(args.examples) if args.examples else None
-    table = calibration_table(
+    table = gates_table(
         pd.read_parquet(args.table),
         json.loads(args.settings),
         args.world,
@@ -44,5 +45,5 @@ def run(args: argparse.Namespace) -> None:
     with atomic_path(args.out_csv) as tmp:
         table.to_csv(tmp, index=False, float_format="%.4g")
     with atomic_path(args.out_md) as tmp:
-        Path(tmp).write_text(calibration_markdown(table))
+        Path(tmp).write_text(gates_markdown(table))
     print(table.to_string(index=False))

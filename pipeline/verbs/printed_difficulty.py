@@ -16,10 +16,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> None:
     import json
 
-    from pipeline.analysis.table1 import table1
+    from pipeline.analysis.printed_difficulty import printed_difficulty
     from pipeline.io import atomic_path
 
-    table = table1(json.loads(args.scores))
+    table = printed_difficulty(json.loads(args.scores))
     with atomic_path(args.out) as tmp:
         table.to_parquet(tmp, index=False)
     if args.csv:

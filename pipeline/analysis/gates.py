@@ -1,11 +1,19 @@
-"""Calibration: does every difficulty level leave headroom for pruning to remove?
+"""The difficulty gates: does every difficulty level leave headroom for pruning to remove?
 
-Per (setting, task, level) and pre-training seed (``pretrain_seed``: every instance of a
-replicated model is judged apart, pipeline/instances.py; empty for a model pre-trained
-once): the dense score (mean over fine-tuning seeds), the task's chance level, the
-reference (Bayes) score, the from-scratch control of the same pre-training seed, the
-distinct knowledge items the level asks (``n_items``) with the evaluation set's standard
-error, and the gates (DESIGN.md, "Evidence"):
+Two tables judge a level (a task's difficulty label in one regime), and a level that
+fails enters no claim:
+
+- the gates table (tables/gates.csv, :func:`gates_table`), from the results table before
+  the verdict: its failed levels leave every claim (:func:`failed_levels`);
+- the verdict's headroom gate (:func:`headroom`), on the resampled replicates of what is
+  left: dense >= chance + ``analysis.headroom_se`` standard errors.
+
+The gates table, per (setting, task, level) and pre-training seed (``pretrain_seed``:
+every instance of a replicated model is judged apart, pipeline/instances.py; empty for a
+model pre-trained once): the dense score (mean over fine-tuning seeds), the task's chance
+level, the reference (Bayes) score, the from-scratch control of the same pre-training
+seed, the distinct knowledge items the level asks (``n_items``) with the evaluation set's
+standard error, and the gates (DESIGN.md, "Evidence"):
 
 - headroom: dense >= chance + ``min_headroom_se`` standard errors of the evaluation set;
 - knowledge: on a task that needs pre-trained knowledge (``NEEDS_PRETRAINING``), dense minus
@@ -26,6 +34,14 @@ error, and the gates (DESIGN.md, "Evidence"):
   levels without a published score are unchecked (None) and listed as such.
 
 A level that fails a gate has no headroom for a claim about pruning; the table says which.
+
+The headroom gate, per (setting, model, task, difficulty, regime): the dense score (mean
+over seeds) against chance plus ``analysis.headroom_se`` standard errors of one
+evaluation: the standard deviation of the dense run's metric over the example resamples
+(mean over seeds). Without per-example scores the binomial standard error of an
+accuracy-like metric is used, and where neither exists only "above chance" is checked
+(said in the row). Without a chance level nothing can be checked; the level is kept and
+marked unverified.
 """
 
 from __future__ import annotations
@@ -34,9 +50,17 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from pipeline.analysis.difficulty import ACROSS_TASKS, hardness
-from pipeline.analysis.headroom import regime
-from pipeline.analysis.resample import PRETRAIN, at_base_budget
+from pipeline.analysis.resample import (
+    CELL_KEYS,
+    DENSE,
+    PRETRAIN,
+    ZERO_SHOT,
+    RunReplicates,
+    at_base_budget,
+)
 from pipeline.paths import split_difficulty
 from pipeline.study import task_options
 from pipeline.tasks.synthetic import NEEDS_PRETRAINING
@@ -57,19 +81,16 @@ METRIC_RANGE = {
     "chrf": 100.0,
 }
 # Metrics that are a mean of per-example 0/1 scores: the binomial standard error holds.
-_PROPORTIONS = ("accuracy", "exact_match")
+PROPORTIONS = ("accuracy", "exact_match")
 # Correlations: the large-sample standard error (1 - r^2) / sqrt(n - 1); MCC (the phi
 # coefficient of two binary variables) has the wider sqrt((1 - phi^2) / (n - 1)), which is
-# what the bootstrap over examples gives too (tests/test_calibration.py).
+# what the bootstrap over examples gives too (tests/test_gates.py).
 _CORRELATIONS = ("pearson", "spearman")
 
+# A row's level and its metric: the first columns of the table and of its Markdown.
+KEY = ["setting", "task", "difficulty", "regime", "pretrain_seed", "metric"]
 COLUMNS = [
-    "setting",
-    "task",
-    "difficulty",
-    "regime",
-    "pretrain_seed",
-    "metric",
+    *KEY,
     "n_seeds",
     "n_eval",
     "n_items",
@@ -97,6 +118,13 @@ COLUMNS = [
 # Metrics shown beside the headline one (mean over seeds, and their chance level), for the
 # levels whose runs report them: chrF beside BLEU (issue 12).
 BESIDE = ("chrf",)
+# A level of the headroom gate (a gates-table row's level is this without the model).
+LEVEL = ["setting", "model", "task", "difficulty", "regime"]
+
+
+def regime(frame: Any) -> Any:
+    """Each row's regime: ``zero_shot`` for a zero-shot run, else ``fine_tuned``."""
+    return np.where(frame["mode"] == ZERO_SHOT, ZERO_SHOT, "fine_tuned")
 
 
 def standard_error(metric: str, value: float, n_eval: int, seed_values: list[float]) -> float:
@@ -104,7 +132,7 @@ def standard_error(metric: str, value: float, n_eval: int, seed_values: list[flo
     for proportions, large-sample for MCC and correlations); for corpus metrics (BLEU) the
     spread over seeds, NaN with a single seed. Without per-example outcomes only: the
     study bootstraps over its examples (:func:`bootstrap_se`)."""
-    if metric in _PROPORTIONS:
+    if metric in PROPORTIONS:
         p = min(max(value, 0.5 / n_eval), 1 - 0.5 / n_eval)  # never a zero-width interval
         return math.sqrt(p * (1 - p) / n_eval)
     if metric == "mcc":
@@ -126,8 +154,6 @@ def bootstrap_se(metric: str, runs: list[Any], samples: int = BOOTSTRAP_SAMPLES)
     rows of its examples.parquet, pipeline/examples.py), averaged over the level's runs
     (seeds): one definition for every metric, corpus BLEU included, and for zero-shot
     runs, whose seeds do not differ."""
-    import numpy as np
-
     from pipeline.tasks.metrics import from_examples
 
     rng = np.random.default_rng(0)
@@ -141,7 +167,7 @@ def bootstrap_se(metric: str, runs: list[Any], samples: int = BOOTSTRAP_SAMPLES)
     return float(np.mean(errors))
 
 
-def calibration_table(
+def gates_table(
     results: Any,
     settings: dict[str, Any],
     world_dir: Path | None,
@@ -380,6 +406,123 @@ def _runs_of(examples: Any, runs: Any) -> list[Any]:
     return out
 
 
+# --- the verdict's headroom gate ---
+
+
+def _standard_error(row: Any, replicates: np.ndarray, has_examples: bool) -> tuple[float, str]:
+    if has_examples:
+        return float(np.std(replicates, ddof=1)), "bootstrap"
+    n = row.get("n_eval")
+    if row["metric"] in PROPORTIONS and n is not None and np.isfinite(n) and n > 0:
+        p = float(row["value"])
+        return float(np.sqrt(max(p * (1 - p), 0.0) / n)), "binomial"
+    return 0.0, "unknown"
+
+
+def headroom(normalized: Any, rep: RunReplicates, n_se: float) -> Any:
+    """One row per level: dense, chance, se, threshold, has_headroom, how (how the SE was
+    obtained, or why the gate could not be checked)."""
+    import pandas as pd
+
+    frame = normalized.reset_index(drop=True)
+    is_dense = (frame["compression"] == DENSE) & frame["mode"].isin([DENSE, ZERO_SHOT])
+    is_dense &= at_base_budget(frame)  # the gate is the protocol's own; larger budgets share it
+    rows = []
+    for i in np.flatnonzero(is_dense.to_numpy()):
+        row = frame.iloc[i]
+        se, how = _standard_error(row, rep.value[i], bool(rep.has_examples[i]))
+        rows.append(
+            {
+                **{k: row[k] for k in CELL_KEYS},
+                "regime": regime(frame.iloc[[i]])[0],
+                "dense": float(row["value"]),
+                "chance": float(row["chance"]) if "chance" in frame.columns else np.nan,
+                "se": se,
+                "how": how,
+            }
+        )
+    columns = LEVEL + ["dense", "chance", "se", "threshold", "has_headroom", "how", "n_seeds"]
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    per_seed = pd.DataFrame(rows)
+    table = (
+        per_seed.groupby(LEVEL)
+        .agg(
+            dense=("dense", "mean"),
+            chance=("chance", "first"),
+            se=("se", "mean"),
+            how=("how", "first"),
+            n_seeds=("seed", "nunique"),
+        )
+        .reset_index()
+    )
+    table["threshold"] = table["chance"] + n_se * table["se"]
+    known = table["chance"].notna()
+    # An SE of 0 (a constant score on every resample) makes the threshold chance itself:
+    # a dense score equal to chance must not pass on it, or a level at chance enters claims.
+    above = (table["dense"] >= table["threshold"]) & (
+        (table["se"] > 0) | (table["dense"] > table["chance"])
+    )
+    table["has_headroom"] = ~known | above
+    table.loc[~known, "how"] = "unverified: no chance level"
+    return table[columns]
+
+
+def with_headroom(normalized: Any, gate: Any) -> Any:
+    """The rows of levels that pass the gate."""
+    keyed = normalized.assign(regime=regime(normalized))
+    passed = gate[gate["has_headroom"]][LEVEL]
+    return keyed.merge(passed, on=LEVEL, how="inner").drop(columns="regime")
+
+
+# A gates-table row is the main model's level: the headroom gate's level without the model.
+GATES_LEVEL = [key for key in LEVEL if key != "model"]
+GATES = ("gate_headroom", "gate_pretraining", "gate_order", "gate_published")
+
+
+def failed_levels(normalized: Any, gates: Any) -> tuple[Any, list[dict[str, Any]]]:
+    """(a boolean per row of ``normalized``: its level failed a gate of the gates table;
+    the failed levels with the gates they failed): every run of such a level leaves every
+    claim."""
+    failed = gates[~gates["passed"].astype(bool)]
+    if failed.empty:
+        return np.zeros(len(normalized), dtype=bool), []
+    keyed = normalized.assign(regime=regime(normalized))
+    hit = (
+        keyed[GATES_LEVEL]
+        .merge(
+            # a level failed for several pre-training seeds is one level
+            failed[GATES_LEVEL].drop_duplicates(),
+            on=GATES_LEVEL,
+            how="left",
+            indicator=True,
+        )["_merge"]
+        .eq("both")
+        .to_numpy()
+    )
+    counts = keyed[hit].groupby(GATES_LEVEL).size()
+    listed = [
+        {
+            **{k: row[k] for k in GATES_LEVEL},
+            "failed": [g.removeprefix("gate_") for g in GATES if _failed(row.get(g))],
+            "n_rows": int(counts.get(tuple(row[k] for k in GATES_LEVEL), 0)),
+            # which pre-training seed failed (None: pre-training not replicated)
+            "pretrain_seed": _seed_or_none(row.get("pretrain_seed")),
+        }
+        for row in failed.to_dict("records")
+    ]
+    return hit, listed
+
+
+def _seed_or_none(value: Any) -> int | None:
+    return None if value is None or value != value else int(value)
+
+
+def _failed(gate: Any) -> bool:
+    """A gate that was judged (not None/NaN: a gate that does not apply) and failed."""
+    return gate is not None and gate == gate and not bool(gate)
+
+
 def _seed_label(seed: Any) -> str:
     import pandas as pd
 
@@ -387,7 +530,6 @@ def _seed_label(seed: Any) -> str:
 
 
 def _cell(value: Any) -> str:
-    import numpy as np
     import pandas as pd
 
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -399,15 +541,10 @@ def _cell(value: Any) -> str:
     return "–" if value is pd.NA else str(value)
 
 
-def calibration_markdown(table: Any) -> str:
+def gates_markdown(table: Any) -> str:
     """The table as a Markdown section the verdict can include."""
     shown = [
-        "setting",
-        "task",
-        "difficulty",
-        "regime",
-        "pretrain_seed",
-        "metric",
+        *KEY,
         "n_seeds",
         "n_items",
         "dense",
@@ -424,7 +561,7 @@ def calibration_markdown(table: Any) -> str:
     shown += [c for c in ("chrf", "chrf_chance") if table[c].notna().any()]
     failed = table[~table["passed"]]
     lines = [
-        "## Calibration: headroom on every level",
+        "## Difficulty gates: headroom on every level",
         "",
         f"Gate: dense >= chance + {MIN_HEADROOM_SE:g} SE of the evaluation set; on tasks "
         f"that need pre-trained knowledge, dense - scratch >= {MIN_GAP:g} of the metric's "

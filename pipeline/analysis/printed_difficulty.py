@@ -1,5 +1,7 @@
-"""The paper's Table 1: across-task difficulty = (human - model) / human x 100, from the
-human and model scores of the config's ``reference_scores`` block.
+"""The printed difficulty: the paper's Table 1 as printed, across-task difficulty =
+(human - model) / human x 100, from the human and model scores of the config's
+``reference_scores`` block (the measured form, from the study's own runs, is the
+``measured_difficulty`` figure, pipeline/figures/measured_difficulty.py).
 
 Scores there are fractions in the metric's units (accuracy 0.978, MCC 0.664), like every
 metric value of the project; the paper prints percent. The ratio does not depend on the
@@ -11,12 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 HUMAN = "human"
-TABLE1_TABLE = "tables/table1.parquet"
-TABLE1_CSV = "tables/table1.csv"
+PRINTED_TABLE = "tables/printed_difficulty.parquet"
+PRINTED_CSV = "tables/printed_difficulty.csv"
 COLUMNS = ["model", "task", "human", "model_score", "difficulty_pct"]
 
 
-def table1(reference_scores: dict[str, dict[str, float]]) -> Any:
+def printed_difficulty(reference_scores: dict[str, dict[str, float]]) -> Any:
     """One row per (model, task) of every model block, tasks in the human block's order."""
     import pandas as pd
 

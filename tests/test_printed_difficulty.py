@@ -10,7 +10,7 @@ import pytest
 import yaml
 from jsonschema import ValidationError, validate
 
-from pipeline.analysis.table1 import table1
+from pipeline.analysis.printed_difficulty import printed_difficulty
 from pipeline.targets import table_targets
 from pipeline.tasks.registry import get_task
 
@@ -33,7 +33,7 @@ def paper_config() -> dict:
 
 
 def test_reproduces_the_paper_row_to_two_decimals(paper_config):
-    table = table1(paper_config["reference_scores"])
+    table = printed_difficulty(paper_config["reference_scores"])
     assert list(table["model"].unique()) == ["roberta_large"]
     assert list(table["task"]) == list(PAPER_ROW)  # the paper's column order
     assert dict(zip(table["task"], table["difficulty_pct"].round(2), strict=True)) == PAPER_ROW
@@ -66,25 +66,26 @@ def test_schema_takes_the_block_and_rejects_percent(paper_config):
 )
 def test_bad_blocks_name_the_problem(scores, message):
     with pytest.raises(ValueError, match=message):
-        table1(scores)
+        printed_difficulty(scores)
 
 
 def test_targeted_only_with_a_reference_block(paper_config):
     targets = table_targets(paper_config)
-    assert any(t.endswith("tables/table1.csv") for t in targets)
+    assert any(t.endswith("tables/printed_difficulty.csv") for t in targets)
     without = {k: v for k, v in paper_config.items() if k != "reference_scores"}
-    assert not any("table1" in t for t in table_targets(without))
+    assert not any("printed_difficulty" in t for t in table_targets(without))
 
 
 def test_verb_writes_parquet_and_csv(tmp_path, paper_config):
-    out, csv = tmp_path / "t" / "table1.parquet", tmp_path / "t" / "table1.csv"
+    out = tmp_path / "t" / "printed_difficulty.parquet"
+    csv = tmp_path / "t" / "printed_difficulty.csv"
     scores = json.dumps(paper_config["reference_scores"])
     subprocess.run(
         [
             sys.executable,
             "-m",
             "pipeline",
-            "table1",
+            "printed-difficulty",
             "--scores",
             scores,
             "--out",
