@@ -56,10 +56,12 @@ from pipeline.analysis.difficulty import ACROSS_TASKS, hardness
 from pipeline.analysis.resample import (
     CELL_KEYS,
     DENSE,
+    GATE_KEYS,
     PRETRAIN,
     ZERO_SHOT,
     RunReplicates,
     at_base_budget,
+    regime,
 )
 from pipeline.paths import split_difficulty
 from pipeline.study import task_options
@@ -118,13 +120,6 @@ COLUMNS = [
 # Metrics shown beside the headline one (mean over seeds, and their chance level), for the
 # levels whose runs report them: chrF beside BLEU (issue 12).
 BESIDE = ("chrf",)
-# A level of the headroom gate (a gates-table row's level is this without the model).
-LEVEL = ["setting", "model", "task", "difficulty", "regime"]
-
-
-def regime(frame: Any) -> Any:
-    """Each row's regime: ``zero_shot`` for a zero-shot run, else ``fine_tuned``."""
-    return np.where(frame["mode"] == ZERO_SHOT, ZERO_SHOT, "fine_tuned")
 
 
 def standard_error(metric: str, value: float, n_eval: int, seed_values: list[float]) -> float:
@@ -441,12 +436,12 @@ def headroom(normalized: Any, rep: RunReplicates, n_se: float) -> Any:
                 "how": how,
             }
         )
-    columns = LEVEL + ["dense", "chance", "se", "threshold", "has_headroom", "how", "n_seeds"]
+    columns = GATE_KEYS + ["dense", "chance", "se", "threshold", "has_headroom", "how", "n_seeds"]
     if not rows:
         return pd.DataFrame(columns=columns)
     per_seed = pd.DataFrame(rows)
     table = (
-        per_seed.groupby(LEVEL)
+        per_seed.groupby(GATE_KEYS)
         .agg(
             dense=("dense", "mean"),
             chance=("chance", "first"),
@@ -471,12 +466,12 @@ def headroom(normalized: Any, rep: RunReplicates, n_se: float) -> Any:
 def with_headroom(normalized: Any, gate: Any) -> Any:
     """The rows of levels that pass the gate."""
     keyed = normalized.assign(regime=regime(normalized))
-    passed = gate[gate["has_headroom"]][LEVEL]
-    return keyed.merge(passed, on=LEVEL, how="inner").drop(columns="regime")
+    passed = gate[gate["has_headroom"]][GATE_KEYS]
+    return keyed.merge(passed, on=GATE_KEYS, how="inner").drop(columns="regime")
 
 
 # A gates-table row is the main model's level: the headroom gate's level without the model.
-GATES_LEVEL = [key for key in LEVEL if key != "model"]
+TABLE_KEYS = [key for key in GATE_KEYS if key != "model"]
 GATES = ("gate_headroom", "gate_pretraining", "gate_order", "gate_published")
 
 
@@ -489,23 +484,23 @@ def failed_levels(normalized: Any, gates: Any) -> tuple[Any, list[dict[str, Any]
         return np.zeros(len(normalized), dtype=bool), []
     keyed = normalized.assign(regime=regime(normalized))
     hit = (
-        keyed[GATES_LEVEL]
+        keyed[TABLE_KEYS]
         .merge(
             # a level failed for several pre-training seeds is one level
-            failed[GATES_LEVEL].drop_duplicates(),
-            on=GATES_LEVEL,
+            failed[TABLE_KEYS].drop_duplicates(),
+            on=TABLE_KEYS,
             how="left",
             indicator=True,
         )["_merge"]
         .eq("both")
         .to_numpy()
     )
-    counts = keyed[hit].groupby(GATES_LEVEL).size()
+    counts = keyed[hit].groupby(TABLE_KEYS).size()
     listed = [
         {
-            **{k: row[k] for k in GATES_LEVEL},
+            **{k: row[k] for k in TABLE_KEYS},
             "failed": [g.removeprefix("gate_") for g in GATES if _failed(row.get(g))],
-            "n_rows": int(counts.get(tuple(row[k] for k in GATES_LEVEL), 0)),
+            "n_rows": int(counts.get(tuple(row[k] for k in TABLE_KEYS), 0)),
             # which pre-training seed failed (None: pre-training not replicated)
             "pretrain_seed": _seed_or_none(row.get("pretrain_seed")),
         }

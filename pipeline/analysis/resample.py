@@ -44,6 +44,8 @@ from pipeline.analysis.weighted import Examples, weighted_metrics
 RUN_KEYS = ["setting", "model", "task", "difficulty", "compression", "mode", "seed"]
 CELL_KEYS = ["setting", "model", "task", "difficulty", "seed"]
 LEVEL_KEYS = ["setting", "model", "task", "difficulty"]  # runs sharing one evaluation set
+# A level as the gates judge it and the verdict lists it: zero-shot apart from fine-tuned.
+GATE_KEYS = [*LEVEL_KEYS, "regime"]
 NORMALIZATIONS = ("ratio", "chance")
 NORMALIZED_COLUMN = {"ratio": "normalized", "chance": "normalized_chance"}
 DENSE = "dense"
@@ -114,13 +116,17 @@ def at_base_budget(frame: Any) -> np.ndarray:
     return frame[BUDGET].fillna(1.0).to_numpy(dtype=float) == 1.0
 
 
+def regime(frame: Any) -> np.ndarray:
+    """Each row's regime: ``zero_shot`` for a zero-shot run, else ``fine_tuned``."""
+    return np.where(frame["mode"] == ZERO_SHOT, ZERO_SHOT, "fine_tuned")
+
+
 def dense_rows(frame: Any) -> np.ndarray:
     """Per row, the row index of its cell's dense run of the same regime (and budget)."""
     import pandas as pd
 
     cell = budget_keys(CELL_KEYS, frame)
-    regime = np.where(frame["mode"] == ZERO_SHOT, ZERO_SHOT, "fine_tuned")
-    keyed = frame[cell].assign(regime=regime, row=np.arange(len(frame)))
+    keyed = frame[cell].assign(regime=regime(frame), row=np.arange(len(frame)))
     is_dense = (frame["compression"] == DENSE).to_numpy() & frame["mode"].isin(
         [DENSE, ZERO_SHOT]
     ).to_numpy()

@@ -16,12 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.analysis.resample import GATE_KEYS, regime
+
 EXCLUDED = "excluded"  # column of normalized.parquet: why a level left the claims, else null
-LEVEL = ["setting", "model", "task", "difficulty", "regime"]
-
-
-def _regime(frame: Any) -> Any:
-    return np.where(frame["mode"] == "zero_shot", "zero_shot", "fine_tuned")
 
 
 def mark_undefined(normalized: Any) -> Any:
@@ -34,15 +31,15 @@ def mark_undefined(normalized: Any) -> Any:
         return frame
     frame.loc[zero, "normalized"] = np.nan
     frame.loc[zero, "normalized_chance"] = np.nan
-    keyed = frame.assign(regime=_regime(frame))
-    seeds = keyed[zero].groupby(LEVEL)["seed"].unique()
+    keyed = frame.assign(regime=regime(frame))
+    seeds = keyed[zero].groupby(GATE_KEYS)["seed"].unique()
     reasons = {
         level: "dense score 0 (seed "
         + ", ".join(str(s) for s in sorted(found))
         + "): the ratio to dense is undefined"
         for level, found in seeds.items()
     }
-    levels = list(keyed[LEVEL].itertuples(index=False, name=None))
+    levels = list(keyed[GATE_KEYS].itertuples(index=False, name=None))
     frame[EXCLUDED] = [reasons.get(level) for level in levels]
     return frame
 
@@ -66,9 +63,9 @@ def excluded_levels(normalized: Any) -> list[dict[str, Any]]:
     rows = excluded_rows(normalized)
     if rows.empty:
         return []
-    keyed = rows.assign(regime=_regime(rows))
-    grouped = keyed.groupby(LEVEL + [EXCLUDED]).size().reset_index(name="n_rows")
+    keyed = rows.assign(regime=regime(rows))
+    grouped = keyed.groupby(GATE_KEYS + [EXCLUDED]).size().reset_index(name="n_rows")
     return [
-        {**{k: row[k] for k in LEVEL}, "reason": row[EXCLUDED], "n_rows": int(row["n_rows"])}
+        {**{k: row[k] for k in GATE_KEYS}, "reason": row[EXCLUDED], "n_rows": int(row["n_rows"])}
         for _, row in grouped.iterrows()
     ]
