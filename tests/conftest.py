@@ -1,13 +1,18 @@
-"""Shared fixtures: a tiny synthetic world and tiny models built on the fly, offline."""
+"""Shared fixtures and helpers: a tiny synthetic world and tiny models built on the fly,
+offline; the paper config; Snakemake runs of the repository's Snakefile."""
 
 from __future__ import annotations
 
+import copy
+import functools
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
@@ -16,21 +21,73 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 REPO = Path(__file__).resolve().parents[1]
 
 
-def snakemake_dry_run(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    """``snakemake -n`` of the repository's Snakefile with ``workdir`` as its directory;
-    ``args``: targets and options (targets before a ``--config``, which takes every word
-    after it)."""
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment of a child process (a pipeline verb, Snakemake and its jobs): this
+    one's, offline, this checkout importable and this interpreter's tools first on PATH."""
+    return {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "PYTHONPATH": str(REPO),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        **extra,
+    }
+
+
+def run_snakemake(
+    workdir: Path, *args: str, env: dict[str, str] | None = None, timeout: int = 900
+) -> subprocess.CompletedProcess:
+    """Snakemake on the repository's Snakefile with ``workdir`` as its directory; ``args``:
+    targets and options (targets before a ``--config``, which takes every word after it);
+    ``env``: the child's environment (:func:`child_env` by default)."""
     return subprocess.run(
         [
-            *[sys.executable, "-m", "snakemake", "-n", "--snakefile", str(REPO / "Snakefile")],
+            *[sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")],
             *["--directory", str(workdir), *args],
         ],
         capture_output=True,
         text=True,
-        env=env,
-        timeout=300,
+        env=child_env() if env is None else env,
+        timeout=timeout,
     )
+
+
+def snakemake_dry_run(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    """``snakemake -n`` (see :func:`run_snakemake`)."""
+    return run_snakemake(workdir, "-n", *args, timeout=300)
+
+
+def snakemake(
+    workdir: Path, config: dict, *args: str, cores: int = 2
+) -> subprocess.CompletedProcess:
+    """A real Snakemake run in ``workdir`` on ``config`` (written to
+    ``workdir/config.yaml``); ``args``: targets and options."""
+    config_path = workdir / "config.yaml"
+    config_path.write_text(yaml.safe_dump(config))
+    return run_snakemake(workdir, "--configfile", str(config_path), "--cores", str(cores), *args)
+
+
+def job_counts(output: str) -> dict[str, int]:
+    """Parse snakemake's 'Job stats' table: rule -> count."""
+    table = output.split("Job stats:")[1]
+    return {
+        m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M) if m[1] != "total"
+    }
+
+
+@functools.cache
+def _parsed_paper() -> dict:
+    return yaml.safe_load((REPO / "configs" / "paper.yaml").read_text())
+
+
+def paper() -> dict:
+    """configs/paper.yaml, parsed: a fresh copy each call (tests change it)."""
+    return copy.deepcopy(_parsed_paper())
+
+
+@pytest.fixture
+def paper_config() -> dict:
+    """configs/paper.yaml, parsed (a fresh copy per test)."""
+    return paper()
 
 
 TINY_WORLD = {
@@ -110,3 +167,23 @@ def tiny_roberta(tiny_world, tmp_path_factory) -> Path:
     out.mkdir()
     pretrain(tiny_world, "roberta", TINY_SIZE, TINY_PRETRAIN, out, progress=False)
     return out
+
+
+def magnitude_mask(model, level: str, folder: Path) -> Path:
+    """``folder/mask.npz``: global magnitude masks of ``model``'s prunable weights."""
+    from pipeline.compress.magnitude import global_magnitude_masks
+    from pipeline.compress.masks import save_masks
+    from pipeline.compress.prunable import prunable_parameters
+
+    path = folder / "mask.npz"
+    save_masks(path, global_magnitude_masks(prunable_parameters(model), level))
+    return path
+
+
+@pytest.fixture(scope="session")
+def mask_file(tiny_roberta, tmp_path_factory) -> Path:
+    """The tiny RoBERTa's magnitude masks at sparsity 0.5."""
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(str(tiny_roberta))
+    return magnitude_mask(model, "0.5", tmp_path_factory.mktemp("mask"))

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from pipeline import cluster, gpu_slots
+from tests.conftest import paper
 
 REPO = Path(__file__).resolve().parents[1]
 PROFILES = {
@@ -85,24 +86,21 @@ def slurm_jobs(slurm_text) -> list[cluster.PlannedJob]:
     return cluster.parse_dry_run(slurm_text)
 
 
-@pytest.fixture(scope="module")
-def paper() -> dict:
-    return yaml.safe_load((REPO / "configs" / "paper.yaml").read_text())
-
-
-def test_dry_run_lists_every_job_of_the_paper_study(slurm_text, slurm_jobs, paper):
+def test_dry_run_lists_every_job_of_the_paper_study(slurm_text, slurm_jobs, paper_config):
     from pipeline import study
 
     assert Counter(j.rule for j in slurm_jobs) == Counter(cluster.job_stats(slurm_text))
     stats = cluster.job_stats(slurm_text)
-    assert stats["finetune"] + stats["finetune_keep_model"] == len(study.cells(paper))
+    assert stats["finetune"] + stats["finetune_keep_model"] == len(study.cells(paper_config))
     # The LMC end points (8 paths at 3 seeds: 48 runs) and the dense runs post-training
     # quantization starts from.
-    kept = study.kept_model_runs(paper, study.cells(paper))
-    assert stats["finetune_keep_model"] == len(kept) > len(study.lmc_end_points(paper)) == 48
-    planned = {block["model"] for block in paper["settings"].values()}
+    kept = study.kept_model_runs(paper_config, study.cells(paper_config))
+    assert stats["finetune_keep_model"] == len(kept) > len(study.lmc_end_points(paper_config)) == 48
+    planned = {block["model"] for block in paper_config["settings"].values()}
     planned |= {
-        m for block in paper["settings"].values() for m in block.get("task_models", {}).values()
+        m
+        for block in paper_config["settings"].values()
+        for m in block.get("task_models", {}).values()
     }
     assert {j.wildcards["model"] for j in slurm_jobs if j.rule == "finetune"} == planned
     assert "results/paper/" in slurm_text and "results/default/" not in slurm_text
@@ -127,10 +125,10 @@ def test_every_submitted_rule_is_listed_in_both_profiles(slurm_jobs):
 
 
 @pytest.fixture(scope="module")
-def plan(paper):
+def plan():
     from pipeline import cost_model
 
-    return cost_model.load_plan(paper)
+    return cost_model.load_plan(paper())
 
 
 def test_gpus_and_walltimes_follow_the_job(slurm_jobs, plan):
@@ -213,19 +211,19 @@ def test_only_short_fine_tunes_are_packed_and_no_pack_exceeds_max_runtime(slurm_
     assert alone and all(j.resources["runtime"] > plan.max_runtime / 4 / 3 for j in alone)
 
 
-def test_cost_is_the_models_estimate_per_setting_and_rule(slurm_jobs, plan, paper):
+def test_cost_is_the_models_estimate_per_setting_and_rule(slurm_jobs, plan, paper_config):
     from pipeline import cost_model, study
 
     local = cluster.local_rules(REPO)
     result = cluster.estimate(slurm_jobs, local, plan)
-    # Independent of the parser: the model over the config's cells (one GPU each).
-    cells = study.cells(paper)
+    # Independent of the parser: the model over the paper config's cells (one GPU each).
+    cells = study.cells(paper_config)
     expected = sum(cost_model.estimate_minutes(plan, "finetune", c.wildcards) for c in cells)
     finetune = result["rules"]["finetune"]["gpu_hours"]
     assert finetune + result["rules"]["finetune_keep_model"]["gpu_hours"] == pytest.approx(
         expected / 60
     )
-    by_setting = {s: 0.0 for s in paper["settings"]}
+    by_setting = {s: 0.0 for s in paper_config["settings"]}
     for c in cells:
         by_setting[c.setting] += cost_model.estimate_minutes(plan, "finetune", c.wildcards) / 60
     for setting, hours in by_setting.items():
@@ -268,7 +266,7 @@ def test_cost_verb_prints_the_total(slurm_text, tmp_path):
     assert run.returncode == 0, run.stderr
     from pipeline import cost_model
 
-    plan = cost_model.load_plan(yaml.safe_load((REPO / "configs" / "paper.yaml").read_text()))
+    plan = cost_model.load_plan(paper())
     jobs = cluster.parse_dry_run(slurm_text)
     expected = cluster.estimate(jobs, cluster.local_rules(REPO), plan)
     assert f"total: {expected['gpu_hours']:.1f} GPU-hours estimated" in run.stdout

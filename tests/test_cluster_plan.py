@@ -15,9 +15,10 @@ import pytest
 import yaml
 
 from pipeline import cost_model, placeholders
+from tests.conftest import paper
 
 REPO = Path(__file__).resolve().parents[1]
-PAPER = yaml.safe_load((REPO / "configs" / "paper.yaml").read_text())
+PAPER = paper()
 MAJORITY = {  # setting 2 fine-tunes mBART after its continued training (at mBART's rates)
     "model": "mbart_cc25_mt",
     "task": "opus100",

@@ -4,10 +4,7 @@ report, loading a compression at fine-tune time, calibration text, and the snake
 from __future__ import annotations
 
 import copy
-import os
 import random
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -25,6 +22,7 @@ from pipeline.compress.registry import METHODS
 from pipeline.config import ConfigError
 from pipeline.config_schema import schema, schema_file
 from pipeline.io import read_json, write_jsonl
+from tests.conftest import snakemake
 
 REPO = Path(__file__).resolve().parents[1]
 WORDS = [f"w{i}" for i in range(40)]
@@ -311,39 +309,14 @@ def test_prune_verb_rejects_bad_input_by_name(staged, tmp_path, capsys, args, me
     model_dir, world = staged
     method, level, *extra = args
     if extra[:1] == ["--out-weights"]:  # a weight-changing method without its weights file
-        code = main(
-            [
-                "prune",
-                "--model",
-                str(model_dir),
-                "--method",
-                method,
-                "--level",
-                level,
-                "--out-mask",
-                str(tmp_path / "m.npz"),
-                "--out-report",
-                str(tmp_path / "r"),
-            ]
-        )
-        message = "--out-weights is required"
-    else:
-        code = main(
-            [
-                "prune",
-                "--model",
-                str(model_dir),
-                "--method",
-                method,
-                "--level",
-                level,
-                "--out-mask",
-                str(tmp_path / "m.npz"),
-                "--out-report",
-                str(tmp_path / "r"),
-                *extra,
-            ]
-        )
+        extra, message = [], "--out-weights is required"
+    code = main(
+        [
+            *["prune", "--model", str(model_dir), "--method", method, "--level", level],
+            *["--out-mask", str(tmp_path / "m.npz"), "--out-report", str(tmp_path / "r")],
+            *extra,
+        ]
+    )
     assert code == 2 and message in capsys.readouterr().err
     assert not (tmp_path / "m.npz").exists()
 
@@ -375,36 +348,11 @@ def test_snakemake_builds_masks_and_weights_per_method(staged, tmp_path):
         bits=[4],
         calibration={"samples": 4, "seq_len": 12, "batch_size": 4},
     )
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     targets = [
         results / "masks/m/wanda-0.5/mask.npz",
         results / "masks/m/rtn-4bit/weights.safetensors",
     ]
-    env = {
-        **os.environ,
-        "HF_HUB_OFFLINE": "1",
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-    }
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "snakemake",
-            "--snakefile",
-            str(REPO / "Snakefile"),
-            "--directory",
-            str(tmp_path),
-            "--configfile",
-            str(tmp_path / "config.yaml"),
-            "--cores",
-            "1",
-            *map(str, targets),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-    )
+    done = snakemake(tmp_path, config, *map(str, targets), cores=1)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "rule prune:" in done.stderr and "rule prune_weights:" in done.stderr
     assert all(t.exists() for t in targets)

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import paths, study
-from tests.conftest import tiny_study
-from tests.test_workflow import job_counts, snakemake
+from tests.conftest import job_counts, snakemake, tiny_study
 
 pytestmark = pytest.mark.workflow
 REPO = Path(__file__).resolve().parents[1]

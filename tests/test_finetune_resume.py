@@ -14,28 +14,16 @@ from pathlib import Path
 import pytest
 import torch
 
-from pipeline.compress.magnitude import global_magnitude_masks
-from pipeline.compress.masks import save_masks
-from pipeline.compress.prunable import prunable_parameters
 from pipeline.finetune.checkpoint import Checkpoints
 from pipeline.finetune.protocol import Protocol
 from pipeline.finetune.trainer import HOLD_ENV, TrainingState, make_accelerator
+from tests.conftest import child_env
 
 # 96 training rows / batch 16 = 6 steps per epoch, 18 steps; a tiny wall-time interval
 # checkpoints after every step. Killed after step 10 (and its checkpoint), the run resumes
 # mid-epoch from step 10 and crosses an epoch boundary (step 12).
 PROTOCOL = {"lr": 1e-3, "epochs": 3, "batch_size": 16, "max_length": 24, "weight_decay": 0.01}
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def mask_file(tiny_roberta, tmp_path_factory) -> Path:
-    from transformers import AutoModel
-
-    params = prunable_parameters(AutoModel.from_pretrained(str(tiny_roberta)))
-    path = tmp_path_factory.mktemp("mask") / "mask.npz"
-    save_masks(path, global_magnitude_masks(params, "0.5"))
-    return path
 
 
 def _command(tiny_roberta: Path, tiny_world: Path, mask_file: Path, run: Path) -> list[str]:
@@ -78,10 +66,6 @@ def _command(tiny_roberta: Path, tiny_world: Path, mask_file: Path, run: Path) -
     ]
 
 
-def _env(**extra: str) -> dict[str, str]:
-    return {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT), **extra}
-
-
 def _weights(folder: Path) -> dict[str, torch.Tensor]:
     from safetensors.torch import load_file
 
@@ -94,7 +78,7 @@ def test_killed_run_resumes_to_bit_identical_weights_and_metrics(
     whole, killed = tmp_path / "whole", tmp_path / "killed"
     subprocess.run(
         _command(tiny_roberta, tiny_world, mask_file, whole),
-        env=_env(),
+        env=child_env(),
         check=True,
         capture_output=True,
         cwd=ROOT,
@@ -105,7 +89,7 @@ def test_killed_run_resumes_to_bit_identical_weights_and_metrics(
     with (tmp_path / "stderr.log").open("w") as err:
         proc = subprocess.Popen(
             command,
-            env=_env(**{HOLD_ENV: "10"}),
+            env=child_env(**{HOLD_ENV: "10"}),
             stdout=subprocess.PIPE,
             stderr=err,
             text=True,
@@ -125,7 +109,7 @@ def test_killed_run_resumes_to_bit_identical_weights_and_metrics(
     assert not (killed / "metrics.json").exists()
     assert [p.name for p in (killed / "checkpoint").iterdir()] == ["step-00000010"]
 
-    subprocess.run(command, env=_env(), check=True, capture_output=True, cwd=ROOT, timeout=300)
+    subprocess.run(command, env=child_env(), check=True, capture_output=True, cwd=ROOT, timeout=300)
     first, resumed = (json.loads((d / "metrics.json").read_text()) for d in (whole, killed))
     assert first["training"]["resumed_from_step"] is None
     assert resumed["training"]["resumed_from_step"] == 10

@@ -12,7 +12,8 @@ import subprocess
 import pytest
 
 from pipeline.finetune.trainer import HOLD_ENV
-from tests.test_finetune_resume import ROOT, _command, _env, _weights, mask_file  # noqa: F401
+from tests.conftest import child_env
+from tests.test_finetune_resume import ROOT, _command, _weights
 
 
 def _signal_only(command: list[str]) -> list[str]:
@@ -40,7 +41,7 @@ def test_both_warning_signals_are_caught_only_inside_the_loop():
 def test_sigterm_checkpoints_and_the_retry_ends_as_an_uninterrupted_run(
     tiny_roberta,
     tiny_world,
-    mask_file,  # noqa: F811  (the fixture, imported)
+    mask_file,
     tmp_path,
 ):
     import torch
@@ -49,11 +50,11 @@ def test_sigterm_checkpoints_and_the_retry_ends_as_an_uninterrupted_run(
     whole, stopped = tmp_path / "whole", tmp_path / "stopped"
     subprocess.run(
         _signal_only(_command(tiny_roberta, tiny_world, mask_file, whole)),
-        env=_env(), check=True, capture_output=True, cwd=ROOT, timeout=300,
+        env=child_env(), check=True, capture_output=True, cwd=ROOT, timeout=300,
     )  # fmt: skip
     command = _signal_only(_command(tiny_roberta, tiny_world, mask_file, stopped))
     proc = subprocess.Popen(
-        command, env=_env(**{HOLD_ENV: "7"}), stdout=subprocess.PIPE,
+        command, env=child_env(**{HOLD_ENV: "7"}), stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True, cwd=ROOT,
     )  # fmt: skip
     try:
@@ -74,7 +75,7 @@ def test_sigterm_checkpoints_and_the_retry_ends_as_an_uninterrupted_run(
     assert json.loads((checkpoint / "meta.json").read_text())["step"] == 7
 
     resumed = subprocess.run(
-        command, env=_env(), check=True, capture_output=True, text=True, cwd=ROOT, timeout=300
+        command, env=child_env(), check=True, capture_output=True, text=True, cwd=ROOT, timeout=300
     )
     assert f"checkpoint: resumed from {checkpoint}" in resumed.stdout
     first, second = (json.loads((d / "metrics.json").read_text()) for d in (whole, stopped))

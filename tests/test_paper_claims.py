@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-import yaml
 
 from pipeline.analysis.claims import CLAIMS, judge_blocks
 from pipeline.analysis.decide import HOLDS, INCONCLUSIVE
@@ -33,6 +32,7 @@ from pipeline.analysis.simulate import draw
 from pipeline.analysis.tables import normalize
 from pipeline.analysis.weighted import Examples
 from pipeline.figures.planned import planned_rows
+from tests.conftest import paper
 
 REPO = Path(__file__).resolve().parents[1]
 ANALYSIS = Analysis(bootstrap_resamples=199, min_seeds=3)
@@ -44,10 +44,6 @@ WITHIN = {
     "lang": {"majority": 0.0, "minority": 1.0}.get,
     "book": {"open": 0.0, "closed": 1.0}.get,
 }
-
-
-def paper() -> dict:
-    return yaml.safe_load((REPO / "configs" / "paper.yaml").read_text())
 
 
 def design(config: dict):

@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 from pipeline.analysis.options import Analysis
-from tests.test_paper_claims import paper, planted_claims, planted_g
+from tests.conftest import paper
+from tests.test_paper_claims import planted_claims, planted_g
 
 
 def truth(method: str, mode: str, x: float, rank: float, setting: str) -> float:

@@ -6,7 +6,6 @@ config itself and on the bad inputs it must reject, naming the key."""
 
 from __future__ import annotations
 
-import copy
 from collections import Counter
 from pathlib import Path
 
@@ -17,14 +16,10 @@ from snakemake.utils import validate
 from pipeline import resolve, study
 from pipeline.config import check_config
 from pipeline.finetune.protocol import Protocol
+from tests.conftest import paper
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = str(REPO / "pipeline" / "schemas" / "config.schema.yaml")
-PAPER = yaml.safe_load((REPO / "configs" / "paper.yaml").read_text())
-
-
-def paper() -> dict:
-    return copy.deepcopy(PAPER)
 
 
 def dry_check(config: dict) -> None:

@@ -6,7 +6,6 @@ its price."""
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import subprocess
@@ -14,15 +13,11 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
+
+from tests.conftest import paper
 
 REPO = Path(__file__).resolve().parents[1]
-PAPER = yaml.safe_load((REPO / "configs" / "paper.yaml").read_text())
 STANDIN_LANGUAGES = ["gu", "my", "ru", "vi"]  # the stand-in mirror's OPUS-100 pairs
-
-
-def paper() -> dict:
-    return copy.deepcopy(PAPER)
 
 
 @pytest.fixture(scope="module")
@@ -183,7 +178,7 @@ def test_the_paper_dag_continues_mbart_before_every_setting_2_prune(tmp_path):
     assert output == "results/paper/models/mbart_cc25_mt"
     assert "results/paper/models/mbart_cc25" in inputs
     pairs = {i.rsplit("__", 1)[1] for i in inputs if "opus-100" in i}
-    languages = PAPER["models"]["mbart_cc25_mt"]["continued_training"]["languages"]
+    languages = paper()["models"]["mbart_cc25_mt"]["continued_training"]["languages"]
     assert pairs == {"-".join(sorted(("en", x))) for x in languages} and len(pairs) == 10
     prunes = [j for j in jobs if j[0].startswith("prune")]
     setting_2 = [j for j in prunes if "/masks/mbart_cc25_mt/" in j[2]]

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-import yaml
+from tests.conftest import paper
 
 REPO = Path(__file__).resolve().parents[1]
-PAPER = yaml.safe_load((REPO / "configs" / "paper.yaml").read_text())
+PAPER = paper()
 
 
 def test_every_lmc_path_runs_at_every_seed():

@@ -10,10 +10,10 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
 
 from pipeline.figures.planned import figure_rows
 from pipeline.targets import figure_targets
+from tests.conftest import paper
 
 REPO = Path(__file__).resolve().parents[1]
 MAP = REPO / "docs" / "paper-map.md"
@@ -21,10 +21,6 @@ MAP = REPO / "docs" / "paper-map.md"
 # the paper letters: (a) unstructured, (b) N:M with M=8.
 PAPER = [f"Fig. {n}" for n in range(1, 11)] + ["Table 1", "Table 2"]
 LETTERED = {"Fig. 1", "Fig. 2", "Fig. 4", "Fig. 5"}
-
-
-def paper() -> dict:
-    return yaml.safe_load((REPO / "configs" / "paper.yaml").read_text())
 
 
 def tables(text: str) -> list[list[dict[str, str]]]:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import dataclasses
 
 from pipeline.analysis.options import Analysis
-from tests.test_paper_claims import paper, planted_claims, planted_g
+from tests.conftest import paper
+from tests.test_paper_claims import planted_claims, planted_g
 
 
 def setting4_pairs(config: dict) -> list[tuple[str, str, str]]:

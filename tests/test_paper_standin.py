@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -23,6 +22,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+
+from tests.conftest import paper, run_snakemake
 
 REPO = Path(__file__).resolve().parents[1]
 STAGING_VERBS = {"stage-data", "stage-model"}
@@ -33,10 +34,6 @@ if os.environ.get("JUNKDNA_ENV_LOG") and sys.orig_argv[1:3] == ["-m", "pipeline"
         fh.write(json.dumps({"verb": sys.orig_argv[3], "env": {k: os.environ.get(k) for k in
                  ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE")}}) + "\\n")
 """
-
-
-def paper_config() -> dict:
-    return yaml.safe_load((REPO / "configs" / "paper.yaml").read_text())
 
 
 @pytest.fixture(scope="module")
@@ -58,15 +55,9 @@ def standin_run(tmp_path_factory):
         "TRANSFORMERS_OFFLINE": "0",
     }
     start = time.time()
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "snakemake",
-            "--snakefile",
-            str(REPO / "Snakefile"),
-            "--directory",
-            str(root),
+    proc = run_snakemake(
+        root,
+        *[
             "--cores",
             "2",
             # The greedy scheduler: the default ILP one starts a solver for every round of
@@ -81,8 +72,6 @@ def standin_run(tmp_path_factory):
             f"hub_mirror={mirror}",
             "results_dir=results",
         ],  # fmt: skip
-        capture_output=True,
-        text=True,
         env=env,
         timeout=1800,
     )
@@ -102,7 +91,7 @@ def standin_config() -> dict:
     """The config the run sees: paper.yaml, then the stand-in sizes (Snakemake's merge)."""
     from snakemake.utils import update_config
 
-    config = paper_config()
+    config = paper()
     update_config(config, yaml.safe_load((REPO / "configs/paper_standin.yaml").read_text()))
     return {**config, "results_dir": "results"}
 
@@ -121,7 +110,7 @@ def test_every_setting_has_rows(standin_run):
         assert set(table.loc[table["setting"] == setting, "mode"]) == set(modes), setting
     assert len(pd.read_parquet(results / "tables/lmc.parquet")) > 0
     drawn = targets.figure_targets(config)  # every figure, the verdict, the tables
-    assert drawn == targets.figure_targets({**paper_config(), "results_dir": "results"})
+    assert drawn == targets.figure_targets({**paper(), "results_dir": "results"})
     for target in drawn:
         assert (results.parent / target).stat().st_size > 0, target
     # Every row names the pinned revision of its model (as configured) and its staged data.
@@ -153,7 +142,7 @@ def test_setting_2_translates_en_x_for_all_four_languages(standin_run):
     from pipeline.tasks.registry import get_task
 
     results, _, _ = standin_run
-    config = paper_config()
+    config = paper()
     block = config["settings"]["languages"]
     table = pd.read_parquet(results / "tables/results.parquet")
     rows = table[table["setting"] == "languages"]

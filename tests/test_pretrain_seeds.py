@@ -16,8 +16,7 @@ from pipeline.config import check_config, model_spec
 from pipeline.instances import entry, instances, paired, split
 from pipeline.overrides import study_config
 from pipeline.resolve import ConfigError
-from tests.conftest import TINY_PRETRAIN, snakemake_dry_run, tiny_study
-from tests.test_workflow import job_counts, snakemake
+from tests.conftest import TINY_PRETRAIN, job_counts, snakemake, snakemake_dry_run, tiny_study
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = [0, 1, 2]

@@ -27,11 +27,6 @@ PAPER_ROW = {  # /work/shared/seeds/junk-dna-paper.txt, Table 1
 }
 
 
-@pytest.fixture(scope="module")
-def paper_config() -> dict:
-    return yaml.safe_load((REPO / "configs" / "paper.yaml").read_text())
-
-
 def test_reproduces_the_paper_row_to_two_decimals(paper_config):
     table = printed_difficulty(paper_config["reference_scores"])
     assert list(table["model"].unique()) == ["roberta_large"]

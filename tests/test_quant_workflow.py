@@ -12,8 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.tasks.metrics import from_examples
-from tests.conftest import tiny_study
-from tests.test_workflow import job_counts, snakemake
+from tests.conftest import job_counts, snakemake, tiny_study
 
 pytestmark = pytest.mark.workflow
 

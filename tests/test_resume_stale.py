@@ -13,12 +13,13 @@ import pytest
 import torch
 
 from pipeline.finetune.trainer import HOLD_ENV
-from tests.test_finetune_resume import ROOT, _command, _env, mask_file  # noqa: F401
+from tests.conftest import child_env
+from tests.test_finetune_resume import ROOT, _command
 
 
 def _kill_at_step_10(command: list[str], log) -> None:
     proc = subprocess.Popen(
-        command, env=_env(**{HOLD_ENV: "10"}), stdout=subprocess.PIPE, stderr=log, text=True,
+        command, env=child_env(**{HOLD_ENV: "10"}), stdout=subprocess.PIPE, stderr=log, text=True,
         cwd=ROOT,
     )  # fmt: skip
     try:
@@ -48,7 +49,7 @@ def _restage_with_other_weights(model_dir) -> None:
 def test_stale_checkpoint_is_discarded_after_an_upstream_change(
     tiny_roberta,
     tiny_world,
-    mask_file,  # noqa: F811 - the fixture imported above
+    mask_file,
     tmp_path,
 ):
     model = tmp_path / "models" / "m"
@@ -60,12 +61,12 @@ def test_stale_checkpoint_is_discarded_after_an_upstream_change(
     assert [p.name for p in (run / "checkpoint").iterdir()] == ["step-00000010"]
 
     _restage_with_other_weights(model)
-    rerun = subprocess.run(command, env=_env(), capture_output=True, text=True, cwd=ROOT,
+    rerun = subprocess.run(command, env=child_env(), capture_output=True, text=True, cwd=ROOT,
                            timeout=300)  # fmt: skip
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert "checkpoint: discarding" in rerun.stdout
     clean = tmp_path / "clean"
-    subprocess.run(_command(model, tiny_world, mask_file, clean), env=_env(), check=True,
+    subprocess.run(_command(model, tiny_world, mask_file, clean), env=child_env(), check=True,
                    capture_output=True, cwd=ROOT, timeout=300)  # fmt: skip
     resumed, expected = (json.loads((d / "metrics.json").read_text()) for d in (run, clean))
     assert resumed["training"]["resumed_from_step"] is None

@@ -11,8 +11,7 @@ import pytest
 
 from pipeline import paths
 from pipeline.finetune import retain
-from tests.conftest import tiny_study
-from tests.test_workflow import snakemake
+from tests.conftest import snakemake, tiny_study
 
 REPO = Path(__file__).resolve().parents[1]
 CELL = {

@@ -10,6 +10,7 @@ from pipeline.compress.masks import load_masks, save_masks
 from pipeline.compress.prunable import prunable_parameters, sparsity_report
 from pipeline.finetune.protocol import Protocol
 from pipeline.finetune.run import run_cell
+from tests.conftest import magnitude_mask
 
 PROTOCOL = Protocol(lr=1e-3, epochs=1, batch_size=16, max_length=24, seed=3)
 
@@ -79,24 +80,23 @@ def _cell(tiny_roberta, tiny_world, tmp_path, mode, compression, masks=None, out
 
 
 @pytest.fixture(scope="module")
-def mask_file(backbone, tmp_path_factory):
-    path = tmp_path_factory.mktemp("mask") / "mask.npz"
-    save_masks(path, global_magnitude_masks(prunable_parameters(backbone), "0.6"))
-    return path
+def mask_06(backbone, tmp_path_factory):
+    """The backbone's magnitude masks at sparsity 0.6."""
+    return magnitude_mask(backbone, "0.6", tmp_path_factory.mktemp("mask"))
 
 
 def test_sparse_mode_keeps_every_pruned_weight_exactly_zero(
-    tiny_roberta, tiny_world, tmp_path, mask_file
+    tiny_roberta, tiny_world, tmp_path, mask_06
 ):
     from transformers import AutoModelForSequenceClassification
 
     record = _cell(
-        tiny_roberta, tiny_world, tmp_path, "sparse", "magnitude-0.6", mask_file, tmp_path / "ft"
+        tiny_roberta, tiny_world, tmp_path, "sparse", "magnitude-0.6", mask_06, tmp_path / "ft"
     )
     assert record["achieved_sparsity"] >= 0.6 - 1e-6
     model = AutoModelForSequenceClassification.from_pretrained(str(tmp_path / "ft"))
     params = prunable_parameters(model)
-    masks = load_masks(mask_file)
+    masks = load_masks(mask_06)
     for name, param in params.items():
         assert torch.count_nonzero(param.detach()[~masks[name]]) == 0, name
     # ...while the kept weights did train.
@@ -115,6 +115,6 @@ def test_same_seed_gives_identical_metrics_twice(tiny_roberta, tiny_world, tmp_p
     assert first["protocol_hash"] == second["protocol_hash"]
 
 
-def test_mode_and_compression_must_fit(tiny_roberta, tiny_world, tmp_path, mask_file):
+def test_mode_and_compression_must_fit(tiny_roberta, tiny_world, tmp_path, mask_06):
     with pytest.raises(ValueError, match="do not fit"):
         _cell(tiny_roberta, tiny_world, tmp_path, "sparse", "dense")

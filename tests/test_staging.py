@@ -142,7 +142,7 @@ def test_the_paper_dry_run_stages_first_and_pins_every_data_set():
     import subprocess
 
     from pipeline.data.catalog import study_datasets
-    from tests.test_paper_standin import paper_config
+    from tests.conftest import paper as paper_config
 
     config = paper_config()
     datasets = study_datasets(config)

@@ -5,7 +5,6 @@ are its metrics; the config key renders into the fine-tune command only when it 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,15 +13,12 @@ import pytest
 import yaml
 
 from pipeline.finetune.tracking import Tracker, scalar_metrics
+from tests.conftest import child_env
 
 ROOT = Path(__file__).resolve().parents[1]
 # 96 training rows / batch 16 = 6 steps per epoch; 130 steps cross two LOG_EVERY (50)
 # windows and end with a partial one, so every logging path writes.
 PROTOCOL = {"lr": 1e-3, "steps": 130, "batch_size": 16, "max_length": 24}
-
-
-def _env() -> dict[str, str]:
-    return {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
 
 
 def _scalars(logdir: Path) -> dict[str, list[tuple[int, float]]]:
@@ -46,7 +42,7 @@ def test_tensorboard_events_hold_the_runs_losses_and_metrics(tiny_roberta, tiny_
         *("--protocol", json.dumps(PROTOCOL), "--out", str(run / "metrics.json")),
         *("--no-progress", "--tracking", "tensorboard", "--tracking-dir", str(tracking)),
     ]
-    done = subprocess.run(command, env=_env(), capture_output=True, text=True, timeout=300)
+    done = subprocess.run(command, env=child_env(), capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     record = json.loads((run / "metrics.json").read_text())
     training = record["training"]
@@ -108,7 +104,7 @@ def _dry_run_commands(tmp_path: Path, tracking: dict | None) -> list[str]:
     done = subprocess.run(
         ["snakemake", "-n", "-p", "all", "--configfile", str(path)],
         cwd=ROOT,
-        env={**_env(), "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"},
+        env=child_env(),
         capture_output=True,
         text=True,
         timeout=300,

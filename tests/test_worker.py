@@ -16,24 +16,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from pipeline.compress.magnitude import global_magnitude_masks
-from pipeline.compress.masks import save_masks
-from pipeline.compress.prunable import prunable_parameters
 from pipeline.finetune.trainer import HOLD_ENV
 from pipeline.worker import client, lifecycle
 
 ROOT = Path(__file__).resolve().parents[1]
 PROTOCOL = {"lr": 1e-3, "epochs": 2, "batch_size": 16, "max_length": 24, "weight_decay": 0.01}
-
-
-@pytest.fixture(scope="module")
-def mask_file(tiny_roberta, tmp_path_factory) -> Path:
-    from transformers import AutoModel
-
-    params = prunable_parameters(AutoModel.from_pretrained(str(tiny_roberta)))
-    path = tmp_path_factory.mktemp("mask") / "mask.npz"
-    save_masks(path, global_magnitude_masks(params, "0.5"))
-    return path
 
 
 @pytest.fixture

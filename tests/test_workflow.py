@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-import yaml
 
-from tests.conftest import tiny_study
+from tests.conftest import job_counts, snakemake, tiny_study
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.workflow
+
+
+# The jobs after any new run of the tiny study: the tables, the difficulty gates, Fig. 1,
+# safe sparsity (table + figure), the verdict and its forest plot.
+AGGREGATES = {
+    "collect": 1,
+    "gates": 1,
+    "normalize": 1,
+    "figure": 3,
+    "safe_sparsity": 1,
+    "summarize": 1,
+    "verdict": 1,
+    "all_figures": 1,
+}
 
 
 def tiny_config(results: Path, sparsities: list[float]) -> dict:
@@ -36,44 +46,6 @@ def tiny_config(results: Path, sparsities: list[float]) -> dict:
                 }
             ],
         },
-    }
-
-
-def snakemake(workdir: Path, config: dict, *args: str) -> subprocess.CompletedProcess:
-    config_path = workdir / "config.yaml"
-    config_path.write_text(yaml.safe_dump(config))
-    env = {
-        **os.environ,
-        "HF_HUB_OFFLINE": "1",
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-    }
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "snakemake",
-            "--snakefile",
-            str(REPO / "Snakefile"),
-            "--directory",
-            str(workdir),
-            "--configfile",
-            str(config_path),
-            "--cores",
-            "2",
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=900,
-    )
-
-
-def job_counts(output: str) -> dict[str, int]:
-    """Parse snakemake's 'Job stats' table: rule -> count."""
-    table = output.split("Job stats:")[1]
-    return {
-        m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M) if m[1] != "total"
     }
 
 
@@ -137,19 +109,8 @@ def test_requesting_one_cell_reruns_only_that_cell_and_the_aggregates(finished, 
         force = [] if deleted else ["--forcerun", str(metrics)]
         run = snakemake(workdir, config, str(metrics), "all_figures", "-n", *force)
         counts = job_counts(run.stdout)
-        # the analysis reruns too: Fig. 1, safe sparsity (table + figure), the verdict (and
-        # its forest plot) and the difficulty gates table
-        assert counts == {
-            "finetune": 1,
-            "collect": 1,
-            "gates": 1,
-            "normalize": 1,
-            "figure": 3,
-            "safe_sparsity": 1,
-            "summarize": 1,
-            "verdict": 1,
-            "all_figures": 1,
-        }, counts
+        # the aggregates rerun too
+        assert counts == {"finetune": 1, **AGGREGATES}, counts
         assert "fraction-0.5/magnitude-0.3/sparse/seed0" in run.stdout
     finally:
         metrics.write_bytes(saved)
@@ -160,20 +121,8 @@ def test_adding_a_sparsity_schedules_only_new_cells_and_aggregates(finished):
     bigger = tiny_config(Path(config["results_dir"]), [0.3, 0.6, 0.8])
     run = snakemake(workdir, bigger, "all_figures", "-n")
     counts = job_counts(run.stdout)
-    # one new mask, one new sparse cell per fraction; then the tables, Fig. 1 and the
-    # verdict's forest plot
-    assert counts == {
-        "prune": 1,
-        "finetune": 2,
-        "collect": 1,
-        "gates": 1,
-        "normalize": 1,
-        "figure": 3,
-        "safe_sparsity": 1,
-        "summarize": 1,
-        "verdict": 1,
-        "all_figures": 1,
-    }, counts
+    # one new mask, one new sparse cell per fraction; then the aggregates
+    assert counts == {"prune": 1, "finetune": 2, **AGGREGATES}, counts
     snakemake(workdir, config, "-n")  # restore the on-disk config for other tests
 
 
