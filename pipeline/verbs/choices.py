@@ -3,7 +3,9 @@ setting or model source shows up in the help by its registry line alone."""
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
+from pathlib import Path
 
 from pipeline.compress.levels import PATH_SYNTAX
 from pipeline.compress.registry import METHODS
@@ -70,3 +72,17 @@ def sources() -> str:
 def settings() -> str:
     rows = [(name, _first_sentence(expand.__doc__)) for name, expand in SETTINGS.items()]
     return _table("settings (pipeline/study.py SETTINGS), their difficulty labels:", rows)
+
+
+def add_task_arguments(p: argparse.ArgumentParser) -> None:
+    """``--task`` (the registered tasks listed in the epilog) and the folder its rows come
+    from (``--world``, alias ``--data``)."""
+    p.epilog = tasks()
+    p.add_argument("--task", required=True, metavar="TASK", help="task (listed below)")
+    p.add_argument(
+        "--world",
+        "--data",
+        dest="world",
+        type=Path,
+        help="synthetic world folder (synthetic tasks) or staged data folder (hub tasks)",
+    )

@@ -16,15 +16,7 @@ HELP = "evaluate a model folder (optionally pruned by a mask) on a task's valida
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", required=True, type=Path, help="model folder")
-    p.epilog = choices.tasks()
-    p.add_argument("--task", required=True, metavar="TASK", help="task (listed below)")
-    p.add_argument(
-        "--world",
-        "--data",
-        dest="world",
-        type=Path,
-        help="synthetic world folder (synthetic tasks) or staged data folder (hub tasks)",
-    )
+    choices.add_task_arguments(p)
     p.add_argument("--masks", type=Path, help="mask file: zero the pruned weights first")
     p.add_argument("--max-length", type=int, default=128)
     p.add_argument("--batch-size", type=int, default=256)

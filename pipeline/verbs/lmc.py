@@ -18,15 +18,7 @@ HELP = "linear mode connectivity between dense and sparse fine-tuned models"
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dense", required=True, type=Path, help="dense fine-tuned model folder")
     p.add_argument("--sparse", required=True, type=Path, help="sparse fine-tuned model folder")
-    p.epilog = choices.tasks()
-    p.add_argument("--task", required=True, metavar="TASK", help="task (listed below)")
-    p.add_argument(
-        "--world",
-        "--data",
-        dest="world",
-        type=Path,
-        help="synthetic world folder (synthetic tasks) or staged data folder (hub tasks)",
-    )
+    choices.add_task_arguments(p)
     p.add_argument("--protocol", required=True, help="fine-tuning protocol as JSON")
     p.add_argument("--alphas", type=int, default=11, help="number of grid points in [0, 1]")
     p.add_argument("--cell", default="{}", help="cell identity (JSON) copied into each row")
