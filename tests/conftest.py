@@ -74,6 +74,26 @@ def job_counts(output: str) -> dict[str, int]:
     }
 
 
+def run_identity(setting: str, task: str, difficulty: str, seed: int, **columns) -> dict:
+    """The identity of one run's row of a simulated results table (model ``m``, accuracy),
+    then ``columns``."""
+    axis, level = difficulty.split("-", 1)
+    return {
+        "study": "t",
+        "setting": setting,
+        "model": "m",
+        "task": task,
+        "difficulty": difficulty,
+        "difficulty_axis": axis,
+        "difficulty_level": level,
+        "seed": seed,
+        "protocol_hash": "p",
+        "protocol_json": "{}",
+        "metric": "accuracy",
+        **columns,
+    }
+
+
 @functools.cache
 def _parsed_paper() -> dict:
     return yaml.safe_load((REPO / "configs" / "paper.yaml").read_text())

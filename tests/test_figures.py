@@ -19,6 +19,7 @@ from pipeline.figures.common import REFERENCE, save
 from pipeline.figures.curves import NM4
 from pipeline.figures.paper import CURVE_FIGURES
 from pipeline.figures.registry import FIGURES, planned_figures
+from tests.conftest import run_identity
 
 matplotlib.use("Agg")
 ANALYSIS = Analysis(bootstrap_resamples=500)
@@ -47,22 +48,10 @@ def normalized() -> pd.DataFrame:
     rows = []
     for setting, levels in LEVELS.items():
         for i, (task, difficulty) in enumerate(levels):
-            axis, level = difficulty.split("-")
             for seed in range(3):
-                base = {
-                    "study": "t",
-                    "setting": setting,
-                    "model": "m",
-                    "task": task,
-                    "difficulty": difficulty,
-                    "difficulty_axis": axis,
-                    "difficulty_level": level,
-                    "seed": seed,
-                    "protocol_hash": "p",
-                    "protocol_json": "{}",
-                    "metric": "accuracy",
-                    "reference_score": REFERENCE_SCORE.get(task),
-                }
+                base = run_identity(
+                    setting, task, difficulty, seed, reference_score=REFERENCE_SCORE.get(task)
+                )
                 rows.append(
                     {
                         **base,

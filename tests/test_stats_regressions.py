@@ -10,6 +10,7 @@ from pipeline.analysis.decide import FAILS, HOLDS, INCONCLUSIVE, decide, estimat
 from pipeline.analysis.options import Analysis
 from pipeline.analysis.tables import normalize
 from pipeline.analysis.verdict import evaluate, verdict
+from tests.conftest import run_identity
 
 ANALYSIS = Analysis(bootstrap_resamples=500)
 SPARSITIES = ("0.2", "0.4", "0.6", "0.8")
@@ -28,25 +29,11 @@ def rows(
     methods=("magnitude",),
     reference: float | None = None,
 ) -> list[dict]:
-    axis, level = difficulty.split("-", 1)
     out = []
     for seed in seeds:
-        base = {
-            "study": "t",
-            "setting": setting,
-            "model": "m",
-            "task": task,
-            "difficulty": difficulty,
-            "difficulty_axis": axis,
-            "difficulty_level": level,
-            "seed": seed,
-            "protocol_hash": "p",
-            "protocol_json": "{}",
-            "metric": "accuracy",
-            "chance": chance,
-            "n_eval": 600,
-            "reference_score": reference,
-        }
+        base = run_identity(
+            setting, task, difficulty, seed, chance=chance, n_eval=600, reference_score=reference
+        )
         for mode in modes:
             dense_mode = "zero_shot" if mode == "zero_shot" else "dense"
             if not any(r["mode"] == dense_mode and r["seed"] == seed for r in out):
