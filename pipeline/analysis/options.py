@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from pipeline.compress.registry import METHODS
+from pipeline.keys import check_known
 
 DEFAULT_MARGIN = {"chance": 0.05, "ratio": 0.02}
 
@@ -95,10 +96,7 @@ class Analysis:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> Analysis:
-        known = {f.name for f in fields(cls)}
-        unknown = set(values) - known
-        if unknown:
-            raise ValueError(f"analysis: unknown keys {sorted(unknown)}; allowed: {sorted(known)}")
+        check_known(values, (f.name for f in fields(cls)), "analysis")
         values = dict(values)
         if "methods" in values:
             values["methods"] = tuple(values["methods"])

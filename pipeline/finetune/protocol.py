@@ -14,6 +14,8 @@ import math
 from dataclasses import MISSING, asdict, dataclass, fields
 from typing import Any
 
+from pipeline.keys import check_known
+
 # protocol precision -> accelerate's ``mixed_precision``; weights stay fp32 in every case.
 PRECISIONS = {"fp32": "no", "bf16": "bf16", "fp16": "fp16"}
 OPTIMIZERS = ("adamw",)
@@ -75,10 +77,7 @@ class Protocol:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> Protocol:
-        known = {f.name for f in fields(cls)}
-        unknown = set(values) - known
-        if unknown:
-            raise ValueError(f"protocol: unknown keys {sorted(unknown)}; allowed: {sorted(known)}")
+        check_known(values, (f.name for f in fields(cls)), "protocol")
         return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from typing import Any
 from pipeline.data.stage import MANIFEST as DATA_MANIFEST
 from pipeline.data.staged import dataset_name, read_staged
 from pipeline.io import read_json, write_json
+from pipeline.keys import check_known
 
 CONTINUED = "continued"  # the model source this module builds
 OPUS100 = "Helsinki-NLP/opus-100"
@@ -70,11 +71,7 @@ class Recipe:
     @classmethod
     def from_spec(cls, spec: dict[str, Any], key: str) -> Recipe:
         """From a config entry; ``key`` names it in errors."""
-        known = {f.name for f in fields(cls)}
-        unknown = set(spec) - known
-        if unknown:
-            raise ValueError(f"config key '{key}': unknown keys {sorted(unknown)}; allowed: "
-                             f"{sorted(known)}")  # fmt: skip
+        check_known(spec, (f.name for f in fields(cls)), f"config key '{key}'")
         values = {**spec, "languages": tuple(spec.get("languages", ()))}
         if "betas" in values:
             values["betas"] = tuple(values["betas"])

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.keys import check_known
 from pipeline.world.concepts import Concepts
 from pipeline.world.languages import Language, new_words
 
@@ -56,12 +57,7 @@ class Book:
 
 
 def book_spec(spec: dict) -> dict:
-    unknown = set(spec) - set(BOOK_DEFAULTS)
-    if unknown:
-        raise ValueError(
-            f"config key 'world.qa.book': unknown keys {sorted(unknown)}; "
-            f"allowed: {sorted(BOOK_DEFAULTS)}"
-        )
+    check_known(spec, BOOK_DEFAULTS, "config key 'world.qa.book'")
     return {**BOOK_DEFAULTS, **spec}
 
 
