@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline import cost_model, placeholders
+from pipeline.cluster import cost_model, placeholders
 from tests.conftest import paper
 
 REPO = Path(__file__).resolve().parents[1]
