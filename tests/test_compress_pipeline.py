@@ -117,12 +117,13 @@ def test_schema_lists_exactly_the_registered_methods():
     assert "-" not in "".join(METHODS)  # "-" separates method and level in paths
 
 
-def _config(**compression) -> dict:
+def compression_config(**compression) -> dict:
+    """A config with only a compression block (two sparsities, seed 0), then ``compression``."""
     return {"compression": {"sparsities": [0.2, 0.6], "seed": 0, **compression}}
 
 
 def test_compressions_give_each_method_the_levels_of_its_kind():
-    config = _config(
+    config = compression_config(
         methods=["magnitude", "random", "magnitude_nm", "sparsegpt_nm", "rtn"],
         nm_patterns=["7:8", "2:4"],
         bits=[8, 2],
@@ -152,7 +153,7 @@ def test_compressions_give_each_method_the_levels_of_its_kind():
 )
 def test_bad_compression_config_names_the_key(compression, key):
     with pytest.raises(ConfigError, match=key):
-        study.compressions(_config(**compression))
+        study.compressions(compression_config(**compression))
 
 
 def test_schema_accepts_the_paper_levels_and_rejects_a_bad_pattern():

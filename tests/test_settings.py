@@ -65,7 +65,8 @@ def test_translation_pairs_each_language_with_the_pivot(tiny_world):
         get_task("syn_translation").configure("lang-majority", {"pivot": "maj_a", "groups": {}})
 
 
-def _config(**settings):
+def settings_config(**settings):
+    """A small study config with the given ``settings`` blocks."""
     return {
         "results_dir": "r",
         "seeds": [0, 1],
@@ -78,7 +79,7 @@ def _config(**settings):
 
 
 def test_regimes_and_modes_expand_into_cells():
-    config = _config(
+    config = settings_config(
         languages={
             "model": "mb",
             "task": "syn_translation",
@@ -110,14 +111,16 @@ def test_regimes_and_modes_expand_into_cells():
 
 
 def test_mode_methods_restrict_transfer_modes():
-    config = _config(data_fraction={"model": "m", "tasks": ["syn_sentiment"], "fractions": [1]})
+    config = settings_config(
+        data_fraction={"model": "m", "tasks": ["syn_sentiment"], "fractions": [1]}
+    )
     runs = {(c.compression, c.mode) for c in study.cells(config)}
     assert ("random-0.5", "sparse") in runs and ("random-0.5", "sparse_to_dense") not in runs
     assert ("magnitude-0.5", "sparse_to_dense") in runs
 
 
 def test_setting_protocol_overrides_the_study_protocol():
-    config = _config(
+    config = settings_config(
         book={
             "model": "ll",
             "task": "syn_triviaqa",
@@ -232,7 +235,7 @@ def test_quantized_sparse_fine_tuning_stays_on_the_grid(tiny_roberta, tiny_world
 
 
 def test_a_setting_that_counts_epochs_replaces_the_study_step_budget():
-    config = _config(
+    config = settings_config(
         data_fraction={
             "model": "m",
             "tasks": ["syn_sentiment"],
