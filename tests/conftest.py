@@ -95,13 +95,18 @@ def run_identity(setting: str, task: str, difficulty: str, seed: int, **columns)
 
 
 @functools.cache
-def _parsed_paper() -> dict:
-    return yaml.safe_load((REPO / "configs" / "paper.yaml").read_text())
+def _parsed(name: str) -> dict:
+    return yaml.safe_load((REPO / name).read_text())
+
+
+def default() -> dict:
+    """config.yaml (the default study), parsed: a fresh copy each call (tests change it)."""
+    return copy.deepcopy(_parsed("config.yaml"))
 
 
 def paper() -> dict:
     """configs/paper.yaml, parsed: a fresh copy each call (tests change it)."""
-    return copy.deepcopy(_parsed_paper())
+    return copy.deepcopy(_parsed("configs/paper.yaml"))
 
 
 @pytest.fixture

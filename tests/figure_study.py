@@ -12,13 +12,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from pipeline.analysis.levels import compression_axis
 from pipeline.analysis.tables import normalize
 from pipeline.figures.planned import planned_rows
 from pipeline.study import lmc_end_points
 from pipeline.tasks.registry import TASKS
+from tests.conftest import default
 
 # Across tasks: (dense score, reference score); the gaps rank the tasks.
 ACROSS = {
@@ -28,11 +28,6 @@ ACROSS = {
     "syn_grammar": (0.62, 0.95),
 }
 HARD = {"fraction-0.1": 1.0, "lang-minority": 1.0, "book-closed": 1.0, "freq-rare": 1.0}
-
-
-def default_config() -> dict[str, Any]:
-    with open("config.yaml") as fh:
-        return yaml.safe_load(fh)
 
 
 def results(config: dict[str, Any], seed: int = 0) -> pd.DataFrame:
@@ -71,13 +66,13 @@ def results(config: dict[str, Any], seed: int = 0) -> pd.DataFrame:
 
 
 def normalized(config: dict[str, Any] | None = None) -> pd.DataFrame:
-    return normalize(results(config or default_config()))
+    return normalize(results(config or default()))
 
 
 def lmc(config: dict[str, Any] | None = None) -> pd.DataFrame:
     """Loss and metric along the path between each planned LMC cell's end points (one seed
     each, as planned), with a bump that is larger on the harder level."""
-    config = config or default_config()
+    config = config or default()
     alphas = np.linspace(0, 1, config["lmc"]["alphas"])
     ends = pd.DataFrame(lmc_end_points(config))
     ends = ends[ends["mode"] == "sparse"]

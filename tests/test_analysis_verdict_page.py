@@ -12,6 +12,7 @@ from pipeline.analysis.options import Analysis
 from pipeline.analysis.simulate import Effects, draw, examples_frame, skeleton, true_accuracy
 from pipeline.analysis.tables import normalize
 from pipeline.analysis.verdict import markdown, verdict
+from tests.conftest import default
 
 ANALYSIS = Analysis(bootstrap_resamples=199, min_seeds=2)
 
@@ -91,11 +92,10 @@ def test_the_margin_and_pairs_come_from_the_config_and_bad_ones_are_named():
     import copy
     from pathlib import Path
 
-    import yaml
     from snakemake.utils import validate
 
     repo = Path(__file__).resolve().parents[1]
-    config = yaml.safe_load((repo / "config.yaml").read_text())
+    config = default()
     assert Analysis.from_config(config).margin == {"chance": 0.05, "ratio": 0.02}
     paired = copy.deepcopy(config)
     paired["settings"]["across_tasks"]["pairs"] = [["syn_sentiment", "syn_factcheck"]]

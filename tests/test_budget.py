@@ -31,7 +31,8 @@ ANALYSIS = Analysis(bootstrap_resamples=399, min_seeds=2)
 HARD, EASY = simulate.HARD, "fraction-1"
 
 
-def default_config(overrides: dict | None = None) -> dict:
+def merged_default(overrides: dict | None = None) -> dict:
+    """config.yaml as the Snakefile merges it, with ``overrides``."""
     return study_config(REPO / "config.yaml", [], overrides or {})
 
 
@@ -49,7 +50,7 @@ def test_a_1x_run_keeps_its_path_and_a_larger_budget_has_a_folder_of_its_own():
 
 
 def test_the_default_study_runs_the_4x_arm_with_its_own_dense_runs():
-    config = default_config()
+    config = merged_default()
     study = cells(config)
     arm = [c for c in study if c.budget != 1.0]
     assert {c.setting for c in arm} == {"languages"}
@@ -73,7 +74,7 @@ def test_the_default_study_runs_the_4x_arm_with_its_own_dense_runs():
 
 
 def test_the_budget_multiplies_the_protocols_steps_or_epochs():
-    config = default_config()
+    config = merged_default()
     assert resolve.protocol_for(config, "languages", "syn_translation")["steps"] == 75
     assert resolve.protocol_for(config, "languages", "syn_translation", 4.0)["steps"] == 300
     config["settings"]["languages"]["protocol"] = {"epochs": 3}
@@ -94,7 +95,7 @@ def test_a_bad_budget_is_named_in_one_line(budgets, named):
     from pipeline.config import check_config
 
     with pytest.raises(ConfigError) as err:
-        check_config(default_config({"settings": {"languages": {"budgets": budgets}}}))
+        check_config(merged_default({"settings": {"languages": {"budgets": budgets}}}))
     assert named in str(err.value) and "\n" not in str(err.value)
 
 
@@ -233,7 +234,7 @@ def test_the_config_reference_documents_budgets():
 def test_a_4x_job_asks_for_4x_the_training_time():
     from pipeline.cluster import cost_model, resources
 
-    config = default_config()
+    config = merged_default()
     planned = resources.install(config)
     wc = dict(model="tiny_mbart", task="syn_translation", difficulty="lang-minority",
               compression="magnitude-0.9", mode="sparse_to_dense", seed=0)  # fmt: skip

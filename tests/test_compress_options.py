@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Literal
 
 import pytest
-import yaml
 from snakemake.utils import validate
 
 from pipeline import paths, study
@@ -19,6 +18,7 @@ from pipeline.compress.options import options_tag, parse_options
 from pipeline.compress.registry import METHODS
 from pipeline.config import ConfigError
 from pipeline.config_schema import schema_file
+from tests.conftest import default
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -40,7 +40,7 @@ def owl(monkeypatch):
         options=OwlLike,
     )
     monkeypatch.setitem(METHODS, method.name, method)
-    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    config = default()
     config["compression"]["methods"] = ["magnitude", "owl_like"]
     config["compression"]["sparsities"] = [0.5]
     for block in config["settings"].values():

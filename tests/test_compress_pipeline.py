@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import torch
-import yaml
 
 from pipeline import study
 from pipeline.cli import main
@@ -22,7 +21,7 @@ from pipeline.compress.registry import METHODS
 from pipeline.config import ConfigError
 from pipeline.config_schema import schema, schema_file
 from pipeline.io import read_json, write_jsonl
-from tests.conftest import snakemake
+from tests.conftest import default, snakemake
 
 REPO = Path(__file__).resolve().parents[1]
 WORDS = [f"w{i}" for i in range(40)]
@@ -159,7 +158,7 @@ def test_bad_compression_config_names_the_key(compression, key):
 def test_schema_accepts_the_paper_levels_and_rejects_a_bad_pattern():
     from snakemake.utils import validate
 
-    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    config = default()
     config["compression"].update(
         methods=["magnitude", "magnitude_nm", "wanda", "rtn"],
         nm_patterns=[f"{n}:8" for n in range(7, 0, -1)],
@@ -335,7 +334,7 @@ def test_snakemake_builds_masks_and_weights_per_method(staged, tmp_path):
     results = tmp_path / "results"
     shutil.copytree(world, results / "world")
     shutil.copytree(model_dir, results / "models" / "m")
-    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    config = default()
     config.update(
         results_dir=str(results),
         models={"m": {"source": "hub", "hub_id": "none"}},

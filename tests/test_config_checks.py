@@ -20,9 +20,10 @@ from pipeline import resolve
 from pipeline.config import check_config
 from pipeline.overrides import validate
 from pipeline.resolve import ConfigError
+from tests.conftest import default
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT = yaml.safe_load((REPO / "config.yaml").read_text())
+DEFAULT = default()
 
 
 def dry_check(config: dict) -> None:

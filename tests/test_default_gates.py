@@ -17,11 +17,9 @@ Setting 1's axis must also have power: its smallest fraction measurably harder.
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 
 from pipeline.analysis.gates import gates_table
 from pipeline.finetune.protocol import Protocol
@@ -29,8 +27,9 @@ from pipeline.finetune.run import run_cell
 from pipeline.instances import entry, instances
 from pipeline.resolve import protocol_for
 from pipeline.world import build_world
+from tests.conftest import default
 
-CONFIG = yaml.safe_load((Path(__file__).parents[1] / "config.yaml").read_text())
+CONFIG = default()
 # The first pre-training seed's instance (tables/gates.csv judges every seed's)
 ENCODER = entry(CONFIG, instances(CONFIG, "tiny_roberta")[0])
 

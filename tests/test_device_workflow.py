@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import paths, study
-from tests.conftest import job_counts, snakemake, tiny_study
+from tests.conftest import default, job_counts, snakemake, tiny_study
 
 pytestmark = pytest.mark.workflow
 REPO = Path(__file__).resolve().parents[1]
@@ -48,9 +48,8 @@ def test_only_the_lmc_end_points_write_a_fine_tuned_model(tmp_path):
 def test_zero_shot_cells_run_once_with_the_first_seed(tmp_path):
     """The default study's zero-shot settings (languages, book): each zero-shot cell once,
     with the first seed; fine-tuned cells for every seed; the DAG and figures still plan."""
-    import yaml
 
-    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    config = default()
     config["results_dir"] = str(tmp_path / "results")
     first, *others = config["seeds"]
     cells = study.cells(config)

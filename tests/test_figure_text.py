@@ -16,6 +16,7 @@ from pipeline.figures.registry import FIGURES, planned_figures
 from pipeline.finetune.modes import MODES
 from pipeline.tasks.registry import TASKS
 from tests import figure_study
+from tests.conftest import default
 
 matplotlib.use("Agg")
 ANALYSIS = Analysis(bootstrap_resamples=200)
@@ -23,7 +24,7 @@ RAW_ID = re.compile(
     r"syn_|fraction-|lang-|task-|book-|freq-|_nm\b|zero_shot|sparse_to_dense|dense_freeze"
 )
 SAME_SPAN = re.compile(r"\b(\d+)–\1 seed")  # "5–5 seeds"
-CONFIG = figure_study.default_config()
+CONFIG = default()
 # The figures drawn from the results tables; the verdict's forest plot reads verdict.json
 # and has its own text test (tests/test_analysis_verdict_page.py).
 NAMES = [n for n in planned_figures(CONFIG) if FIGURES[n].table in ("normalized", "lmc")]

@@ -3,13 +3,10 @@ means of the rows its data() selects, on a synthetic study that has rows for all
 
 from __future__ import annotations
 
-import copy
-
 import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
 from pipeline.analysis.levels import compression_axis
 from pipeline.analysis.options import Analysis
@@ -19,7 +16,7 @@ from pipeline.figures.common import REFERENCE, save
 from pipeline.figures.curves import NM4
 from pipeline.figures.paper import CURVE_FIGURES
 from pipeline.figures.registry import FIGURES, planned_figures
-from tests.conftest import run_identity
+from tests.conftest import default, run_identity
 
 matplotlib.use("Agg")
 ANALYSIS = Analysis(bootstrap_resamples=500)
@@ -262,14 +259,8 @@ def test_a_figure_without_rows_says_so(normalized):
         FIGURES["fig2_languages"].draw(only_setting_1, ANALYSIS)
 
 
-@pytest.fixture
-def default_config() -> dict:
-    with open("config.yaml") as fh:
-        return yaml.safe_load(fh)
-
-
-def test_figure_targets_follow_the_config(default_config):
-    config = copy.deepcopy(default_config)
+def test_figure_targets_follow_the_config():
+    config = default()
     config["settings"] = {"data_fraction": config["settings"]["data_fraction"]}
     config["settings"]["data_fraction"].pop("methods", None)  # every method of the study
     config["compression"] = {"methods": ["magnitude"], "sparsities": [0.5]}

@@ -13,6 +13,7 @@ from pipeline.analysis.tables import normalize
 from pipeline.tasks.qa import exact_match, lenient_containment, token_f1
 from pipeline.tasks.registry import get_task
 from pipeline.tasks.subsets import fraction_indices
+from tests.conftest import default
 
 
 def test_closed_book_prompt_has_no_evidence_and_open_book_has_it(tiny_world):
@@ -322,11 +323,8 @@ def _across_task_protocols(config: dict) -> dict[str, tuple]:
 def test_setting_4_compares_tasks_that_share_readout_metric_and_protocol():
     """The default study's across-task comparison: every task read by the same head,
     scored by the same metric against the same chance rule, trained by one protocol."""
-    from pathlib import Path
 
-    import yaml
-
-    config = yaml.safe_load((Path(__file__).parents[1] / "config.yaml").read_text())
+    config = default()
     shared = _across_task_protocols(config)
     assert len(shared) >= 2 and len(set(shared.values())) == 1, shared
     # The check fails on the comparison it replaced: grammar's classification head and MCC,

@@ -8,15 +8,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import yaml
 
 from pipeline import paths, study
 from pipeline.deployment import DeploymentError, check_deployment
 from pipeline.wildcards import WildcardError, cell_setting, wildcard_value
-from tests.conftest import snakemake_dry_run
+from tests.conftest import default, snakemake_dry_run
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT = yaml.safe_load((REPO / "config.yaml").read_text())
+DEFAULT = default()
 CELLS = study.cells(DEFAULT)
 # A sparse-mode run of setting 1 (a data fraction) of the default study, and its folder.
 RUN = next(c for c in CELLS if c.difficulty.startswith("fraction-") and c.mode == "sparse")

@@ -9,7 +9,7 @@ import pytest
 
 from pipeline.io import read_json, read_jsonl
 from pipeline.world import build_world
-from tests.conftest import TINY_WORLD
+from tests.conftest import TINY_WORLD, default
 
 
 def test_world_is_a_pure_function_of_its_seed(tiny_world, tmp_path):
@@ -187,13 +187,12 @@ def test_every_level_of_the_default_study_asks_enough_distinct_items(tmp_path):
     """Intervals resample items, not rows (forty questions about one fact are one fact), so
     each level of the default study needs enough distinct items (each task's ``item_id``:
     facts, source sentences, questions): 200, or its task's measured floor above."""
-    import yaml
 
     from pipeline.examples import item_ids
     from pipeline.study import SETTINGS, task_options
     from pipeline.tasks.registry import get_task
 
-    config = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text())
+    config = default()
     build_world(config["world"], tmp_path / "w")
     short = {}
     for setting, block in config["settings"].items():
