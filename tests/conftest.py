@@ -74,6 +74,13 @@ def job_counts(output: str) -> dict[str, int]:
     }
 
 
+def jitter(seed: int, x: float, fraction: float = 0.0, scale: float = 0.002) -> float:
+    """Small deterministic noise, different per seed, so intervals are not degenerate."""
+    import numpy as np
+
+    return scale * np.sin(7 * seed + 13 * x + 29 * fraction)
+
+
 def run_identity(setting: str, task: str, difficulty: str, seed: int, **columns) -> dict:
     """The identity of one run's row of a simulated results table (model ``m``, accuracy),
     then ``columns``."""

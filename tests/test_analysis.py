@@ -16,6 +16,7 @@ from pipeline.analysis.stats import Interval, seed_interval
 from pipeline.analysis.tables import normalize, write_table
 from pipeline.analysis.verdict import evaluate
 from pipeline.cli import main
+from tests.conftest import jitter
 
 SPARSITIES = ("0.2", "0.4", "0.6", "0.8")
 FRACTIONS = (1.0, 0.5, 0.25)  # easy -> hard
@@ -82,11 +83,6 @@ def results_rows(
 
 def table(score, **kwargs) -> pd.DataFrame:
     return normalize(results_rows(score, **kwargs))
-
-
-def jitter(seed: int, x: float, fraction: float) -> float:
-    """Small deterministic noise, different per seed, so intervals are not degenerate."""
-    return 0.002 * np.sin(7 * seed + 13 * x + 29 * fraction)
 
 
 def drop_harder_faster(method, mode, x, fraction, seed, task):

@@ -23,7 +23,8 @@ from pipeline.compress.levels import describe, format_scale, parse_scale
 from pipeline.compress.registry import METHODS
 from pipeline.compress.report import compression_report
 from pipeline.finetune.modes import fits, get_mode
-from tests.test_analysis import drop_harder_faster, jitter, results_rows
+from tests.conftest import jitter
+from tests.test_analysis import drop_harder_faster, results_rows
 
 # --- RTN zeroes small weights ----------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from pipeline.analysis.decide import FAILS, HOLDS, INCONCLUSIVE, decide, estimat
 from pipeline.analysis.options import Analysis
 from pipeline.analysis.tables import normalize
 from pipeline.analysis.verdict import evaluate, verdict
-from tests.conftest import run_identity
+from tests.conftest import jitter, run_identity
 
 ANALYSIS = Analysis(bootstrap_resamples=500)
 SPARSITIES = ("0.2", "0.4", "0.6", "0.8")
@@ -63,17 +63,13 @@ def rows(
     return out
 
 
-def jitter(seed, x):
-    return 0.004 * np.sin(7 * seed + 13 * x)
-
-
 def test_languages_count_seeds_not_modes_times_seeds():
     """Claim (b) for languages reported n_seeds = 4 (two modes x two seeds)."""
     table = []
     for group, slope in (("majority", 0.1), ("minority", 0.5)):
 
         def score(method, mode, x, seed, slope=slope):
-            return 1 - slope * x + jitter(seed, x)
+            return 1 - slope * x + jitter(seed, x, scale=0.004)
 
         table += rows("languages", f"lang-{group}", score, task="syn_translation",
                       seeds=(0, 1), modes=("sparse",))  # fmt: skip
@@ -88,7 +84,7 @@ def test_the_across_task_copy_of_a_curve_counts_once():
     """The across-task factcheck curve is the data-fraction 100% curve: counted twice in (a)."""
 
     def drop(method, mode, x, seed):
-        return 1 - 0.3 * x + jitter(seed, x)
+        return 1 - 0.3 * x + jitter(seed, x, scale=0.004)
 
     table = rows("data_fraction", "fraction-1", drop) + rows(
         "across_tasks", "task-syn_factcheck", drop, reference=0.9
@@ -159,7 +155,7 @@ def test_a_wide_interval_around_a_small_estimate_is_inconclusive_never_absent():
 
 def test_min_seeds_does_not_apply_to_deterministic_cells_but_to_fine_tuned_ones():
     def drop(method, mode, x, seed):
-        return 1 - 0.3 * x + jitter(seed, x)
+        return 1 - 0.3 * x + jitter(seed, x, scale=0.004)
 
     fine_tuned = rows("data_fraction", "fraction-1", drop, seeds=(0, 1))
     a = {c.key: c for c in evaluate(normalize(pd.DataFrame(fine_tuned)), None, ANALYSIS)[0]}["a"]
@@ -212,13 +208,13 @@ def test_quantization_arms_are_judged_separately_on_the_pruning_groups():
     for fraction, slope in (("1", 0.1), ("0.25", 0.5)):
 
         def prune(method, mode, x, seed, slope=slope):
-            return 1 - slope * x + jitter(seed, x)
+            return 1 - slope * x + jitter(seed, x, scale=0.004)
 
         part = rows("data_fraction", f"fraction-{fraction}", prune)
         for row in [r for r in part if r["compression"] == "magnitude-0.2"]:
             for mode, drops in (("ptq", (0.0, 0.05, 0.3)), ("qat", (0.0, 0.02, 0.1))):
                 for bits, drop in zip(("8bit", "4bit", "3bit"), drops, strict=True):
-                    value = 0.5 + 0.3 * (1 - drop + jitter(row["seed"], len(bits)))
+                    value = 0.5 + 0.3 * (1 - drop + jitter(row["seed"], len(bits), scale=0.004))
                     part.append({**row, "compression": f"rtn-{bits}", "method": "rtn",
                                  "level": bits, "mode": mode, "value": value})  # fmt: skip
         table += part
