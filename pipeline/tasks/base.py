@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.tasks.metrics import METRICS
+from pipeline.tasks.metrics import LABEL_METRICS
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ class ClassificationTask:
         return meta.get("reference", {}).get(self.metric)
 
     def score(self, labels: list, preds: list) -> dict[str, float]:
-        return {name: METRICS[name](labels, preds) for name in self.metrics}
+        return {name: LABEL_METRICS[name](labels, preds) for name in self.metrics}
 
     def item_id(self, row: dict[str, Any]) -> str:
         return item_key(row[f] for f in self.item or self.text_fields)

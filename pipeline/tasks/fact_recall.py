@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from pipeline.tasks.metrics import METRICS
+from pipeline.tasks.metrics import LABEL_METRICS
 
 FREQUENCIES = ("frequent", "rare", "all")
 MASK = "[MASK]"  # the placeholder of the rows; the adapter puts the tokenizer's mask there
@@ -63,7 +63,7 @@ class FactRecallTask:
         return row["masked_sentences"][0], list(row["candidates"]), row["obj_label"]
 
     def score(self, labels: list, preds: list) -> dict[str, float]:
-        return {name: METRICS[name](labels, preds) for name in self.metrics}
+        return {name: LABEL_METRICS[name](labels, preds) for name in self.metrics}
 
     def item_id(self, row: dict[str, Any]) -> str:
         """The fact (subject, relation) the cloze asks."""

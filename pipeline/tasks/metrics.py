@@ -7,7 +7,7 @@ the headline metric on every resample with :func:`from_examples`:
 
 - label metrics (accuracy, F1, MCC, Pearson, Spearman) keep each example's ``prediction``
   and ``target`` and are recomputed from them with the same functions as the run's own
-  score (:data:`METRICS`);
+  score (:data:`LABEL_METRICS`);
 - sacreBLEU metrics (BLEU, chrF) do not decompose over sentences, so each example keeps its
   sufficient statistics (``stats``), which sacreBLEU itself sums and turns into a corpus
   score (the way its own paired bootstrap, ``sacrebleu.significance``, resamples);
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -52,13 +53,54 @@ def spearman(labels: Sequence, preds: Sequence) -> float:
     return float(spearmanr(labels, preds).statistic)
 
 
-METRICS: dict[str, Callable[[Sequence, Sequence], float]] = {
-    "accuracy": accuracy,
-    "f1": f1,
-    "mcc": mcc,
-    "pearson": pearson,
-    "spearman": spearman,
+@dataclass(frozen=True)
+class Metric:
+    """A metric a record may hold: its name, its range (values outside it mean the record is
+    not what a run wrote: pipeline/load.py; NaN is allowed, a correlation of a constant
+    prediction) and, for label metrics, the function that computes it from labels and
+    predictions (None: the task's own scorer computes it, sacreBLEU or a mean over
+    examples)."""
+
+    name: str
+    low: float
+    high: float
+    function: Callable[[Sequence, Sequence], float] | None = None
+
+    @property
+    def span(self) -> float:
+        """The width of the range: what "a fraction of the metric's range" is of."""
+        return self.high - self.low
+
+
+# Every metric of every task (tests/test_registries.py checks the tasks name only these):
+# fractions, correlations, and BLEU and chrF on sacreBLEU's 0-100 scale.
+METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in (
+        Metric("accuracy", 0.0, 1.0, accuracy),
+        Metric("f1", 0.0, 1.0, f1),  # binary F1 of labels; a QA run's mean token F1
+        Metric("mcc", -1.0, 1.0, mcc),
+        Metric("pearson", -1.0, 1.0, pearson),
+        Metric("spearman", -1.0, 1.0, spearman),
+        Metric("exact_match", 0.0, 1.0),
+        Metric("lenient_containment", 0.0, 1.0),
+        Metric("answer_accuracy", 0.0, 1.0),
+        Metric("bleu", 0.0, 100.0),
+        Metric("chrf", 0.0, 100.0),
+    )
 }
+# The metrics computed from labels and predictions, by name (a view of METRICS).
+LABEL_METRICS: dict[str, Callable[[Sequence, Sequence], float]] = {
+    name: m.function for name, m in METRICS.items() if m.function is not None
+}
+
+
+def metric_span(name: str) -> float:
+    """The width of ``name``'s range (1 for a fraction, 2 for a correlation, 100 for BLEU)."""
+    try:
+        return METRICS[name].span
+    except KeyError:
+        raise ValueError(f"unknown metric {name!r}; allowed: {sorted(METRICS)}") from None
 
 
 def sacrebleu_metric(name: str) -> Any:
@@ -132,12 +174,12 @@ def from_examples(metric: str, frame: Any) -> float:
             raise ValueError(f"metric {metric!r} needs per-example sacreBLEU statistics")
         totals = np.sum(np.stack(frame["stats"].map(np.asarray).to_list()), axis=0)
         return float(sacrebleu_metric(metric)._compute_score_from_stats(totals.tolist()).score)
-    if metric in METRICS and frame["prediction"].notna().all():
-        return METRICS[metric](frame["target"].to_numpy(), frame["prediction"].to_numpy())
+    if metric in LABEL_METRICS and frame["prediction"].notna().all():
+        return LABEL_METRICS[metric](frame["target"].to_numpy(), frame["prediction"].to_numpy())
     if frame["score"].notna().all():
         return math.fsum(frame["score"]) / len(frame)
     raise ValueError(
         f"metric {metric!r} cannot be computed from these examples: allowed are "
-        f"{sorted(SACREBLEU_METRICS)} (from stats), {sorted(METRICS)} (from predictions), "
+        f"{sorted(SACREBLEU_METRICS)} (from stats), {sorted(LABEL_METRICS)} (from predictions), "
         "or any mean metric (from score)"
     )

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.tasks.metrics import METRICS
+from pipeline.tasks.metrics import LABEL_METRICS
 
 
 def winogrande_choices(row: dict[str, Any]) -> tuple[str, list[str], int]:
@@ -87,7 +87,7 @@ class MultipleChoiceTask:
         return read_staged(data_dir, self.hub_path, self.hub_config, split)
 
     def score(self, labels: list, preds: list) -> dict[str, float]:
-        return {name: METRICS[name](labels, preds) for name in self.metrics}
+        return {name: LABEL_METRICS[name](labels, preds) for name in self.metrics}
 
     def item_id(self, row: dict[str, Any]) -> str:
         """The row itself (its context and endings)."""

@@ -71,11 +71,11 @@ def _write_parquet(path: Path, rows: list[dict]) -> None:
 
 
 def _reference(rows: list[dict], clean: list) -> dict[str, float]:
-    from pipeline.tasks.metrics import METRICS
+    from pipeline.tasks.metrics import LABEL_METRICS
 
     noisy = [r["label"] for r in rows]
     kind = "regression" if isinstance(noisy[0], float) else "classification"
-    return {m: METRICS[m](noisy, clean) for m in _REFERENCE_METRICS[kind]}
+    return {m: LABEL_METRICS[m](noisy, clean) for m in _REFERENCE_METRICS[kind]}
 
 
 def extra_words(languages: list[str]) -> list[str]:
