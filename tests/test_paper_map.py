@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.figures.planned import figure_rows
+from pipeline.figures.registry import FIGURES
 from pipeline.targets import figure_targets
 
 REPO = Path(__file__).resolve().parents[1]
@@ -93,7 +93,7 @@ def test_each_rows_selection_holds_in_the_planned_rows(rows):
         if not chosen or not figures:
             continue
         name = Path(figures[0]).stem
-        frame = figure_rows(config, name)
+        frame = FIGURES[name].rows(config)
         keep = frame.index == frame.index
         for column, values in chosen.items():
             have = set(frame[column].astype(str))
@@ -108,5 +108,5 @@ def test_a_missing_panel_fails_the_check():
     """Fig. 1(b) is planned by setting 1's magnitude_nm; without it the selection fails."""
     config = paper()
     config["settings"]["data_fraction"]["methods"].remove("magnitude_nm")
-    frame = figure_rows(config, "fig1_data_fraction")
+    frame = FIGURES["fig1_data_fraction"].rows(config)
     assert "N:M, M=8" not in set(frame["structure"])

@@ -10,6 +10,7 @@ import numpy as np
 
 from pipeline.analysis.options import Analysis
 from pipeline.figures.common import notice, pyplot
+from pipeline.figures.planned import planned_rows
 
 NAME = "forest_claims"
 TABLE = "verdict"
@@ -117,6 +118,6 @@ def draw(verdict: dict[str, Any], analysis: Analysis) -> Any:
     return fig
 
 
-def planned(config: dict[str, Any]) -> bool:
-    """Every study has a verdict."""
-    return True
+def rows(config: dict[str, Any]) -> Any:
+    """Every planned run: every study has a verdict, and every run feeds it."""
+    return planned_rows(config)

@@ -1,5 +1,8 @@
-"""Registry of figures: name -> what it reads, how it is drawn, and whether a config plans
-the rows it needs (so figure_targets only asks for figures that will have data)."""
+"""Registry of figures: name -> what it reads, how it is drawn, and the rows it will draw
+(so figure_targets only asks for figures a config gives data). Adding a figure is a module
+with ``NAME``, ``TABLE``, ``CAPTION``, ``data``, ``draw`` and ``rows`` plus one entry here
+(docs/extending.md); a curve figure of the paper's shape is one ``CurveFigure`` in
+pipeline/figures/paper.py."""
 
 from __future__ import annotations
 
@@ -20,17 +23,19 @@ class Figure:
     caption: str
     data: Callable[[Any, Any], Any]  # (table, Analysis) -> the frame that is drawn
     draw: Callable[[Any, Any], Any]  # (table, Analysis) -> matplotlib Figure
-    planned: Callable[[dict[str, Any]], bool]
+    # config -> the planned rows it will draw, by identity (no outcomes): none, no figure
+    rows: Callable[[dict[str, Any]], Any]
+
+    def planned(self, config: dict[str, Any]) -> bool:
+        return not self.rows(config).empty
 
 
 def _from_curve(spec: CurveFigure) -> Figure:
-    return Figure(spec.name, spec.table, spec.caption, spec.data, spec.draw, spec.planned)
+    return Figure(spec.name, spec.table, spec.caption, spec.data, spec.draw, spec.rows)
 
 
 def _from_module(module: ModuleType) -> Figure:
-    return Figure(
-        module.NAME, module.TABLE, module.CAPTION, module.data, module.draw, module.planned
-    )
+    return Figure(module.NAME, module.TABLE, module.CAPTION, module.data, module.draw, module.rows)
 
 
 FIGURES: dict[str, Figure] = {

@@ -181,9 +181,10 @@ def _wrap(text: str, width: int) -> str:
     return textwrap.fill(text, width, break_long_words=False)
 
 
-def planned(config: dict[str, Any]) -> bool:
-    rows = planned_rows(config)
-    if rows.empty:
-        return False
-    rows = annotate(rows, with_hardness=False)
-    return bool(((rows["kind"] == "pruning") & (rows["mode"] == "sparse")).any())
+def rows(config: dict[str, Any]) -> Any:
+    """The planned sparse-transfer pruning runs (whose curves the safe sparsity reads)."""
+    planned = planned_rows(config)
+    if planned.empty:
+        return planned
+    planned = annotate(planned, with_hardness=False)
+    return planned[(planned["kind"] == "pruning") & (planned["mode"] == "sparse")]
