@@ -38,8 +38,9 @@ from typing import Any
 from pipeline import instances, paths
 from pipeline.compress.registry import get_method
 from pipeline.resolve import protocol_for
-from pipeline.study import cells, setting_of
-from pipeline.tasks.registry import get_task
+from pipeline.study import cells, setting_of, task_options
+from pipeline.tasks.protocol import Tokens
+from pipeline.tasks.registry import TASKS, get_task
 
 SLURM_DIR = Path(__file__).resolve().parents[1] / "slurm"
 THROUGHPUT_FILE = SLURM_DIR / "throughput.yaml"
@@ -51,37 +52,6 @@ ROWS_ENV = "JUNKDNA_STAGED_ROWS"
 class TooLong(ValueError):
     """A job whose estimate exceeds the partition's walltime: planning it would only buy
     timeouts."""
-
-
-@dataclass(frozen=True)
-class Tokens:
-    """Token lengths of one example under its model's tokenizer."""
-
-    mean: float  # one example (all its segments; per choice for multiple choice)
-    p99: float
-    choices: int = 1  # multiple choice: every choice is a sequence
-    target: float = 0.0  # generation: teacher-forced target (training, loss)
-
-
-# GLUE (RoBERTa BPE), WinoGrande-xl, CommonsenseQA, TriviaQA rc (open book: evidence cut at
-# 3072 characters; Llama tokenizer), SVAMP/MAWPS (BART BPE: a short problem, an equation of
-# ~12 tokens generated), OPUS-100 (mBART sentencepiece, 30 tokens a side).
-TOKENS = {
-    "sst2": Tokens(13, 55),
-    "cola": Tokens(11, 34),
-    "qqp": Tokens(30, 96),
-    "stsb": Tokens(31, 82),
-    "qnli": Tokens(51, 150),
-    "rte": Tokens(70, 250),
-    "mnli": Tokens(40, 105),
-    "winogrande": Tokens(30, 50, choices=2),
-    "csqa": Tokens(25, 45, choices=5),
-    "triviaqa/book-open": Tokens(820, 900, target=8),
-    "triviaqa/book-closed": Tokens(40, 70, target=8),
-    "svamp": Tokens(45, 90, target=12),
-    "mawps": Tokens(35, 80, target=12),
-    "opus100": Tokens(30, 90, target=30),
-}
 
 
 @dataclass(frozen=True)
@@ -145,8 +115,8 @@ class Plan:
         except KeyError:
             raise ValueError(
                 f"cost model: no row count for data set {name!r} split {split!r}: stage it "
-                f"(snakemake {self.config['results_dir']}/data/{name}) or add its published "
-                f"count to {ROWS_FILE}"
+                f"(snakemake {self.config['results_dir']}/data/{name}) or give its published "
+                f"count to its task (`rows`, pipeline/tasks) or to {ROWS_FILE}"
             ) from None
 
 
@@ -158,14 +128,19 @@ def _read_yaml(path: Path) -> Any:
 
 def study_rows(config: dict[str, Any], published: str | Path | None = None) -> dict:
     """Rows per data set and split as the study stages them: the ``staged.json`` of each
-    data set already under ``<results_dir>/data``, else the published full counts with the
-    study's row limit and cap applied (pipeline/data/catalog.py); data sets neither staged
+    data set already under ``<results_dir>/data``, else the published full counts (the
+    task's ``rows`` for its own data set, else the file's) with the study's row limit and
+    cap applied (pipeline/data/catalog.py); data sets neither staged
     nor published are left out (:meth:`Plan.staged_rows` names them)."""
     from pipeline.data.catalog import study_datasets
     from pipeline.data.stage import MANIFEST
+    from pipeline.data.staged import dataset_name
 
     path = Path(published or os.environ.get(ROWS_ENV) or ROWS_FILE)
-    table = (_read_yaml(path) or {}).get("datasets", {}) if path.exists() else {}
+    table = {  # a task's own data set: its definition's counts; the file's win
+        **{dataset_name(t.hub_path, t.hub_config): t.rows for t in TASKS.values() if t.rows},
+        **((_read_yaml(path) or {}).get("datasets", {}) if path.exists() else {}),
+    }
     out: dict[str, dict[str, int]] = {}
     root = Path(config["results_dir"]) / "data"
     for name, spec in study_datasets(config).items():
@@ -230,9 +205,12 @@ def _hub_size(plan: Plan, task: str, difficulty: str, setting: str) -> TaskSize:
 
     spec = get_task(task)
     block = plan.config["settings"][setting]
-    tokens = TOKENS.get(f"{task}/{difficulty}", TOKENS.get(task))
+    tokens = spec.configure(difficulty, task_options(plan.config, setting)).tokens
     if tokens is None:
-        raise ValueError(f"cost model: no token lengths for task {task!r}; add it to TOKENS")
+        raise ValueError(
+            f"cost model: no token lengths for task {task!r}; give its definition `tokens` "
+            "(pipeline/tasks)"
+        )
     datasets = task_datasets(spec, block)
     factor = 1
     if hasattr(spec, "hub_configs"):

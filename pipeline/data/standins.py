@@ -104,32 +104,26 @@ def _write_repo(folder: Path, configs: dict[str, dict[str, Any]], layout: str) -
     (folder / "README.md").write_text(f"---\n{yaml.safe_dump({'configs': card})}---\n")
 
 
-def glue(rng: np.random.Generator, n: dict[str, int]) -> dict[str, dict[str, Any]]:
+def glue(rng: np.random.Generator, n: dict[str, int], tasks: Any) -> dict[str, dict[str, Any]]:
+    """One config per GLUE task with the task's own columns (``text_fields``), label
+    (``num_labels``: 1 is a 0-5 similarity score, as STS-B's) and splits."""
     import pyarrow as pa
 
-    pairs = {
-        "sst2": ("sentence",),
-        "cola": ("sentence",),
-        "qqp": ("question1", "question2"),
-        "stsb": ("sentence1", "sentence2"),
-        "qnli": ("question", "sentence"),
-        "rte": ("sentence1", "sentence2"),
-        "mnli": ("premise", "hypothesis"),
-    }
     out = {}
-    for config, fields in pairs.items():
+    for task in tasks:
         splits = {}
-        names = ["train", "validation_matched" if config == "mnli" else "validation"]
-        for split in names:
-            k = n[split.split("_")[0]]
-            columns: dict[str, Any] = {f: [sentence(rng, "en") for _ in range(k)] for f in fields}
-            if config == "stsb":
+        for split in ["train", task.validation_split]:
+            k = n[split.split("_")[0]]  # validation_matched: n["validation"] rows
+            columns: dict[str, Any] = {
+                f: [sentence(rng, "en") for _ in range(k)] for f in task.text_fields
+            }
+            if task.num_labels == 1:
                 columns["label"] = pa.array(rng.uniform(0, 5, k), pa.float32())
             else:
-                columns["label"] = pa.array(rng.integers(3 if config == "mnli" else 2, size=k))
+                columns["label"] = pa.array(rng.integers(task.num_labels, size=k))
             columns["idx"] = pa.array(np.arange(k), pa.int32())
             splits[split] = pa.table(columns)
-        out[config] = splits
+        out[task.hub_config] = splits
     return out
 
 
@@ -345,10 +339,12 @@ def c4(folder: Path, rng: np.random.Generator, documents: int, words: int) -> No
 
 def build_datasets(mirror: Path, seed: int = 0, n: dict[str, int] | None = None) -> None:
     """Every paper data set under ``mirror/<hub id>`` (``n``: rows per train/validation)."""
+    from pipeline.tasks.glue import GLUE, GLUE_TASKS  # the tasks know their columns
+
     rng = np.random.default_rng(seed)
     n = n or {"train": 32, "validation": 16}
     shard = "{config}/{split}-00000-of-00001.parquet"
-    _write_repo(mirror / "nyu-mll/glue", glue(rng, n), shard)
+    _write_repo(mirror / GLUE, glue(rng, n, GLUE_TASKS), shard)
     _write_repo(mirror / "Helsinki-NLP/opus-100", opus100(rng, ["gu", "my", "ru", "vi"], n), shard)
     _write_repo(mirror / "mandarjoshi/trivia_qa", trivia_qa(rng, n["validation"]), shard)
     _write_repo(mirror / "allenai/winogrande", winogrande(rng, n), shard)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pipeline.tasks.metrics import LABEL_METRICS
+from pipeline.tasks.protocol import Tokens
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class ClassificationTask:
     # The row fields that name a row's knowledge item (a synthetic row's fact, adjective or
     # object); empty: the row's inputs, its text fields (a hub row is its own item).
     item: tuple[str, ...] = ()
+    tokens: Tokens | None = None  # a hub task's example lengths (RoBERTa BPE: cost model)
+    rows: dict[str, int] = field(default_factory=dict, compare=False)  # published split sizes
 
     @property
     def kind(self) -> str:
