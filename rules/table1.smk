@@ -1,5 +1,5 @@
-# The paper's Table 1: across-task difficulty from the config's human and model scores
-# (targeted by `all` only when the config has a `reference_scores` block).
+# The paper's Table 1: across-task difficulty from the config's model scores and the tasks'
+# human scores (targeted by `all` only when the config has a `reference_scores` block).
 import json
 
 from pipeline.analysis.table1 import TABLE1_CSV, TABLE1_TABLE
