@@ -15,8 +15,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from pipeline.metrics import METRICS
 from pipeline.paths import BASE_BUDGET
-from pipeline.tasks.metrics import METRICS
 
 
 class LoadError(ValueError):
@@ -89,7 +89,7 @@ def _check_value(path: Path, where: str, field: Any, value: Any) -> None:
 
 
 def _check_metric(path: Path, where: str, name: str, value: Any) -> None:
-    """A metric's value inside its range (pipeline/tasks/metrics.py); NaN is allowed."""
+    """A metric's value inside its range (pipeline/metrics.py); NaN is allowed."""
     if name not in METRICS or not isinstance(value, (int, float)) or math.isnan(value):
         return
     low, high = METRICS[name].low, METRICS[name].high

@@ -28,12 +28,12 @@ from pipeline.finetune.modes import MODES, TRANSFER_MODES
 from pipeline.finetune.modes.base import TransferMode
 from pipeline.finetune.modes.zero_shot import ZeroShot
 from pipeline.finetune.protocol import OPTIMIZERS, PRECISIONS, SCHEDULES
+from pipeline.metrics import METRICS
 from pipeline.models.architectures import ARCHITECTURES
 from pipeline.models.continued import CONTINUED
 from pipeline.models.sources import SOURCES
 from pipeline.study import SETTINGS
 from pipeline.tasks.chance import CHANCE_RULES
-from pipeline.tasks.metrics import METRICS
 from pipeline.tasks.protocol import Task, Tokens
 from pipeline.tasks.registry import TASKS
 

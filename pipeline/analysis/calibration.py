@@ -37,9 +37,9 @@ from typing import Any
 from pipeline.analysis.difficulty import ACROSS_TASKS, hardness
 from pipeline.analysis.headroom import regime
 from pipeline.analysis.resample import PRETRAIN, at_base_budget
+from pipeline.metrics import metric_span
 from pipeline.paths import split_difficulty
 from pipeline.study import task_options
-from pipeline.tasks.metrics import metric_span
 from pipeline.tasks.synthetic import NEEDS_PRETRAINING
 
 MIN_HEADROOM_SE = 5.0

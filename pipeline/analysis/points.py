@@ -31,7 +31,7 @@ from pipeline.analysis.resample import (
     dense_rows,
     seed_mean_replicates,
 )
-from pipeline.tasks.metrics import METRICS
+from pipeline.metrics import METRICS
 
 POINT = CURVE + ["budget", "kind", "x"]  # budget: x the protocol's steps (claim c's arm)
 

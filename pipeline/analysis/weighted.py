@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.tasks.metrics import LABEL_METRICS, SACREBLEU_METRICS, sacrebleu_metric
+from pipeline.metrics import LABEL_METRICS
+from pipeline.tasks.metrics import SACREBLEU_METRICS, sacrebleu_metric
 
 
 def _safe_divide(num: np.ndarray, den: np.ndarray) -> np.ndarray:

@@ -1,5 +1,5 @@
-"""Metrics, computed by sklearn, scipy and sacrebleu (never by hand), per corpus and per
-example.
+"""Metrics per corpus and per example (the registry of metrics, their ranges and label
+functions, is pipeline/metrics.py).
 
 A run keeps its per-example outcomes (``examples.parquet``, columns in
 :mod:`pipeline.examples`) so that statistics can resample evaluation examples and recompute
@@ -18,89 +18,10 @@ the headline metric on every resample with :func:`from_examples`:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
-
-def accuracy(labels: Sequence, preds: Sequence) -> float:
-    from sklearn.metrics import accuracy_score
-
-    return float(accuracy_score(labels, preds))
-
-
-def f1(labels: Sequence, preds: Sequence) -> float:
-    from sklearn.metrics import f1_score
-
-    return float(f1_score(labels, preds))
-
-
-def mcc(labels: Sequence, preds: Sequence) -> float:
-    from sklearn.metrics import matthews_corrcoef
-
-    return float(matthews_corrcoef(labels, preds))
-
-
-def pearson(labels: Sequence, preds: Sequence) -> float:
-    from scipy.stats import pearsonr
-
-    return float(pearsonr(labels, preds).statistic)
-
-
-def spearman(labels: Sequence, preds: Sequence) -> float:
-    from scipy.stats import spearmanr
-
-    return float(spearmanr(labels, preds).statistic)
-
-
-@dataclass(frozen=True)
-class Metric:
-    """A metric a record may hold: its name, its range (values outside it mean the record is
-    not what a run wrote: pipeline/load.py; NaN is allowed, a correlation of a constant
-    prediction) and, for label metrics, the function that computes it from labels and
-    predictions (None: the task's own scorer computes it, sacreBLEU or a mean over
-    examples)."""
-
-    name: str
-    low: float
-    high: float
-    function: Callable[[Sequence, Sequence], float] | None = None
-
-    @property
-    def span(self) -> float:
-        """The width of the range: what "a fraction of the metric's range" is of."""
-        return self.high - self.low
-
-
-# Every metric of every task (tests/test_registries.py checks the tasks name only these):
-# fractions, correlations, and BLEU and chrF on sacreBLEU's 0-100 scale.
-METRICS: dict[str, Metric] = {
-    m.name: m
-    for m in (
-        Metric("accuracy", 0.0, 1.0, accuracy),
-        Metric("f1", 0.0, 1.0, f1),  # binary F1 of labels; a QA run's mean token F1
-        Metric("mcc", -1.0, 1.0, mcc),
-        Metric("pearson", -1.0, 1.0, pearson),
-        Metric("spearman", -1.0, 1.0, spearman),
-        Metric("exact_match", 0.0, 1.0),
-        Metric("lenient_containment", 0.0, 1.0),
-        Metric("answer_accuracy", 0.0, 1.0),
-        Metric("bleu", 0.0, 100.0),
-        Metric("chrf", 0.0, 100.0),
-    )
-}
-# The metrics computed from labels and predictions, by name (a view of METRICS).
-LABEL_METRICS: dict[str, Callable[[Sequence, Sequence], float]] = {
-    name: m.function for name, m in METRICS.items() if m.function is not None
-}
-
-
-def metric_span(name: str) -> float:
-    """The width of ``name``'s range (1 for a fraction, 2 for a correlation, 100 for BLEU)."""
-    try:
-        return METRICS[name].span
-    except KeyError:
-        raise ValueError(f"unknown metric {name!r}; allowed: {sorted(METRICS)}") from None
+from pipeline.metrics import LABEL_METRICS
 
 
 def sacrebleu_metric(name: str) -> Any:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.tasks.metrics import LABEL_METRICS
+from pipeline.metrics import LABEL_METRICS
 from pipeline.tasks.protocol import Tokens
 
 

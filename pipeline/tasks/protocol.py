@@ -32,7 +32,7 @@ class Task(Protocol):
     name: str
     source: str  # "synthetic" (read from the world folder) or "hub" (a staged data set)
     kind: str  # picks the adapter: pipeline/finetune/adapters/__init__.py TASK_KINDS
-    metrics: tuple[str, ...]  # names in pipeline/tasks/metrics.py; metrics[0] is the headline
+    metrics: tuple[str, ...]  # names in pipeline/metrics.py; metrics[0] is the headline
     chance: str  # how the chance level is computed: pipeline/tasks/chance.py CHANCE_RULES
     difficulty_axes: tuple[str, ...]  # the AXIS of the difficulty labels it accepts
     human_score: float | None  # paper Table 1's human score as a fraction, or None

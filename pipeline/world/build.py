@@ -71,7 +71,7 @@ def _write_parquet(path: Path, rows: list[dict]) -> None:
 
 
 def _reference(rows: list[dict], clean: list) -> dict[str, float]:
-    from pipeline.tasks.metrics import LABEL_METRICS
+    from pipeline.metrics import LABEL_METRICS
 
     noisy = [r["label"] for r in rows]
     kind = "regression" if isinstance(noisy[0], float) else "classification"
