@@ -189,8 +189,10 @@ def extended(tmp_path_factory) -> Path:
         root / "pipeline/figures/registry.py", "        _from_module(forest),\n", TOY_FIGURE_ENTRY
     )
     # The hub's stand-in data sets, built by the copy's code: MRPC's from its definition.
-    build = "import sys, pathlib; from pipeline.data import standins"
-    build += "; standins.build_datasets(pathlib.Path(sys.argv[1]))"
+    build = (
+        "import sys, pathlib; from pipeline.data import standins; from pipeline.tasks import glue"
+    )
+    build += "; standins.build_datasets(pathlib.Path(sys.argv[1]), glue.GLUE_TASKS)"
     env = {**os.environ, "PYTHONPATH": str(root)}
     subprocess.run([sys.executable, "-c", build, "mirror"], check=True, env=env, cwd=root)
     return root

@@ -33,10 +33,11 @@ def staged(tmp_path_factory):
     from pipeline.data.standins import build_datasets, corpus_texts
     from pipeline.models.staging.hub import stage_hub_model
     from pipeline.models.staging.standins import build_mbart
+    from pipeline.tasks.glue import GLUE_TASKS
 
     root = tmp_path_factory.mktemp("continued")
     mirror = root / "mirror"
-    build_datasets(mirror)
+    build_datasets(mirror, GLUE_TASKS)
     texts = [t for v in corpus_texts().values() for t in v]
     build_mbart(mirror / "facebook/mbart-large-cc25", texts)
     config = paper()

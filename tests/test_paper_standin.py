@@ -42,9 +42,10 @@ def paper_config() -> dict:
 @pytest.fixture(scope="module")
 def standin_run(tmp_path_factory):
     from pipeline.data.standins import build_mirror
+    from pipeline.tasks.glue import GLUE_TASKS
 
     root = tmp_path_factory.mktemp("paper_standin")
-    mirror = build_mirror(root / "mirror")
+    mirror = build_mirror(root / "mirror", GLUE_TASKS)
     (root / "site").mkdir()
     (root / "site" / "sitecustomize.py").write_text(ENV_LOGGER)
     env = {

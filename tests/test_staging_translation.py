@@ -19,9 +19,10 @@ def staged(tmp_path_factory):
     from pipeline.data.staged import dataset_name
     from pipeline.data.standins import build_datasets, corpus_texts
     from pipeline.models.staging.standins import build_mbart
+    from pipeline.tasks.glue import GLUE_TASKS
 
     root = tmp_path_factory.mktemp("opus")
-    build_datasets(root / "mirror")
+    build_datasets(root / "mirror", GLUE_TASKS)
     data = root / "data"
     block = {"pivot": "en", "groups": GROUPS, "regimes": ["few_shot"]}
     for entry in task_datasets(get_task("opus100"), block):

@@ -337,14 +337,19 @@ def c4(folder: Path, rng: np.random.Generator, documents: int, words: int) -> No
             fh.write(json.dumps(row) + "\n")
 
 
-def build_datasets(mirror: Path, seed: int = 0, n: dict[str, int] | None = None) -> None:
-    """Every paper data set under ``mirror/<hub id>`` (``n``: rows per train/validation)."""
-    from pipeline.tasks.glue import GLUE, GLUE_TASKS  # the tasks know their columns
-
+def build_datasets(
+    mirror: Path, glue_tasks: Any, seed: int = 0, n: dict[str, int] | None = None
+) -> None:
+    """Every paper data set under ``mirror/<hub id>`` (``n``: rows per train/validation);
+    GLUE's configs are those of ``glue_tasks`` (pipeline/tasks/glue.py GLUE_TASKS: the tasks
+    know their columns, and this module sits below them)."""
     rng = np.random.default_rng(seed)
     n = n or {"train": 32, "validation": 16}
     shard = "{config}/{split}-00000-of-00001.parquet"
-    _write_repo(mirror / GLUE, glue(rng, n, GLUE_TASKS), shard)
+    hub_ids = {t.hub_path for t in glue_tasks}
+    if len(hub_ids) != 1:
+        raise ValueError(f"GLUE tasks of one repository expected; got {sorted(hub_ids)}")
+    _write_repo(mirror / hub_ids.pop(), glue(rng, n, glue_tasks), shard)
     _write_repo(mirror / "Helsinki-NLP/opus-100", opus100(rng, ["gu", "my", "ru", "vi"], n), shard)
     _write_repo(mirror / "mandarjoshi/trivia_qa", trivia_qa(rng, n["validation"]), shard)
     _write_repo(mirror / "allenai/winogrande", winogrande(rng, n), shard)
@@ -360,12 +365,12 @@ def corpus_texts(seed: int = 1, n: int = 300) -> dict[str, list[str]]:
     return {lang: [sentence(rng, lang) for _ in range(n)] for lang in ["en", *ALPHABETS]}
 
 
-def build_mirror(mirror: str | Path) -> Path:
+def build_mirror(mirror: str | Path, glue_tasks: Any) -> Path:
     """A complete ``hub_mirror`` of the paper study's models and data sets."""
     from pipeline.models.staging.standins import build_models
 
     mirror = Path(mirror)
-    build_datasets(mirror)
+    build_datasets(mirror, glue_tasks)
     build_arithmetic(mirror)
     build_models(mirror, corpus_texts())
     return mirror
