@@ -127,20 +127,12 @@ def model_spec(config: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def _check_pretrain_seeds(name: str, spec: dict[str, Any]) -> None:
-    """One pre-training (``seed``) or replicates (``seeds``), on a model that pre-trains."""
-    pretrain = spec.get("pretrain")
-    if pretrain is None:
-        return
-    key = f"models.{name}.pretrain"
-    if spec["source"] != "synthetic":
+    """Only a model that pre-trains has a ``pretrain`` block (its seed or seeds: the
+    schema's)."""
+    if "pretrain" in spec and spec["source"] != "synthetic":
         raise ConfigError(
-            f"config key '{key}': only a synthetic model pre-trains, not source "
-            f"{spec['source']!r} (a scratch control or implant follows its 'of')"
-        )
-    if ("seed" in pretrain) == ("seeds" in pretrain):
-        raise ConfigError(
-            f"config key '{key}.seeds': give pretrain.seed (one pre-training) or "
-            "pretrain.seeds (one model instance per seed), exactly one of them"
+            f"config key 'models.{name}.pretrain': only a synthetic model pre-trains, not "
+            f"source {spec['source']!r} (a scratch control or implant follows its 'of')"
         )
 
 
