@@ -96,7 +96,7 @@ def test_fingerprint_reads_the_runs_own_data_sets_only(
     set) changes nothing of this run's identity; a change to a data set the run reads does.
     Hashing the whole folder raced with staging: a file of the other job's temporary folder
     vanished between listing and hashing (CI, a MAWPS run beside QQP's staging)."""
-    from pipeline.__main__ import build_parser
+    from pipeline.cli import build_parser
     from pipeline.verbs.finetune import cell_fingerprint
 
     data, model = tmp_path / "data", tmp_path / "model"
