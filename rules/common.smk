@@ -141,10 +141,10 @@ def setting_block(wc):
 
 def planned(kind, resource):
     """A job's walltime (``runtime``, minutes) or host memory (``mem_mb``) from the study's
-    plan (pipeline/cluster/resources.py: built from the merged config, so overrides reach
-    it), as a rule resource: a plain function call per job, where a profile expression is
-    compiled and evaluated in a fresh namespace for each of the paper's ~5,700 jobs. The
-    profile's set-resources still override it."""
+    plan (pipeline/cluster/resources.py: built from the merged config, so overrides
+    reach it), as a resource of its rule: a plain function call per job, where a profile
+    expression is compiled and evaluated in a fresh namespace for each of the paper's
+    ~5,700 jobs. The profile's set-resources still override it."""
     function = getattr(resources, resource)
 
     def value(wildcards, attempt):
