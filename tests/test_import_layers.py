@@ -241,3 +241,27 @@ def test_module_names_in_the_workflow_files_exist(path):
     names = MODULE_STRING.findall(path.read_text())
     missing = sorted({n for n in names if n not in MODULES})
     assert not missing, f"{path.name} names modules that do not exist: {missing}"
+
+
+def package_imports(path: Path) -> set[str]:
+    """The ``pipeline`` modules a file outside the package imports, anywhere in it."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.split(".")[0] == "pipeline")
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "pipeline":
+            found.add(node.module)
+    return found
+
+
+def test_the_tests_and_benchmarks_import_modules_that_exist():
+    """A lazy import inside a test or a benchmark fails only when it runs: after a module
+    moves, none may still name its old path."""
+    files = sorted((REPO / "tests").glob("*.py")) + sorted((REPO / "bench").glob("*.py"))
+    stale = sorted(
+        f"{path.relative_to(REPO)}: {name}"
+        for path in files
+        for name in package_imports(path)
+        if name not in MODULES
+    )
+    assert not stale, "imports of modules that do not exist:\n  " + "\n  ".join(stale)
