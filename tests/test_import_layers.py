@@ -283,3 +283,49 @@ def test_the_tests_and_benchmarks_import_modules_that_exist():
         if name not in MODULES
     )
     assert not stale, "imports of modules that do not exist:\n  " + "\n  ".join(stale)
+
+
+# Where the package's modules are named in prose: docs, comments and docstrings, profiles.
+NAMING_FILES = [
+    *sorted((REPO / "docs").glob("*.md")),
+    *sorted(PACKAGE.rglob("*.py")),
+    *sorted(PACKAGE.rglob("*.yaml")),
+    *STRING_IMPORTERS,
+    *sorted((REPO / "configs").glob("*.yaml")),
+    *sorted((REPO / "slurm").glob("*.yaml")),
+    REPO / "config.yaml",
+    REPO / "pyproject.toml",
+    REPO / "bench" / "README.md",
+]
+FILE_PATH = re.compile(r"(?<![\w/.])pipeline/[\w/.]*\w")
+DOTTED = re.compile(r"(?<![\w/.])pipeline\.([a-z]\w*)")
+
+
+def stale_names(text: str) -> list[str]:
+    """Paths ``pipeline/...`` that name no file or folder (``pipeline/x.py.NAME``, a name
+    in a module, counts as its module), and ``pipeline.x`` that names no module."""
+    stale = []
+    for match in FILE_PATH.finditer(text):
+        path = match[0]
+        module = path.rsplit(".", 1)[0] if "." in path.rsplit("/", 1)[-1] else path
+        if not any((REPO / p).exists() for p in (path, f"{module}.py", module)):
+            stale.append(path)
+    stale += [m[0] for m in DOTTED.finditer(text) if f"pipeline.{m[1]}" not in MODULES]
+    return stale
+
+
+def test_docs_and_comments_name_paths_that_exist():
+    """After a module moves, no doc, comment or docstring names its old place."""
+    assert stale_names("pipeline/cost_model.py, pipeline.plan, pipeline/models/staging/") == [
+        "pipeline/cost_model.py",
+        "pipeline/models/staging",
+        "pipeline.plan",
+    ]
+    assert stale_names("pipeline/cluster/gpu_slots.GPU_VERBS, pipeline.cluster.plan") == []
+    found = sorted(
+        f"{path.relative_to(REPO)}: {name}"
+        for path in NAMING_FILES
+        if path.is_file()
+        for name in stale_names(path.read_text())
+    )
+    assert not found, "names of modules that do not exist:\n  " + "\n  ".join(found)
