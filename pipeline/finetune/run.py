@@ -25,9 +25,9 @@ from pipeline.finetune.protocol import Protocol
 from pipeline.finetune.trainer import StopRequest, cell_placement, train
 from pipeline.fingerprint import inputs_hash
 from pipeline.io import atomic_dir
-from pipeline.models.staging.hub import carry_manifest
 from pipeline.paths import DENSE, split_compression, split_difficulty
 from pipeline.records import run_record
+from pipeline.staging.hub import carry_manifest
 from pipeline.tasks.chance import chance_level
 from pipeline.tasks.registry import get_task
 from pipeline.tasks.subsets import fraction_indices

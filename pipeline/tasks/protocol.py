@@ -19,7 +19,7 @@ from typing import Any, Protocol, runtime_checkable
 @dataclass(frozen=True)
 class Tokens:
     """Token lengths of one example of a hub task under its paper model's tokenizer: what
-    the cost model sizes its jobs by (pipeline/cluster/cost_model.py)."""
+    the cost model sizes its jobs by (pipeline/cluster/walltime.py)."""
 
     mean: float  # one example (all its segments; per choice for multiple choice)
     p99: float
