@@ -29,10 +29,10 @@ class RunSpec:
     goes, which no result depends on."""
 
     # --- what the run computes (recorded in its row; a change is another run) ---
-    study: str
+    study: str  # the study's name (config `study`), every row's `study`
     setting: str  # the difficulty setting the cell belongs to (pipeline/study.py)
     model_name: str  # the model (instance) name the row carries: tiny_roberta/p1
-    task_name: str
+    task_name: str  # the task (listed below)
     difficulty: str  # AXIS-VALUE of the setting: fraction-0.25, lang-minority, task-all
     compression: str  # 'dense' or METHOD-LEVEL[+option=value...]
     mode_name: str  # the transfer mode (pipeline/finetune/modes)
@@ -51,7 +51,7 @@ class RunSpec:
     examples_path: Path | None = None  # per-example outcomes (pipeline/examples.py)
     out_dir: Path | None = None  # fine-tuned weights, only for the runs a later job reads
     checkpoint_dir: Path | None = None  # resumable checkpoints (pipeline/finetune/checkpoint)
-    checkpoint_minutes: float = 0.0  # wall-time minutes between checkpoints; 0 = never
+    checkpoint_minutes: float = 20.0  # wall-time minutes between checkpoints; 0 = never
     threads: int = 1  # torch CPU threads
     progress: bool = True  # a progress bar on stderr
     tracking: str = "none"  # the tracker backend (pipeline/finetune/tracking.py)
@@ -109,10 +109,12 @@ class RunSpec:
         required = [n for n, f in known.items() if _required(f)]
         missing = [n for n in required if n not in values]
         if unknown or missing:
-            raise ValueError(
-                f"finetune spec: unknown keys {unknown}, missing keys {missing}; "
-                f"allowed: {sorted(known)}"
-            )
+            wrong = [
+                f"{what} keys {keys}"
+                for what, keys in (("unknown", unknown), ("missing", missing))
+                if keys
+            ]
+            raise ValueError(f"finetune spec: {', '.join(wrong)}; allowed: {sorted(known)}")
         typed = {k: _typed(known[k], v) for k, v in values.items()}
         try:
             protocol = Protocol.from_dict(values["protocol"])
