@@ -33,7 +33,7 @@ quick: setup
 test: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q tests
 
-## The GPU check (pipeline/gpucheck.py, under 5 minutes on one H100): every transfer mode in
+## The GPU check (pipeline/cluster/gpucheck.py, under 5 minutes on one H100): every transfer mode in
 ## fp16 and bf16, a SIGTERM checkpoint and resume, sharded .bin onto the GPU, Wanda and
 ## SparseGPT and one block of every model at real width; writes measured rates for
 ## slurm/throughput.yaml to results/gpu-check/. FAILS without a usable GPU. No install step:
@@ -41,7 +41,7 @@ test: setup
 ## The tiny-model GPU/CPU comparison of every verb: pytest -m gpu tests/test_gpu.py.
 GPU_PY ?= $(if $(wildcard $(BIN)/python),$(BIN)/python,$(PY))
 gpu-check:
-	HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false PYTHONPATH="$(CURDIR)" $(GPU_PY) -m pipeline.gpucheck $(ARGS)
+	HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false PYTHONPATH="$(CURDIR)" $(GPU_PY) -m pipeline.cluster.gpucheck $(ARGS)
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/snakemake --lint

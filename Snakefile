@@ -32,7 +32,8 @@ _study = study_config(
 config.clear()
 config.update(_study)
 
-from pipeline import dag_speed, paths, placeholders, plan, resolve, study, targets
+from pipeline import paths, resolve, study, targets
+from pipeline.cluster import dag_speed, placeholders, resources
 from pipeline.deployment import check_deployment
 from pipeline.config import check_config
 from pipeline.data.offline import OFFLINE_ENV
@@ -43,8 +44,8 @@ from pipeline.worker import lifecycle as worker
 check_config(config)
 check_deployment(workflow.deployment_settings.deployment_method)  # --sdm: conda or none
 # Every job's walltime, memory and pack, from one frozen view of this merged config.
-PLAN = plan.install(config)
-# Planning ~5,700 jobs fast (pipeline/dag_speed.py): the profile's resource strings that name
+PLAN = resources.install(config)
+# Planning ~5,700 jobs fast (pipeline/cluster/dag_speed.py): the profile's resource strings that name
 # nothing of a job are evaluated once, the garbage collector re-scans the DAG less often, and
 # the signature Snakemake reads to evaluate each resource of each job is recorded once.
 dag_speed.freeze_constant_resources(workflow.resource_settings)

@@ -20,7 +20,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from pipeline.analysis.schema import RUN_IDENTITY
+from pipeline.schema import RUN_IDENTITY
 
 EXAMPLES = pa.schema(
     [

@@ -3,7 +3,7 @@
 A truncated mask, a corrupt record or a model folder without its config would otherwise
 surface as ``BadZipFile: File is not a zip file`` or a transformers traceback that names
 no file. Each loader raises :class:`LoadError` (a ``ValueError``: a verb prints it as one
-``error:`` line, pipeline/__main__.py) with the path and what is wrong with it.
+``error:`` line, pipeline/cli.py) with the path and what is wrong with it.
 """
 
 from __future__ import annotations
@@ -113,12 +113,12 @@ def _check_metric(path: Path, where: str, name: str, value: Any) -> None:
 
 def record(path: str | os.PathLike) -> dict[str, Any]:
     """A result record as a run writes it: a run's one row, or ``{"rows": [...]}`` of LMC
-    path points, checked against its table's schema (pipeline/analysis/schema.py) and each
+    path points, checked against its table's schema (pipeline/schema.py) and each
     metric against its range. A model instance's name (``tiny_roberta/p1``: the path's
     ``{model}``, pipeline/instances.py) is split into ``model`` and ``pretrain_seed`` (None:
     a model whose pre-training the study does not replicate)."""
-    from pipeline.analysis.schema import LMC, RESULTS
     from pipeline.instances import split
+    from pipeline.schema import LMC, RESULTS
 
     path = Path(path)
     data = json_object(path)

@@ -312,7 +312,7 @@ class Study:
     """The study one workflow run builds, typed and frozen: made once (the Snakefile) from
     the merged, validated config (pipeline/overrides.py), so every rule reads the same values
     and no job re-reads a config file. The cluster's resources read their own typed view of
-    the same config (pipeline/plan.py)."""
+    the same config (pipeline/cluster/resources.py)."""
 
     name: str  # config `study`: every result row's `study`, the tracker's project
     results_dir: str  # the root of every output path

@@ -153,11 +153,11 @@ def setting_block(wc):
 
 def planned(kind, resource):
     """A job's walltime (``runtime``, minutes) or host memory (``mem_mb``) from the study's
-    plan (pipeline/plan.py: built from the merged config, so overrides reach it), as a rule
+    plan (pipeline/cluster/resources.py: built from the merged config, so overrides reach it), as a rule
     resource: a plain function call per job, where a profile expression is compiled and
     evaluated in a fresh namespace for each of the paper's ~5,700 jobs. The profile's
     set-resources still override it."""
-    function = getattr(plan, resource)
+    function = getattr(resources, resource)
 
     def value(wildcards, attempt):
         return function(kind, wildcards, attempt)
@@ -166,9 +166,9 @@ def planned(kind, resource):
 
 
 def finetune_pack(wc):
-    """Short fine-tunes share a SLURM allocation (pipeline/cost_model.py, pack_group), when
+    """Short fine-tunes share a SLURM allocation (pipeline/cluster/cost_model.py, pack_group), when
     the profile asks for packs (group-components, the SLURM profile); otherwise none."""
-    from pipeline import cost_model
+    from pipeline.cluster import cost_model
 
     if cost_model.PACK_GROUP not in workflow.group_settings.group_components:
         return None
@@ -181,7 +181,7 @@ def stage_priority(wc):
     return instances.entry(config, wc.model).get("pretrain", {}).get("steps", 0)
 
 
-# Snakemake inspects each of these per job, two or three times (pipeline/dag_speed.py).
+# Snakemake inspects each of these per job, two or three times (pipeline/cluster/dag_speed.py).
 dag_speed.remember_signatures(
     finetune_inputs, finetune_run, finetune_spec, finetune_pack, prune_inputs
 )

@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.__main__ import main
 from pipeline.analysis.decide import FAILS, HOLDS, INCONCLUSIVE, decide, estimate, holm
 from pipeline.analysis.levels import compression_axis
 from pipeline.analysis.options import Analysis
@@ -16,6 +15,7 @@ from pipeline.analysis.safe_sparsity import safe_level, safe_sparsity
 from pipeline.analysis.stats import Interval, seed_interval
 from pipeline.analysis.tables import normalize, write_table
 from pipeline.analysis.verdict import evaluate
+from pipeline.cli import main
 
 SPARSITIES = ("0.2", "0.4", "0.6", "0.8")
 FRACTIONS = (1.0, 0.5, 0.25)  # easy -> hard

@@ -10,9 +10,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.analysis.schema import SCHEMAS, conform, kind_of
 from pipeline.analysis.tables import collect, flatten, normalize, write_table
 from pipeline.io import write_json
+from pipeline.schema import SCHEMAS, conform, kind_of
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "schema.md"
 

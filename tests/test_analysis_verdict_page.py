@@ -118,7 +118,7 @@ def test_collect_records_the_analysis_hash_before_any_verdict(study, tmp_path):
 
     from test_load_errors import RECORD
 
-    from pipeline.__main__ import main
+    from pipeline.cli import main
 
     record = tmp_path / "run" / "metrics.json"
     record.parent.mkdir()

@@ -232,10 +232,10 @@ def test_the_config_reference_documents_budgets():
 
 
 def test_a_4x_job_asks_for_4x_the_training_time():
-    from pipeline import cost_model, plan
+    from pipeline.cluster import cost_model, resources
 
     config = default_config()
-    planned = plan.install(config)
+    planned = resources.install(config)
     wc = dict(model="tiny_mbart", task="syn_translation", difficulty="lang-minority",
               compression="magnitude-0.9", mode="sparse_to_dense", seed=0)  # fmt: skip
     one = cost_model.estimate_minutes(planned, "finetune", {**wc, "budget": ""})

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline import cluster, gpu_slots
+from pipeline.cluster import gpu_slots, requested
 
 REPO = Path(__file__).resolve().parents[1]
 PROFILES = {
@@ -81,8 +81,8 @@ def slurm_text() -> str:
 
 
 @pytest.fixture(scope="module")
-def slurm_jobs(slurm_text) -> list[cluster.PlannedJob]:
-    return cluster.parse_dry_run(slurm_text)
+def slurm_jobs(slurm_text) -> list[requested.PlannedJob]:
+    return requested.parse_dry_run(slurm_text)
 
 
 @pytest.fixture(scope="module")
@@ -93,8 +93,8 @@ def paper() -> dict:
 def test_dry_run_lists_every_job_of_the_paper_study(slurm_text, slurm_jobs, paper):
     from pipeline import study
 
-    assert Counter(j.rule for j in slurm_jobs) == Counter(cluster.job_stats(slurm_text))
-    stats = cluster.job_stats(slurm_text)
+    assert Counter(j.rule for j in slurm_jobs) == Counter(requested.job_stats(slurm_text))
+    stats = requested.job_stats(slurm_text)
     assert stats["finetune"] + stats["finetune_keep_model"] == len(study.cells(paper))
     # The LMC end points (8 paths at 3 seeds: 48 runs) and the dense runs post-training
     # quantization starts from.
@@ -109,8 +109,8 @@ def test_dry_run_lists_every_job_of_the_paper_study(slurm_text, slurm_jobs, pape
 
 
 def test_every_submitted_job_carries_its_slurm_resources(slurm_jobs):
-    local = cluster.local_rules(REPO)
-    sent = cluster.submitted(slurm_jobs, local)
+    local = requested.local_rules(REPO)
+    sent = requested.submitted(slurm_jobs, local)
     assert {j.rule for j in sent} >= {"prune", "finetune", "lmc"}
     assert not {j.rule for j in sent} & {"stage_data", "stage_hub_model"}  # login node
     for job in sent:
@@ -120,7 +120,7 @@ def test_every_submitted_job_carries_its_slurm_resources(slurm_jobs):
 
 
 def test_every_submitted_rule_is_listed_in_both_profiles(slurm_jobs):
-    sent = {j.rule for j in cluster.submitted(slurm_jobs, cluster.local_rules(REPO))}
+    sent = {j.rule for j in requested.submitted(slurm_jobs, requested.local_rules(REPO))}
     for name, path in PROFILES.items():
         listed = set(yaml.safe_load(path.read_text())["set-resources"])
         assert sent <= listed, f"{name} profile lacks set-resources for {sent - listed}"
@@ -128,15 +128,15 @@ def test_every_submitted_rule_is_listed_in_both_profiles(slurm_jobs):
 
 @pytest.fixture(scope="module")
 def plan(paper):
-    from pipeline import cost_model
+    from pipeline.cluster import cost_model
 
     return cost_model.load_plan(paper)
 
 
 def test_gpus_and_walltimes_follow_the_job(slurm_jobs, plan):
-    from pipeline import cost_model
+    from pipeline.cluster import cost_model
 
-    def one(rule: str, **wildcards: str) -> cluster.PlannedJob:
+    def one(rule: str, **wildcards: str) -> requested.PlannedJob:
         return next(
             j
             for j in slurm_jobs
@@ -160,7 +160,7 @@ def test_gpus_and_walltimes_follow_the_job(slurm_jobs, plan):
 def test_first_principles_estimate_of_two_fine_tunes(plan):
     """SST-2 at 100% and RTE with roberta-large, counted by hand from the throughput table:
     padded tokens / train rate + one validation pass / forward rate + the load time."""
-    from pipeline import cost_model
+    from pipeline.cluster import cost_model
 
     base, large = plan.models["roberta-base"], plan.models["roberta_large"]
     sst2 = (
@@ -184,7 +184,7 @@ def test_the_cost_model_agrees_with_a_first_principles_count(slurm_jobs, plan):
     table's assumed utilisation; decoding at the memory bandwidth) agree within 30%, except
     the zero-shot Vicuna setting, whose time is eager decoding and model loads (a FLOP and
     byte count sees neither): there the estimate is the larger."""
-    result = cluster.estimate(slurm_jobs, cluster.local_rules(REPO), plan)
+    result = requested.estimate(slurm_jobs, requested.local_rules(REPO), plan)
     assert plan.first_principles["measured"] is False  # the report says so
     for setting, row in result["settings"].items():
         if setting == "staging":  # no model computes here: the GPU preflight's minutes only
@@ -198,9 +198,9 @@ def test_the_cost_model_agrees_with_a_first_principles_count(slurm_jobs, plan):
 
 
 def test_only_short_fine_tunes_are_packed_and_no_pack_exceeds_max_runtime(slurm_jobs, plan):
-    from pipeline import cost_model
+    from pipeline.cluster import cost_model
 
-    packs = cluster.packs(slurm_jobs)
+    packs = requested.packs(slurm_jobs)
     finetunes = [j for j in slurm_jobs if j.rule.startswith("finetune")]
     assert packs and max(len(p) for p in packs.values()) == plan.pack_size
     for job in finetunes:
@@ -214,10 +214,11 @@ def test_only_short_fine_tunes_are_packed_and_no_pack_exceeds_max_runtime(slurm_
 
 
 def test_cost_is_the_models_estimate_per_setting_and_rule(slurm_jobs, plan, paper):
-    from pipeline import cost_model, study
+    from pipeline import study
+    from pipeline.cluster import cost_model
 
-    local = cluster.local_rules(REPO)
-    result = cluster.estimate(slurm_jobs, local, plan)
+    local = requested.local_rules(REPO)
+    result = requested.estimate(slurm_jobs, local, plan)
     # Independent of the parser: the model over the config's cells (one GPU each).
     cells = study.cells(paper)
     expected = sum(cost_model.estimate_minutes(plan, "finetune", c.wildcards) for c in cells)
@@ -266,11 +267,11 @@ def test_cost_verb_prints_the_total(slurm_text, tmp_path):
         timeout=120,
     )
     assert run.returncode == 0, run.stderr
-    from pipeline import cost_model
+    from pipeline.cluster import cost_model
 
     plan = cost_model.load_plan(yaml.safe_load((REPO / "configs" / "paper.yaml").read_text()))
-    jobs = cluster.parse_dry_run(slurm_text)
-    expected = cluster.estimate(jobs, cluster.local_rules(REPO), plan)
+    jobs = requested.parse_dry_run(slurm_text)
+    expected = requested.estimate(jobs, requested.local_rules(REPO), plan)
     assert f"total: {expected['gpu_hours']:.1f} GPU-hours estimated" in run.stdout
     for setting in ("data_fraction", "languages", "book", "across_tasks"):
         assert f"{setting:<22}" in run.stdout
@@ -288,7 +289,7 @@ def test_parse_dry_run_keeps_group_membership():
         "[Mon]\nrule collect:\n    resources: runtime=60\nShell command: python y\n"
         "[Mon]\nrule all:\n    resources: runtime=60\nShell command: None\n"
     )
-    jobs = cluster.parse_dry_run(text)
+    jobs = requested.parse_dry_run(text)
     assert [(j.rule, j.pack) for j in jobs] == [
         ("finetune", 1),
         ("finetune", 1),
@@ -298,7 +299,7 @@ def test_parse_dry_run_keeps_group_membership():
     ]
     assert jobs[1].wildcards == {"task": "a", "seed": "2"}
     assert [j.gpus for j in jobs] == [1, 1, 2, 0, 0]
-    result = cluster.summary(jobs, local={"collect"})
+    result = requested.summary(jobs, local={"collect"})
     assert result["gpu_hours"] == pytest.approx((30 + 40 + 2 * 60) / 60)
     assert (result["jobs"], result["slurm_submissions"]) == (3, 2)
 
@@ -342,7 +343,7 @@ def test_workstation_gives_gpus_to_exactly_the_jobs_whose_verbs_lock_one():
     verb not told --device cpu (magnitude/random/RTN prunes)."""
     jobs, rule, gpus = [], None, 0
     for line in dry_run("workstation").splitlines():
-        if m := cluster.JOB_RE.match(line):
+        if m := requested.JOB_RE.match(line):
             rule, gpus = m["rule"], 0
         elif line.strip().startswith("resources:"):
             gpus = int(m_gpu[1]) if (m_gpu := re.search(r"\bgpu=(\d+)", line)) else 0
@@ -357,6 +358,6 @@ def test_workstation_gives_gpus_to_exactly_the_jobs_whose_verbs_lock_one():
 
 
 def test_workstation_dry_run_parses():
-    jobs = cluster.parse_dry_run(dry_run("workstation"))
+    jobs = requested.parse_dry_run(dry_run("workstation"))
     finetunes = [j for j in jobs if j.rule == "finetune"]
     assert finetunes and all(j.gpus == 1 and j.pack is None for j in finetunes)

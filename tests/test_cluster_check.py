@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline import cluster
-from pipeline.slurm_limits import (
+from pipeline.cluster import requested
+from pipeline.cluster.slurm_limits import (
     Node,
     Partition,
     check_submissions,
@@ -97,13 +97,13 @@ def dry_run(tmp_path: Path, attempt: int) -> str:
 @pytest.fixture(scope="module")
 def attempts(tmp_path_factory) -> dict[int, list]:
     tmp = tmp_path_factory.mktemp("check")
-    local = cluster.local_rules(REPO)
+    local = requested.local_rules(REPO)
     return {a: requests(dry_run(tmp, a), local) for a in (1, 3)}
 
 
 def member_minutes(attempt: int) -> int:
     """One tiny-study fine-tune's request from the cost model (default throughput row)."""
-    from pipeline import cost_model
+    from pipeline.cluster import cost_model
 
     plan = cost_model.load_plan(tiny_study(Path("results"), [0.5], ["dense"], [0, 1], [1.0]))
     wc = {"model": "m", "task": "syn_sentiment", "difficulty": "fraction-1", "mode": "dense"}
@@ -149,7 +149,7 @@ def test_what_a_partition_cannot_hold_is_reported_on_the_attempt_that_asks_it(at
 
 
 def test_the_plugins_partition_file_gives_the_limits_without_sinfo(attempts, tmp_path):
-    from pipeline.slurm_limits import partitions_from_config
+    from pipeline.cluster.slurm_limits import partitions_from_config
 
     # As `generate-slurm-partition-config` writes it (the plugin's own reader parses it).
     (tmp_path / "partitions.yaml").write_text(

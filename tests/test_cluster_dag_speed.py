@@ -11,7 +11,7 @@ from snakemake.iocontainers import InputFiles, Wildcards
 from snakemake.resources import Resources
 from snakemake.settings.types import ResourceSettings
 
-from pipeline import dag_speed
+from pipeline.cluster import dag_speed
 
 
 def parsed(*expressions: str, defaults: str | None = None) -> Resources:

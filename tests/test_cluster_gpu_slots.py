@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import gpu_slots
+from pipeline.cluster import gpu_slots
 
 REPO = Path(__file__).resolve().parents[1]
 CLAIM = (

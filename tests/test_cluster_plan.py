@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline import cost_model, placeholders
+from pipeline.cluster import cost_model, placeholders
 
 REPO = Path(__file__).resolve().parents[1]
 PAPER = yaml.safe_load((REPO / "configs" / "paper.yaml").read_text())

@@ -111,7 +111,7 @@ def test_the_pack_asks_for_one_gpu_and_the_sum_of_its_walltimes(sbatch_calls):
     # The walltime of each member from the cost model (its work over the tiny model's
     # throughput), summed; --cpus-per-task is the rule's set-threads (the dry run's
     # `--threads 1` is only `-n` capping --cores at 1).
-    from pipeline import cost_model
+    from pipeline.cluster import cost_model
 
     config = yaml.safe_load((work / "study.yaml").read_text())
     plan = cost_model.load_plan(config, work / "throughput.yaml")

@@ -15,7 +15,7 @@ import torch
 import yaml
 
 from pipeline import study
-from pipeline.__main__ import main
+from pipeline.cli import main
 from pipeline.compress.apply import load_compression
 from pipeline.compress.calibration import load_calibration
 from pipeline.compress.levels import describe, format_nm, parse_bits, parse_nm

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import torch
 
-from pipeline.__main__ import main
+from pipeline.cli import main
 from pipeline.device import Placement, model_devices, resolve
 from pipeline.finetune.adapters.base import length_sorted
 from pipeline.finetune.checkpoint import Checkpoints

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 from test_finetune_architectures import GENERATION_ROWS, tiny_mbart  # noqa: F401 (fixture)
 
-from pipeline.__main__ import main
+from pipeline.cli import main
 from pipeline.compress.magnitude import global_magnitude_masks
 from pipeline.compress.masks import save_masks
 from pipeline.compress.prunable import prunable_parameters

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from pipeline.__main__ import main
+from pipeline.cli import main
 from pipeline.compress.magnitude import global_magnitude_masks
 from pipeline.compress.masks import save_masks
 from pipeline.compress.prunable import prunable_parameters

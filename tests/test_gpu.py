@@ -1,5 +1,5 @@
 """The tiny-model GPU/CPU comparison (``pytest -m gpu tests/test_gpu.py``; skipped without
-CUDA; ``make gpu-check``, pipeline/gpucheck.py, is the check that fails without a GPU).
+CUDA; ``make gpu-check``, pipeline/cluster/gpucheck.py, is the check that fails without a GPU).
 
 Tiny stand-ins of the three model kinds (RoBERTa, mBART, Llama; built on the tiny world)
 through every model-running verb on CUDA: every parameter and every batch is on the device,

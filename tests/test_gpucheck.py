@@ -1,4 +1,4 @@
-"""The GPU check (``make gpu-check``, pipeline/gpucheck.py) cannot pass without a GPU, and
+"""The GPU check (``make gpu-check``, pipeline/cluster/gpucheck.py) cannot pass without a GPU, and
 everything in it that is not GPU-specific runs here on the CPU, with the machine's Python
 as the GPU machine has it: no snakemake, no datasets."""
 
@@ -14,7 +14,7 @@ import pytest
 import torch
 import yaml
 
-from pipeline.gpucheck import MODELS
+from pipeline.cluster.gpucheck import MODELS
 
 REPO = Path(__file__).resolve().parents[1]
 # The GPU machine has neither: importing one would fail there.
@@ -22,7 +22,7 @@ WITHOUT = "import sys; sys.modules['snakemake'] = sys.modules['datasets'] = None
 
 
 def _run(*args: str, timeout: int = 1200) -> subprocess.CompletedProcess:
-    code = WITHOUT + "from pipeline.gpucheck import main; sys.exit(main(sys.argv[1:]))"
+    code = WITHOUT + "from pipeline.cluster.gpucheck import main; sys.exit(main(sys.argv[1:]))"
     env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
     return subprocess.run([sys.executable, "-c", code, *args], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=timeout)  # fmt: skip
@@ -41,7 +41,7 @@ def test_make_gpu_check_fails_without_a_gpu_naming_both_cuda_versions(tmp_path):
 
 @pytest.mark.workflow
 def test_everything_but_the_gpu_runs_on_the_cpu_and_writes_the_throughput_table(tmp_path):
-    from pipeline.cost_model import Throughput
+    from pipeline.cluster.cost_model import Throughput
 
     run = _run("--device", "cpu", "--small", "--out", str(tmp_path))
     assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]

@@ -196,7 +196,7 @@ def test_the_paper_dag_continues_mbart_before_every_setting_2_prune(tmp_path):
 
 
 def test_the_cost_model_prices_the_continued_training():
-    from pipeline import cost_model
+    from pipeline.cluster import cost_model
 
     plan = cost_model.load_plan(paper(), REPO / "slurm/throughput.yaml")
     speed = plan.speed("mbart_cc25")

@@ -27,7 +27,8 @@ def test_every_lmc_path_runs_at_every_seed():
 
 
 def test_the_lmc_jobs_are_planned_and_priced_per_seed():
-    from pipeline import cost_model, paths, study
+    from pipeline import paths, study
+    from pipeline.cluster import cost_model
 
     config = {**PAPER, "results_dir": "results/paper"}
     targets = study.lmc_targets(config)

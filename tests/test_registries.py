@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from pipeline.__main__ import build_parser
+from pipeline.cli import build_parser
 from pipeline.compress.levels import CONFIG_KEYS, FORMAT, PARSE
 from pipeline.compress.options import json_schema
 from pipeline.compress.prunable import DEFAULT_POLICY, POLICIES

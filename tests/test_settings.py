@@ -172,7 +172,7 @@ def test_quantized_sparse_fine_tuning_stays_on_the_grid(tiny_roberta, tiny_world
     weight of an RTN-compressed model still lies on its row's 4-bit grid."""
     from transformers import AutoModelForSequenceClassification
 
-    from pipeline.__main__ import main
+    from pipeline.cli import main
     from pipeline.compress.prunable import prunable_parameters
     from pipeline.finetune.protocol import Protocol
     from pipeline.finetune.run import run_cell

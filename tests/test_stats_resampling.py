@@ -10,13 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.__main__ import main
 from pipeline.analysis.options import Analysis
 from pipeline.analysis.resample import examples_by_run, resample_counts, run_replicates
 from pipeline.analysis.simulate import Effects, draw, examples_frame, skeleton, true_accuracy
 from pipeline.analysis.tables import normalize, write_table
 from pipeline.analysis.verdict import verdict
 from pipeline.analysis.weighted import Examples, weighted_metric
+from pipeline.cli import main
 from pipeline.examples import examples_table
 from pipeline.tasks.metrics import from_examples, generation_examples, logit_examples
 from pipeline.tasks.registry import get_task

@@ -43,7 +43,7 @@ def write_table(rows_or_frame: Any, path: str | Path, kind: str | None = None) -
     import pandas as pd
     import pyarrow.parquet as pq
 
-    from pipeline.analysis.schema import conform, kind_of
+    from pipeline.schema import conform, kind_of
 
     frame = rows_or_frame
     if not isinstance(frame, pd.DataFrame):

@@ -45,8 +45,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    from pipeline import cluster
-    from pipeline.slurm_limits import (
+    from pipeline.cluster import requested
+    from pipeline.cluster.slurm_limits import (
         check_submissions,
         partitions,
         partitions_from_config,
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> None:
     )
 
     retries = profile_retries(args.profile) if args.retries is None else args.retries
-    local = cluster.local_rules(args.workflow)
+    local = requested.local_rules(args.workflow)
     if args.partition_config is not None:
         found = partitions_from_config(args.partition_config)
     else:
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> None:
     checked = 0
     for attempt in range(1, retries + 2):
         extra = [*shlex.split(args.snakemake_args), "--attempt", str(attempt)]
-        text = cluster.run_dry_run(args.profile, args.targets, [*extra, "--cores", "100000"])
+        text = requested.run_dry_run(args.profile, args.targets, [*extra, "--cores", "100000"])
         submissions = requests(text, local)
         checked += len(submissions)
         problems += [f"attempt {attempt}: {p}" for p in check_submissions(submissions, found)]

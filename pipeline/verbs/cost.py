@@ -1,7 +1,7 @@
 """GPU-hours of a study on the cluster: the cost model's estimate for every job still to run.
 
 Runs ``snakemake --profile PROFILE -n TARGET`` (offline: a dry run never downloads) for the
-list of jobs that still have to run, and prices each from its work (pipeline/cost_model.py:
+list of jobs that still have to run, and prices each from its work (pipeline/cluster/cost_model.py:
 examples x epochs x padded tokens, generated tokens, alphas x validation size, calibration
 passes) over the model's throughput on the GPU of the profile's ``throughput.yaml``.
 Prints GPU-hours per setting and per rule, beside the walltime the jobs request (margin x
@@ -65,7 +65,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def _measure(args: argparse.Namespace) -> None:
     import yaml
 
-    from pipeline.cost_model import measure
+    from pipeline.cluster.cost_model import measure
 
     rates = measure(args.measure, args.device, args.batch_size, args.seq_len)
     name = args.name or args.measure.name
@@ -92,7 +92,7 @@ def _table(title: str, rows: dict[str, dict], total: float) -> None:
 def run(args: argparse.Namespace) -> None:
     import yaml
 
-    from pipeline import cluster, cost_model
+    from pipeline.cluster import cost_model, requested
     from pipeline.io import write_json
 
     if args.measure is not None:
@@ -102,12 +102,12 @@ def run(args: argparse.Namespace) -> None:
         text = args.dry_run_output.read_text()
     else:
         extra = ["--configfile", str(args.configfile), *shlex.split(args.snakemake_args)]
-        text = cluster.run_dry_run(args.profile, args.targets, extra)
+        text = requested.run_dry_run(args.profile, args.targets, extra)
     plan = cost_model.load_plan(
         yaml.safe_load(args.configfile.read_text()), args.throughput, args.rows
     )
-    jobs = cluster.parse_dry_run(text)
-    result = cluster.estimate(jobs, cluster.local_rules(args.workflow), plan)
+    jobs = requested.parse_dry_run(text)
+    result = requested.estimate(jobs, requested.local_rules(args.workflow), plan)
     fp = plan.first_principles
     staged = f"{plan.config['results_dir']}/data/*/staged.json"
     print(

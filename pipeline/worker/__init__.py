@@ -6,7 +6,7 @@ Nothing about a job changes for Snakemake or the user: every rule still runs
 ``python -m pipeline VERB ...``, one job per cell. That command first offers the job to the
 worker named by ``JUNKDNA_WORKER_SOCKET`` (``client``); the worker forks a child that takes
 over the job's argv, cwd, environment and stdin/stdout/stderr (passed over a Unix socket)
-and runs the same ``pipeline.__main__.main`` the process itself would (``server``). With no
+and runs the same ``pipeline.cli.main`` the process itself would (``server``). With no
 worker reachable, or one that refuses the job (other interpreter, other checkout, other
 environment, threads running), the command runs the job in its own process as before.
 

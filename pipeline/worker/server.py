@@ -12,7 +12,7 @@ Same results as a fresh process. The child takes the client's argv, cwd, environ
 umask and stdio; it sets torch's and the BLAS's thread counts from OMP_NUM_THREADS and
 OPENBLAS_NUM_THREADS as a fresh interpreter would read them, resets torch's default
 generator to its initial state and reseeds numpy's global generator from the OS (Python's
-``random`` reseeds itself after fork), then runs ``pipeline.__main__.main``.
+``random`` reseeds itself after fork), then runs ``pipeline.cli.main``.
 tests/test_worker.py checks that a cell's metrics are bit-identical either way. Jobs whose
 environment differs from the worker's beyond per-job variables are refused: libraries read
 some variables once, at import (HF_HUB_OFFLINE, for one).
@@ -334,7 +334,7 @@ class Worker:
 
 def run_main(argv: list[str]) -> int:
     """``python -m pipeline argv[1:]`` as the interpreter would end it: its exit status."""
-    from pipeline.__main__ import main
+    from pipeline.cli import main
 
     try:
         return _exit_code(main(argv[1:]))

@@ -41,7 +41,7 @@ from pipeline.resolve import protocol_for
 from pipeline.study import cells, setting_of
 from pipeline.tasks.registry import get_task
 
-SLURM_DIR = Path(__file__).resolve().parents[1] / "slurm"
+SLURM_DIR = Path(__file__).resolve().parents[2] / "slurm"
 THROUGHPUT_FILE = SLURM_DIR / "throughput.yaml"
 THROUGHPUT_ENV = "JUNKDNA_THROUGHPUT"
 ROWS_FILE = SLURM_DIR / "staged_rows.yaml"
@@ -103,7 +103,8 @@ class Throughput:
 class Plan:
     """One typed, frozen view of a study for sizing its jobs: a snapshot of the merged,
     validated config, the cluster's throughput table and the row counts each data set
-    holds as staged. Built once per Snakemake run (pipeline/plan.py) or per cost report."""
+    holds as staged. Built once per Snakemake run (pipeline/cluster/resources.py) or per cost
+    report."""
 
     config: dict[str, Any]
     gpu: str

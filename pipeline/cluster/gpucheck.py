@@ -1,4 +1,4 @@
-"""The GPU check: ``python -m pipeline.gpucheck`` (``make gpu-check``), before a cluster run.
+"""The GPU check before a cluster run: ``make gpu-check`` (``python -m pipeline.cluster.gpucheck``).
 
 It proves the paper path on the machine's GPU and measures what the cost model needs, with
 the machine's own Python (torch, transformers, accelerate; no snakemake, no datasets, no
@@ -41,7 +41,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # The paper study's models at their real width (their hub configs) and the shapes their
 # jobs run at (configs/paper.yaml: batch, max length, precision; evaluation batch; decoding).
@@ -486,7 +486,7 @@ def calibrated_pruning(method_name: str, device: str, small: bool) -> dict[str, 
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m pipeline.gpucheck", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m pipeline.cluster.gpucheck", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     p.add_argument("--device", default="cuda", help="cuda (the check) or cpu (develop it)")
     p.add_argument("--out", type=Path, default=ROOT / "results" / "gpu-check")
@@ -554,7 +554,7 @@ def main(argv: list[str] | None = None) -> int:
     from pipeline.io import write_json
 
     (args.out / "throughput.yaml").write_text(
-        "# Measured by `python -m pipeline.gpucheck` (tokens/s on one GPU; see"
+        "# Measured by `python -m pipeline.cluster.gpucheck` (tokens/s on one GPU; see"
         " slurm/throughput.yaml)\n" + yaml.safe_dump({"gpus": {gpu: table}}, sort_keys=False)
     )
     write_json(args.out / "report.json", report)

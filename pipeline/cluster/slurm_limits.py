@@ -1,6 +1,6 @@
 """A SLURM partition's limits (``sinfo``/``scontrol``) against what the profile's jobs ask for.
 
-The requests come from Snakemake's dry run (``pipeline.cluster``); the limits from the
+The requests come from Snakemake's dry run (``pipeline.cluster.requested``); the limits from the
 cluster's own commands, so the check sees the partitions as the scheduler does. Text parsing
 by hand: SLURM 22.05 has no JSON output for ``sinfo``/``scontrol`` without its REST plugin,
 and the SLURM executor plugin's reader of ``scontrol`` keeps no per-node memory or GPUs.
@@ -17,7 +17,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline import cluster
+from pipeline.cluster import requested
 
 THREADS_RE = re.compile(r"^\s+threads: (?P<threads>\d+)$")
 GRES_GPU_RE = re.compile(r"^gpu(?::[^:(]+)?:(?P<count>\d+)")
@@ -167,11 +167,11 @@ def profile_retries(profile: str) -> int:
 
 
 def _threads(text: str) -> list[int]:
-    """Threads of every job of the dry run, in ``cluster.parse_dry_run``'s order (Snakemake
+    """Threads of every job of the dry run, in ``requested.parse_dry_run``'s order (Snakemake
     prints ``threads:`` only when more than one)."""
     out: list[int] = []
     for line in text.splitlines():
-        if cluster.JOB_RE.match(line):
+        if requested.JOB_RE.match(line):
             out.append(1)
         elif out and (m := THREADS_RE.match(line)):
             out[-1] = int(m["threads"])
@@ -182,12 +182,12 @@ def requests(text: str, local: set[str]) -> list[Request]:
     """The SLURM submissions of a dry run: each job not in a pack, and each pack with the
     largest member's CPUs, memory and GPUs and the sum of its members' walltimes (the profile
     runs a pack's members one after another on one GPU)."""
-    jobs = cluster.parse_dry_run(text)
+    jobs = requested.parse_dry_run(text)
     threads = _threads(text)
     if len(threads) != len(jobs):
         raise ValueError("dry run output not understood: job and thread counts differ")
     singles: list[Request] = []
-    packed: dict[int, list[tuple[cluster.PlannedJob, int]]] = {}
+    packed: dict[int, list[tuple[requested.PlannedJob, int]]] = {}
     for job, n in zip(jobs, threads, strict=True):
         if not job.shell or job.rule in local:
             continue
@@ -203,7 +203,7 @@ def requests(text: str, local: set[str]) -> list[Request]:
 
 
 def _request(
-    what: str, members: list[tuple[cluster.PlannedJob, int]], sum_minutes: bool
+    what: str, members: list[tuple[requested.PlannedJob, int]], sum_minutes: bool
 ) -> Request:
     minutes = [int(j.resources.get("runtime", 0)) for j, _ in members]
     return Request(

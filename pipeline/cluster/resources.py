@@ -1,5 +1,5 @@
 """The running workflow's plan: one typed, frozen view of the merged, validated config
-(:class:`pipeline.cost_model.Plan`), built once by the Snakefile from the ``config`` object
+(:class:`pipeline.cluster.cost_model.Plan`), built once by the Snakefile from the ``config`` object
 Snakemake hands it, so that every resource a job asks for (walltime, host memory, its pack)
 follows ``--config``/``--configfile`` overrides.
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.cost_model import Plan, load_plan, requested_mem_mb, requested_minutes
+from pipeline.cluster.cost_model import Plan, load_plan, requested_mem_mb, requested_minutes
 
 _installed: list[Plan] = []
 
@@ -27,7 +27,9 @@ def install(config: dict[str, Any]) -> Plan:
 def current() -> Plan:
     """The plan the Snakefile installed; an error outside a workflow run."""
     if not _installed:
-        raise RuntimeError("no study plan: pipeline.plan.install(config) runs in the Snakefile")
+        raise RuntimeError(
+            "no study plan: pipeline.cluster.resources.install(config) runs in the Snakefile"
+        )
     return _installed[0]
 
 
