@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, replace
 from functools import cached_property
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -20,6 +21,7 @@ from pipeline.compress.options import configured_label, options_tag
 from pipeline.compress.prunable import DEFAULT_POLICY, includes_head
 from pipeline.compress.registry import get_method
 from pipeline.finetune.modes import MODES, fits
+from pipeline.finetune.spec import RunSpec
 from pipeline.instances import instance, instances, paired
 from pipeline.instances import split as split_instance
 from pipeline.paths import fmt
@@ -307,7 +309,7 @@ def setting_of(cells: list[Cell]) -> dict[tuple[str, str, str], str]:
     return {(c.model, c.task, c.difficulty): c.setting for c in cells}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one object per run of the workflow: compared by identity
 class Study:
     """The study one workflow run builds, typed and frozen: made once (the Snakefile) from
     the merged, validated config (pipeline/overrides.py), so every rule reads the same values
@@ -329,6 +331,7 @@ class Study:
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Study:
+        """The study of a merged config that ``check_config`` accepted (the Snakefile)."""
         tracking = config.get("tracking", {})
         return cls(
             name=config["study"],
@@ -347,33 +350,32 @@ class Study:
         """(model, task, difficulty) -> setting name (:func:`setting_of`)."""
         return setting_of(list(self.cells))
 
-    def run_identity(self, cell: Cell) -> dict[str, Any]:
-        """What a fine-tune of ``cell`` computes, as the identity keys of its run spec
-        (pipeline/finetune/spec.py, RunSpec): the cell, the protocol resolved for it with its
-        seed, the task's options from the setting and the data fraction's draw."""
+    def run_spec(self, cell: Cell) -> RunSpec:
+        """The run spec of ``cell`` (pipeline/finetune/spec.py) before its files are known: the
+        cell, the protocol resolved for it with its seed, the task's options from the setting,
+        the data fraction's draw, the device, and how every fine-tune of the study goes
+        (checkpoint interval, tracking)."""
+        from pipeline.finetune.protocol import Protocol
         from pipeline.resolve import protocol_for
 
         block = self.config["settings"][cell.setting]
         protocol = protocol_for(self.config, cell.setting, cell.task, cell.budget)
-        return {
-            "study": self.name,
-            "setting": cell.setting,
-            "model_name": cell.model,
-            "task_name": cell.task,
-            "difficulty": cell.difficulty,
-            "compression": cell.compression,
-            "mode_name": cell.mode,
-            "protocol": protocol | {"seed": cell.seed},
-            "task_options": task_options(self.config, cell.setting),
-            "subset": block.get("subset", "random"),
-            "subset_seed": block.get("subset_seed", cell.seed),
-            "budget": cell.budget,
-            "device": self.device,
-        }
-
-    def run_settings(self) -> dict[str, Any]:
-        """How every fine-tune of the study goes, as run spec keys: never a rerun."""
-        tracked = {"tracking": self.tracking, "tracking_dir": self.tracking_dir}
-        return {"checkpoint_minutes": self.checkpoint_minutes} | (
-            tracked if self.tracking != "none" else {}
+        tracked = self.tracking != "none"
+        return RunSpec(
+            study=self.name,
+            setting=cell.setting,
+            model_name=cell.model,
+            task_name=cell.task,
+            difficulty=cell.difficulty,
+            compression=cell.compression,
+            mode_name=cell.mode,
+            protocol=Protocol.from_dict(protocol | {"seed": cell.seed}),
+            task_options=task_options(self.config, cell.setting),
+            subset=block.get("subset", "random"),
+            subset_seed=block.get("subset_seed", cell.seed),
+            budget=cell.budget,
+            device=self.device,
+            checkpoint_minutes=self.checkpoint_minutes,
+            tracking=self.tracking,
+            tracking_dir=Path(self.tracking_dir) if tracked else None,
         )

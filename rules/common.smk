@@ -3,6 +3,7 @@
 # Snakefile (config, R, paths, SETTING_OF) and by the rule files (METHODS, CALIBRATION).
 import json
 import shlex
+from dataclasses import replace
 
 from pipeline import instances
 from pipeline.compress.registry import METHODS
@@ -81,11 +82,8 @@ def finetune_inputs(wc):
     return inputs
 
 
-def finetune_run(wc):
-    """What a fine-tune computes: the identity of its run spec (pipeline/finetune/spec.py),
-    as JSON. A params entry of its own so that a change reruns the cell (Snakemake compares
-    the params that take no input or output); the command passes it within finetune_spec."""
-    cell = study.Cell(
+def finetune_cell(wc):
+    return study.Cell(
         setting_of_cell(wc),
         wc.model,
         wc.task,
@@ -95,7 +93,13 @@ def finetune_run(wc):
         int(wc.seed),
         paths.budget_of(wc.budget),
     )
-    return json.dumps(STUDY.run_identity(cell), sort_keys=True)
+
+
+def finetune_run(wc):
+    """What a fine-tune computes: the identity of its run spec (pipeline/finetune/spec.py),
+    as JSON. A params entry of its own so that a change reruns the cell (Snakemake compares
+    the params that take no input or output); the command passes it within finetune_spec."""
+    return json.dumps(STUDY.run_spec(finetune_cell(wc)).identity(), sort_keys=True)
 
 
 def finetune_spec(wc, input, output, threads):
@@ -103,14 +107,17 @@ def finetune_spec(wc, input, output, threads):
     (finetune_run), the files it reads and writes, and how it runs. Takes `input` and
     `output`, so Snakemake counts it as derived: a file path, the checkpoint interval or
     turning tracking on never rerun a finished run."""
-    files = {"model_dir": input.model, "world_dir": data_dir(input)}
-    files |= {"out": output.metrics, "examples_path": output.examples, "threads": threads}
-    if "masks" in input.keys():
-        files["masks_path"] = input.masks
-    if "model" in output.keys():
-        files["out_dir"] = output.model
-    spec = json.loads(finetune_run(wc)) | files | STUDY.run_settings()
-    return shlex.quote(json.dumps(spec))
+    spec = replace(
+        STUDY.run_spec(finetune_cell(wc)),
+        model_dir=Path(input.model),
+        world_dir=data_dir(input),
+        masks_path=Path(input.masks) if "masks" in input.keys() else None,
+        out=Path(output.metrics),
+        examples_path=Path(output.examples),
+        out_dir=Path(output.model) if "model" in output.keys() else None,
+        threads=threads,
+    )
+    return shlex.quote(spec.to_json())
 
 
 def kept_model(wc, compression, mode):
@@ -132,8 +139,8 @@ def staged_data(wc):
 def data_dir(input):
     """A fine-tune's data folder: the world (synthetic tasks) or the staged data (hub tasks)."""
     if "world" in input.keys() and input.world:
-        return input.world
-    return f"{R}/data" if input.data else None
+        return Path(input.world)
+    return Path(R, "data") if input.data else None
 
 
 def data_arg(wc, input):

@@ -144,8 +144,8 @@ def test_the_verb_refuses_a_bad_spec_naming_the_key(tmp_path):
 def test_every_cell_of_the_default_study_has_one_valid_spec():
     config = study_config(REPO / "config.yaml", [], {})
     the_study = study.Study.from_config(config)
-    identities = [the_study.run_identity(cell) for cell in the_study.cells]
-    specs = [RunSpec.from_dict(identity) for identity in identities]
+    specs = [the_study.run_spec(cell) for cell in the_study.cells]
+    assert [RunSpec.parse(spec.to_json()) for spec in specs] == specs
     assert len({s.fingerprint() for s in specs}) == len(the_study.cells)
     first = specs[0]
     assert first.protocol.seed == the_study.cells[0].seed

@@ -130,7 +130,7 @@ def _dry_run_commands(tmp_path: Path, tracking: dict | None) -> list[dict]:
 @pytest.mark.workflow
 def test_the_config_key_renders_into_the_finetune_command_only_when_on(tmp_path):
     off = _dry_run_commands(tmp_path, None)
-    assert off and not any("tracking" in spec for spec in off)
+    assert off and all(s["tracking"] == "none" and "tracking_dir" not in s for s in off)
     on = _dry_run_commands(tmp_path, {"backend": "tensorboard"})
     default_dir = {"tracking": "tensorboard", "tracking_dir": f"{tmp_path / 'results'}/tracking"}
     assert on and all(spec.items() >= default_dir.items() for spec in on)

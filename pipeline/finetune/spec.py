@@ -97,8 +97,11 @@ class RunSpec:
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     def to_json(self) -> str:
+        """The spec as the verb's argument; unset (None) values are left out, as they read back
+        as their defaults."""
         values = {k: v for k, v in asdict(self).items() if v is not None}
-        return json.dumps(values | {"protocol": self.protocol.to_dict()}, default=str)
+        protocol = {k: v for k, v in self.protocol.to_dict().items() if v is not None}
+        return json.dumps(values | {"protocol": protocol}, default=str)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> RunSpec:
