@@ -14,9 +14,9 @@ import importlib.util
 from typing import Any
 
 from pipeline import paths
+from pipeline.catalog import check_datasets
 from pipeline.compress.options import configured_label
 from pipeline.compress.registry import METHODS
-from pipeline.data.catalog import check_datasets
 from pipeline.finetune.protocol import Protocol
 from pipeline.instances import entry, pretrain_seeds, split
 from pipeline.models.architectures import ARCHITECTURES

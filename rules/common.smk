@@ -160,10 +160,10 @@ def setting_block(wc):
 
 def planned(kind, resource):
     """A job's walltime (``runtime``, minutes) or host memory (``mem_mb``) from the study's
-    plan (pipeline/cluster/resources.py: built from the merged config, so overrides reach it), as a rule
-    resource: a plain function call per job, where a profile expression is compiled and
-    evaluated in a fresh namespace for each of the paper's ~5,700 jobs. The profile's
-    set-resources still override it."""
+    plan (pipeline/cluster/resources.py: built from the merged config, so overrides
+    reach it), as a resource of its rule: a plain function call per job, where a profile
+    expression is compiled and evaluated in a fresh namespace for each of the paper's
+    ~5,700 jobs. The profile's set-resources still override it."""
     function = getattr(resources, resource)
 
     def value(wildcards, attempt):
@@ -173,13 +173,13 @@ def planned(kind, resource):
 
 
 def finetune_pack(wc):
-    """Short fine-tunes share a SLURM allocation (pipeline/cluster/cost_model.py, pack_group), when
+    """Short fine-tunes share a SLURM allocation (pipeline/cluster/packing.py), when
     the profile asks for packs (group-components, the SLURM profile); otherwise none."""
-    from pipeline.cluster import cost_model
+    from pipeline.cluster import packing
 
-    if cost_model.PACK_GROUP not in workflow.group_settings.group_components:
+    if packing.PACK_GROUP not in workflow.group_settings.group_components:
         return None
-    return cost_model.pack_group(PLAN, "finetune", wc)
+    return packing.pack_group(PLAN, "finetune", wc)
 
 
 def stage_priority(wc):

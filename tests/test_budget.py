@@ -232,15 +232,15 @@ def test_the_config_reference_documents_budgets():
 
 
 def test_a_4x_job_asks_for_4x_the_training_time():
-    from pipeline.cluster import cost_model, resources
+    from pipeline.cluster import resources, walltime
 
     config = default_config()
     planned = resources.install(config)
     wc = dict(model="tiny_mbart", task="syn_translation", difficulty="lang-minority",
               compression="magnitude-0.9", mode="sparse_to_dense", seed=0)  # fmt: skip
-    one = cost_model.estimate_minutes(planned, "finetune", {**wc, "budget": ""})
-    four = cost_model.estimate_minutes(planned, "finetune", {**wc, "budget": "/budget-4x"})
-    training = cost_model.training_minutes(
+    one = walltime.estimate_minutes(planned, "finetune", {**wc, "budget": ""})
+    four = walltime.estimate_minutes(planned, "finetune", {**wc, "budget": "/budget-4x"})
+    training = walltime.training_minutes(
         planned, "tiny_mbart", "syn_translation", "lang-minority", "languages"
     )
     assert four - one == pytest.approx(3 * training) and training > 0

@@ -3,7 +3,7 @@ layouts: every setting, LMC, figures and verdict.
 
 Only two things differ from the cluster run. ``hub_mirror`` maps every hub id of the
 paper config to a local stand-in (pipeline/data/standins.py,
-pipeline/models/staging/standins.py: tiny models and data sets, built here, offline), and
+pipeline/staging/standins.py: tiny models and data sets, built here, offline), and
 configs/paper_standin.yaml shrinks sizes and the grid's breadth (its header lists each
 reduction; fp32 on CPU) while keeping every setting, model, data set, method (the random
 control and RTN too), mode, rule, figure, both kinds of LMC and the verdict. Every Python

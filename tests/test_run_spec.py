@@ -29,7 +29,7 @@ MAX_PARAMETERS = 8
 FORWARDING = {
     "load": "from_pretrained's placement and dropout overrides (finetune/adapters)",
     "load_for_task": "from_pretrained's placement: dtype, device_map (finetune/run.py)",
-    "_sentencepiece": "the SentencePiece trainer's options (models/staging/standins.py)",
+    "_sentencepiece": "the SentencePiece trainer's options (staging/standins.py)",
 }
 
 

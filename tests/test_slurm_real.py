@@ -235,11 +235,12 @@ def wait_until(predicate, what: str, timeout: float = 180) -> None:
 
 def member_minutes(attempt: int) -> int:
     """One tiny-study fine-tune's walltime request (cost model, default throughput row)."""
-    from pipeline.cluster import cost_model
+    from pipeline.cluster import walltime
+    from pipeline.cluster.plan import load_plan
 
-    plan = cost_model.load_plan(tiny_study(Path("results"), [0.5], ["dense"], [0], [1.0]))
+    plan = load_plan(tiny_study(Path("results"), [0.5], ["dense"], [0], [1.0]))
     wc = {"model": "m", "task": "syn_sentiment", "difficulty": "fraction-1", "mode": "dense"}
-    return cost_model.requested_minutes(plan, "finetune", wc, attempt)
+    return walltime.requested_minutes(plan, "finetune", wc, attempt)
 
 
 def hhmmss(minutes: int) -> str:

@@ -14,11 +14,11 @@ GROUPS = {"majority": ["ru", "vi"], "minority": ["gu", "my"]}
 @pytest.fixture(scope="module")
 def staged(tmp_path_factory):
     """(staged data folder, stand-in mBART folder), built and staged offline."""
-    from pipeline.data.catalog import task_datasets
+    from pipeline.catalog import task_datasets
     from pipeline.data.stage import stage_dataset
     from pipeline.data.staged import dataset_name
     from pipeline.data.standins import build_datasets, corpus_texts
-    from pipeline.models.staging.standins import build_mbart
+    from pipeline.staging.standins import build_mbart
 
     root = tmp_path_factory.mktemp("opus")
     build_datasets(root / "mirror")

@@ -1,7 +1,7 @@
 """Tiny stand-ins of the paper's hub data sets, laid out as the hub serves them (Parquet
 shards per config and split, and the README ``configs:`` block that maps them; C4 as its
 gzipped JSON lines), with the real column names and types, built offline. Together with
-pipeline/models/staging/standins.py they fill a ``hub_mirror`` folder.
+pipeline/staging/standins.py they fill a ``hub_mirror`` folder.
 
 OPUS-100's en-X validation sets are sampled independently per pair, as the real ones are,
 so a pivot join of two of them finds (almost) nothing, as on the hub.
@@ -366,7 +366,7 @@ def corpus_texts(seed: int = 1, n: int = 300) -> dict[str, list[str]]:
 
 def build_mirror(mirror: str | Path) -> Path:
     """A complete ``hub_mirror`` of the paper study's models and data sets."""
-    from pipeline.models.staging.standins import build_models
+    from pipeline.staging.standins import build_models
 
     mirror = Path(mirror)
     build_datasets(mirror)

@@ -24,9 +24,9 @@ from pipeline.finetune.spec import RunSpec
 from pipeline.finetune.tracking import Tracker
 from pipeline.finetune.trainer import Loaded, Session, StopRequest, cell_placement, train
 from pipeline.io import atomic_dir, write_json
-from pipeline.models.staging.hub import carry_manifest
 from pipeline.paths import DENSE, split_compression, split_difficulty
 from pipeline.records import Outcome, run_record
+from pipeline.staging.hub import carry_manifest
 from pipeline.tasks.chance import chance_level
 from pipeline.tasks.subsets import fraction_indices
 

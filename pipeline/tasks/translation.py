@@ -141,7 +141,7 @@ class TranslationTask:
     def source_target(self, row: dict[str, Any]) -> tuple[str, str]:
         source = row["translation"][row["src"]]
         if self.source == "synthetic":
-            from pipeline.world.build import language_tag
+            from pipeline.tasks.prompts import language_tag
 
             source = f"{language_tag(row['tgt'])} {source}"
         return source, row["translation"][row["tgt"]]
