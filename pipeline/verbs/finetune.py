@@ -32,7 +32,7 @@ HELP = "fine-tune and evaluate one cell; writes its metrics.json record"
 
 class SpecArgument(argparse.Action):
     """Parses SPEC into a RunSpec, and names on the namespace what the entry point reads of
-    every verb: its device (pipeline/gpu_slots.py) and its outputs (``out*``)."""
+    every verb: its device (pipeline/cluster/gpu_slots.py) and its outputs (``out*``)."""
 
     def __call__(self, parser: Any, namespace: Any, values: Any, option: Any = None) -> None:
         from pipeline.finetune.spec import RunSpec
