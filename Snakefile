@@ -52,9 +52,11 @@ dag_speed.freeze_constant_resources(workflow.resource_settings)
 dag_speed.collect_garbage_less_often()
 dag_speed.remember_resource_signature()
 
-R = config["results_dir"]
-CELLS = study.cells(config)
-SETTING_OF = study.setting_of(CELLS)
+# The study, typed and frozen, built once from the merged config (pipeline/study.py).
+STUDY = study.Study.from_config(config)
+R = STUDY.results_dir
+CELLS = list(STUDY.cells)
+SETTING_OF = STUDY.setting_of
 
 
 wildcard_constraints:

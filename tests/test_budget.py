@@ -26,6 +26,7 @@ from pipeline.overrides import study_config
 from pipeline.resolve import ConfigError
 from pipeline.study import cells
 from tests.conftest import REPO, snakemake_dry_run
+from tests.run_specs import finetune_specs
 
 ANALYSIS = Analysis(bootstrap_resamples=399, min_seeds=2)
 HARD, EASY = simulate.HARD, "fraction-1"
@@ -107,9 +108,9 @@ def test_the_dry_run_plans_the_4x_cells_and_their_dense_run(tmp_path):
     out = done.stdout + done.stderr
     for target in targets:
         assert target in out
-    shells = [line for line in out.splitlines() if "--budget 4 " in line]
-    assert len(shells) == 2  # both runs, trained at 4x: 300 steps of the setting's 75
-    assert all('"steps": 300' in line for line in shells)
+    specs = [spec for spec in finetune_specs(out) if spec["budget"] == 4]
+    assert len(specs) == 2  # both runs, trained at 4x: 300 steps of the setting's 75
+    assert all(spec["protocol"]["steps"] == 300 for spec in specs)
     assert "budget-4x/seed0.log" in out
 
 
