@@ -109,7 +109,7 @@ onerror:
 rule all:
     """Every run of the study, its results tables and the LMC paths."""
     input:
-        targets.table_targets(config),
+        targets.table_targets(STUDY),
 
 
 rule all_figures:
@@ -117,7 +117,7 @@ rule all_figures:
     sparsity table; the default target, so `snakemake --report report.html` collects them."""
     default_target: True
     input:
-        targets.figure_targets(config),
+        targets.figure_targets(STUDY),
 
 
 rule setting_data_fraction:

@@ -32,6 +32,7 @@ from pipeline.figures.common import (
 )
 from pipeline.figures.planned import drawn_budget, planned_rows
 from pipeline.finetune.modes import MODES
+from pipeline.study import Study
 
 NM4 = "N:M, M=4"
 # The paper shows N:M with M=4 again on its own (its appendix A, Fig. 7-9).
@@ -69,14 +70,14 @@ class CurveFigure:
             keep &= frame["method"].isin(analysis.methods)
         return frame[keep]
 
-    def rows(self, config: dict[str, Any]) -> Any:
+    def rows(self, study: Study) -> Any:
         """The planned runs this figure will draw, by identity (no outcomes), with
         ``structure``, ``x``, ``compressor`` and ``where`` as it draws them; none if it
         compares modes and fewer than ``min_modes`` are planned."""
-        rows = drawn_budget(planned_rows(config))
+        rows = drawn_budget(planned_rows(study))
         if rows.empty:
             return rows
-        frame = self.select(annotate(rows, with_hardness=False), Analysis.from_config(config))
+        frame = self.select(annotate(rows, with_hardness=False), Analysis.from_config(study.config))
         frame = frame.assign(
             compressor=frame["method"] + " (" + frame["structure"] + ")",
             where=frame["setting"] + "/" + frame["task"] + "/" + frame["difficulty"],

@@ -11,6 +11,7 @@ from pipeline.analysis.options import Analysis
 from pipeline.figures import labels
 from pipeline.figures.common import pyplot
 from pipeline.figures.planned import drawn_budget, planned_rows
+from pipeline.study import Study
 
 NAME = "table1_difficulty"
 TABLE = "normalized"
@@ -113,9 +114,9 @@ def _score(rows: Any, task: str) -> list[str]:
     return [f"{rows.loc[task, 'dense']:.3f}", f"{100 * rows.loc[task, 'difficulty']:.2f}"]
 
 
-def rows(config: dict[str, Any]) -> Any:
+def rows(study: Study) -> Any:
     """The planned runs of the across-task setting (one column of the table each task)."""
-    planned = drawn_budget(planned_rows(config))
+    planned = drawn_budget(planned_rows(study))
     if planned.empty:
         return planned
     return planned[planned["difficulty_axis"] == ACROSS_TASKS].reset_index(drop=True)
