@@ -17,7 +17,7 @@ import yaml
 from pipeline.analysis.levels import compression_axis
 from pipeline.analysis.tables import normalize
 from pipeline.figures.planned import planned_rows
-from pipeline.study import lmc_end_points
+from pipeline.study import Study, lmc_end_points
 from pipeline.tasks.registry import TASKS
 
 # Across tasks: (dense score, reference score); the gaps rank the tasks.
@@ -37,7 +37,7 @@ def default_config() -> dict[str, Any]:
 
 def results(config: dict[str, Any], seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    rows = planned_rows(config)
+    rows = planned_rows(Study.from_config(config))
     values, references = [], []
     for row in rows.itertuples(index=False):
         scratch = config["models"][row.model]["source"] == "scratch"

@@ -118,14 +118,15 @@ from typing import Any
 
 from pipeline.figures.common import pyplot, require_rows
 from pipeline.figures.planned import planned_rows
+from pipeline.study import Study
 
 NAME = "toy_dense"
 TABLE = "normalized"
 CAPTION = "Each task's dense score (mean over seeds) in its headline metric."
 
 
-def rows(config: dict[str, Any]) -> Any:
-    planned = planned_rows(config)
+def rows(study: Study) -> Any:
+    planned = planned_rows(study)
     return planned[planned["compression"] == "dense"] if len(planned) else planned
 
 

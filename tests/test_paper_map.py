@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from pipeline.figures.registry import FIGURES
+from pipeline.study import Study
 from pipeline.targets import figure_targets
 
 REPO = Path(__file__).resolve().parents[1]
@@ -73,7 +74,7 @@ def test_the_map_names_exactly_the_planned_figures(rows):
     config = paper()
     planned = {
         t.removeprefix(config["results_dir"] + "/")
-        for t in figure_targets(config)
+        for t in figure_targets(Study.from_config(config))
         if t.endswith(".png") or t.endswith("table1.csv")
     }
     mapped = set().union(*(targets(r["Target"]) for r in rows))
@@ -93,7 +94,7 @@ def test_each_rows_selection_holds_in_the_planned_rows(rows):
         if not chosen or not figures:
             continue
         name = Path(figures[0]).stem
-        frame = FIGURES[name].rows(config)
+        frame = FIGURES[name].rows(Study.from_config(config))
         keep = frame.index == frame.index
         for column, values in chosen.items():
             have = set(frame[column].astype(str))
@@ -108,5 +109,5 @@ def test_a_missing_panel_fails_the_check():
     """Fig. 1(b) is planned by setting 1's magnitude_nm; without it the selection fails."""
     config = paper()
     config["settings"]["data_fraction"]["methods"].remove("magnitude_nm")
-    frame = FIGURES["fig1_data_fraction"].rows(config)
+    frame = FIGURES["fig1_data_fraction"].rows(Study.from_config(config))
     assert "N:M, M=8" not in set(frame["structure"])

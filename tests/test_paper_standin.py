@@ -121,8 +121,9 @@ def test_every_setting_has_rows(standin_run):
     for setting, modes in planned.groupby("setting")["mode"]:
         assert set(table.loc[table["setting"] == setting, "mode"]) == set(modes), setting
     assert len(pd.read_parquet(results / "tables/lmc.parquet")) > 0
-    drawn = targets.figure_targets(config)  # every figure, the verdict, the tables
-    assert drawn == targets.figure_targets({**paper_config(), "results_dir": "results"})
+    drawn = targets.figure_targets(study.Study.from_config(config))  # figures, verdict, tables
+    paper = study.Study.from_config({**paper_config(), "results_dir": "results"})
+    assert drawn == targets.figure_targets(paper)
     for target in drawn:
         assert (results.parent / target).stat().st_size > 0, target
     # Every row names the pinned revision of its model (as configured) and its staged data.

@@ -12,6 +12,7 @@ import yaml
 from jsonschema import ValidationError, validate
 
 from pipeline.analysis.table1 import table1
+from pipeline.study import Study
 from pipeline.targets import table_targets
 from pipeline.tasks.registry import get_task
 
@@ -83,10 +84,10 @@ def test_bad_blocks_name_the_problem(scores, message):
 
 
 def test_targeted_only_with_a_reference_block(paper_config):
-    targets = table_targets(paper_config)
+    targets = table_targets(Study.from_config(paper_config))
     assert any(t.endswith("tables/table1.csv") for t in targets)
     without = {k: v for k, v in paper_config.items() if k != "reference_scores"}
-    assert not any("table1" in t for t in table_targets(without))
+    assert not any("table1" in t for t in table_targets(Study.from_config(without)))
 
 
 def test_verb_writes_parquet_and_csv(tmp_path, paper_config):
