@@ -2,7 +2,7 @@
 
 A ``CurveFigure`` is one figure's row selection plus its panel layout; ``data`` is exactly
 what ``draw`` plots (per-seed points, dense at the origin of every curve) and ``rows``
-applies the same selection to the rows a config will produce.
+applies the same selection to the rows a study will produce.
 
 Drawn for a page about 7 in wide: a facet with one value goes to the title and the panels
 wrap into rows; every panel shares one y range (the panels are compared); N:M panels name
@@ -77,7 +77,8 @@ class CurveFigure:
         rows = drawn_budget(planned_rows(study))
         if rows.empty:
             return rows
-        frame = self.select(annotate(rows, with_hardness=False), Analysis.from_config(study.config))
+        analysis = Analysis.from_config(study.config)  # the analysis block: no Study field yet
+        frame = self.select(annotate(rows, with_hardness=False), analysis)
         frame = frame.assign(
             compressor=frame["method"] + " (" + frame["structure"] + ")",
             where=frame["setting"] + "/" + frame["task"] + "/" + frame["difficulty"],
