@@ -43,5 +43,6 @@ GPU_PY ?= $(if $(wildcard $(BIN)/python),$(BIN)/python,$(PY))
 gpu-check:
 	HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false PYTHONPATH="$(CURDIR)" $(GPU_PY) -m pipeline.cluster.gpucheck $(ARGS)
 
+## ruff, the import layers (the import-linter contract in pyproject.toml) and snakemake --lint.
 lint: setup
-	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/snakemake --lint
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports && $(BIN)/snakemake --lint

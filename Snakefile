@@ -52,9 +52,11 @@ dag_speed.freeze_constant_resources(workflow.resource_settings)
 dag_speed.collect_garbage_less_often()
 dag_speed.remember_resource_signature()
 
-R = config["results_dir"]
-CELLS = study.cells(config)
-SETTING_OF = study.setting_of(CELLS)
+# The study, typed and frozen, built once from the merged config (pipeline/study.py).
+STUDY = study.Study.from_config(config)
+R = STUDY.results_dir
+CELLS = list(STUDY.cells)
+SETTING_OF = STUDY.setting_of
 
 
 wildcard_constraints:
@@ -107,7 +109,7 @@ onerror:
 rule all:
     """Every run of the study, its results tables and the LMC paths."""
     input:
-        targets.table_targets(config),
+        targets.table_targets(STUDY),
 
 
 rule all_figures:
@@ -115,7 +117,7 @@ rule all_figures:
     sparsity table; the default target, so `snakemake --report report.html` collects them."""
     default_target: True
     input:
-        targets.figure_targets(config),
+        targets.figure_targets(STUDY),
 
 
 rule setting_data_fraction:

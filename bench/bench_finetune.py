@@ -83,7 +83,7 @@ def time_run(model, initial, tokenizer, rows, mode_name, masks, args) -> tuple[f
     from pipeline.finetune.adapters import ADAPTERS
     from pipeline.finetune.modes import get_mode
     from pipeline.finetune.protocol import Protocol
-    from pipeline.finetune.trainer import make_accelerator, train
+    from pipeline.finetune.trainer import Loaded, Session, make_accelerator, train
     from pipeline.tasks.base import ClassificationTask
 
     task = ClassificationTask(
@@ -107,17 +107,14 @@ def time_run(model, initial, tokenizer, rows, mode_name, masks, args) -> tuple[f
     timed_hooks(mode, hooks)
     cpu = time.process_time()
     summary = train(
-        model,
-        tokenizer,
-        ADAPTERS["sequence_classification"],
+        Loaded(ADAPTERS["sequence_classification"], model, tokenizer),
         task,
         rows,
         protocol,
         mode,
-        prunable_parameters(model),
-        masks if mode.uses_mask else None,
+        (prunable_parameters(model), masks if mode.uses_mask else None),
         make_accelerator(protocol),
-        progress=False,
+        Session(progress=False),
     )
     cpu = time.process_time() - cpu
     # CPU time includes the loop's few-ms setup (tokenizing, optimizer); wall time does not.

@@ -80,6 +80,7 @@ def timed_job(world: Path, model: Path, config: dict, steps: int, out: Path) -> 
     """Run the cell once; {phase: (wall, cpu)} plus the run's metric."""
     from pipeline.finetune import run
     from pipeline.finetune.protocol import Protocol
+    from pipeline.finetune.spec import RunSpec
     from pipeline.resolve import protocol_for
 
     spent: dict[str, list[float]] = collections.defaultdict(lambda: [0.0, 0.0])
@@ -127,19 +128,21 @@ def timed_job(world: Path, model: Path, config: dict, steps: int, out: Path) -> 
     wall, cpu = time.perf_counter(), time.process_time()
     try:
         record = run.run_cell(
-            study="bench",
-            setting="data_fraction",
-            model_name="tiny_roberta",
-            model_dir=model,
-            task_name="syn_factcheck",
-            world_dir=world,
-            difficulty="fraction-1",
-            compression="dense",
-            masks_path=None,
-            mode_name="dense",
-            protocol=protocol,
-            progress=False,
-            examples_path=out,
+            RunSpec(
+                study="bench",
+                setting="data_fraction",
+                model_name="tiny_roberta",
+                model_dir=model,
+                task_name="syn_factcheck",
+                world_dir=world,
+                difficulty="fraction-1",
+                compression="dense",
+                masks_path=None,
+                mode_name="dense",
+                protocol=protocol,
+                progress=False,
+                examples_path=out,
+            )
         )
     finally:
         for name, fn in originals.items():

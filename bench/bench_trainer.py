@@ -84,7 +84,7 @@ def ours(model, initial, tokenizer, rows, task, protocol, device: str) -> tuple[
     from pipeline.compress.prunable import prunable_parameters
     from pipeline.finetune.adapters import ADAPTERS
     from pipeline.finetune.modes import get_mode
-    from pipeline.finetune.trainer import make_accelerator, train
+    from pipeline.finetune.trainer import Loaded, Session, make_accelerator, train
 
     model.load_state_dict(initial)
     accelerator = make_accelerator(protocol, device)
@@ -92,8 +92,16 @@ def ours(model, initial, tokenizer, rows, task, protocol, device: str) -> tuple[
     params = prunable_parameters(model)
     _sync(device)
     start, cpu = time.perf_counter(), time.process_time()
-    train(model, tokenizer, adapter, task, rows, protocol, get_mode("dense"), params, None,
-          accelerator, progress=False)  # fmt: skip
+    train(
+        Loaded(adapter, model, tokenizer),
+        task,
+        rows,
+        protocol,
+        get_mode("dense"),
+        (params, None),
+        accelerator,
+        Session(progress=False),
+    )
     _sync(device)
     return time.perf_counter() - start, time.process_time() - cpu
 

@@ -1,8 +1,10 @@
 """Checks the JSON schema cannot express: cross-references between config sections.
 
-The schema (pipeline/schemas/config.schema.yaml, applied by snakemake.utils.validate)
-catches unknown keys, values out of range and duplicates; this catches names that point
-nowhere: into the study's own cells, the synthetic world's registries and the
+The schema (pipeline/schemas/config.schema.yaml with the registries' names filled in,
+pipeline/config_schema.py; applied by pipeline/overrides.py) catches unknown keys and names
+(methods, modes, tasks, world tasks), values out of range, duplicates and the keys a model's
+source needs; this catches what a schema cannot express: names that point into the config
+itself (models, methods, modes, the world's contents, the study's own cells) and the
 architecture's transformers config class. Both run before any job starts.
 """
 
@@ -14,9 +16,9 @@ import importlib.util
 from typing import Any
 
 from pipeline import paths
+from pipeline.catalog import check_datasets
 from pipeline.compress.options import configured_label
 from pipeline.compress.registry import METHODS
-from pipeline.data.catalog import check_datasets
 from pipeline.finetune.protocol import Protocol
 from pipeline.instances import entry, pretrain_seeds, split
 from pipeline.models.architectures import ARCHITECTURES
@@ -58,16 +60,7 @@ def check_config(config: dict[str, Any]) -> None:
                 spec.get("of"),
                 [n for n, s in models.items() if s["source"] == "synthetic"],
             )
-        if spec["source"] == "synthetic":
-            for key in ("arch", "size", "pretrain"):
-                if key not in spec:
-                    raise ConfigError(
-                        f"config key 'models.{name}.{key}' is required for "
-                        f"source {spec['source']!r}"
-                    )
         _check_pretrain_seeds(name, spec)
-        if spec["source"] == "hub" and "hub_id" not in spec:
-            raise ConfigError(f"config key 'models.{name}.hub_id' is required for source 'hub'")
         if spec["source"] == CONTINUED:
             _must_be_in(
                 f"models.{name}.of",
@@ -78,8 +71,6 @@ def check_config(config: dict[str, Any]) -> None:
                 recipe_of(config, name)
             except ValueError as error:
                 raise ConfigError(str(error)) from None
-    for name in config.get("world", {}).get("tasks", {}):
-        _must_be_in(f"world.tasks.{name}", name, _world_task_registry())
     for setting, block in config["settings"].items():
         _must_be_in(f"settings.{setting}.model", block["model"], models)
         for i, method in enumerate(block.get("methods", [])):
@@ -99,8 +90,7 @@ def check_config(config: dict[str, Any]) -> None:
         ]
         if "task" in block:
             named.append((f"settings.{setting}.task", block["task"]))
-        for key, task in named:
-            _must_be_in(key, task, TASKS)
+        for key, task in named:  # names: the schema's enum of TASKS
             if TASKS[task].source == "synthetic" and "world" not in config:
                 raise ConfigError(
                     f"config key '{key}': synthetic task {task!r} needs a 'world' section"
@@ -137,20 +127,12 @@ def model_spec(config: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def _check_pretrain_seeds(name: str, spec: dict[str, Any]) -> None:
-    """One pre-training (``seed``) or replicates (``seeds``), on a model that pre-trains."""
-    pretrain = spec.get("pretrain")
-    if pretrain is None:
-        return
-    key = f"models.{name}.pretrain"
-    if spec["source"] != "synthetic":
+    """Only a model that pre-trains has a ``pretrain`` block (its seed or seeds: the
+    schema's)."""
+    if "pretrain" in spec and spec["source"] != "synthetic":
         raise ConfigError(
-            f"config key '{key}': only a synthetic model pre-trains, not source "
-            f"{spec['source']!r} (a scratch control or implant follows its 'of')"
-        )
-    if ("seed" in pretrain) == ("seeds" in pretrain):
-        raise ConfigError(
-            f"config key '{key}.seeds': give pretrain.seed (one pre-training) or "
-            "pretrain.seeds (one model instance per seed), exactly one of them"
+            f"config key 'models.{name}.pretrain': only a synthetic model pre-trains, not "
+            f"source {spec['source']!r} (a scratch control or implant follows its 'of')"
         )
 
 
@@ -192,10 +174,6 @@ def _check_protocol(config: dict[str, Any], setting: str) -> None:
             raise ConfigError(f"config key 'settings.{setting}.{key}': {err}") from None
 
 
-def _world_task_registry() -> dict[str, Any]:
-    return GLUE_GENERATORS
-
-
 def _world_params(config: dict[str, Any]) -> dict[str, Any]:
     return {**DEFAULT_WORLD, **config.get("world", {})}
 
@@ -209,7 +187,7 @@ def _check_world_contents(config: dict[str, Any], setting: str) -> None:
     tasks = [(f"settings.{setting}.tasks[{i}]", t) for i, t in enumerate(block.get("tasks", []))]
     tasks += [(f"settings.{setting}.task", block["task"])] if "task" in block else []
     for key, task in tasks:
-        if TASKS[task].source == "synthetic" and task in _world_task_registry():
+        if TASKS[task].source == "synthetic" and task in GLUE_GENERATORS:
             _must_be_in(key, task, world["tasks"])
     if "pivot" not in block or TASKS[block["task"]].source != "synthetic":
         return

@@ -28,6 +28,8 @@ from pipeline.io import atomic_path
 from pipeline.models.architectures import ARCHITECTURES
 from pipeline.models.continued import CONTINUED
 from pipeline.models.sources import SOURCES
+from pipeline.tasks.registry import TASKS
+from pipeline.world.tasks import GLUE_GENERATORS
 
 SCHEMA_YAML = Path(__file__).parent / "schemas" / "config.schema.yaml"
 MARKER = "x-registry"
@@ -57,6 +59,8 @@ REGISTRIES: dict[str, Callable[[], dict[str, Any]]] = {
     "optimizers": lambda: {"enum": list(OPTIMIZERS)},
     "schedules": lambda: {"enum": list(SCHEDULES)},
     "precisions": lambda: {"enum": list(PRECISIONS)},
+    "tasks": lambda: {"enum": list(TASKS)},
+    "world_tasks": lambda: {"enum": list(GLUE_GENERATORS)},
 }
 
 

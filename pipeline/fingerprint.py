@@ -25,7 +25,7 @@ from pathlib import Path
 from pipeline.io import write_json
 
 SIDECAR_SUFFIX = ".content-hash"
-STAGED = "staged.json"  # a staged folder's manifest (pipeline/data/stage.py, models/staging)
+STAGED = "staged.json"  # a staged folder's manifest (pipeline/data/stage.py, pipeline/staging)
 _CHUNK = 1 << 20
 
 

@@ -15,23 +15,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from pipeline.metrics import METRICS
 from pipeline.paths import BASE_BUDGET
-
-# The range of each metric a record may hold (pipeline/tasks): fractions, correlations,
-# and BLEU and chrF on sacrebleu's 0-100 scale. NaN is allowed (a correlation of a constant
-# prediction); anything else outside its range means the record is not what a run wrote.
-METRIC_RANGES: dict[str, tuple[float, float]] = {
-    "accuracy": (0.0, 1.0),
-    "f1": (0.0, 1.0),
-    "exact_match": (0.0, 1.0),
-    "lenient_containment": (0.0, 1.0),
-    "answer_accuracy": (0.0, 1.0),
-    "mcc": (-1.0, 1.0),
-    "pearson": (-1.0, 1.0),
-    "spearman": (-1.0, 1.0),
-    "bleu": (0.0, 100.0),
-    "chrf": (0.0, 100.0),
-}
 
 
 class LoadError(ValueError):
@@ -104,9 +89,10 @@ def _check_value(path: Path, where: str, field: Any, value: Any) -> None:
 
 
 def _check_metric(path: Path, where: str, name: str, value: Any) -> None:
-    if name not in METRIC_RANGES or not isinstance(value, (int, float)) or math.isnan(value):
+    """A metric's value inside its range (pipeline/metrics.py); NaN is allowed."""
+    if name not in METRICS or not isinstance(value, (int, float)) or math.isnan(value):
         return
-    low, high = METRIC_RANGES[name]
+    low, high = METRICS[name].low, METRICS[name].high
     if not low <= value <= high:
         raise LoadError(path, f"{where}{name} {value!r} is outside its range [{low}, {high}]")
 

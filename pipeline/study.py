@@ -8,8 +8,11 @@ Settings are a registry: each maps its config block to (model, task, difficulty)
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, replace
+from functools import cached_property
+from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from pipeline import paths
@@ -18,6 +21,7 @@ from pipeline.compress.options import configured_label, options_tag
 from pipeline.compress.prunable import DEFAULT_POLICY, includes_head
 from pipeline.compress.registry import get_method
 from pipeline.finetune.modes import MODES, fits
+from pipeline.finetune.spec import RunSpec
 from pipeline.instances import instance, instances, paired
 from pipeline.instances import split as split_instance
 from pipeline.paths import fmt
@@ -303,3 +307,75 @@ def kept_model_constraint(config: dict[str, Any], cells: list[Cell], model_patte
 def setting_of(cells: list[Cell]) -> dict[tuple[str, str, str], str]:
     """(model, task, difficulty) -> setting name, for labelling result rows."""
     return {(c.model, c.task, c.difficulty): c.setting for c in cells}
+
+
+@dataclass(frozen=True, eq=False)  # one object per run of the workflow: compared by identity
+class Study:
+    """The study one workflow run builds, typed and frozen: made once (the Snakefile) from
+    the merged, validated config (pipeline/overrides.py), so every rule reads the same values
+    and no job re-reads a config file. The cluster's resources read their own typed view of
+    the same config (pipeline/cluster/resources.py)."""
+
+    name: str  # config `study`: every result row's `study`, the tracker's project
+    results_dir: str  # the root of every output path
+    seeds: tuple[int, ...]  # fine-tuning seeds; a zero-shot cell runs the first one only
+    device: str  # where model-running jobs run (pipeline/device.py): cpu, cuda, auto
+    # Wall-time minutes between a fine-tune's checkpoints: how a run goes, never what it
+    # computes, so a change reruns nothing (rules/finetune.smk passes it as derived).
+    checkpoint_minutes: float
+    tracking: str  # the fine-tunes' tracker backend (pipeline/finetune/tracking.py); none: off
+    tracking_dir: str  # the tracker's folder
+    cells: tuple[Cell, ...]  # every run of the study (:func:`cells`)
+    # The merged config, for what has no field yet (the settings' blocks, the compression).
+    config: Mapping[str, Any]
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Study:
+        """The study of a merged config that ``check_config`` accepted (the Snakefile)."""
+        tracking = config.get("tracking", {})
+        return cls(
+            name=config["study"],
+            results_dir=config["results_dir"],
+            seeds=tuple(config["seeds"]),
+            device=config.get("device", "cpu"),
+            checkpoint_minutes=config.get("checkpoint_minutes", 20),
+            tracking=tracking.get("backend", "none"),
+            tracking_dir=tracking.get("dir", f"{config['results_dir']}/tracking"),
+            cells=tuple(cells(config)),
+            config=MappingProxyType(config),
+        )
+
+    @cached_property
+    def setting_of(self) -> dict[tuple[str, str, str], str]:
+        """(model, task, difficulty) -> setting name (:func:`setting_of`)."""
+        return setting_of(list(self.cells))
+
+    def run_spec(self, cell: Cell) -> RunSpec:
+        """The run spec of ``cell`` (pipeline/finetune/spec.py) before its files are known: the
+        cell, the protocol resolved for it with its seed, the task's options from the setting,
+        the data fraction's draw, the device, and how every fine-tune of the study goes
+        (checkpoint interval, tracking)."""
+        from pipeline.finetune.protocol import Protocol
+        from pipeline.resolve import protocol_for
+
+        block = self.config["settings"][cell.setting]
+        protocol = protocol_for(self.config, cell.setting, cell.task, cell.budget)
+        tracked = self.tracking != "none"
+        return RunSpec(
+            study=self.name,
+            setting=cell.setting,
+            model_name=cell.model,
+            task_name=cell.task,
+            difficulty=cell.difficulty,
+            compression=cell.compression,
+            mode_name=cell.mode,
+            protocol=Protocol.from_dict(protocol | {"seed": cell.seed}),
+            task_options=task_options(self.config, cell.setting),
+            subset=block.get("subset", "random"),
+            subset_seed=block.get("subset_seed", cell.seed),
+            budget=cell.budget,
+            device=self.device,
+            checkpoint_minutes=self.checkpoint_minutes,
+            tracking=self.tracking,
+            tracking_dir=Path(self.tracking_dir) if tracked else None,
+        )

@@ -4,31 +4,30 @@ figures from those cells), so they live here, above both, not in pipeline/study.
 
 from __future__ import annotations
 
-from typing import Any
-
 from pipeline import paths
 from pipeline.analysis.printed_difficulty import PRINTED_CSV, PRINTED_TABLE
 from pipeline.figures.registry import planned_figures
-from pipeline.study import lmc_targets
+from pipeline.study import Study, lmc_targets
 
 
-def figure_targets(config: dict[str, Any]) -> list[str]:
-    """Every figure whose rows the config plans (each figure decides; see
+def figure_targets(study: Study) -> list[str]:
+    """Every figure whose rows the study plans (each figure decides; see
     pipeline/figures/registry.py), the verdict, the safe-sparsity and summary tables:
     everything `snakemake --report` collects."""
-
-    results = config["results_dir"]
-    figures = [paths.FIGURE.format(figure=n) for n in planned_figures(config)]
+    config = study.config  # the world and the reference scores have no Study field yet
+    figures = [paths.FIGURE.format(figure=n) for n in planned_figures(study)]
     analysis = [paths.VERDICT_MD, paths.SAFE_SPARSITY_CSV, paths.SUMMARY_CSV]
     # The difficulty gates read chance levels from the synthetic world (the default study).
     analysis += [paths.GATES_CSV, paths.GATES_MD] if "world" in config else []
     # Paper Table 1 as the paper prints it, beside its measured form (measured_difficulty).
     analysis += [PRINTED_CSV] if config.get("reference_scores") else []
-    return [f"{results}/{t}" for t in figures + analysis]
+    return [f"{study.results_dir}/{t}" for t in figures + analysis]
 
 
-def table_targets(config: dict[str, Any]) -> list[str]:
-    results = config["results_dir"]
+def table_targets(study: Study) -> list[str]:
+    """The results tables, the LMC table when the study plans paths, and the measured
+    Table 1 when the config gives reference scores: what `all` asks for."""
+    config = study.config  # the LMC paths and the reference scores have no Study field yet
     tables = [
         paths.NORMALIZED_TABLE,
         paths.SUMMARY_TABLE,
@@ -37,4 +36,4 @@ def table_targets(config: dict[str, Any]) -> list[str]:
     ]
     tables += [paths.LMC_TABLE] if lmc_targets(config) else []
     tables += [PRINTED_TABLE, PRINTED_CSV] if config.get("reference_scores") else []
-    return [f"{results}/{t}" for t in tables]
+    return [f"{study.results_dir}/{t}" for t in tables]

@@ -3,10 +3,10 @@
 # Snakefile (config, R, paths, SETTING_OF) and by the rule files (METHODS, CALIBRATION).
 import json
 import shlex
+from dataclasses import replace
 
 from pipeline import instances
 from pipeline.compress.registry import METHODS
-from pipeline.finetune import tracking
 from pipeline.wildcards import cell_setting, wildcard_value
 
 # The compression methods a path may name: the study's (a mistyped one fails naming them).
@@ -22,7 +22,7 @@ def job_device(wc):
     has no GPU (pipeline/compress/registry.py, gpus)."""
     if "method" in wc.keys() and not METHODS[wc.method].needs_calibration:
         return "cpu"
-    return config.get("device", "cpu")
+    return STUDY.device
 
 
 def preflight_input(wc):
@@ -82,30 +82,42 @@ def finetune_inputs(wc):
     return inputs
 
 
-def finetune_run(wc):
-    """What a fine-tune runs, as the verb's options (its params: a change reruns it). One
-    function and one pre-quoted string per job instead of ten params and ten formatted
-    fields: Snakemake inspects, calls and formats each of the paper's ~5,400 fine-tunes."""
-    setting = setting_of_cell(wc)
-    block = config["settings"][setting]
-    budget = paths.budget_of(wc.budget)
-    protocol = json.dumps(resolve.protocol_for(config, setting, wc.task, budget))
-    options = json.dumps(study.task_options(config, setting))
-    # --budget only on a larger-budget arm: a 1x run's params, hence its cache, stay as they were
-    budget_arg = f"--budget {paths.fmt(budget)} " if wc.budget else ""
-    return (
-        f"--study {config['study']} --setting {setting} --task-options {shlex.quote(options)} {budget_arg}"
-        f"--protocol {shlex.quote(protocol)} --subset {block.get('subset', 'random')} "
-        f"--subset-seed {block.get('subset_seed', wc.seed)} "
-        f"--checkpoint-minutes {config.get('checkpoint_minutes', 20)} --device {job_device(wc)}"
+def finetune_cell(wc):
+    return study.Cell(
+        setting_of_cell(wc),
+        wc.model,
+        wc.task,
+        wc.difficulty,
+        wc.compression,
+        wc.mode,
+        int(wc.seed),
+        paths.budget_of(wc.budget),
     )
 
 
-def finetune_files(wc, input, output):
-    """A fine-tune's optional file options and tracking flags (derived: never a rerun)."""
-    masks = f" --masks {input.masks}" if "masks" in input.keys() else ""
-    model = f" --out-model {output.model}" if "model" in output.keys() else ""
-    return f"{data_arg(wc, input)}{masks}{model}{tracking.command_args(config)}".strip()
+def finetune_run(wc):
+    """What a fine-tune computes: the identity of its run spec (pipeline/finetune/spec.py),
+    as JSON. A params entry of its own so that a change reruns the cell (Snakemake compares
+    the params that take no input or output); the command passes it within finetune_spec."""
+    return json.dumps(STUDY.run_spec(finetune_cell(wc)).identity(), sort_keys=True)
+
+
+def finetune_spec(wc, input, output, threads):
+    """A fine-tune's whole run spec, one quoted JSON argument of the verb: its identity
+    (finetune_run), the files it reads and writes, and how it runs. Takes `input` and
+    `output`, so Snakemake counts it as derived: a file path, the checkpoint interval or
+    turning tracking on never rerun a finished run."""
+    spec = replace(
+        STUDY.run_spec(finetune_cell(wc)),
+        model_dir=Path(input.model),
+        world_dir=data_dir(input),
+        masks_path=Path(input.masks) if "masks" in input.keys() else None,
+        out=Path(output.metrics),
+        examples_path=Path(output.examples),
+        out_dir=Path(output.model) if "model" in output.keys() else None,
+        threads=threads,
+    )
+    return shlex.quote(spec.to_json())
 
 
 def kept_model(wc, compression, mode):
@@ -124,8 +136,15 @@ def staged_data(wc):
     return task_data_dirs(config, get_task(wc.task), setting_block(wc))
 
 
+def data_dir(input):
+    """A fine-tune's data folder: the world (synthetic tasks) or the staged data (hub tasks)."""
+    if "world" in input.keys() and input.world:
+        return Path(input.world)
+    return Path(R, "data") if input.data else None
+
+
 def data_arg(wc, input):
-    """The verb's data folder: the world (synthetic tasks) or the staged data (hub tasks)."""
+    """The LMC verb's data folder option: --world (synthetic tasks) or --data (hub tasks)."""
     if "world" in input.keys() and input.world:
         return f"--world {input.world}"
     return f"--data {R}/data" if input.data else ""
@@ -141,10 +160,10 @@ def setting_block(wc):
 
 def planned(kind, resource):
     """A job's walltime (``runtime``, minutes) or host memory (``mem_mb``) from the study's
-    plan (pipeline/cluster/resources.py: built from the merged config, so overrides reach it), as a rule
-    resource: a plain function call per job, where a profile expression is compiled and
-    evaluated in a fresh namespace for each of the paper's ~5,700 jobs. The profile's
-    set-resources still override it."""
+    plan (pipeline/cluster/resources.py: built from the merged config, so overrides
+    reach it), as a resource of its rule: a plain function call per job, where a profile
+    expression is compiled and evaluated in a fresh namespace for each of the paper's
+    ~5,700 jobs. The profile's set-resources still override it."""
     function = getattr(resources, resource)
 
     def value(wildcards, attempt):
@@ -154,13 +173,13 @@ def planned(kind, resource):
 
 
 def finetune_pack(wc):
-    """Short fine-tunes share a SLURM allocation (pipeline/cluster/cost_model.py, pack_group), when
+    """Short fine-tunes share a SLURM allocation (pipeline/cluster/packing.py), when
     the profile asks for packs (group-components, the SLURM profile); otherwise none."""
-    from pipeline.cluster import cost_model
+    from pipeline.cluster import packing
 
-    if cost_model.PACK_GROUP not in workflow.group_settings.group_components:
+    if packing.PACK_GROUP not in workflow.group_settings.group_components:
         return None
-    return cost_model.pack_group(PLAN, "finetune", wc)
+    return packing.pack_group(PLAN, "finetune", wc)
 
 
 def stage_priority(wc):
@@ -171,5 +190,5 @@ def stage_priority(wc):
 
 # Snakemake inspects each of these per job, two or three times (pipeline/cluster/dag_speed.py).
 dag_speed.remember_signatures(
-    finetune_inputs, finetune_run, finetune_files, finetune_pack, prune_inputs
+    finetune_inputs, finetune_run, finetune_spec, finetune_pack, prune_inputs
 )

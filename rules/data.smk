@@ -6,7 +6,7 @@
 import json
 
 from pipeline.config import model_spec
-from pipeline.data.catalog import (
+from pipeline.catalog import (
     calibration_data_dir,
     model_names,
     names_pattern,

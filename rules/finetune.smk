@@ -20,12 +20,13 @@ rule finetune:
         metrics=f"{R}/{paths.METRICS}",
         examples=f"{R}/{paths.EXAMPLES}",
     params:
-        # Two callables, not ten: Snakemake inspects and calls every params function of each
-        # of the paper's ~5,400 fine-tunes (rules/common.smk, finetune_run).
+        # The run spec's identity (pipeline/finetune/spec.py): a change reruns the cell. Two
+        # callables per job, not ten: Snakemake inspects and calls every params function of
+        # each of the paper's ~5,400 fine-tunes (rules/common.smk, finetune_run).
         run=finetune_run,
-        # Takes `output`, so Snakemake counts it as derived, not as a parameter of the run:
-        # file paths, and turning tracking on or off, never rerun a finished run.
-        files=finetune_files,
+        # The whole spec, one JSON argument; derived (takes `output`): file paths, the
+        # checkpoint interval and tracking never rerun a finished run.
+        spec=finetune_spec,
     resources:
         runtime=planned("finetune", "runtime"),
         mem_mb=planned("finetune", "mem_mb"),
@@ -36,11 +37,7 @@ rule finetune:
     conda:
         "../envs/junkdna.yaml"
     shell:
-        "python -m pipeline finetune {params.run} --model-name {wildcards.model} "
-        "--model {input.model} --task {wildcards.task} --difficulty {wildcards.difficulty} "
-        "--compression {wildcards.compression} --mode {wildcards.mode} --seed {wildcards.seed} "
-        "{params.files} --out {output.metrics} --out-examples {output.examples} "
-        "--threads {threads} > {log} 2>&1"
+        "python -m pipeline finetune {params.spec} > {log} 2>&1"
 
 
 use rule finetune as finetune_keep_model with:

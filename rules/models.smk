@@ -2,7 +2,7 @@
 import json
 
 from pipeline.config import model_spec
-from pipeline.data.catalog import model_names, names_pattern
+from pipeline.catalog import model_names, names_pattern
 from pipeline.models.continued import continued_models
 from pipeline.models.continued import data_dirs as continued_data_dirs
 

@@ -1,6 +1,6 @@
 # The printed difficulty: the paper's Table 1 as printed, across-task difficulty from the
-# config's human and model scores (targeted by `all` only when the config has a
-# `reference_scores` block).
+# config's model scores and the tasks' human scores (targeted by `all` only when the config
+# has a `reference_scores` block).
 import json
 
 from pipeline.analysis.printed_difficulty import PRINTED_CSV, PRINTED_TABLE

@@ -16,7 +16,7 @@ import pandas as pd
 from pipeline.analysis.levels import compression_axis
 from pipeline.analysis.tables import normalize
 from pipeline.figures.planned import planned_rows
-from pipeline.study import lmc_end_points
+from pipeline.study import Study, lmc_end_points
 from pipeline.tasks.registry import TASKS
 from tests.conftest import default
 
@@ -32,7 +32,7 @@ HARD = {"fraction-0.1": 1.0, "lang-minority": 1.0, "book-closed": 1.0, "freq-rar
 
 def results(config: dict[str, Any], seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    rows = planned_rows(config)
+    rows = planned_rows(Study.from_config(config))
     values, references = [], []
     for row in rows.itertuples(index=False):
         scratch = config["models"][row.model]["source"] == "scratch"

@@ -26,6 +26,7 @@ from pipeline.overrides import study_config
 from pipeline.resolve import ConfigError
 from pipeline.study import cells
 from tests.conftest import REPO, snakemake_dry_run
+from tests.run_specs import finetune_specs
 
 ANALYSIS = Analysis(bootstrap_resamples=399, min_seeds=2)
 HARD, EASY = simulate.HARD, "fraction-1"
@@ -108,9 +109,9 @@ def test_the_dry_run_plans_the_4x_cells_and_their_dense_run(tmp_path):
     out = done.stdout + done.stderr
     for target in targets:
         assert target in out
-    shells = [line for line in out.splitlines() if "--budget 4 " in line]
-    assert len(shells) == 2  # both runs, trained at 4x: 300 steps of the setting's 75
-    assert all('"steps": 300' in line for line in shells)
+    specs = [spec for spec in finetune_specs(out) if spec["budget"] == 4]
+    assert len(specs) == 2  # both runs, trained at 4x: 300 steps of the setting's 75
+    assert all(spec["protocol"]["steps"] == 300 for spec in specs)
     assert "budget-4x/seed0.log" in out
 
 
@@ -232,15 +233,15 @@ def test_the_config_reference_documents_budgets():
 
 
 def test_a_4x_job_asks_for_4x_the_training_time():
-    from pipeline.cluster import cost_model, resources
+    from pipeline.cluster import resources, walltime
 
     config = merged_default()
     planned = resources.install(config)
     wc = dict(model="tiny_mbart", task="syn_translation", difficulty="lang-minority",
               compression="magnitude-0.9", mode="sparse_to_dense", seed=0)  # fmt: skip
-    one = cost_model.estimate_minutes(planned, "finetune", {**wc, "budget": ""})
-    four = cost_model.estimate_minutes(planned, "finetune", {**wc, "budget": "/budget-4x"})
-    training = cost_model.training_minutes(
+    one = walltime.estimate_minutes(planned, "finetune", {**wc, "budget": ""})
+    four = walltime.estimate_minutes(planned, "finetune", {**wc, "budget": "/budget-4x"})
+    training = walltime.training_minutes(
         planned, "tiny_mbart", "syn_translation", "lang-minority", "languages"
     )
     assert four - one == pytest.approx(3 * training) and training > 0

@@ -123,13 +123,13 @@ def test_every_submitted_rule_is_listed_in_both_profiles(slurm_jobs):
 
 @pytest.fixture(scope="module")
 def plan():
-    from pipeline.cluster import cost_model
+    from pipeline.cluster.plan import load_plan
 
-    return cost_model.load_plan(paper())
+    return load_plan(paper())
 
 
 def test_gpus_and_walltimes_follow_the_job(slurm_jobs, plan):
-    from pipeline.cluster import cost_model
+    from pipeline.cluster import walltime
 
     def one(rule: str, **wildcards: str) -> requested.PlannedJob:
         return next(
@@ -144,7 +144,7 @@ def test_gpus_and_walltimes_follow_the_job(slurm_jobs, plan):
     small = one("finetune", task="sst2", difficulty="fraction-0.1")
     big = one("finetune", task="mnli", difficulty="fraction-1", mode="sparse")
     for job in (small, big):
-        expected = cost_model.requested_minutes(plan, "finetune", job.wildcards, 1)
+        expected = walltime.requested_minutes(plan, "finetune", job.wildcards, 1)
         assert (job.gpus, job.resources["runtime"]) == (1, expected)
     floor = 5  # every request adds 5 minutes to margin x estimate
     assert big.resources["runtime"] - floor > 8 * (small.resources["runtime"] - floor)
@@ -155,7 +155,7 @@ def test_gpus_and_walltimes_follow_the_job(slurm_jobs, plan):
 def test_first_principles_estimate_of_two_fine_tunes(plan):
     """SST-2 at 100% and RTE with roberta-large, counted by hand from the throughput table:
     padded tokens / train rate + one validation pass / forward rate + the load time."""
-    from pipeline.cluster import cost_model
+    from pipeline.cluster import walltime
 
     base, large = plan.models["roberta-base"], plan.models["roberta_large"]
     sst2 = (
@@ -167,9 +167,9 @@ def test_first_principles_estimate_of_two_fine_tunes(plan):
         + (math.ceil(2_490 / 16) * 16 * 3 * 250 / large.train + 277 * 70 / large.forward) / 60
     )
     wc = {"model": "roberta-base", "task": "sst2", "difficulty": "fraction-1", "mode": "dense"}
-    assert cost_model.estimate_minutes(plan, "finetune", wc) == pytest.approx(sst2)
+    assert walltime.estimate_minutes(plan, "finetune", wc) == pytest.approx(sst2)
     wc = {"model": "roberta_large", "task": "rte", "difficulty": "task-all", "mode": "dense"}
-    assert cost_model.estimate_minutes(plan, "finetune", wc) == pytest.approx(rte)
+    assert walltime.estimate_minutes(plan, "finetune", wc) == pytest.approx(rte)
     assert 2 < sst2 < 30 and 1 < rte < 15  # minutes on an A100, not hours
 
 
@@ -193,13 +193,13 @@ def test_the_cost_model_agrees_with_a_first_principles_count(slurm_jobs, plan):
 
 
 def test_only_short_fine_tunes_are_packed_and_no_pack_exceeds_max_runtime(slurm_jobs, plan):
-    from pipeline.cluster import cost_model
+    from pipeline.cluster import packing
 
     packs = requested.packs(slurm_jobs)
     finetunes = [j for j in slurm_jobs if j.rule.startswith("finetune")]
     assert packs and max(len(p) for p in packs.values()) == plan.pack_size
     for job in finetunes:
-        packable = cost_model.packable(plan, job.rule, job.wildcards)
+        packable = packing.packable(plan, job.rule, job.wildcards)
         assert (job.pack is not None) == packable, job.wildcards
     for members in packs.values():
         assert sum(j.resources["runtime"] for j in members) <= plan.max_runtime
@@ -210,27 +210,27 @@ def test_only_short_fine_tunes_are_packed_and_no_pack_exceeds_max_runtime(slurm_
 
 def test_cost_is_the_models_estimate_per_setting_and_rule(slurm_jobs, plan, paper_config):
     from pipeline import study
-    from pipeline.cluster import cost_model
+    from pipeline.cluster import walltime
 
     local = requested.local_rules(REPO)
     result = requested.estimate(slurm_jobs, local, plan)
     # Independent of the parser: the model over the config's cells (one GPU each).
     cells = study.cells(paper_config)
-    expected = sum(cost_model.estimate_minutes(plan, "finetune", c.wildcards) for c in cells)
+    expected = sum(walltime.estimate_minutes(plan, "finetune", c.wildcards) for c in cells)
     finetune = result["rules"]["finetune"]["gpu_hours"]
     assert finetune + result["rules"]["finetune_keep_model"]["gpu_hours"] == pytest.approx(
         expected / 60
     )
     by_setting = {s: 0.0 for s in paper_config["settings"]}
     for c in cells:
-        by_setting[c.setting] += cost_model.estimate_minutes(plan, "finetune", c.wildcards) / 60
+        by_setting[c.setting] += walltime.estimate_minutes(plan, "finetune", c.wildcards) / 60
     for setting, hours in by_setting.items():
         row = result["settings"][setting]
         lmc = sum(  # and setting 2's continued training, counted towards its setting
-            cost_model.estimate_minutes(plan, j.rule, j.wildcards) / 60
+            walltime.estimate_minutes(plan, j.rule, j.wildcards) / 60
             for j in slurm_jobs
             if j.rule in ("lmc", "continue_train")
-            and cost_model.job_setting(plan, j.rule, j.wildcards) == setting
+            and walltime.job_setting(plan, j.rule, j.wildcards) == setting
         )
         assert row["gpu_hours"] == pytest.approx(hours + lmc)
     assert result["gpu_hours"] == pytest.approx(
@@ -262,9 +262,9 @@ def test_cost_verb_prints_the_total(slurm_text, tmp_path):
         timeout=120,
     )
     assert run.returncode == 0, run.stderr
-    from pipeline.cluster import cost_model
+    from pipeline.cluster.plan import load_plan
 
-    plan = cost_model.load_plan(paper())
+    plan = load_plan(paper())
     jobs = requested.parse_dry_run(slurm_text)
     expected = requested.estimate(jobs, requested.local_rules(REPO), plan)
     assert f"total: {expected['gpu_hours']:.1f} GPU-hours estimated" in run.stdout

@@ -103,11 +103,12 @@ def attempts(tmp_path_factory) -> dict[int, list]:
 
 def member_minutes(attempt: int) -> int:
     """One tiny-study fine-tune's request from the cost model (default throughput row)."""
-    from pipeline.cluster import cost_model
+    from pipeline.cluster import walltime
+    from pipeline.cluster.plan import load_plan
 
-    plan = cost_model.load_plan(tiny_study(Path("results"), [0.5], ["dense"], [0, 1], [1.0]))
+    plan = load_plan(tiny_study(Path("results"), [0.5], ["dense"], [0, 1], [1.0]))
     wc = {"model": "m", "task": "syn_sentiment", "difficulty": "fraction-1", "mode": "dense"}
-    return cost_model.requested_minutes(plan, "finetune", wc, attempt)
+    return walltime.requested_minutes(plan, "finetune", wc, attempt)
 
 
 def test_a_pack_asks_for_its_largest_member_and_the_sum_of_the_walltimes(attempts):

@@ -13,7 +13,7 @@ from pipeline.cluster import gpu_slots
 
 REPO = Path(__file__).resolve().parents[1]
 CLAIM = (
-    "import os, sys, time; from pipeline import gpu_slots; "
+    "import os, sys, time; from pipeline.cluster import gpu_slots; "
     "d = gpu_slots.claim(sys.argv[1], sys.argv[2] or None, poll_s=0.05); "
     "print(d, repr(os.environ['CUDA_VISIBLE_DEVICES']), flush=True); time.sleep(60)"
 )

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.cluster import cost_model, placeholders
+from pipeline.cluster import placeholders, walltime
+from pipeline.cluster.plan import load_plan
 from tests.conftest import paper
 
 REPO = Path(__file__).resolve().parents[1]
@@ -50,15 +51,15 @@ def uncapped(results: Path) -> dict:
 
 def test_a_4m_row_study_is_priced_from_its_manifest_within_the_partition(tmp_path):
     stage_manifests(tmp_path, {"en-ru": 1_000_000, "en-vi": 1_000_000})
-    plan = cost_model.load_plan(uncapped(tmp_path))
-    size = cost_model.task_size(plan, "opus100", "lang-majority", "languages", 256)
+    plan = load_plan(uncapped(tmp_path))
+    size = walltime.task_size(plan, "opus100", "lang-majority", "languages", 256)
     assert size.n_train == 4_000_000  # 2 pairs x 1M x 2 directions, from the manifests
-    estimate = cost_model.estimate_minutes(plan, "finetune", MAJORITY)
-    request = cost_model.requested_minutes(plan, "finetune", MAJORITY, 1)
+    estimate = walltime.estimate_minutes(plan, "finetune", MAJORITY)
+    request = walltime.requested_minutes(plan, "finetune", MAJORITY, 1)
     assert estimate <= request <= plan.max_runtime
     # The paper config's cap (100k per pair: 400k rows) prices it about 10x lower.
-    capped = cost_model.load_plan(PAPER)
-    assert estimate > 8 * cost_model.estimate_minutes(capped, "finetune", MAJORITY)
+    capped = load_plan(PAPER)
+    assert estimate > 8 * walltime.estimate_minutes(capped, "finetune", MAJORITY)
 
 
 def test_a_job_over_the_partition_limit_is_refused_naming_what_to_shrink(tmp_path):
@@ -66,21 +67,19 @@ def test_a_job_over_the_partition_limit_is_refused_naming_what_to_shrink(tmp_pat
     table = yaml.safe_load((REPO / "slurm" / "throughput.yaml").read_text())
     table["gpus"]["a100"]["mbart_cc25"]["train"] = 8000  # a slower GPU than the table's
     (tmp_path / "throughput.yaml").write_text(yaml.safe_dump(table))
-    plan = cost_model.load_plan(uncapped(tmp_path), tmp_path / "throughput.yaml")
-    with pytest.raises(cost_model.TooLong, match="max_train_rows_per_pair") as error:
-        cost_model.requested_minutes(plan, "finetune", MAJORITY, 1)
+    plan = load_plan(uncapped(tmp_path), tmp_path / "throughput.yaml")
+    with pytest.raises(walltime.TooLong, match="max_train_rows_per_pair") as error:
+        walltime.requested_minutes(plan, "finetune", MAJORITY, 1)
     assert "over the partition's 24 h" in str(error.value)
     # The paper config's cap (100k rows per pair) brings the same job under the limit.
     capped = {**uncapped(tmp_path), "settings": PAPER["settings"]}
-    plan = cost_model.load_plan(capped, tmp_path / "throughput.yaml")
-    assert (
-        cost_model.task_size(plan, "opus100", "lang-majority", "languages", 256).n_train == 400_000
-    )
-    assert cost_model.requested_minutes(plan, "finetune", MAJORITY, 1) <= plan.max_runtime
+    plan = load_plan(capped, tmp_path / "throughput.yaml")
+    assert walltime.task_size(plan, "opus100", "lang-majority", "languages", 256).n_train == 400_000
+    assert walltime.requested_minutes(plan, "finetune", MAJORITY, 1) <= plan.max_runtime
 
 
 def test_published_counts_price_a_study_before_staging_with_its_caps():
-    plan = cost_model.load_plan(PAPER)
+    plan = load_plan(PAPER)
     assert plan.rows["Helsinki-NLP__opus-100__en-ru"] == {"train": 100_000, "validation": 2000}
     assert plan.rows["Helsinki-NLP__opus-100__en-my"]["train"] == 24_594  # under the cap
     assert plan.rows["mandarjoshi__trivia_qa__rc"] == {"validation": 2000}  # the first 2,000

@@ -111,12 +111,13 @@ def test_the_pack_asks_for_one_gpu_and_the_sum_of_its_walltimes(sbatch_calls):
     # The walltime of each member from the cost model (its work over the tiny model's
     # throughput), summed; --cpus-per-task is the rule's set-threads (the dry run's
     # `--threads 1` is only `-n` capping --cores at 1).
-    from pipeline.cluster import cost_model
+    from pipeline.cluster import walltime
+    from pipeline.cluster.plan import load_plan
 
     config = yaml.safe_load((work / "study.yaml").read_text())
-    plan = cost_model.load_plan(config, work / "throughput.yaml")
+    plan = load_plan(config, work / "throughput.yaml")
     wildcards = {"model": "m", "task": "syn_sentiment", "difficulty": "fraction-1", "mode": "dense"}
-    one = cost_model.requested_minutes(plan, "finetune", wildcards, 1)
+    one = walltime.requested_minutes(plan, "finetune", wildcards, 1)
     assert one > 10
     assert (f["--gpus"], f["-t"], f["--mem"], f["--cpus-per-task"]) == (
         "1",

@@ -101,6 +101,18 @@ CASES = [
         "lmc.cells[0].setting",
     ),
     (
+        "a synthetic model without its pre-training",
+        {"models.x": {"source": "synthetic", "arch": "roberta", "size": {}}},
+        "models.x.pretrain",
+    ),
+    ("a hub model without its hub id", {"models.h": {"source": "hub"}}, "models.h.hub_id"),
+    (
+        "an unknown task",
+        {"settings.across_tasks.tasks": ["syn_grammar", "syn_bogus"]},
+        "settings.across_tasks.tasks[1]",
+    ),
+    ("an unknown task of a one-task setting", {"settings.book.task": "qa"}, "settings.book.task"),
+    (
         "unknown world task",
         {"world.tasks.syn_bogus": {"train": 10, "validation": 10, "noise": 0.1}},
         "world.tasks.syn_bogus",

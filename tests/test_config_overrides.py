@@ -245,6 +245,7 @@ QUICK = REPO / "configs" / "quick.yaml"
 def test_quick_look_is_an_overlay_planning_every_figure_of_the_default_study(tmp_path):
     from pipeline import targets
     from pipeline.config import check_config
+    from pipeline.study import Study
 
     assert "study" not in yaml.safe_load(QUICK.read_text())  # it overlays config.yaml
     results = tmp_path / "results"
@@ -252,8 +253,8 @@ def test_quick_look_is_an_overlay_planning_every_figure_of_the_default_study(tmp
     check_config(config)
     assert config["analysis"]["quick_look"] is True  # its verdict says it decides nothing
     assert set(config["settings"]) == set(DEFAULT["settings"])
-    figures = targets.figure_targets(config)
-    default = targets.figure_targets(DEFAULT)
+    figures = targets.figure_targets(Study.from_config(config))
+    default = targets.figure_targets(Study.from_config(DEFAULT))
     assert [Path(f).relative_to(results) for f in figures] == [
         Path(f).relative_to(DEFAULT["results_dir"]) for f in default
     ]

@@ -24,6 +24,7 @@ import pytest
 from pipeline.analysis.gates import gates_table
 from pipeline.finetune.protocol import Protocol
 from pipeline.finetune.run import run_cell
+from pipeline.finetune.spec import RunSpec
 from pipeline.instances import entry, instances
 from pipeline.resolve import protocol_for
 from pipeline.world import build_world
@@ -82,18 +83,20 @@ def _records(encoder: tuple, setting: str, task: str, difficulty: str, mode: str
     world, model, scratch = encoder
     return tuple(
         run_cell(
-            study="default",
-            setting=setting,
-            model_name=name,
-            model_dir=path,
-            task_name=task,
-            world_dir=world,
-            difficulty=difficulty,
-            compression="dense",
-            masks_path=None,
-            mode_name=mode,
-            protocol=_protocol(setting, task),
-            progress=False,
+            RunSpec(
+                study="default",
+                setting=setting,
+                model_name=name,
+                model_dir=path,
+                task_name=task,
+                world_dir=world,
+                difficulty=difficulty,
+                compression="dense",
+                masks_path=None,
+                mode_name=mode,
+                protocol=_protocol(setting, task),
+                progress=False,
+            )
         )
         for name, path in (("tiny_roberta", model), ("tiny_roberta_scratch", scratch))
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -16,6 +17,7 @@ from pipeline.finetune.adapters.base import length_sorted
 from pipeline.finetune.checkpoint import Checkpoints
 from pipeline.finetune.protocol import Protocol
 from pipeline.finetune.run import load_for_task, run_cell
+from pipeline.finetune.spec import RunSpec
 from pipeline.finetune.trainer import TrainingState, make_accelerator
 from pipeline.tasks.registry import get_task
 from tests.test_finetune_architectures import (  # noqa: F401  (fixtures)
@@ -31,34 +33,22 @@ PROTOCOL = {"lr": 1e-3, "epochs": 1, "batch_size": 16, "max_length": 24}
 CUDA = torch.cuda.is_available()
 
 
-def _finetune_args(model: Path, world: Path, out: Path, *extra: str) -> list[str]:
-    return [
-        "finetune",
-        "--study",
-        "t",
-        "--setting",
-        "data_fraction",
-        "--model-name",
-        "m",
-        "--model",
-        str(model),
-        "--task",
-        "syn_sentiment",
-        "--world",
-        str(world),
-        "--difficulty",
-        "fraction-1",
-        "--compression",
-        "dense",
-        "--protocol",
-        json.dumps(PROTOCOL),
-        "--seed",
-        "0",
-        "--out",
-        str(out / "metrics.json"),
-        "--no-progress",
-        *extra,
-    ]
+def _finetune_args(model: Path, world: Path, out: Path, **extra: Any) -> list[str]:
+    """The finetune verb's command line: one JSON run spec (pipeline/finetune/spec.py)."""
+    spec = {
+        "study": "t",
+        "setting": "data_fraction",
+        "model_name": "m",
+        "model_dir": str(model),
+        "task_name": "syn_sentiment",
+        "world_dir": str(world),
+        "difficulty": "fraction-1",
+        "compression": "dense",
+        "protocol": {**PROTOCOL, "seed": 0},
+        "out": str(out / "metrics.json"),
+        "progress": False,
+    }
+    return ["finetune", json.dumps(spec | extra)]
 
 
 def test_device_names_resolve_and_a_device_no_model_runs_on_is_refused():
@@ -114,17 +104,12 @@ def test_preflight_verb_fails_without_a_gpu_and_writes_nothing(tmp_path, capsys)
 
 def test_finetune_verb_runs_on_the_device_it_is_given(tiny_roberta, tiny_world, tmp_path, capsys):
     refused = tmp_path / "refused"
-    code = main(
-        _finetune_args(tiny_roberta, tiny_world, refused, "--mode", "dense", "--device", "meta")
-    )
+    code = main(_finetune_args(tiny_roberta, tiny_world, refused, mode_name="dense", device="meta"))
     assert code == 2 and "--device 'meta'" in capsys.readouterr().err
     assert not (refused / "metrics.json").exists()
 
     run = tmp_path / "run"
-    assert (
-        main(_finetune_args(tiny_roberta, tiny_world, run, "--mode", "dense", "--device", "cpu"))
-        == 0
-    )
+    assert main(_finetune_args(tiny_roberta, tiny_world, run, mode_name="dense", device="cpu")) == 0
     record = json.loads((run / "metrics.json").read_text())
     assert record["training"]["device"] == "cpu"
     assert record["training"]["devices"] == ["cpu"]  # read off the parameters themselves
@@ -147,7 +132,7 @@ def test_zero_shot_cell_loads_in_its_precision_on_the_device(tiny_roberta, tiny_
         mode_name="zero_shot",
     )
     bf16 = Protocol.from_dict({**PROTOCOL, "precision": "bf16", "seed": 0})
-    record = run_cell(**common, protocol=bf16, device="cpu")
+    record = run_cell(RunSpec(**common, protocol=bf16, device="cpu"))
     assert record["training"] == {
         "steps": 0,
         "n_train": 0,
@@ -155,11 +140,13 @@ def test_zero_shot_cell_loads_in_its_precision_on_the_device(tiny_roberta, tiny_
         "devices": ["cpu"],
         "weights_dtype": "bfloat16",  # loaded in the protocol's dtype: no fp32 copy
     }
-    fp32 = run_cell(**common, protocol=Protocol.from_dict({**PROTOCOL, "seed": 0}), device="cpu")
+    fp32 = run_cell(
+        RunSpec(**common, protocol=Protocol.from_dict({**PROTOCOL, "seed": 0}), device="cpu")
+    )
     assert fp32["training"]["weights_dtype"] == "float32"
     assert 0.0 <= record["value"] <= 1.0 and abs(record["value"] - fp32["value"]) < 0.2
     with pytest.raises(ValueError, match="--device 'meta'"):
-        run_cell(**common, protocol=bf16, device="meta")
+        run_cell(RunSpec(**common, protocol=bf16, device="meta"))
 
 
 def test_lmc_job_runs_on_the_device_it_is_given(tiny_roberta, tiny_world, tmp_path, capsys):
@@ -167,9 +154,17 @@ def test_lmc_job_runs_on_the_device_it_is_given(tiny_roberta, tiny_world, tmp_pa
     for name in ("dense", "other"):
         run = tmp_path / name
         ends[name] = run / "finetuned"
-        args = _finetune_args(tiny_roberta, tiny_world, run, "--mode", "dense", "--device", "cpu")
-        args[args.index("--seed") + 1] = "0" if name == "dense" else "1"
-        assert main([*args, "--out-model", str(ends[name])]) == 0
+        protocol = {**PROTOCOL, "seed": 0 if name == "dense" else 1}
+        args = _finetune_args(
+            tiny_roberta,
+            tiny_world,
+            run,
+            mode_name="dense",
+            device="cpu",
+            protocol=protocol,
+            out_dir=str(ends[name]),
+        )
+        assert main(args) == 0
     lmc = [
         "lmc",
         "--dense",
@@ -261,24 +256,21 @@ def _trained(model_dir: Path, task, rows):
     """A tiny model trained a little on ``rows``, so that its outputs differ by example."""
     from pipeline.compress.prunable import prunable_parameters
     from pipeline.finetune.modes import get_mode
-    from pipeline.finetune.trainer import train
+    from pipeline.finetune.trainer import Loaded, Session, train
 
     protocol = Protocol(lr=3e-3, steps=30, batch_size=4, max_length=16, seed=5)
     adapter, model, tokenizer = load_for_task(model_dir, task, 0)
     mode, params = get_mode("dense"), prunable_parameters(model)
     accelerator = make_accelerator(protocol, "cpu")
     train(
-        model,
-        tokenizer,
-        adapter,
+        Loaded(adapter, model, tokenizer),
         task,
         rows,
         protocol,
         mode,
-        params,
-        None,
+        (params, None),
         accelerator,
-        progress=False,
+        Session(progress=False),
     )
     assert model_devices(model) == {"cpu"}
     return adapter, model, tokenizer

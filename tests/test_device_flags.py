@@ -46,6 +46,12 @@ def _verb(job: dict[str, str]) -> str | None:
     return m[1] if m else None
 
 
+def _device(shell: str) -> str | None:
+    """The device a job's command names: its --device, or its run spec's (finetune)."""
+    found = re.search(r"--device (\S+)|\"device\": \"([\w:]+)\"", shell)
+    return (found[1] or found[2]) if found else None
+
+
 def test_every_gpu_job_of_the_paper_study_passes_cuda_and_waits_for_the_preflight():
     jobs = rendered_jobs("--configfile", "configs/paper.yaml")
     model_jobs = [j for j in jobs if _verb(j) in MODEL_VERBS]
@@ -54,11 +60,11 @@ def test_every_gpu_job_of_the_paper_study_passes_cuda_and_waits_for_the_prefligh
     assert len(preflight) == 1 and "--device cuda" in preflight[0]["shell"]
     on_gpu = 0
     for job in model_jobs:
-        device = re.search(r"--device (\S+)", job["shell"])
+        device = _device(job["shell"])
         assert device, job["shell"][:300]
         method = re.search(r"--method (\S+)", job["shell"])
         expected = "cpu" if method and not METHODS[method[1]].needs_calibration else "cuda"
-        assert device[1] == expected, job["shell"][:300]
+        assert device == expected, job["shell"][:300]
         if expected == "cuda" and job["rule"] != "gpu_preflight":
             on_gpu += 1
             assert "logs/gpu_preflight.json" in job["input"], job["rule"]
@@ -71,4 +77,4 @@ def test_the_default_study_runs_every_model_on_the_cpu_without_a_preflight():
     jobs = rendered_jobs()
     model_jobs = [j for j in jobs if _verb(j) in MODEL_VERBS]
     assert model_jobs and not [j for j in jobs if j["rule"] == "gpu_preflight"]
-    assert all(re.search(r"--device cpu\b", j["shell"]) for j in model_jobs)
+    assert all(_device(j["shell"]) == "cpu" for j in model_jobs)

@@ -18,6 +18,7 @@ from pipeline.compress.prunable import prunable_parameters
 from pipeline.examples import EXAMPLES, EXAMPLES_TABLE, item_ids, read_examples
 from pipeline.finetune.protocol import Protocol
 from pipeline.finetune.run import load_for_task, run_cell
+from pipeline.finetune.spec import RunSpec
 from pipeline.io import write_json
 from pipeline.tasks.metrics import from_examples
 from pipeline.tasks.registry import get_task
@@ -25,20 +26,22 @@ from pipeline.tasks.registry import get_task
 
 def _run(tiny_roberta, tiny_world, out, seed, compression="dense", mode="dense", masks=None):
     record = run_cell(
-        study="t",
-        setting="data_fraction",
-        model_name="tiny",
-        model_dir=tiny_roberta,
-        task_name="syn_sentiment",
-        world_dir=tiny_world,
-        difficulty="fraction-0.5",
-        compression=compression,
-        masks_path=masks,
-        mode_name=mode,
-        protocol=Protocol(lr=3e-3, steps=80, batch_size=16, max_length=24, seed=seed),
-        subset_seed=seed,  # as in the study: a seed also draws the data-fraction subset
-        progress=False,
-        examples_path=out / "examples.parquet",
+        RunSpec(
+            study="t",
+            setting="data_fraction",
+            model_name="tiny",
+            model_dir=tiny_roberta,
+            task_name="syn_sentiment",
+            world_dir=tiny_world,
+            difficulty="fraction-0.5",
+            compression=compression,
+            masks_path=masks,
+            mode_name=mode,
+            protocol=Protocol(lr=3e-3, steps=80, batch_size=16, max_length=24, seed=seed),
+            subset_seed=seed,  # as in the study: a seed also draws the data-fraction subset
+            progress=False,
+            examples_path=out / "examples.parquet",
+        )
     )
     write_json(out / "metrics.json", record)
     return record

@@ -8,6 +8,7 @@ import pytest
 
 from pipeline.finetune.protocol import Protocol
 from pipeline.finetune.run import run_cell
+from pipeline.finetune.spec import RunSpec
 from pipeline.io import read_jsonl
 from pipeline.study import cells
 from pipeline.tasks.registry import get_task
@@ -45,18 +46,20 @@ def test_readout_matches_the_fill_mask_pipeline(tiny_world, pretrained):
     from transformers import pipeline
 
     record = run_cell(
-        study="t",
-        setting="fact_recall",
-        model_name="m",
-        model_dir=pretrained,
-        task_name="syn_fact_recall",
-        world_dir=tiny_world,
-        difficulty="freq-all",
-        compression="dense",
-        masks_path=None,
-        mode_name="zero_shot",
-        protocol=Protocol(lr=1e-3, steps=1, batch_size=8, max_length=24, seed=0),
-        progress=False,
+        RunSpec(
+            study="t",
+            setting="fact_recall",
+            model_name="m",
+            model_dir=pretrained,
+            task_name="syn_fact_recall",
+            world_dir=tiny_world,
+            difficulty="freq-all",
+            compression="dense",
+            masks_path=None,
+            mode_name="zero_shot",
+            protocol=Protocol(lr=1e-3, steps=1, batch_size=8, max_length=24, seed=0),
+            progress=False,
+        )
     )
     rows = get_task("syn_fact_recall").load_split("validation", tiny_world)
     fill = pipeline("fill-mask", model=str(pretrained), device="cpu")

@@ -14,6 +14,7 @@ from pipeline.analysis.options import Analysis
 from pipeline.figures import labels
 from pipeline.figures.registry import FIGURES, planned_figures
 from pipeline.finetune.modes import MODES
+from pipeline.study import Study
 from pipeline.tasks.registry import TASKS
 from tests import figure_study
 from tests.conftest import default
@@ -27,7 +28,8 @@ SAME_SPAN = re.compile(r"\b(\d+)–\1 seed")  # "5–5 seeds"
 CONFIG = default()
 # The figures drawn from the results tables; the verdict's forest plot reads verdict.json
 # and has its own text test (tests/test_analysis_verdict_page.py).
-NAMES = [n for n in planned_figures(CONFIG) if FIGURES[n].table in ("normalized", "lmc")]
+STUDY = Study.from_config(CONFIG)
+NAMES = [n for n in planned_figures(STUDY) if FIGURES[n].table in ("normalized", "lmc")]
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,9 @@ from pipeline.figures import lmc
 from pipeline.figures.common import REFERENCE, save
 from pipeline.figures.curves import NM4
 from pipeline.figures.paper import CURVE_FIGURES
+from pipeline.figures.planned import _planned_rows, planned_rows
 from pipeline.figures.registry import FIGURES, planned_figures
+from pipeline.study import Study
 from tests.conftest import default, run_identity
 
 matplotlib.use("Agg")
@@ -259,13 +261,31 @@ def test_a_figure_without_rows_says_so(normalized):
         FIGURES["fig2_languages"].draw(only_setting_1, ANALYSIS)
 
 
+def test_planned_rows_are_built_once_per_study_and_never_another_studys():
+    study = Study.from_config(default())
+    rows = planned_rows(study)
+    assert len(rows) == len(study.cells) > 0
+    assert _planned_rows(study) is _planned_rows(study)  # built once, then served
+    rows["task"] = "edited"  # a caller's edit stays in its copy
+    assert "edited" not in set(planned_rows(study)["task"])
+    # Studies hash by identity: the same config built again is another key, and a smaller
+    # study (one setting) gets its own rows, not the first study's.
+    again = Study.from_config(default())
+    assert again != study and _planned_rows(again) is not _planned_rows(study)
+    one = default()
+    one["settings"] = {"data_fraction": one["settings"]["data_fraction"]}
+    small = planned_rows(Study.from_config(one))
+    assert set(small["setting"]) == {"data_fraction"} < set(planned_rows(study)["setting"])
+    assert len(small) == len(Study.from_config(one).cells) < len(rows)
+
+
 def test_figure_targets_follow_the_config():
     config = default()
     config["settings"] = {"data_fraction": config["settings"]["data_fraction"]}
     config["settings"]["data_fraction"].pop("methods", None)  # every method of the study
     config["compression"] = {"methods": ["magnitude"], "sparsities": [0.5]}
     config["modes"] = ["dense", "sparse"]
-    base = set(planned_figures(config))
+    base = set(planned_figures(Study.from_config(config)))
     assert {"fig1_data_fraction", "safe_sparsity"} <= base
     assert not base & {"fig5_modes_data_fraction", "fig9_data_fraction_nm4", "quantization"}
     config["modes"] = ["dense", "sparse", "sparse_to_dense", "qat"]  # qat: the rtn arm
@@ -275,7 +295,7 @@ def test_figure_targets_follow_the_config():
         "nm_patterns": ["2:4"],
         "bits": [4],
     }
-    more = set(planned_figures(config))
+    more = set(planned_figures(Study.from_config(config)))
     assert {"fig5_modes_data_fraction", "fig9_data_fraction_nm4", "quantization"} <= more
     assert not more & {"fig2_languages", "fig4_across_tasks", "fig6_modes_across_tasks"}
 

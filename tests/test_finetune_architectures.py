@@ -20,7 +20,7 @@ from pipeline.finetune.checkpoint import Checkpoints
 from pipeline.finetune.modes import MODES, get_mode
 from pipeline.finetune.protocol import Protocol
 from pipeline.finetune.run import load_for_task
-from pipeline.finetune.trainer import make_accelerator, train
+from pipeline.finetune.trainer import Loaded, Session, make_accelerator, train
 from pipeline.tasks.base import ClassificationTask
 
 WORDS = [
@@ -180,18 +180,14 @@ def _finetune(architectures, arch, mode_name, tmp_path, with_masks=True, sparsit
         tmp_path / f"ckpt-{arch}-{mode_name}", 1e-9, list(params), prefix
     )  # a tiny wall-time interval: a checkpoint after every step
     summary = train(
-        model,
-        tokenizer,
-        adapter,
+        Loaded(adapter, model, tokenizer),
         task,
         rows,
         PROTOCOL,
         get_mode(mode_name),
-        params,
-        masks,
+        (params, masks),
         make_accelerator(PROTOCOL),
-        checkpoints,
-        progress=False,
+        Session(checkpoints=checkpoints, progress=False),
     )
     assert summary["steps"] == PROTOCOL.steps
     assert sorted(checkpoints.saved) == [1, 2, 3, 4, 5]  # none after the last step
@@ -291,17 +287,14 @@ def test_evaluation_by_generation_scores_what_the_model_generates(architectures,
     adapter, model, tokenizer = load_for_task(model_dir, task, protocol.seed)
     before = adapter.evaluate(model, tokenizer, task, rows, 16, 4)
     train(
-        model,
-        tokenizer,
-        adapter,
+        Loaded(adapter, model, tokenizer),
         task,
         rows,
         protocol,
         get_mode("dense"),
-        prunable_parameters(model),
-        None,
+        (prunable_parameters(model), None),
         make_accelerator(protocol),
-        progress=False,
+        Session(progress=False),
     )
     after = adapter.evaluate(model, tokenizer, task, rows, 16, 4)
     assert before["metrics"]["exact_match"] == 0.0

@@ -186,15 +186,16 @@ def test_a_generating_cell_writes_its_decoding_settings_to_its_row(
 ):
     from pipeline.finetune.protocol import Protocol
     from pipeline.finetune.run import run_cell
+    from pipeline.finetune.spec import RunSpec
 
     folder = _tiny(tmp_path, tiny_roberta, "llama", no_repeat_ngram_size=3, num_beams=4)
-    row = run_cell(
+    row = run_cell(RunSpec(
         study="t", setting="open_closed_book", model_name="tiny", model_dir=folder,
         task_name="syn_triviaqa", world_dir=tiny_world, difficulty="book-open",
         compression="dense", masks_path=None, mode_name="zero_shot",
         protocol=Protocol(lr=1e-3, batch_size=8, epochs=1, max_length=256, seed=0),
         progress=False,
-    )  # fmt: skip
+    ))  # fmt: skip
     settings = row["training"]["generation"]
     assert settings["no_repeat_ngram_size"] == 0 and settings["num_beams"] == 1
     assert settings["do_sample"] is False and settings["max_new_tokens"] > 0

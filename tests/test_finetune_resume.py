@@ -27,43 +27,25 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _command(tiny_roberta: Path, tiny_world: Path, mask_file: Path, run: Path) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "pipeline",
-        "finetune",
-        "--study",
-        "t",
-        "--setting",
-        "data_fraction",
-        "--model-name",
-        "tiny",
-        "--model",
-        str(tiny_roberta),
-        "--task",
-        "syn_sentiment",
-        "--world",
-        str(tiny_world),
-        "--difficulty",
-        "fraction-1",
-        "--compression",
-        "magnitude-0.5",
-        "--masks",
-        str(mask_file),
-        "--mode",
-        "sparse",
-        "--protocol",
-        json.dumps(PROTOCOL),
-        "--seed",
-        "3",
-        "--checkpoint-minutes",
-        "1e-9",
-        "--out-model",
-        str(run / "finetuned"),
-        "--out",
-        str(run / "metrics.json"),
-        "--no-progress",
-    ]
+    """The finetune verb's command; the last argument is the run spec (JSON)."""
+    spec = {
+        "study": "t",
+        "setting": "data_fraction",
+        "model_name": "tiny",
+        "model_dir": str(tiny_roberta),
+        "task_name": "syn_sentiment",
+        "world_dir": str(tiny_world),
+        "difficulty": "fraction-1",
+        "compression": "magnitude-0.5",
+        "masks_path": str(mask_file),
+        "mode_name": "sparse",
+        "protocol": {**PROTOCOL, "seed": 3},
+        "checkpoint_minutes": 1e-9,
+        "out_dir": str(run / "finetuned"),
+        "out": str(run / "metrics.json"),
+        "progress": False,
+    }
+    return [sys.executable, "-m", "pipeline", "finetune", json.dumps(spec)]
 
 
 def _weights(folder: Path) -> dict[str, torch.Tensor]:

@@ -17,9 +17,8 @@ from tests.test_finetune_resume import ROOT, _command, _weights
 
 
 def _signal_only(command: list[str]) -> list[str]:
-    command = list(command)
-    command[command.index("--checkpoint-minutes") + 1] = "0"  # never by the clock
-    return command
+    spec = json.loads(command[-1]) | {"checkpoint_minutes": 0}  # never by the clock
+    return [*command[:-1], json.dumps(spec)]
 
 
 def test_both_warning_signals_are_caught_only_inside_the_loop():

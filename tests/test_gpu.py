@@ -82,14 +82,21 @@ def verb(*args: str) -> None:
 
 
 def finetune(model: Path, world: Path, out: Path, device: str, **cell: str) -> dict:
-    protocol = {**PROTOCOL, **json.loads(cell.pop("protocol", "{}"))}
-    args = ["finetune", "--study", "gpu", "--setting", cell.pop("setting", "data_fraction")]
-    args += ["--model-name", model.name, "--model", str(model), "--world", str(world)]
-    args += ["--protocol", json.dumps(protocol), "--seed", "0", "--device", device]
-    args += ["--out", str(out / "metrics.json"), "--no-progress"]
-    for key, value in cell.items():
-        args += [f"--{key.replace('_', '-')}", value]
-    verb(*args)
+    """Run the finetune verb on one cell (``cell``: the verb's old flag names, JSON strings
+    for the protocol and the task options) and return its record."""
+    names = {
+        "task": "task_name",
+        "mode": "mode_name",
+        "masks": "masks_path",
+        "out_model": "out_dir",
+    }
+    protocol = {**PROTOCOL, **json.loads(cell.pop("protocol", "{}")), "seed": 0}
+    options = json.loads(cell.pop("task_options", "{}"))
+    spec = {"study": "gpu", "setting": cell.pop("setting", "data_fraction"), "device": device}
+    spec |= {"model_name": model.name, "model_dir": str(model), "world_dir": str(world)}
+    spec |= {"protocol": protocol, "task_options": options, "progress": False}
+    spec |= {"out": str(out / "metrics.json")} | {names.get(k, k): v for k, v in cell.items()}
+    verb("finetune", json.dumps(spec))
     return json.loads((out / "metrics.json").read_text())
 
 
@@ -101,7 +108,7 @@ def test_every_parameter_and_batch_is_on_the_device(models, tiny_world):
     from pipeline.finetune.modes import get_mode
     from pipeline.finetune.protocol import Protocol
     from pipeline.finetune.run import load_for_task
-    from pipeline.finetune.trainer import make_accelerator, train
+    from pipeline.finetune.trainer import Loaded, Session, make_accelerator, train
     from pipeline.tasks.registry import get_task
 
     placement = resolve(DEVICE)
@@ -128,8 +135,16 @@ def test_every_parameter_and_batch_is_on_the_device(models, tiny_world):
         hook = model.register_forward_pre_hook(on_device, with_kwargs=True)
         rows = task.load_split("validation", tiny_world)[:32]
         params = prunable_parameters(model)
-        train(model, tokenizer, adapter, task, rows, protocol, get_mode("dense"), params,
-              None, accelerator, progress=False)  # fmt: skip
+        train(
+            Loaded(adapter, model, tokenizer),
+            task,
+            rows,
+            protocol,
+            get_mode("dense"),
+            (params, None),
+            accelerator,
+            Session(progress=False),
+        )
         adapter.evaluate(model, tokenizer, task, rows, protocol.max_length, 8)
         hook.remove()
         assert len(seen) >= 3 + 4 and all(seen), kind  # 3 steps + 4 evaluation batches

@@ -41,7 +41,7 @@ def test_make_gpu_check_fails_without_a_gpu_naming_both_cuda_versions(tmp_path):
 
 @pytest.mark.workflow
 def test_everything_but_the_gpu_runs_on_the_cpu_and_writes_the_throughput_table(tmp_path):
-    from pipeline.cluster.cost_model import Throughput
+    from pipeline.cluster.plan import Throughput
 
     run = _run("--device", "cpu", "--small", "--out", str(tmp_path))
     assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]

@@ -21,7 +21,7 @@ from pipeline.analysis.verdict import evaluate
 from pipeline.compress.base import Target
 from pipeline.compress.levels import describe, format_scale, parse_scale
 from pipeline.compress.registry import METHODS
-from pipeline.compress.report import compression_report
+from pipeline.compress.report import Origin, compression_report
 from pipeline.finetune.modes import fits, get_mode
 from tests.conftest import jitter
 from tests.test_analysis import drop_harder_faster, results_rows
@@ -38,10 +38,8 @@ def _rtn_report(width: int, bits: int) -> dict:
     params = _gaussian_rows(width)
     method = METHODS["rtn"]
     masks = method.compress(Target(None, params), f"{bits}bit")
-    return compression_report(
-        method=method, level=f"{bits}bit", params=params, masks=masks, policy="backbone",
-        seed=0, model="gaussian", calibration=None, wall_time_s=0.0,
-    )  # fmt: skip
+    origin = Origin(seed=0, model="gaussian", calibration=None, wall_time_s=0.0)
+    return compression_report(method, f"{bits}bit", params, masks, "backbone", origin)
 
 
 @pytest.mark.parametrize("width", [64, 512, 4096])
@@ -101,10 +99,8 @@ def test_prune_verb_reports_the_achieved_relative_perturbation():
     before = {n: p.detach().clone() for n, p in params.items()}
     method = METHODS["noise"]
     masks = method.compress(Target(None, params, 0), "0.3sd")
-    report = compression_report(
-        method=method, level="0.3sd", params=params, masks=masks, policy="backbone", seed=0,
-        model="gaussian", calibration=None, wall_time_s=0.0, before=before,
-    )  # fmt: skip
+    origin = Origin(seed=0, model="gaussian", calibration=None, wall_time_s=0.0)
+    report = compression_report(method, "0.3sd", params, masks, "backbone", origin, before)
     assert report["noise_scale"] == 0.3 and report["achieved_sparsity"] == 0.0
     assert report["relative_perturbation"] == pytest.approx(0.3, abs=0.01)  # zero-mean rows
     assert report["per_layer"]["layer.weight"]["relative_perturbation"] == pytest.approx(

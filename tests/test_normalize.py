@@ -9,28 +9,23 @@ import pytest
 
 from pipeline.analysis.tables import flatten, normalize, write_table
 from pipeline.finetune.protocol import Protocol, protocol_diff
-from pipeline.records import run_record
+from pipeline.finetune.spec import RunSpec
+from pipeline.records import Outcome, run_record
 from pipeline.tasks.synthetic import SYN_SENTIMENT
 
 BASE = Protocol(lr=5e-4, epochs=3, batch_size=32, max_length=32, seed=0)
 
 
 def _row(compression: str, mode: str, value: float, protocol: Protocol) -> dict:
-    record = run_record(
-        study="t",
-        setting="data_fraction",
-        model="tiny",
-        task=SYN_SENTIMENT,
-        difficulty="fraction-1",
-        compression=compression,
-        mode=mode,
-        seed=0,
-        protocol=protocol,
+    spec = RunSpec("t", "data_fraction", "tiny", "syn_sentiment", "fraction-1", compression, mode,
+                   protocol)  # fmt: skip
+    outcome = Outcome(
         evaluation={"metrics": {"accuracy": value}, "loss": 0.5, "n_eval": 10},
         sparsity={"achieved_sparsity": 0.0 if mode == "dense" else 0.5, "denominator_numel": 100},
         training={"steps": 9},
         wall_time_s=1.0,
     )
+    record = run_record(spec, SYN_SENTIMENT, outcome)
     return flatten(record)
 
 

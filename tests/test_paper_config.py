@@ -17,6 +17,7 @@ from pipeline import resolve, study
 from pipeline.config import check_config
 from pipeline.finetune.protocol import Protocol
 from tests.conftest import paper
+from tests.run_specs import finetune_specs
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = str(REPO / "pipeline" / "schemas" / "config.schema.yaml")
@@ -166,8 +167,6 @@ def test_an_lmc_cell_may_name_its_difficulty():
 
 def test_the_finetune_rule_passes_each_task_its_own_protocol(tmp_path):
     """What the job runs under: the rule's --protocol, read from a real dry run."""
-    import json
-    import re
     import subprocess
     import sys
 
@@ -188,13 +187,7 @@ def test_the_finetune_rule_passes_each_task_its_own_protocol(tmp_path):
         capture_output=True, text=True, timeout=300, cwd=REPO,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr[-3000:]
-    shells = [s for s in out.stdout.split("\n\n") if "pipeline finetune" in s]
-    protocols = {
-        re.search(r"--task (\S+)", s).group(1): json.loads(
-            re.search(r"--protocol '([^']+)'", s).group(1)
-        )
-        for s in shells
-    }
+    protocols = {spec["task_name"]: spec["protocol"] for spec in finetune_specs(out.stdout)}
     assert protocols["syn_factcheck"]["steps"] == 7 and protocols["syn_factcheck"]["lr"] == 0.003
     assert "epochs" not in protocols["syn_factcheck"]
     assert protocols["syn_sentiment"]["epochs"] == 1 and protocols["syn_sentiment"]["lr"] == 0.001

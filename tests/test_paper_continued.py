@@ -23,15 +23,16 @@ STANDIN_LANGUAGES = ["gu", "my", "ru", "vi"]  # the stand-in mirror's OPUS-100 p
 @pytest.fixture(scope="module")
 def staged(tmp_path_factory):
     """(results folder with data/ and models/mbart_cc25, built and staged offline)."""
-    from pipeline.data.catalog import study_datasets
+    from pipeline.catalog import study_datasets
     from pipeline.data.stage import stage_dataset
     from pipeline.data.standins import build_datasets, corpus_texts
-    from pipeline.models.staging.hub import stage_hub_model
-    from pipeline.models.staging.standins import build_mbart
+    from pipeline.staging.hub import stage_hub_model
+    from pipeline.staging.standins import build_mbart
+    from pipeline.tasks.glue import GLUE_TASKS
 
     root = tmp_path_factory.mktemp("continued")
     mirror = root / "mirror"
-    build_datasets(mirror)
+    build_datasets(mirror, GLUE_TASKS)
     texts = [t for v in corpus_texts().values() for t in v]
     build_mbart(mirror / "facebook/mbart-large-cc25", texts)
     config = paper()
@@ -191,14 +192,15 @@ def test_the_paper_dag_continues_mbart_before_every_setting_2_prune(tmp_path):
 
 
 def test_the_cost_model_prices_the_continued_training():
-    from pipeline.cluster import cost_model
+    from pipeline.cluster import walltime
+    from pipeline.cluster.plan import load_plan
 
-    plan = cost_model.load_plan(paper(), REPO / "slurm/throughput.yaml")
+    plan = load_plan(paper(), REPO / "slurm/throughput.yaml")
     speed = plan.speed("mbart_cc25")
     tokens = 40_000 * 2 * 1024 * 2
     expected = speed.load_minutes + tokens / speed.train / 60
-    minutes = cost_model.estimate_minutes(plan, "continue_train", {"model": "mbart_cc25_mt"})
+    minutes = walltime.estimate_minutes(plan, "continue_train", {"model": "mbart_cc25_mt"})
     assert minutes == pytest.approx(expected) and minutes > 60
     assert plan.speed("mbart_cc25_mt") == speed  # its jobs run at the base model's rate
-    setting = cost_model.job_setting(plan, "continue_train", {"model": "mbart_cc25_mt"})
+    setting = walltime.job_setting(plan, "continue_train", {"model": "mbart_cc25_mt"})
     assert setting == "languages"

@@ -28,18 +28,19 @@ def test_every_lmc_path_runs_at_every_seed():
 
 def test_the_lmc_jobs_are_planned_and_priced_per_seed():
     from pipeline import paths, study
-    from pipeline.cluster import cost_model
+    from pipeline.cluster import walltime
+    from pipeline.cluster.plan import load_plan
 
     config = {**PAPER, "results_dir": "results/paper"}
     targets = study.lmc_targets(config)
     assert len(targets) == len(set(targets)) == 24
-    plan = cost_model.load_plan(config, REPO / "slurm/throughput.yaml")
+    plan = load_plan(config, REPO / "slurm/throughput.yaml")
     minutes = {}
     for target in targets:
         parts = target.split("/")
         wc = dict(zip(["model", "task", "difficulty", "compression"], parts[3:7], strict=True))
         wc["seed"] = parts[7].removeprefix("seed")
-        minutes[target] = cost_model.estimate_minutes(plan, "lmc", wc)
+        minutes[target] = walltime.estimate_minutes(plan, "lmc", wc)
         assert minutes[target] > 0
     by_path = Counter()
     for target, m in minutes.items():

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.figures.planned import figure_rows
+from pipeline.figures.registry import FIGURES
+from pipeline.study import Study
 from pipeline.targets import figure_targets
 from tests.conftest import paper
 
@@ -69,7 +70,7 @@ def test_the_map_names_exactly_the_planned_figures(rows):
     config = paper()
     planned = {
         t.removeprefix(config["results_dir"] + "/")
-        for t in figure_targets(config)
+        for t in figure_targets(Study.from_config(config))
         if t.endswith(".png") or t.endswith("printed_difficulty.csv")
     }
     mapped = set().union(*(targets(r["Target"]) for r in rows))
@@ -89,7 +90,7 @@ def test_each_rows_selection_holds_in_the_planned_rows(rows):
         if not chosen or not figures:
             continue
         name = Path(figures[0]).stem
-        frame = figure_rows(config, name)
+        frame = FIGURES[name].rows(Study.from_config(config))
         keep = frame.index == frame.index
         for column, values in chosen.items():
             have = set(frame[column].astype(str))
@@ -104,5 +105,5 @@ def test_a_missing_panel_fails_the_check():
     """Fig. 1(b) is planned by setting 1's magnitude_nm; without it the selection fails."""
     config = paper()
     config["settings"]["data_fraction"]["methods"].remove("magnitude_nm")
-    frame = figure_rows(config, "fig1_data_fraction")
+    frame = FIGURES["fig1_data_fraction"].rows(Study.from_config(config))
     assert "N:M, M=8" not in set(frame["structure"])

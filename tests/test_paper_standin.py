@@ -3,7 +3,7 @@ layouts: every setting, LMC, figures and verdict.
 
 Only two things differ from the cluster run. ``hub_mirror`` maps every hub id of the
 paper config to a local stand-in (pipeline/data/standins.py,
-pipeline/models/staging/standins.py: tiny models and data sets, built here, offline), and
+pipeline/staging/standins.py: tiny models and data sets, built here, offline), and
 configs/paper_standin.yaml shrinks sizes and the grid's breadth (its header lists each
 reduction; fp32 on CPU) while keeping every setting, model, data set, method (the random
 control and RTN too), mode, rule, figure, both kinds of LMC and the verdict. Every Python
@@ -39,9 +39,10 @@ if os.environ.get("JUNKDNA_ENV_LOG") and sys.orig_argv[1:3] == ["-m", "pipeline"
 @pytest.fixture(scope="module")
 def standin_run(tmp_path_factory):
     from pipeline.data.standins import build_mirror
+    from pipeline.tasks.glue import GLUE_TASKS
 
     root = tmp_path_factory.mktemp("paper_standin")
-    mirror = build_mirror(root / "mirror")
+    mirror = build_mirror(root / "mirror", GLUE_TASKS)
     (root / "site").mkdir()
     (root / "site" / "sitecustomize.py").write_text(ENV_LOGGER)
     env = {
@@ -109,8 +110,9 @@ def test_every_setting_has_rows(standin_run):
     for setting, modes in planned.groupby("setting")["mode"]:
         assert set(table.loc[table["setting"] == setting, "mode"]) == set(modes), setting
     assert len(pd.read_parquet(results / "tables/lmc.parquet")) > 0
-    drawn = targets.figure_targets(config)  # every figure, the verdict, the tables
-    assert drawn == targets.figure_targets({**paper(), "results_dir": "results"})
+    drawn = targets.figure_targets(study.Study.from_config(config))  # figures, verdict, tables
+    planned = study.Study.from_config({**paper(), "results_dir": "results"})
+    assert drawn == targets.figure_targets(planned)
     for target in drawn:
         assert (results.parent / target).stat().st_size > 0, target
     # Every row names the pinned revision of its model (as configured) and its staged data.

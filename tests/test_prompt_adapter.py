@@ -63,7 +63,7 @@ import torch
 from pipeline.finetune.modes import get_mode
 from pipeline.finetune.protocol import Protocol
 from pipeline.finetune.run import load_for_task
-from pipeline.finetune.trainer import make_accelerator, train
+from pipeline.finetune.trainer import Loaded, Session, make_accelerator, train
 from pipeline.tasks.registry import get_task
 
 model_dir, world = sys.argv[1], sys.argv[2]
@@ -75,8 +75,8 @@ protocol = Protocol.from_dict(
     {"lr": 1e-4, "steps": 2, "batch_size": 8, "max_length": 32, "precision": "bf16", "seed": 0}
 )
 rows = task.load_split("train", world)[:16]
-train(model, tokenizer, adapter, task, rows, protocol, get_mode("dense"), {}, None,
-      make_accelerator(protocol, "cpu"), progress=False)
+train(Loaded(adapter, model, tokenizer), task, rows, protocol, get_mode("dense"), ({}, None),
+      make_accelerator(protocol, "cpu"), Session(progress=False))
 print(json.dumps({"head": sorted(set(seen)), "weights": str(model.lm_head.dense.weight.dtype)}))
 """
 

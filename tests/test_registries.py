@@ -28,12 +28,13 @@ from pipeline.finetune.modes import MODES, TRANSFER_MODES
 from pipeline.finetune.modes.base import TransferMode
 from pipeline.finetune.modes.zero_shot import ZeroShot
 from pipeline.finetune.protocol import OPTIMIZERS, PRECISIONS, SCHEDULES
+from pipeline.metrics import METRICS
 from pipeline.models.architectures import ARCHITECTURES
 from pipeline.models.continued import CONTINUED
 from pipeline.models.sources import SOURCES
 from pipeline.study import SETTINGS
 from pipeline.tasks.chance import CHANCE_RULES
-from pipeline.tasks.protocol import Task
+from pipeline.tasks.protocol import Task, Tokens
 from pipeline.tasks.registry import TASKS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,7 +126,11 @@ def test_task_entry_has_what_the_checklist_needs(name):
     assert task.kind in TASK_KINDS
     assert task.chance in CHANCE_RULES
     assert task.metric in task.metrics
+    assert set(task.metrics) <= set(METRICS), "every metric is in pipeline/tasks/metrics.py"
     assert task.difficulty_axes
+    assert task.human_score is None or 0 < task.human_score <= 1  # a fraction, never percent
+    if task.source == "hub":  # the cost model sizes its jobs by its example lengths
+        assert isinstance(task.tokens, Tokens), name
 
 
 def test_sources_and_settings_have_what_the_checklist_needs():

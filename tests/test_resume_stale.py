@@ -97,8 +97,8 @@ def test_fingerprint_reads_the_runs_own_data_sets_only(
     set) changes nothing of this run's identity; a change to a data set the run reads does.
     Hashing the whole folder raced with staging: a file of the other job's temporary folder
     vanished between listing and hashing (CI, a MAWPS run beside QQP's staging)."""
-    from pipeline.cli import build_parser
-    from pipeline.verbs.finetune import cell_fingerprint
+    from pipeline.finetune.protocol import Protocol
+    from pipeline.finetune.spec import RunSpec
 
     data, model = tmp_path / "data", tmp_path / "model"
     model.mkdir()
@@ -106,29 +106,28 @@ def test_fingerprint_reads_the_runs_own_data_sets_only(
     for name in own:
         (data / name).mkdir(parents=True)
         (data / name / "train.parquet").write_bytes(b"rows of " + name.encode())
-    argv = ["finetune", "--study", "paper", "--setting", "s", "--model-name", "m"]
-    argv += ["--model", str(model), "--task", task, "--data", str(data)]
-    argv += ["--difficulty", difficulty, "--task-options", options, "--compression", "dense"]
-    argv += [
-        "--mode",
-        "dense",
-        "--protocol",
-        "{}",
-        "--seed",
-        "0",
-        "--out",
-        str(tmp_path / "m.json"),
-    ]
-    args = build_parser("finetune").parse_args(argv)
-    before = cell_fingerprint(args)
+    spec = RunSpec(
+        study="paper",
+        setting="s",
+        model_name="m",
+        task_name=task,
+        difficulty=difficulty,
+        compression="dense",
+        mode_name="dense",
+        protocol=Protocol(lr=1e-3, epochs=1, batch_size=8, max_length=16, seed=0),
+        task_options=json.loads(options),
+        model_dir=model,
+        world_dir=data,
+    )
+    before = spec.fingerprint()
 
     staging = data / f".{other}.0123.tmp" / ".cache"
     staging.mkdir(parents=True)
     (staging / "part.arrow.incomplete").write_bytes(b"half")
-    assert cell_fingerprint(args) == before
+    assert spec.fingerprint() == before
     (data / other).mkdir()
     (data / other / "train.parquet").write_bytes(b"another data set")
-    assert cell_fingerprint(args) == before
+    assert spec.fingerprint() == before
 
     (data / own[-1] / "train.parquet").write_bytes(b"re-staged at another revision")
-    assert cell_fingerprint(args) != before
+    assert spec.fingerprint() != before

@@ -37,9 +37,10 @@ def test_code_version_follows_every_source_file(tmp_path):
 
 
 def test_fingerprint_holds_the_code_version(monkeypatch, tmp_path):
-    before = retain.fingerprint({"seed": 0}, [None])
+    before = retain.fingerprint("run-fingerprint")
+    assert retain.fingerprint("another-run") != before
     monkeypatch.setattr(retain, "code_version", lambda root=None: "another-version")
-    assert retain.fingerprint({"seed": 0}, [None]) != before
+    assert retain.fingerprint("run-fingerprint") != before
 
 
 @pytest.mark.workflow

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 import pytest
 import torch
@@ -14,6 +12,7 @@ from pipeline.tasks.qa import exact_match, lenient_containment, token_f1
 from pipeline.tasks.registry import get_task
 from pipeline.tasks.subsets import fraction_indices
 from tests.conftest import default
+from tests.run_specs import finetune_specs
 
 
 def test_closed_book_prompt_has_no_evidence_and_open_book_has_it(tiny_world):
@@ -181,6 +180,7 @@ def test_quantized_sparse_fine_tuning_stays_on_the_grid(tiny_roberta, tiny_world
     from pipeline.compress.prunable import prunable_parameters
     from pipeline.finetune.protocol import Protocol
     from pipeline.finetune.run import run_cell
+    from pipeline.finetune.spec import RunSpec
 
     folder = tmp_path / "rtn-4bit"
     assert (
@@ -204,19 +204,21 @@ def test_quantized_sparse_fine_tuning_stays_on_the_grid(tiny_roberta, tiny_world
         == 0
     )
     run_cell(
-        study="t",
-        setting="across_tasks",
-        model_name="m",
-        model_dir=tiny_roberta,
-        task_name="syn_sentiment",
-        world_dir=tiny_world,
-        difficulty="task-all",
-        compression="rtn-4bit",
-        masks_path=folder / "mask.npz",
-        mode_name="sparse",
-        protocol=Protocol(lr=1e-2, epochs=1, batch_size=16, max_length=24, seed=0),
-        out_dir=tmp_path / "ft",
-        progress=False,
+        RunSpec(
+            study="t",
+            setting="across_tasks",
+            model_name="m",
+            model_dir=tiny_roberta,
+            task_name="syn_sentiment",
+            world_dir=tiny_world,
+            difficulty="task-all",
+            compression="rtn-4bit",
+            masks_path=folder / "mask.npz",
+            mode_name="sparse",
+            protocol=Protocol(lr=1e-2, epochs=1, batch_size=16, max_length=24, seed=0),
+            out_dir=tmp_path / "ft",
+            progress=False,
+        )
     )
     from safetensors.torch import load_file
 
@@ -291,11 +293,9 @@ def test_the_dag_draws_one_random_mask_and_one_subset_per_seed(tmp_path):
         assert f"--level 0.5 --seed {seed} " in out
         assert f"masks/m/random-0.5/seed{seed}/mask.npz" in out
     # every fine-tune draws its data subset with its own seed
-    runs = [line for line in out.splitlines() if "--subset random" in line]
-    pairs = {
-        (re.search(r" --seed (\d+) ", r)[1], re.search(r"--subset-seed (\d+) ", r)[1]) for r in runs
-    }
-    assert pairs == {("0", "0"), ("1", "1")}
+    runs = [spec for spec in finetune_specs(out) if spec["subset"] == "random"]
+    pairs = {(spec["protocol"]["seed"], spec["subset_seed"]) for spec in runs}
+    assert pairs == {(0, 0), (1, 1)}
     assert out.count("rule prune_seeded:") == 2 and out.count("rule prune:") == 1
 
 

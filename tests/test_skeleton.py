@@ -10,6 +10,7 @@ from pipeline.compress.masks import load_masks, save_masks
 from pipeline.compress.prunable import prunable_parameters, sparsity_report
 from pipeline.finetune.protocol import Protocol
 from pipeline.finetune.run import run_cell
+from pipeline.finetune.spec import RunSpec
 from tests.conftest import magnitude_mask
 
 PROTOCOL = Protocol(lr=1e-3, epochs=1, batch_size=16, max_length=24, seed=3)
@@ -63,19 +64,21 @@ def test_mask_file_round_trips_bit_exactly(backbone, tmp_path):
 
 def _cell(tiny_roberta, tiny_world, tmp_path, mode, compression, masks=None, out=None):
     return run_cell(
-        study="t",
-        setting="data_fraction",
-        model_name="tiny",
-        model_dir=tiny_roberta,
-        task_name="syn_sentiment",
-        world_dir=tiny_world,
-        difficulty="fraction-1",
-        compression=compression,
-        masks_path=masks,
-        mode_name=mode,
-        protocol=PROTOCOL,
-        out_dir=out,
-        progress=False,
+        RunSpec(
+            study="t",
+            setting="data_fraction",
+            model_name="tiny",
+            model_dir=tiny_roberta,
+            task_name="syn_sentiment",
+            world_dir=tiny_world,
+            difficulty="fraction-1",
+            compression=compression,
+            masks_path=masks,
+            mode_name=mode,
+            protocol=PROTOCOL,
+            out_dir=out,
+            progress=False,
+        )
     )
 
 

@@ -91,9 +91,8 @@ def failing_python(bin_dir: Path, mark: Path) -> None:
 
 
 def failed_cell(mark: Path) -> tuple[str, str, int]:
-    args = mark.read_text().split()
-    value = {k: v for k, v in zip(args, args[1:], strict=False)}
-    return value["--compression"], value["--mode"], int(value["--seed"])
+    spec = json.loads(mark.read_text().partition("pipeline finetune ")[2])  # its run spec
+    return spec["compression"], spec["mode_name"], spec["protocol"]["seed"]
 
 
 def sacct(name: str) -> list[dict[str, str]]:
@@ -236,11 +235,12 @@ def wait_until(predicate, what: str, timeout: float = 180) -> None:
 
 def member_minutes(attempt: int) -> int:
     """One tiny-study fine-tune's walltime request (cost model, default throughput row)."""
-    from pipeline.cluster import cost_model
+    from pipeline.cluster import walltime
+    from pipeline.cluster.plan import load_plan
 
-    plan = cost_model.load_plan(tiny_study(Path("results"), [0.5], ["dense"], [0], [1.0]))
+    plan = load_plan(tiny_study(Path("results"), [0.5], ["dense"], [0], [1.0]))
     wc = {"model": "m", "task": "syn_sentiment", "difficulty": "fraction-1", "mode": "dense"}
-    return cost_model.requested_minutes(plan, "finetune", wc, attempt)
+    return walltime.requested_minutes(plan, "finetune", wc, attempt)
 
 
 def hhmmss(minutes: int) -> str:
@@ -267,14 +267,14 @@ def test_a_second_instance_of_a_running_cell_waits_and_never_trains_alongside(
 
     run = tmp_path / "run"
     protocol = {"lr": 1e-3, "epochs": 3, "batch_size": 16, "max_length": 24}
-    command = [
-        sys.executable, "-m", "pipeline", "finetune", "--study", "t", "--setting",
-        "data_fraction", "--model-name", "tiny", "--model", str(tiny_roberta), "--task",
-        "syn_sentiment", "--world", str(tiny_world), "--difficulty", "fraction-1",
-        "--compression", "dense", "--mode", "dense", "--protocol", json.dumps(protocol),
-        "--seed", "3", "--checkpoint-minutes", "1e-9", "--out-model", str(run / "finetuned"),
-        "--out", str(run / "metrics.json"), "--no-progress",
-    ]  # fmt: skip
+    spec = {
+        "study": "t", "setting": "data_fraction", "model_name": "tiny",
+        "model_dir": str(tiny_roberta), "task_name": "syn_sentiment",
+        "world_dir": str(tiny_world), "difficulty": "fraction-1", "compression": "dense",
+        "mode_name": "dense", "protocol": {**protocol, "seed": 3}, "checkpoint_minutes": 1e-9,
+        "out_dir": str(run / "finetuned"), "out": str(run / "metrics.json"), "progress": False,
+    }  # fmt: skip
+    command = [sys.executable, "-m", "pipeline", "finetune", json.dumps(spec)]
     log = {name: tmp_path / f"{name}.log" for name in ("orphan", "rerun", "third")}
 
     def says(name: str, text: str) -> bool:

@@ -4,9 +4,12 @@ without a cluster: what is kept, when it is restored, when it is released."""
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 from pipeline.finetune import retain
 from pipeline.finetune.lock import exclusive
+from pipeline.finetune.protocol import Protocol
+from pipeline.finetune.spec import RunSpec
 
 
 def finished_run(root, name="seed0"):
@@ -40,10 +43,14 @@ def test_a_kept_result_of_other_arguments_or_inputs_is_discarded(tmp_path):
     assert not (run / "done").exists()
     model = tmp_path / "model.bin"
     model.write_bytes(b"a")
-    before = retain.fingerprint({"seed": 0}, [model, None])
-    assert retain.fingerprint({"seed": 1}, [model, None]) != before
+    protocol = Protocol(lr=1e-3, epochs=1, batch_size=8, max_length=16, seed=0)
+    spec = RunSpec("t", "data_fraction", "m", "syn_sentiment", "fraction-1", "dense", "dense",
+                   protocol, model_dir=model)  # fmt: skip
+    before = retain.fingerprint(spec.fingerprint())
+    other_seed = replace(spec, protocol=replace(protocol, seed=1))
+    assert retain.fingerprint(other_seed.fingerprint()) != before
     model.write_bytes(b"b")  # re-staged with other weights
-    assert retain.fingerprint({"seed": 0}, [model, None]) != before
+    assert retain.fingerprint(spec.fingerprint()) != before
 
 
 def test_kept_copies_are_released_once_the_pack_succeeded(tmp_path):

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from pipeline.models.staging.files import select_model_files
-from pipeline.models.staging.revisions import UNPINNED, check_revision
+from pipeline.staging.files import select_model_files
+from pipeline.staging.revisions import UNPINNED, check_revision
 
 # File listings of the real repositories' main revisions (top level and a subfolder).
 ROBERTA_BASE = [
@@ -99,7 +99,7 @@ def test_unpinned_revisions_are_refused_with_how_to_pin():
 
 def test_staging_from_the_hub_refuses_the_placeholder_before_any_download(tmp_path):
     from pipeline.data.stage import stage_dataset
-    from pipeline.models.staging.hub import stage_hub_model
+    from pipeline.staging.hub import stage_hub_model
 
     with pytest.raises(ValueError, match="models.vicuna.revision"):
         stage_hub_model({"hub_id": "lmsys/vicuna-7b-v1.3", "revision": UNPINNED}, tmp_path,
@@ -111,7 +111,7 @@ def test_staging_from_the_hub_refuses_the_placeholder_before_any_download(tmp_pa
 
 
 def test_model_staging_from_a_mirror_copies_the_selected_files(tmp_path):
-    from pipeline.models.staging.hub import stage_hub_model
+    from pipeline.staging.hub import stage_hub_model
 
     repo = tmp_path / "mirror" / "lmsys" / "vicuna-7b-v1.3"
     repo.mkdir(parents=True)
@@ -141,7 +141,7 @@ def test_model_staging_from_a_mirror_copies_the_selected_files(tmp_path):
 def test_the_paper_dry_run_stages_first_and_pins_every_data_set():
     import subprocess
 
-    from pipeline.data.catalog import study_datasets
+    from pipeline.catalog import study_datasets
     from tests.conftest import paper as paper_config
 
     config = paper_config()

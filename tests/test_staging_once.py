@@ -88,8 +88,8 @@ def test_bin_shards_are_converted_to_safetensors_with_the_same_weights(tmp_path)
     from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM
 
     from pipeline.data.provenance import weight_files
-    from pipeline.models.staging.hub import stage_hub_model
-    from pipeline.models.staging.standins import build_llama, build_mbart
+    from pipeline.staging.hub import stage_hub_model
+    from pipeline.staging.standins import build_llama, build_mbart
 
     texts = standins.corpus_texts(n=60)
     mirror = tmp_path / "mirror"

@@ -14,14 +14,15 @@ GROUPS = {"majority": ["ru", "vi"], "minority": ["gu", "my"]}
 @pytest.fixture(scope="module")
 def staged(tmp_path_factory):
     """(staged data folder, stand-in mBART folder), built and staged offline."""
-    from pipeline.data.catalog import task_datasets
+    from pipeline.catalog import task_datasets
     from pipeline.data.stage import stage_dataset
     from pipeline.data.staged import dataset_name
     from pipeline.data.standins import build_datasets, corpus_texts
-    from pipeline.models.staging.standins import build_mbart
+    from pipeline.staging.standins import build_mbart
+    from pipeline.tasks.glue import GLUE_TASKS
 
     root = tmp_path_factory.mktemp("opus")
-    build_datasets(root / "mirror")
+    build_datasets(root / "mirror", GLUE_TASKS)
     data = root / "data"
     block = {"pivot": "en", "groups": GROUPS, "regimes": ["few_shot"]}
     for entry in task_datasets(get_task("opus100"), block):

@@ -157,7 +157,7 @@ def hub_folder(root: Path, task: str) -> Path:
 def local(task_name: str, root: Path):
     """(task, staged data folder): the task's data staged from its mirror, as the
     stage_data rule does it; the task then reads only the staged Parquet."""
-    from pipeline.data.catalog import task_datasets
+    from pipeline.catalog import task_datasets
     from pipeline.data.stage import stage_dataset
     from pipeline.data.staged import dataset_name
 

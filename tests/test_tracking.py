@@ -14,6 +14,7 @@ import yaml
 
 from pipeline.finetune.tracking import Tracker, scalar_metrics
 from tests.conftest import child_env
+from tests.run_specs import finetune_specs
 
 ROOT = Path(__file__).resolve().parents[1]
 # 96 training rows / batch 16 = 6 steps per epoch; 130 steps cross two LOG_EVERY (50)
@@ -34,14 +35,23 @@ def _scalars(logdir: Path) -> dict[str, list[tuple[int, float]]]:
 def test_tensorboard_events_hold_the_runs_losses_and_metrics(tiny_roberta, tiny_world, tmp_path):
     run = tmp_path / "run"
     tracking = tmp_path / "tracking"
-    command = [
-        *(sys.executable, "-m", "pipeline", "finetune", "--study", "t"),
-        *("--setting", "data_fraction", "--model-name", "tiny", "--model", str(tiny_roberta)),
-        *("--task", "syn_sentiment", "--world", str(tiny_world), "--difficulty", "fraction-1"),
-        *("--compression", "dense", "--mode", "dense", "--seed", "3"),
-        *("--protocol", json.dumps(PROTOCOL), "--out", str(run / "metrics.json")),
-        *("--no-progress", "--tracking", "tensorboard", "--tracking-dir", str(tracking)),
-    ]
+    spec = {
+        "study": "t",
+        "setting": "data_fraction",
+        "model_name": "tiny",
+        "model_dir": str(tiny_roberta),
+        "task_name": "syn_sentiment",
+        "world_dir": str(tiny_world),
+        "difficulty": "fraction-1",
+        "compression": "dense",
+        "mode_name": "dense",
+        "protocol": {**PROTOCOL, "seed": 3},
+        "out": str(run / "metrics.json"),
+        "progress": False,
+        "tracking": "tensorboard",
+        "tracking_dir": str(tracking),
+    }
+    command = [sys.executable, "-m", "pipeline", "finetune", json.dumps(spec)]
     done = subprocess.run(command, env=child_env(), capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     record = json.loads((run / "metrics.json").read_text())
@@ -93,7 +103,7 @@ def test_scalar_metrics_flattens_and_keeps_numbers_only():
     assert scalar_metrics("eval", values) == {"eval/acc": 0.5, "eval/n": 3.0, "eval/sub/f1": 0.25}
 
 
-def _dry_run_commands(tmp_path: Path, tracking: dict | None) -> list[str]:
+def _dry_run_commands(tmp_path: Path, tracking: dict | None) -> list[dict]:
     from conftest import tiny_study
 
     config = tiny_study(tmp_path / "results", [0.5], ["dense", "sparse"], [0], [1.0])
@@ -110,15 +120,16 @@ def _dry_run_commands(tmp_path: Path, tracking: dict | None) -> list[str]:
         timeout=300,
     )
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
-    return [line for line in done.stdout.splitlines() if "-m pipeline finetune" in line]
+    return finetune_specs(done.stdout)
 
 
 @pytest.mark.workflow
 def test_the_config_key_renders_into_the_finetune_command_only_when_on(tmp_path):
     off = _dry_run_commands(tmp_path, None)
-    assert off and not any("--tracking" in line for line in off)
+    assert off and all(s["tracking"] == "none" and "tracking_dir" not in s for s in off)
     on = _dry_run_commands(tmp_path, {"backend": "tensorboard"})
-    default_dir = f"--tracking tensorboard --tracking-dir {tmp_path / 'results'}/tracking "
-    assert on and all(default_dir in line for line in on)
+    default_dir = {"tracking": "tensorboard", "tracking_dir": f"{tmp_path / 'results'}/tracking"}
+    assert on and all(spec.items() >= default_dir.items() for spec in on)
     chosen = _dry_run_commands(tmp_path, {"backend": "mlflow", "dir": "/srv/mlruns"})
-    assert chosen and all("--tracking mlflow --tracking-dir /srv/mlruns " in x for x in chosen)
+    mlflow = {"tracking": "mlflow", "tracking_dir": "/srv/mlruns"}
+    assert chosen and all(spec.items() >= mlflow.items() for spec in chosen)

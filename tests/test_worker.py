@@ -47,25 +47,24 @@ def pipeline_command(*args: str) -> list[str]:
 
 
 def finetune_args(model: Path, world: Path, masks: Path, out: Path, threads: int) -> list[str]:
-    return [
-        "finetune",
-        "--study=t",
-        "--setting=data_fraction",
-        "--model-name=tiny",
-        f"--model={model}",
-        "--task=syn_sentiment",
-        f"--world={world}",
-        "--difficulty=fraction-1",
-        "--compression=magnitude-0.5",
-        f"--masks={masks}",
-        "--mode=sparse",
-        f"--protocol={json.dumps(PROTOCOL)}",
-        "--seed=3",
-        f"--out-model={out / 'finetuned'}",
-        f"--out={out / 'metrics.json'}",
-        f"--threads={threads}",
-        "--no-progress",
-    ]
+    spec = {
+        "study": "t",
+        "setting": "data_fraction",
+        "model_name": "tiny",
+        "model_dir": str(model),
+        "task_name": "syn_sentiment",
+        "world_dir": str(world),
+        "difficulty": "fraction-1",
+        "compression": "magnitude-0.5",
+        "masks_path": str(masks),
+        "mode_name": "sparse",
+        "protocol": {**PROTOCOL, "seed": 3},
+        "out_dir": str(out / "finetuned"),
+        "out": str(out / "metrics.json"),
+        "threads": threads,
+        "progress": False,
+    }
+    return ["finetune", json.dumps(spec)]
 
 
 def job_env(threads: int = 1, **extra: str) -> dict[str, str]:

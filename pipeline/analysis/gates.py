@@ -63,6 +63,7 @@ from pipeline.analysis.resample import (
     at_base_budget,
     regime,
 )
+from pipeline.metrics import metric_span
 from pipeline.paths import split_difficulty
 from pipeline.study import task_options
 from pipeline.tasks.synthetic import NEEDS_PRETRAINING
@@ -71,17 +72,6 @@ MIN_HEADROOM_SE = 5.0
 MIN_GAP = 0.10
 MAX_REVERSAL_SE = 2.0
 PUBLISHED_TOLERANCE = 0.03  # analysis.published_tolerance (a fraction of the metric)
-# The span of each metric's values, for "a fraction of the metric's range".
-METRIC_RANGE = {
-    "accuracy": 1.0,
-    "f1": 1.0,
-    "exact_match": 1.0,
-    "mcc": 2.0,
-    "pearson": 2.0,
-    "spearman": 2.0,
-    "bleu": 100.0,
-    "chrf": 100.0,
-}
 # Metrics that are a mean of per-example 0/1 scores: the binomial standard error holds.
 PROPORTIONS = ("accuracy", "exact_match")
 # Correlations: the large-sample standard error (1 - r^2) / sqrt(n - 1); MCC (the phi
@@ -257,7 +247,7 @@ def _level_row(
     headroom = (value - chance) / se if se > 0 else float("nan")
     scratch = float(control["value"].mean()) if not control.empty else float("nan")
     needs = task_name in NEEDS_PRETRAINING
-    gap = (value - scratch) / METRIC_RANGE.get(metric, 1.0)
+    gap = (value - scratch) / metric_span(metric)
     gate_headroom = bool(headroom >= min_headroom_se)
     gate_pretraining = bool(gap >= min_gap) if needs and not math.isnan(scratch) else None
     reference = main["reference_score"].dropna()

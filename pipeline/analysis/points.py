@@ -31,7 +31,7 @@ from pipeline.analysis.resample import (
     dense_rows,
     seed_mean_replicates,
 )
-from pipeline.load import METRIC_RANGES
+from pipeline.metrics import METRICS
 
 POINT = CURVE + ["budget", "kind", "x"]  # budget: x the protocol's steps (claim c's arm)
 
@@ -219,7 +219,8 @@ def _measured(
     if metric is not None:
         metric_of = np.full(len(rep.value), None, dtype=object)
         metric_of[runs] = metric
-        top[:, 0] = [METRIC_RANGES.get(metric_of[r[0]], (0.0, 1.0))[1] for r in dense_runs]
+        highs = [METRICS[m].high if m in METRICS else 1.0 for m in metric_of]  # None: no metric
+        top[:, 0] = [highs[r[0]] for r in dense_runs]
     with np.errstate(divide="ignore", invalid="ignore"):
         by_reference = (reference - dense) / reference
         by_chance = 1 - (dense - floor) / (top - floor)

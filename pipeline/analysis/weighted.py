@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.tasks.metrics import METRICS, SACREBLEU_METRICS, sacrebleu_metric
+from pipeline.metrics import LABEL_METRICS
+from pipeline.tasks.metrics import SACREBLEU_METRICS, sacrebleu_metric
 
 
 def _safe_divide(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -87,7 +88,7 @@ def _label_metric(metric: str, w: np.ndarray, target: np.ndarray, pred: np.ndarr
         return _pearson(w, target, pred)
     if metric == "spearman":
         return _pearson(w, _midranks(w, target), _midranks(w, pred))
-    raise ValueError(f"metric {metric!r}: no weighted form; allowed: {sorted(METRICS)}")
+    raise ValueError(f"metric {metric!r}: no weighted form; allowed: {sorted(LABEL_METRICS)}")
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def weighted_metric(metric: str, examples: Examples, w: np.ndarray) -> np.ndarra
         # sacreBLEU turns summed statistics into its score; its own significance module
         # resamples the same way (one call per resample, each a few microseconds).
         return np.array([scorer._compute_score_from_stats(list(s)).score for s in w @ stats])
-    if metric in METRICS and not np.isnan(examples.prediction).any():
+    if metric in LABEL_METRICS and not np.isnan(examples.prediction).any():
         return _label_metric(metric, w, examples.target, examples.prediction)
     if np.isnan(examples.score).any():
         raise ValueError(f"metric {metric!r}: examples have no score, prediction or stats")
@@ -119,7 +120,7 @@ def weighted_metric(metric: str, examples: Examples, w: np.ndarray) -> np.ndarra
 
 def _is_mean(metric: str, examples: Examples) -> bool:
     return metric not in SACREBLEU_METRICS and not (
-        metric in METRICS and not np.isnan(examples.prediction).any()
+        metric in LABEL_METRICS and not np.isnan(examples.prediction).any()
     )
 
 

@@ -193,6 +193,7 @@ def every_mode(
     """Each transfer mode through ``run_cell`` on ``device``; every mode verifies itself."""
     from pipeline.finetune.protocol import Protocol
     from pipeline.finetune.run import run_cell
+    from pipeline.finetune.spec import RunSpec
 
     protocol = Protocol.from_dict({**TINY_PROTOCOL, "precision": precision, "seed": 0})
     expected = "cuda:0" if device.startswith("cuda") else device
@@ -207,26 +208,36 @@ def every_mode(
         ("ptq", "rtn-4bit", None, dense_dir, None),
     ]
     for mode, compression, masks, start, out in cells:
-        record = run_cell(
+        record = run_cell(RunSpec(
             study="gpucheck", setting="data_fraction", model_name="tiny", model_dir=start,
             task_name="syn_sentiment", world_dir=world, difficulty="fraction-1",
             compression=compression, masks_path=masks, mode_name=mode, protocol=protocol,
             out_dir=out, progress=False, device=device,
-        )  # fmt: skip
+        ))  # fmt: skip
         devices = record["training"]["devices"]
         if devices != [expected] or not 0 <= record["value"] <= 1:
             raise AssertionError(f"{mode}: parameters on {devices}, value {record['value']}")
 
 
 def _finetune_command(model: Path, world: Path, mask: Path, out: Path, device: str) -> list[str]:
-    return [
-        sys.executable, "-m", "pipeline", "finetune", "--study", "gpucheck",
-        "--setting", "data_fraction", "--model-name", "tiny", "--model", str(model),
-        "--task", "syn_sentiment", "--world", str(world), "--difficulty", "fraction-1",
-        "--compression", "magnitude-0.5", "--masks", str(mask), "--mode", "sparse",
-        "--protocol", json.dumps(TINY_PROTOCOL), "--seed", "0", "--checkpoint-minutes", "0",
-        "--out", str(out / "metrics.json"), "--device", device, "--no-progress",
-    ]  # fmt: skip
+    spec = {
+        "study": "gpucheck",
+        "setting": "data_fraction",
+        "model_name": "tiny",
+        "model_dir": str(model),
+        "task_name": "syn_sentiment",
+        "world_dir": str(world),
+        "difficulty": "fraction-1",
+        "compression": "magnitude-0.5",
+        "masks_path": str(mask),
+        "mode_name": "sparse",
+        "protocol": {**TINY_PROTOCOL, "seed": 0},
+        "checkpoint_minutes": 0,
+        "out": str(out / "metrics.json"),
+        "device": device,
+        "progress": False,
+    }
+    return [sys.executable, "-m", "pipeline", "finetune", json.dumps(spec)]
 
 
 def signal_and_resume(device: str, world: Path, model: Path, mask: Path, work: Path) -> dict:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from pipeline.models.staging.revisions import UNPINNED
+from pipeline.staging.revisions import UNPINNED
 
 PLACEHOLDER = "CHANGE_ME_"
 PIN_COMMAND = (

@@ -206,7 +206,8 @@ def estimate(jobs: list[PlannedJob], local: set[str], plan: Any) -> dict[str, An
     """The cost model's GPU-hours of the submitted jobs, per setting and per rule, beside
     their requested walltime (the profile's runtime, from the same model with its margin);
     plus the submissions and the longest pack (:func:`summary`)."""
-    from pipeline.cluster.cost_model import estimate_minutes, first_principles_minutes, job_setting
+    from pipeline.cluster.first_principles import first_principles_minutes
+    from pipeline.cluster.walltime import estimate_minutes, job_setting
 
     def add(table: dict[str, dict[str, Any]], key: str, job: PlannedJob, hours: float) -> None:
         row = table.setdefault(

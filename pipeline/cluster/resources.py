@@ -1,5 +1,5 @@
 """The running workflow's plan: one typed, frozen view of the merged, validated config
-(:class:`pipeline.cluster.cost_model.Plan`), built once by the Snakefile from the ``config`` object
+(:class:`pipeline.cluster.plan.Plan`), built once by the Snakefile from the ``config`` object
 Snakemake hands it, so that every resource a job asks for (walltime, host memory, its pack)
 follows ``--config``/``--configfile`` overrides.
 
@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.cluster.cost_model import Plan, load_plan, requested_mem_mb, requested_minutes
+from pipeline.cluster.plan import Plan, load_plan
+from pipeline.cluster.walltime import requested_mem_mb, requested_minutes
 
 _installed: list[Plan] = []
 

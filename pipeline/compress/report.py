@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pipeline.compress.base import CompressionMethod
@@ -10,17 +11,23 @@ from pipeline.compress.noise import relative_perturbation
 from pipeline.compress.prunable import includes_head, sparsity_report
 
 
+@dataclass(frozen=True)
+class Origin:
+    """Where a compression came from, recorded beside its figures."""
+
+    seed: int  # of the method's draws (random masks, noise) and calibration batches
+    model: str  # the compressed model's folder
+    calibration: dict[str, Any] | None  # the calibration data (methods that need it)
+    wall_time_s: float
+
+
 def compression_report(
-    *,
     method: CompressionMethod,
     level: str,
     params: dict[str, Any],
     masks: dict[str, Any],
     policy: str,
-    seed: int,
-    model: str,
-    calibration: dict[str, Any] | None,
-    wall_time_s: float,
+    origin: Origin,
     before: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Denominator and achieved sparsity (of the mask) overall and per layer, plus the bit
@@ -36,11 +43,11 @@ def compression_report(
         description=method.description,
         target_sparsity=meaning["sparsity"],
         bits=meaning["bits"],
-        seed=seed,
-        model=model,
+        seed=origin.seed,
+        model=origin.model,
         changes_weights=method.changes_weights,
-        calibration=calibration if method.needs_calibration else None,
-        wall_time_s=wall_time_s,
+        calibration=origin.calibration if method.needs_calibration else None,
+        wall_time_s=origin.wall_time_s,
     )
     if meaning["bits"] is not None:
         zeros = 0

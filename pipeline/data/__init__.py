@@ -1,3 +1,4 @@
-"""Hub data sets of the paper study: which ones a config needs (catalog), staging them
-once as Parquet in their own schema (stage), and reading only those files afterwards
-(staged). Every compute job runs offline (offline)."""
+"""Hub data sets of the paper study: staging them once as Parquet in their own schema
+(stage), reading only those files afterwards (staged) and recording what a run read
+(provenance). Which data sets a config needs is pipeline/catalog.py. Every compute job runs
+offline (offline)."""

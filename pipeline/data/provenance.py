@@ -14,8 +14,8 @@ from typing import Any
 from pipeline.data.stage import MANIFEST
 from pipeline.data.staged import dataset_name
 from pipeline.io import read_json
-from pipeline.models.staging.files import PYTORCH_BIN, SAFETENSORS
-from pipeline.models.staging.hub import staged_manifest
+from pipeline.staging.files import PYTORCH_BIN, SAFETENSORS
+from pipeline.staging.hub import staged_manifest
 
 
 def task_dataset_names(task: Any) -> list[str]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.io import write_json
-from pipeline.models.staging.revisions import check_revision, mirror_folder
+from pipeline.staging.revisions import check_revision, mirror_folder
 
 MANIFEST = "staged.json"
 
@@ -29,7 +29,7 @@ def sample_indices(n: int, cap: int, seed: int) -> list[int]:
 
 
 def stage_dataset(spec: dict[str, Any], out_dir: Path) -> dict[str, Any]:
-    """Write every split of ``spec`` (see pipeline/data/catalog.py) into ``out_dir``."""
+    """Write every split of ``spec`` (see pipeline/catalog.py) into ``out_dir``."""
     import shutil
 
     from datasets import Dataset, load_dataset

@@ -1,7 +1,7 @@
 """Tiny stand-ins of the paper's hub data sets, laid out as the hub serves them (Parquet
 shards per config and split, and the README ``configs:`` block that maps them; C4 as its
 gzipped JSON lines), with the real column names and types, built offline. Together with
-pipeline/models/staging/standins.py they fill a ``hub_mirror`` folder.
+pipeline/staging/standins.py they fill a ``hub_mirror`` folder.
 
 OPUS-100's en-X validation sets are sampled independently per pair, as the real ones are,
 so a pivot join of two of them finds (almost) nothing, as on the hub.
@@ -104,32 +104,26 @@ def _write_repo(folder: Path, configs: dict[str, dict[str, Any]], layout: str) -
     (folder / "README.md").write_text(f"---\n{yaml.safe_dump({'configs': card})}---\n")
 
 
-def glue(rng: np.random.Generator, n: dict[str, int]) -> dict[str, dict[str, Any]]:
+def glue(rng: np.random.Generator, n: dict[str, int], tasks: Any) -> dict[str, dict[str, Any]]:
+    """One config per GLUE task with the task's own columns (``text_fields``), label
+    (``num_labels``: 1 is a 0-5 similarity score, as STS-B's) and splits."""
     import pyarrow as pa
 
-    pairs = {
-        "sst2": ("sentence",),
-        "cola": ("sentence",),
-        "qqp": ("question1", "question2"),
-        "stsb": ("sentence1", "sentence2"),
-        "qnli": ("question", "sentence"),
-        "rte": ("sentence1", "sentence2"),
-        "mnli": ("premise", "hypothesis"),
-    }
     out = {}
-    for config, fields in pairs.items():
+    for task in tasks:
         splits = {}
-        names = ["train", "validation_matched" if config == "mnli" else "validation"]
-        for split in names:
-            k = n[split.split("_")[0]]
-            columns: dict[str, Any] = {f: [sentence(rng, "en") for _ in range(k)] for f in fields}
-            if config == "stsb":
+        for split in ["train", task.validation_split]:
+            k = n[split.split("_")[0]]  # validation_matched: n["validation"] rows
+            columns: dict[str, Any] = {
+                f: [sentence(rng, "en") for _ in range(k)] for f in task.text_fields
+            }
+            if task.num_labels == 1:
                 columns["label"] = pa.array(rng.uniform(0, 5, k), pa.float32())
             else:
-                columns["label"] = pa.array(rng.integers(3 if config == "mnli" else 2, size=k))
+                columns["label"] = pa.array(rng.integers(task.num_labels, size=k))
             columns["idx"] = pa.array(np.arange(k), pa.int32())
             splits[split] = pa.table(columns)
-        out[config] = splits
+        out[task.hub_config] = splits
     return out
 
 
@@ -343,12 +337,19 @@ def c4(folder: Path, rng: np.random.Generator, documents: int, words: int) -> No
             fh.write(json.dumps(row) + "\n")
 
 
-def build_datasets(mirror: Path, seed: int = 0, n: dict[str, int] | None = None) -> None:
-    """Every paper data set under ``mirror/<hub id>`` (``n``: rows per train/validation)."""
+def build_datasets(
+    mirror: Path, glue_tasks: Any, seed: int = 0, n: dict[str, int] | None = None
+) -> None:
+    """Every paper data set under ``mirror/<hub id>`` (``n``: rows per train/validation);
+    GLUE's configs are those of ``glue_tasks`` (pipeline/tasks/glue.py GLUE_TASKS: the tasks
+    know their columns, and this module sits below them)."""
     rng = np.random.default_rng(seed)
     n = n or {"train": 32, "validation": 16}
     shard = "{config}/{split}-00000-of-00001.parquet"
-    _write_repo(mirror / "nyu-mll/glue", glue(rng, n), shard)
+    hub_ids = {t.hub_path for t in glue_tasks}
+    if len(hub_ids) != 1:
+        raise ValueError(f"GLUE tasks of one repository expected; got {sorted(hub_ids)}")
+    _write_repo(mirror / hub_ids.pop(), glue(rng, n, glue_tasks), shard)
     _write_repo(mirror / "Helsinki-NLP/opus-100", opus100(rng, ["gu", "my", "ru", "vi"], n), shard)
     _write_repo(mirror / "mandarjoshi/trivia_qa", trivia_qa(rng, n["validation"]), shard)
     _write_repo(mirror / "allenai/winogrande", winogrande(rng, n), shard)
@@ -364,12 +365,12 @@ def corpus_texts(seed: int = 1, n: int = 300) -> dict[str, list[str]]:
     return {lang: [sentence(rng, lang) for _ in range(n)] for lang in ["en", *ALPHABETS]}
 
 
-def build_mirror(mirror: str | Path) -> Path:
+def build_mirror(mirror: str | Path, glue_tasks: Any) -> Path:
     """A complete ``hub_mirror`` of the paper study's models and data sets."""
-    from pipeline.models.staging.standins import build_models
+    from pipeline.staging.standins import build_models
 
     mirror = Path(mirror)
-    build_datasets(mirror)
+    build_datasets(mirror, glue_tasks)
     build_arithmetic(mirror)
     build_models(mirror, corpus_texts())
     return mirror

@@ -1,8 +1,8 @@
 """Normalized score against compression, in panels: the shape of paper Fig. 1-9.
 
 A ``CurveFigure`` is one figure's row selection plus its panel layout; ``data`` is exactly
-what ``draw`` plots (per-seed points, dense at the origin of every curve) and ``planned``
-applies the same selection to the rows a config will produce.
+what ``draw`` plots (per-seed points, dense at the origin of every curve) and ``rows``
+applies the same selection to the rows a study will produce.
 
 Drawn for a page about 7 in wide: a facet with one value goes to the title and the panels
 wrap into rows; every panel shares one y range (the panels are compared); N:M panels name
@@ -30,8 +30,9 @@ from pipeline.figures.common import (
     require_rows,
     runs_note,
 )
-from pipeline.figures.planned import planned_rows
+from pipeline.figures.planned import drawn_budget, planned_rows
 from pipeline.finetune.modes import MODES
+from pipeline.study import Study
 
 NM4 = "N:M, M=4"
 # The paper shows N:M with M=4 again on its own (its appendix A, Fig. 7-9).
@@ -69,12 +70,20 @@ class CurveFigure:
             keep &= frame["method"].isin(analysis.methods)
         return frame[keep]
 
-    def planned(self, config: dict[str, Any]) -> bool:
-        rows = planned_rows(config)
+    def rows(self, study: Study) -> Any:
+        """The planned runs this figure will draw, by identity (no outcomes), with
+        ``structure``, ``x``, ``compressor`` and ``where`` as it draws them; none if it
+        compares modes and fewer than ``min_modes`` are planned."""
+        rows = drawn_budget(planned_rows(study))
         if rows.empty:
-            return False
-        chosen = self.select(annotate(rows, with_hardness=False), Analysis.from_config(config))
-        return not chosen.empty and chosen["mode"].nunique() >= self.min_modes
+            return rows
+        analysis = Analysis.from_config(study.config)  # the analysis block: no Study field yet
+        frame = self.select(annotate(rows, with_hardness=False), analysis)
+        frame = frame.assign(
+            compressor=frame["method"] + " (" + frame["structure"] + ")",
+            where=frame["setting"] + "/" + frame["task"] + "/" + frame["difficulty"],
+        ).reset_index(drop=True)
+        return frame if frame["mode"].nunique() >= self.min_modes else frame.iloc[:0]
 
     def data(self, normalized: Any, analysis: Analysis) -> Any:
         frame = self.select(curves(normalized, self.kind), analysis).copy()

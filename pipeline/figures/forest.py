@@ -10,6 +10,8 @@ import numpy as np
 
 from pipeline.analysis.options import Analysis
 from pipeline.figures.common import notice, pyplot
+from pipeline.figures.planned import planned_rows
+from pipeline.study import Study
 
 NAME = "forest_claims"
 TABLE = "verdict"
@@ -117,6 +119,6 @@ def draw(verdict: dict[str, Any], analysis: Analysis) -> Any:
     return fig
 
 
-def planned(config: dict[str, Any]) -> bool:
-    """Every study has a verdict."""
-    return True
+def rows(study: Study) -> Any:
+    """Every planned run: every study has a verdict, and every run feeds it."""
+    return planned_rows(study)

@@ -21,7 +21,7 @@ from pipeline.analysis.stats import seed_band
 from pipeline.figures import labels
 from pipeline.figures.common import pyplot, require_rows
 from pipeline.paths import split_difficulty
-from pipeline.study import lmc_targets
+from pipeline.study import Study, lmc_end_points
 
 NAME = "fig10_lmc"
 TABLE = "lmc"
@@ -182,5 +182,14 @@ def _entry(names: dict[str, str], b: Any, kind: str) -> str:
     return f"{names[b['path']]}: {b[f'{kind}_text']}"
 
 
-def planned(config: dict[str, Any]) -> bool:
-    return bool(lmc_targets(config))
+def rows(study: Study) -> Any:
+    """The sparse end point of every planned path, with its setting."""
+    import pandas as pd
+
+    ends = [e for e in lmc_end_points(study.config) if e["mode"] == "sparse"]
+    frame = pd.DataFrame(ends, columns=["model", "task", "difficulty", "compression", "seed"])
+    frame["setting"] = [
+        study.setting_of[k]
+        for k in zip(frame["model"], frame["task"], frame["difficulty"], strict=True)
+    ]
+    return frame

@@ -11,7 +11,8 @@ from pipeline.analysis.difficulty import ACROSS_TASKS, across_task_difficulty
 from pipeline.analysis.options import Analysis
 from pipeline.figures import labels
 from pipeline.figures.common import pyplot
-from pipeline.figures.planned import planned_rows
+from pipeline.figures.planned import drawn_budget, planned_rows
+from pipeline.study import Study
 
 NAME = "measured_difficulty"
 TABLE = "normalized"
@@ -114,6 +115,9 @@ def _score(rows: Any, task: str) -> list[str]:
     return [f"{rows.loc[task, 'dense']:.3f}", f"{100 * rows.loc[task, 'difficulty']:.2f}"]
 
 
-def planned(config: dict[str, Any]) -> bool:
-    rows = planned_rows(config)
-    return not rows.empty and bool((rows["difficulty_axis"] == ACROSS_TASKS).any())
+def rows(study: Study) -> Any:
+    """The planned runs of the across-task setting (one column of the table each task)."""
+    planned = drawn_budget(planned_rows(study))
+    if planned.empty:
+        return planned
+    return planned[planned["difficulty_axis"] == ACROSS_TASKS].reset_index(drop=True)

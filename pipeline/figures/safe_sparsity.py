@@ -15,7 +15,7 @@ from pipeline.analysis.safe_sparsity import safe_sparsity
 from pipeline.figures import labels
 from pipeline.figures.common import pyplot, require_rows
 from pipeline.figures.planned import planned_rows
-from pipeline.study import SETTINGS
+from pipeline.study import SETTINGS, Study
 
 NAME = "safe_sparsity"
 TABLE = "normalized"
@@ -181,9 +181,10 @@ def _wrap(text: str, width: int) -> str:
     return textwrap.fill(text, width, break_long_words=False)
 
 
-def planned(config: dict[str, Any]) -> bool:
-    rows = planned_rows(config)
-    if rows.empty:
-        return False
-    rows = annotate(rows, with_hardness=False)
-    return bool(((rows["kind"] == "pruning") & (rows["mode"] == "sparse")).any())
+def rows(study: Study) -> Any:
+    """The planned sparse-transfer pruning runs (whose curves the safe sparsity reads)."""
+    planned = planned_rows(study)
+    if planned.empty:
+        return planned
+    planned = annotate(planned, with_hardness=False)
+    return planned[(planned["kind"] == "pruning") & (planned["mode"] == "sparse")]

@@ -12,8 +12,8 @@ loop position and data order, the transfer mode's state). Each checkpoint is wri
 ``step-N.partial`` and renamed to ``step-N`` when complete, so a job killed at any moment
 leaves either the previous checkpoint or the new one, never a torn one; older ones are
 removed after the rename. A checkpoint is only resumed by the run it belongs to (same
-fingerprint: protocol, mode, cell, and the content of the model, mask and world it reads,
-pipeline/fingerprint.py); a stale one is discarded.
+fingerprint: the run spec's cell and protocol, and the content of the model, mask and data
+it reads, pipeline/finetune/spec.py); a stale one is discarded.
 
 The folder lives in the run folder but is not a declared Snakemake output, so Snakemake
 does not delete it when the job fails and a rerun resumes; the verb removes it on success.

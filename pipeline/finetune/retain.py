@@ -5,7 +5,7 @@ Snakemake deletes the outputs of every member ("might be corrupted") and the ret
 all again; the checkpoints are gone too (removed on success). So on success the run folder's
 outputs (metrics.json, the fine-tuned model, any other per-run file) are also kept in a
 ``done`` folder beside them, with the run's fingerprint. A rerun with the same fingerprint
-(same arguments, same input content) puts them back instead of training.
+(same run spec, same input content) puts them back instead of training.
 
 Kept files are hard links (a copy where the file system has none), so ``done`` costs no
 space while the outputs exist. It is removed (``sweep``) once the pack has succeeded: at the
@@ -32,7 +32,6 @@ from typing import Any
 
 import pipeline
 from pipeline.finetune.lock import LOCK_FILE, exclusive
-from pipeline.fingerprint import inputs_hash
 from pipeline.io import read_json, write_json
 
 DONE = "done"
@@ -52,15 +51,11 @@ def code_version(root: Path | None = None) -> str:
     return digest.hexdigest()[:16]
 
 
-def fingerprint(identity: dict[str, Any], inputs: list[Path | None]) -> str:
-    """What a kept result must match to be restored: the run's arguments, the content of
-    every input (``pipeline.fingerprint``) and the code's version, so a re-staged model, a
-    re-pruned mask or a fixed trainer trains anew."""
-    blob = json.dumps(
-        {"identity": identity, "inputs": inputs_hash(*inputs), "code": code_version()},
-        sort_keys=True,
-        default=str,
-    )
+def fingerprint(run: str) -> str:
+    """What a kept result must match to be restored: the run's own fingerprint (its spec and
+    the content of every input: pipeline/finetune/spec.py) and the code's version, so a
+    re-staged model, a re-pruned mask or a fixed trainer trains anew."""
+    blob = json.dumps({"run": run, "code": code_version()}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 

@@ -102,17 +102,6 @@ class Tracker:
             self._tracker = None
 
 
-def command_args(config: dict[str, Any]) -> str:
-    """The fine-tune verb's tracking options for a study config (rules/finetune.smk); empty
-    when tracking is off, so an untracked run's command is unchanged."""
-    tracking = config.get("tracking", {})
-    backend = tracking.get("backend", "none")
-    if backend == "none":
-        return ""
-    folder = tracking.get("dir", f"{config['results_dir']}/tracking")
-    return f" --tracking {backend} --tracking-dir {folder}"
-
-
 def scalar_metrics(prefix: str, values: dict[str, Any]) -> dict[str, float]:
     """The numbers of ``values`` (nested dicts flattened with ``/``), under ``prefix``."""
     out: dict[str, float] = {}

@@ -18,8 +18,8 @@ import signal
 import sys
 import threading
 import time
-from dataclasses import replace
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, NamedTuple
 
 from pipeline.finetune.adapters.base import Adapter, to_device
 from pipeline.finetune.checkpoint import Checkpoints
@@ -234,28 +234,45 @@ def _hold_if_asked(step: int, stop: StopRequest) -> None:
             time.sleep(0.05)
 
 
+class Loaded(NamedTuple):
+    """A model loaded for a task (pipeline/finetune/run.py, load_for_task)."""
+
+    adapter: Adapter
+    model: Any
+    tokenizer: Any
+
+
+@dataclass
+class Session:
+    """How a training run resumes, stops and reports; nothing of it changes a result."""
+
+    checkpoints: Checkpoints | None = None  # resumed from if one exists, saved when due
+    progress: bool = True  # a progress bar on stderr
+    stop: StopRequest | None = None  # inside ``with stop``, SLURM's warning ends the run
+    tracker: Tracker | None = None  # receives the training losses
+
+
 def train(
-    model: Any,
-    tokenizer: Any,
-    adapter: Adapter,
+    loaded: Loaded,
     task: Any,
     rows: list[dict],
     protocol: Protocol,
     mode: TransferMode,
-    params: dict[str, Any],
-    masks: dict[str, Any] | None,
+    weights: tuple[dict[str, Any], dict[str, Any] | None],
     accelerator: Any,
-    checkpoints: Checkpoints | None = None,
-    progress: bool = True,
-    stop: StopRequest | None = None,
-    tracker: Tracker | None = None,
+    session: Session | None = None,
 ) -> dict[str, Any]:
-    """Fine-tune ``model`` in place (resuming from ``checkpoints`` if one exists); returns a
-    summary of the run. ``params`` are the prunable parameters ``masks`` refers to. Inside
-    ``with stop``, SLURM's warning signal ends the run with a checkpoint (:class:`StopRequest`)."""
+    """Fine-tune the loaded model in place (resuming from the session's checkpoints if one
+    exists); returns a summary of the run. ``weights`` are the prunable parameters and the
+    masks that refer to them. Inside ``with stop``, SLURM's warning signal ends the run with
+    a checkpoint (:class:`StopRequest`)."""
     import torch
     from tqdm import tqdm
 
+    adapter, model, tokenizer = loaded
+    params, masks = weights
+    session = session or Session()
+    checkpoints, stop, tracker = session.checkpoints, session.stop, session.tracker
     examples = adapter.encode(tokenizer, task, rows, protocol.max_length)
     if not examples:
         raise ValueError(f"task {task.name}: no training rows to fine-tune on")
@@ -282,7 +299,7 @@ def train(
         file=sys.stderr,
         mininterval=2,
         desc=f"finetune {task.name} [{mode.name}]",
-        disable=not (progress and accelerator.is_main_process),
+        disable=not (session.progress and accelerator.is_main_process),
     )
     stop = stop or StopRequest()  # without handlers installed (``with``): never set
     while state.step < total:

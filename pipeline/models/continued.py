@@ -213,7 +213,7 @@ def continue_train(
     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer, get_inverse_sqrt_schedule
 
     from pipeline.finetune.adapters.seq2seq import tokenize_by_direction
-    from pipeline.models.staging.hub import MANIFEST, staged_manifest
+    from pipeline.staging.hub import MANIFEST, staged_manifest
 
     torch.manual_seed(recipe.seed)
     rng = np.random.default_rng(recipe.seed)

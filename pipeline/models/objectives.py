@@ -48,7 +48,7 @@ def clm_loss(model: Any, tokenizer: Any, batch: list[dict]) -> Any:
 
 
 def denoise_translate_examples(tokenizer: Any, rows: list[dict], max_length: int) -> list[dict]:
-    from pipeline.world.build import language_tag
+    from pipeline.tasks.prompts import language_tag
 
     sources, targets, noisy = [], [], []
     for row in rows:

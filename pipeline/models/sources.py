@@ -47,8 +47,8 @@ def stage_scratch(spec: dict[str, Any], world_dir: Path | None, out_dir: Path) -
 
 def stage_hub(spec: dict[str, Any], world_dir: Path | None, out_dir: Path) -> None:
     """The pinned revision's weights (safetensors, else ``.bin``) and tokenizer files, from
-    the hub or the config's ``hub_mirror`` (pipeline/models/staging/)."""
-    from pipeline.models.staging.hub import stage_hub_model
+    the hub or the config's ``hub_mirror`` (pipeline/staging/)."""
+    from pipeline.staging.hub import stage_hub_model
 
     stage_hub_model(spec, out_dir, key=f"models.{spec.get('name', spec['hub_id'])}")
 

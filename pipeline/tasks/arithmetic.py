@@ -20,9 +20,11 @@ import ast
 import math
 import operator
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from pipeline.tasks.protocol import Tokens
 
 # Hand-written on purpose: Python's eval() would run arbitrary model output, and the
 # expression libraries (sympy's parser included) call eval on their input. Walking the
@@ -85,6 +87,8 @@ class ArithmeticTask:
     max_new_tokens: int = 64
     num_beams: int = 1
     human_score: float | None = None  # not in the paper's Table 1
+    tokens: Tokens | None = None  # a hub task's example lengths (cost model)
+    rows: dict[str, int] = field(default_factory=dict, compare=False)  # published split sizes
     source: str = "hub"
     kind: str = "generation"
     metrics: tuple[str, ...] = ("answer_accuracy",)
@@ -144,6 +148,8 @@ SVAMP = ArithmeticTask(
     question_fields=("Body", "Question"),
     equation_field="Equation",
     answer_field="Answer",
+    tokens=Tokens(45, 90, target=12),  # BART BPE: a short problem, a ~12-token equation
+    rows={"train": 700, "test": 300},
 )
 MAWPS = ArithmeticTask(
     name="mawps",
@@ -152,4 +158,6 @@ MAWPS = ArithmeticTask(
     question_fields=("question",),
     equation_field="equation",
     answer_field="result_float",
+    tokens=Tokens(35, 80, target=12),
+    rows={"train": 1089, "test": 520},  # the default config (card at 38c1005)
 )

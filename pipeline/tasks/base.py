@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.tasks.metrics import METRICS
+from pipeline.metrics import LABEL_METRICS
+from pipeline.tasks.protocol import Tokens
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class ClassificationTask:
     # The row fields that name a row's knowledge item (a synthetic row's fact, adjective or
     # object); empty: the row's inputs, its text fields (a hub row is its own item).
     item: tuple[str, ...] = ()
+    tokens: Tokens | None = None  # a hub task's example lengths (RoBERTa BPE: cost model)
+    rows: dict[str, int] = field(default_factory=dict, compare=False)  # published split sizes
 
     @property
     def kind(self) -> str:
@@ -74,7 +77,7 @@ class ClassificationTask:
         return meta.get("reference", {}).get(self.metric)
 
     def score(self, labels: list, preds: list) -> dict[str, float]:
-        return {name: METRICS[name](labels, preds) for name in self.metrics}
+        return {name: LABEL_METRICS[name](labels, preds) for name in self.metrics}
 
     def item_id(self, row: dict[str, Any]) -> str:
         return item_key(row[f] for f in self.item or self.text_fields)

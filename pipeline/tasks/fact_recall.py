@@ -10,11 +10,12 @@ corpus states the fact: ``freq-frequent`` / ``freq-rare`` (the median splits the
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from pipeline.tasks.metrics import METRICS
+from pipeline.metrics import LABEL_METRICS
+from pipeline.tasks.protocol import Tokens
 
 FREQUENCIES = ("frequent", "rare", "all")
 MASK = "[MASK]"  # the placeholder of the rows; the adapter puts the tokenizer's mask there
@@ -31,6 +32,8 @@ class FactRecallTask:
     metrics: tuple[str, ...] = ("accuracy",)
     difficulty_axes: tuple[str, ...] = ("freq",)
     human_score: float | None = None
+    tokens: Tokens | None = None  # a hub task's example lengths (cost model)
+    rows: dict[str, int] = field(default_factory=dict, compare=False)  # published split sizes
     label: str = ""  # how figures and tables name the task ("SST-2", "grammar")
 
     def configure(self, difficulty: str, options: dict[str, Any]) -> FactRecallTask:
@@ -63,7 +66,7 @@ class FactRecallTask:
         return row["masked_sentences"][0], list(row["candidates"]), row["obj_label"]
 
     def score(self, labels: list, preds: list) -> dict[str, float]:
-        return {name: METRICS[name](labels, preds) for name in self.metrics}
+        return {name: LABEL_METRICS[name](labels, preds) for name in self.metrics}
 
     def item_id(self, row: dict[str, Any]) -> str:
         """The fact (subject, relation) the cloze asks."""

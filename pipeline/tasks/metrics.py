@@ -1,5 +1,5 @@
-"""Metrics, computed by sklearn, scipy and sacrebleu (never by hand), per corpus and per
-example.
+"""Metrics per corpus and per example (the registry of metrics, their ranges and label
+functions, is pipeline/metrics.py).
 
 A run keeps its per-example outcomes (``examples.parquet``, columns in
 :mod:`pipeline.examples`) so that statistics can resample evaluation examples and recompute
@@ -7,7 +7,7 @@ the headline metric on every resample with :func:`from_examples`:
 
 - label metrics (accuracy, F1, MCC, Pearson, Spearman) keep each example's ``prediction``
   and ``target`` and are recomputed from them with the same functions as the run's own
-  score (:data:`METRICS`);
+  score (:data:`LABEL_METRICS`);
 - sacreBLEU metrics (BLEU, chrF) do not decompose over sentences, so each example keeps its
   sufficient statistics (``stats``), which sacreBLEU itself sums and turns into a corpus
   score (the way its own paired bootstrap, ``sacrebleu.significance``, resamples);
@@ -18,47 +18,10 @@ the headline metric on every resample with :func:`from_examples`:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-
-def accuracy(labels: Sequence, preds: Sequence) -> float:
-    from sklearn.metrics import accuracy_score
-
-    return float(accuracy_score(labels, preds))
-
-
-def f1(labels: Sequence, preds: Sequence) -> float:
-    from sklearn.metrics import f1_score
-
-    return float(f1_score(labels, preds))
-
-
-def mcc(labels: Sequence, preds: Sequence) -> float:
-    from sklearn.metrics import matthews_corrcoef
-
-    return float(matthews_corrcoef(labels, preds))
-
-
-def pearson(labels: Sequence, preds: Sequence) -> float:
-    from scipy.stats import pearsonr
-
-    return float(pearsonr(labels, preds).statistic)
-
-
-def spearman(labels: Sequence, preds: Sequence) -> float:
-    from scipy.stats import spearmanr
-
-    return float(spearmanr(labels, preds).statistic)
-
-
-METRICS: dict[str, Callable[[Sequence, Sequence], float]] = {
-    "accuracy": accuracy,
-    "f1": f1,
-    "mcc": mcc,
-    "pearson": pearson,
-    "spearman": spearman,
-}
+from pipeline.metrics import LABEL_METRICS
 
 
 def sacrebleu_metric(name: str) -> Any:
@@ -132,12 +95,12 @@ def from_examples(metric: str, frame: Any) -> float:
             raise ValueError(f"metric {metric!r} needs per-example sacreBLEU statistics")
         totals = np.sum(np.stack(frame["stats"].map(np.asarray).to_list()), axis=0)
         return float(sacrebleu_metric(metric)._compute_score_from_stats(totals.tolist()).score)
-    if metric in METRICS and frame["prediction"].notna().all():
-        return METRICS[metric](frame["target"].to_numpy(), frame["prediction"].to_numpy())
+    if metric in LABEL_METRICS and frame["prediction"].notna().all():
+        return LABEL_METRICS[metric](frame["target"].to_numpy(), frame["prediction"].to_numpy())
     if frame["score"].notna().all():
         return math.fsum(frame["score"]) / len(frame)
     raise ValueError(
         f"metric {metric!r} cannot be computed from these examples: allowed are "
-        f"{sorted(SACREBLEU_METRICS)} (from stats), {sorted(METRICS)} (from predictions), "
+        f"{sorted(SACREBLEU_METRICS)} (from stats), {sorted(LABEL_METRICS)} (from predictions), "
         "or any mean metric (from score)"
     )

@@ -16,11 +16,12 @@ Both score on their public validation split (the test splits carry no answers).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.tasks.metrics import METRICS
+from pipeline.metrics import LABEL_METRICS
+from pipeline.tasks.protocol import Tokens
 
 
 def winogrande_choices(row: dict[str, Any]) -> tuple[str, list[str], int]:
@@ -51,6 +52,8 @@ class MultipleChoiceTask:
     hub_config: str | None = None
     validation_split: str = "validation"
     human_score: float | None = None  # fraction, paper Table 1
+    tokens: Tokens | None = None  # a hub task's example lengths (cost model)
+    rows: dict[str, int] = field(default_factory=dict, compare=False)  # published split sizes
     source: str = "hub"
     kind: str = "multiple_choice"
     metrics: tuple[str, ...] = ("accuracy",)
@@ -87,7 +90,7 @@ class MultipleChoiceTask:
         return read_staged(data_dir, self.hub_path, self.hub_config, split)
 
     def score(self, labels: list, preds: list) -> dict[str, float]:
-        return {name: METRICS[name](labels, preds) for name in self.metrics}
+        return {name: LABEL_METRICS[name](labels, preds) for name in self.metrics}
 
     def item_id(self, row: dict[str, Any]) -> str:
         """The row itself (its context and endings)."""
@@ -104,6 +107,8 @@ WINOGRANDE = MultipleChoiceTask(
     hub_path="allenai/winogrande",
     hub_config="winogrande_xl",
     human_score=0.940,
+    tokens=Tokens(30, 50, choices=2),  # WinoGrande-xl, RoBERTa BPE, per choice
+    rows={"train": 40398, "validation": 1267},  # the data set card
 )
 CSQA = MultipleChoiceTask(
     name="csqa",
@@ -111,4 +116,6 @@ CSQA = MultipleChoiceTask(
     num_choices=5,
     hub_path="tau/commonsense_qa",
     human_score=0.890,
+    tokens=Tokens(25, 45, choices=5),  # CommonsenseQA, RoBERTa BPE, per choice
+    rows={"train": 9741, "validation": 1221},
 )

@@ -24,3 +24,8 @@ def template_words() -> list[str]:
     """Whitespace tokens of the templates: a word-level vocabulary must contain them."""
     text = OPEN_BOOK.format(question="", evidence="") + " " + CLOSED_BOOK.format(question="")
     return sorted(set(text.split()))
+
+
+def language_tag(language: str) -> str:
+    """The token that names a language (mBART's language codes play this role)."""
+    return f"__{language}__"

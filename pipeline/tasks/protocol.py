@@ -10,8 +10,21 @@ holds every registry entry to this protocol.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """Token lengths of one example of a hub task under its paper model's tokenizer: what
+    the cost model sizes its jobs by (pipeline/cluster/walltime.py)."""
+
+    mean: float  # one example (all its segments; per choice for multiple choice)
+    p99: float
+    choices: int = 1  # multiple choice: every choice is a sequence
+    target: float = 0.0  # generation: teacher-forced target (training, loss)
 
 
 @runtime_checkable
@@ -19,11 +32,15 @@ class Task(Protocol):
     name: str
     source: str  # "synthetic" (read from the world folder) or "hub" (a staged data set)
     kind: str  # picks the adapter: pipeline/finetune/adapters/__init__.py TASK_KINDS
-    metrics: tuple[str, ...]  # names in pipeline/tasks/metrics.py; metrics[0] is the headline
+    metrics: tuple[str, ...]  # names in pipeline/metrics.py; metrics[0] is the headline
     chance: str  # how the chance level is computed: pipeline/tasks/chance.py CHANCE_RULES
     difficulty_axes: tuple[str, ...]  # the AXIS of the difficulty labels it accepts
     human_score: float | None  # paper Table 1's human score as a fraction, or None
     label: str  # the name figures and tables print ("SST-2", "grammar")
+    tokens: Tokens | None  # a hub task's example lengths (cost model); None: synthetic
+    # The published split sizes of its one hub data set (the cost model's, until staged);
+    # empty: synthetic, or several data sets (OPUS-100's pairs: slurm/staged_rows.yaml).
+    rows: Mapping[str, int]
 
     @property
     def metric(self) -> str: ...

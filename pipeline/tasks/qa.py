@@ -13,11 +13,12 @@ from __future__ import annotations
 import re
 import string
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from pipeline.tasks.prompts import closed_book_prompt, open_book_prompt
+from pipeline.tasks.protocol import Tokens
 
 BOOKS = ("open", "closed")
 
@@ -72,7 +73,15 @@ class TriviaQATask:
     difficulty_axes: tuple[str, ...] = ("book",)
     chance: str = "most_frequent_answer"  # pipeline/tasks/chance.py
     human_score: float | None = None
+    # A hub task's example lengths per book (cost model): the open book's evidence is cut
+    # at 3072 characters (Llama tokenizer).
+    book_tokens: dict[str, Tokens] = field(default_factory=dict, compare=False)
+    rows: dict[str, int] = field(default_factory=dict, compare=False)  # published split sizes
     label: str = ""  # how figures and tables name the task ("SST-2", "grammar")
+
+    @property
+    def tokens(self) -> Tokens | None:
+        return self.book_tokens.get(self.book)
 
     def configure(self, difficulty: str, options: dict[str, Any]) -> TriviaQATask:
         book = difficulty.partition("-")[2]
@@ -135,5 +144,7 @@ TRIVIAQA = TriviaQATask(
     label="TriviaQA",
     source="hub",
     hub_path="mandarjoshi/trivia_qa",
+    book_tokens={"open": Tokens(820, 900, target=8), "closed": Tokens(40, 70, target=8)},
+    rows={"validation": 17944},  # rc: the study reads the first 2,000
     max_examples=2000,
 )

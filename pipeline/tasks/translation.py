@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.data.staged import read_staged
+from pipeline.tasks.protocol import Tokens
 
 # mBART-cc25 language codes of the OPUS-100 languages the paper uses.
 MBART_CODES = {"en": "en_XX", "ru": "ru_RU", "vi": "vi_VN", "gu": "gu_IN", "my": "my_MM"}
@@ -47,6 +48,8 @@ class TranslationTask:
     difficulty_axes: tuple[str, ...] = ("lang",)
     chance: str = "shuffled_reference"  # pipeline/tasks/chance.py
     human_score: float | None = None
+    tokens: Tokens | None = None  # a hub task's example lengths (cost model)
+    rows: dict[str, int] = field(default_factory=dict, compare=False)  # published split sizes
     options: dict[str, Any] = field(default_factory=dict)
     label: str = ""  # how figures and tables name the task ("SST-2", "grammar")
 
@@ -141,7 +144,7 @@ class TranslationTask:
     def source_target(self, row: dict[str, Any]) -> tuple[str, str]:
         source = row["translation"][row["src"]]
         if self.source == "synthetic":
-            from pipeline.world.build import language_tag
+            from pipeline.tasks.prompts import language_tag
 
             source = f"{language_tag(row['tgt'])} {source}"
         return source, row["translation"][row["tgt"]]
@@ -188,5 +191,9 @@ class TranslationTask:
 
 SYN_TRANSLATION = TranslationTask(name="syn_translation", label="translation", source="synthetic")
 OPUS100 = TranslationTask(
-    name="opus100", label="OPUS-100", source="hub", hub_path="Helsinki-NLP/opus-100"
+    name="opus100",
+    label="OPUS-100",
+    source="hub",
+    hub_path="Helsinki-NLP/opus-100",
+    tokens=Tokens(30, 90, target=30),  # mBART sentencepiece, 30 tokens a side
 )

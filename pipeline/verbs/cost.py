@@ -1,7 +1,7 @@
 """GPU-hours of a study on the cluster: the cost model's estimate for every job still to run.
 
 Runs ``snakemake --profile PROFILE -n TARGET`` (offline: a dry run never downloads) for the
-list of jobs that still have to run, and prices each from its work (pipeline/cluster/cost_model.py:
+list of jobs that still have to run, and prices each from its work (pipeline/cluster/walltime.py:
 examples x epochs x padded tokens, generated tokens, alphas x validation size, calibration
 passes) over the model's throughput on the GPU of the profile's ``throughput.yaml``.
 Prints GPU-hours per setting and per rule, beside the walltime the jobs request (margin x
@@ -65,7 +65,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def _measure(args: argparse.Namespace) -> None:
     import yaml
 
-    from pipeline.cluster.cost_model import measure
+    from pipeline.cluster.benchmark import measure
 
     rates = measure(args.measure, args.device, args.batch_size, args.seq_len)
     name = args.name or args.measure.name
@@ -92,7 +92,8 @@ def _table(title: str, rows: dict[str, dict], total: float) -> None:
 def run(args: argparse.Namespace) -> None:
     import yaml
 
-    from pipeline.cluster import cost_model, requested
+    from pipeline.cluster import requested
+    from pipeline.cluster.plan import ROWS_FILE, load_plan
     from pipeline.io import write_json
 
     if args.measure is not None:
@@ -103,16 +104,14 @@ def run(args: argparse.Namespace) -> None:
     else:
         extra = ["--configfile", str(args.configfile), *shlex.split(args.snakemake_args)]
         text = requested.run_dry_run(args.profile, args.targets, extra)
-    plan = cost_model.load_plan(
-        yaml.safe_load(args.configfile.read_text()), args.throughput, args.rows
-    )
+    plan = load_plan(yaml.safe_load(args.configfile.read_text()), args.throughput, args.rows)
     jobs = requested.parse_dry_run(text)
     result = requested.estimate(jobs, requested.local_rules(args.workflow), plan)
     fp = plan.first_principles
     staged = f"{plan.config['results_dir']}/data/*/staged.json"
     print(
         f"GPU: {plan.gpu} (throughput table); estimates from the work of each job, rows as "
-        f"staged ({staged}, else {cost_model.ROWS_FILE.name})"
+        f"staged ({staged}, else {ROWS_FILE.name})"
     )
     if fp:
         print(

@@ -1,10 +1,10 @@
-"""Reproduce the paper's Table 1 "Task Difficulty" row from the config's human and model
-scores (not from runs: it is the paper's own across-task difficulty estimate)."""
+"""Reproduce the paper's Table 1 "Task Difficulty" row from the tasks' human scores and the
+config's model scores (not from runs: it is the paper's own across-task difficulty estimate)."""
 
 import argparse
 from pathlib import Path
 
-HELP = "across-task difficulty (human - model) / human from the config's reference_scores"
+HELP = "across-task difficulty (human - model) / human of the config's reference_scores"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

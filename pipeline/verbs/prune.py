@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> None:
     from pipeline.compress.masks import save_masks
     from pipeline.compress.prunable import includes_head, prunable_parameters
     from pipeline.compress.registry import get_method
-    from pipeline.compress.report import compression_report
+    from pipeline.compress.report import Origin, compression_report
     from pipeline.device import model_devices, resolve
     from pipeline.io import write_json
 
@@ -140,18 +140,8 @@ def run(args: argparse.Namespace) -> None:
     save_masks(args.out_mask, masks)
     if method.changes_weights:
         save_weights(args.out_weights, params)
-    report = compression_report(
-        method=method,
-        level=level,
-        params=params,
-        masks=masks,
-        policy=args.prunable,
-        seed=args.seed,
-        model=str(args.model),
-        calibration=calibration_spec,
-        wall_time_s=time.time() - start,
-        before=before,
-    )
+    origin = Origin(args.seed, str(args.model), calibration_spec, time.time() - start)
+    report = compression_report(method, level, params, masks, args.prunable, origin, before)
     report["options"] = dataclasses.asdict(options)
     write_json(args.out_report, {**report, "device": placement.device})
     if report["bits"] is not None:

@@ -71,23 +71,18 @@ def _write_parquet(path: Path, rows: list[dict]) -> None:
 
 
 def _reference(rows: list[dict], clean: list) -> dict[str, float]:
-    from pipeline.tasks.metrics import METRICS
+    from pipeline.metrics import LABEL_METRICS
 
     noisy = [r["label"] for r in rows]
     kind = "regression" if isinstance(noisy[0], float) else "classification"
-    return {m: METRICS[m](noisy, clean) for m in _REFERENCE_METRICS[kind]}
+    return {m: LABEL_METRICS[m](noisy, clean) for m in _REFERENCE_METRICS[kind]}
 
 
 def extra_words(languages: list[str]) -> list[str]:
     """Words a tokenizer needs beyond the lexicon: prompt templates and language tags."""
-    from pipeline.tasks.prompts import template_words
+    from pipeline.tasks.prompts import language_tag, template_words
 
     return template_words() + [language_tag(name) for name in languages]
-
-
-def language_tag(language: str) -> str:
-    """The token that names a language (mBART's language codes play this role)."""
-    return f"__{language}__"
 
 
 def build_world(params: dict[str, Any], out_dir: str | Path) -> None:

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.io import read_json, write_json
-from pipeline.models.staging.files import PYTORCH_BIN, select_model_files
-from pipeline.models.staging.revisions import check_revision, mirror_folder
+from pipeline.staging.files import PYTORCH_BIN, select_model_files
+from pipeline.staging.revisions import check_revision, mirror_folder
 
 MANIFEST = "staged.json"
 
