@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 import os
 import re
 import subprocess
@@ -219,3 +220,95 @@ def mask_file(tiny_roberta, tmp_path_factory) -> Path:
 
     model = AutoModel.from_pretrained(str(tiny_roberta))
     return magnitude_mask(model, "0.5", tmp_path_factory.mktemp("mask"))
+
+
+def dry_check(config: dict) -> None:
+    """What the Snakefile does with a config before it builds the DAG: the schema (types
+    coerced, defaults filled in), then the checks a schema cannot express."""
+    from pipeline.config import check_config
+    from pipeline.overrides import validate
+
+    validate(config)
+    check_config(config)
+
+
+def load_profile(
+    profile: Path, argv: list[str], path: str | None = None, software: str | None = None
+) -> dict:
+    """A Snakemake profile as Snakemake reads it: its YTE template evaluated for the command
+    line ``argv`` with ``path`` as PATH (this one's by default) and, if given, SOFTWARE set
+    in its edit block."""
+    import yte
+
+    text = profile.read_text()
+    if software is not None:
+        text = text.replace("SOFTWARE: conda", f"SOFTWARE: {software}")
+    saved_argv, saved_path = sys.argv, os.environ["PATH"]
+    sys.argv = argv
+    os.environ["PATH"] = saved_path if path is None else path
+    try:
+        return yte.process_yaml(text, require_use_yte=True)
+    finally:
+        sys.argv, os.environ["PATH"] = saved_argv, saved_path
+
+
+def member_minutes(attempt: int) -> int:
+    """One tiny-study fine-tune's walltime request at ``attempt`` (the cost model's default
+    throughput row: model m is not in the table)."""
+    from pipeline.cluster import walltime
+    from pipeline.cluster.plan import load_plan
+
+    plan = load_plan(tiny_study(Path("results"), [0.5], ["dense"], [0], [1.0]))
+    wc = {"model": "m", "task": "syn_sentiment", "difficulty": "fraction-1", "mode": "dense"}
+    return walltime.requested_minutes(plan, "finetune", wc, attempt)
+
+
+def tiny_spec(model_dir: Path, world_dir: Path, **fields) -> dict:
+    """The JSON run spec (pipeline/finetune/spec.py) of a syn_sentiment fine-tune of the
+    tiny model in study "t" (data fraction 1, no progress bar); ``fields``: the rest."""
+    return {
+        "study": "t",
+        "setting": "data_fraction",
+        "model_name": "tiny",
+        "model_dir": str(model_dir),
+        "task_name": "syn_sentiment",
+        "world_dir": str(world_dir),
+        "difficulty": "fraction-1",
+        "progress": False,
+        **fields,
+    }
+
+
+def finetune_command(spec: dict) -> list[str]:
+    """The finetune verb's command line on the run spec ``spec``."""
+    return [sys.executable, "-m", "pipeline", "finetune", json.dumps(spec)]
+
+
+def tiny_run(model_dir: Path, world_dir: Path, compression: str, mode: str, **fields) -> dict:
+    """One fine-tune in-process (``run_cell``) of the spec :func:`tiny_spec` describes,
+    ``fields`` (protocol included) as typed RunSpec values."""
+    from pipeline.finetune.run import run_cell
+    from pipeline.finetune.spec import RunSpec
+
+    spec = tiny_spec(model_dir, world_dir, compression=compression, mode_name=mode, **fields)
+    return run_cell(RunSpec(**{**spec, "model_dir": model_dir, "world_dir": world_dir}))
+
+
+def train_dense(adapter, model, tokenizer, task, rows: list[dict], protocol, accelerator=None):
+    """Dense fine-tuning of ``model`` on ``rows`` in-process: every prunable weight trains,
+    no masks, no checkpoints, no progress bar; ``accelerator``: make_accelerator(protocol)
+    by default. Returns the trainer's summary."""
+    from pipeline.compress.prunable import prunable_parameters
+    from pipeline.finetune.modes import get_mode
+    from pipeline.finetune.trainer import Loaded, Session, make_accelerator, train
+
+    return train(
+        Loaded(adapter, model, tokenizer),
+        task,
+        rows,
+        protocol,
+        get_mode("dense"),
+        (prunable_parameters(model), None),
+        make_accelerator(protocol) if accelerator is None else accelerator,
+        Session(progress=False),
+    )

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from pipeline.cluster import gpu_slots, requested
-from tests.conftest import paper
+from tests.conftest import load_profile, paper
 
 REPO = Path(__file__).resolve().parents[1]
 PROFILES = {
@@ -51,29 +51,23 @@ def dry_run(profile: str) -> str:
     return run.stdout + run.stderr
 
 
-def load_profile(name: str, argv: list[str], path: str | None = None) -> dict:
-    """The profile as Snakemake reads it: a YTE template evaluated for this command line."""
-    import yte
-
-    saved_argv, saved_path = sys.argv, os.environ["PATH"]
-    sys.argv = argv
-    os.environ["PATH"] = saved_path if path is None else path
-    try:
-        with PROFILES[name].open() as stream:
-            return yte.process_yaml(stream, require_use_yte=True)
-    finally:
-        sys.argv, os.environ["PATH"] = saved_argv, saved_path
-
-
 @pytest.mark.parametrize("name", ["workstation"])  # slurm: tests/test_cluster_check.py
 def test_conda_is_used_except_for_a_dry_run_without_conda(name, tmp_path):
     conda = tmp_path / "conda"
     conda.write_text("#!/bin/sh\n")
     conda.chmod(0o755)
     run, dry = ["snakemake", "all_figures"], ["snakemake", "-n", "all_figures"]
-    assert load_profile(name, run, path="/nonexistent")["software-deployment-method"] == "conda"
-    assert load_profile(name, dry, path=str(tmp_path))["software-deployment-method"] == "conda"
-    assert load_profile(name, dry, path="/nonexistent")["software-deployment-method"] is None
+    assert (
+        load_profile(PROFILES[name], run, path="/nonexistent")["software-deployment-method"]
+        == "conda"
+    )
+    assert (
+        load_profile(PROFILES[name], dry, path=str(tmp_path))["software-deployment-method"]
+        == "conda"
+    )
+    assert (
+        load_profile(PROFILES[name], dry, path="/nonexistent")["software-deployment-method"] is None
+    )
 
 
 @pytest.fixture(scope="module")
@@ -306,7 +300,7 @@ def test_profile_keys_are_known_to_snakemake_and_the_plugin(name):
 
     options = {o for a in get_argument_parser()._actions for o in a.option_strings}
     plugin = {f.name for f in dataclasses.fields(ExecutorSettings)}
-    for key in load_profile(name, ["snakemake", "-n", "all_figures"]):
+    for key in load_profile(PROFILES[name], ["snakemake", "-n", "all_figures"]):
         assert f"--{key}" in options, f"{name}: unknown profile key {key!r}"
         if key.startswith("slurm-"):
             assert key.removeprefix("slurm-").replace("-", "_") in plugin, key
@@ -316,7 +310,7 @@ def test_profile_keys_are_known_to_snakemake_and_the_plugin(name):
 def test_profile_values_parse_with_snakemake_parsers(name):
     from snakemake.cli import parse_set_resource_scope, parse_set_resources, parse_set_threads
 
-    profile = load_profile(name, ["snakemake", "-n", "all_figures"])
+    profile = load_profile(PROFILES[name], ["snakemake", "-n", "all_figures"])
     resources = parse_set_resources(
         [
             f"{rule}:{k}={v}"

@@ -23,7 +23,7 @@ from pipeline.cluster.slurm_limits import (
     requests,
     slurm_minutes,
 )
-from tests.conftest import tiny_study
+from tests.conftest import load_profile, member_minutes, tiny_study
 
 REPO = Path(__file__).resolve().parents[1]
 PROFILE = REPO / "slurm" / "config.v8+.yaml"
@@ -101,16 +101,6 @@ def attempts(tmp_path_factory) -> dict[int, list]:
     return {a: requests(dry_run(tmp, a), local) for a in (1, 3)}
 
 
-def member_minutes(attempt: int) -> int:
-    """One tiny-study fine-tune's request from the cost model (default throughput row)."""
-    from pipeline.cluster import walltime
-    from pipeline.cluster.plan import load_plan
-
-    plan = load_plan(tiny_study(Path("results"), [0.5], ["dense"], [0, 1], [1.0]))
-    wc = {"model": "m", "task": "syn_sentiment", "difficulty": "fraction-1", "mode": "dense"}
-    return walltime.requested_minutes(plan, "finetune", wc, attempt)
-
-
 def test_a_pack_asks_for_its_largest_member_and_the_sum_of_the_walltimes(attempts):
     by_what = {r.what.split()[0]: r for r in attempts[1]}
     assert sorted(by_what) == ["make_world", "pack", "stage_model"]
@@ -181,30 +171,17 @@ def test_the_retries_checked_are_the_profiles():
     assert profile_retries(str(PROFILE.parent)) == 2
 
 
-def load_profile(argv: list[str], path: str, software: str) -> dict:
-    """The shipped profile as Snakemake reads it, with SOFTWARE set in its edit block."""
-    import yte
-
-    text = PROFILE.read_text().replace("SOFTWARE: conda", f"SOFTWARE: {software}")
-    saved_argv, saved_path = sys.argv, os.environ["PATH"]
-    sys.argv, os.environ["PATH"] = argv, path
-    try:
-        return yte.process_yaml(text, require_use_yte=True)
-    finally:
-        sys.argv, os.environ["PATH"] = saved_argv, saved_path
-
-
 def test_the_software_is_chosen_in_the_edit_block(tmp_path):
     conda = tmp_path / "conda"
     conda.write_text("#!/bin/sh\n")
     conda.chmod(0o755)
     run, dry = ["snakemake", "all_figures"], ["snakemake", "-n", "all_figures"]
     method = "software-deployment-method"
-    assert load_profile(run, str(tmp_path), "conda")[method] == "conda"
-    assert load_profile(dry, "/nonexistent", "conda")[method] is None  # a laptop's dry run
-    assert load_profile(run, str(tmp_path), "none")[method] is None  # module or venv
-    assert load_profile(run, "/nonexistent", "none")[method] is None
+    assert load_profile(PROFILE, run, str(tmp_path), "conda")[method] == "conda"
+    assert load_profile(PROFILE, dry, "/nonexistent", "conda")[method] is None  # a laptop's dry run
+    assert load_profile(PROFILE, run, str(tmp_path), "none")[method] is None  # module or venv
+    assert load_profile(PROFILE, run, "/nonexistent", "none")[method] is None
     with pytest.raises(Exception, match="no `conda` on PATH.*SOFTWARE: none"):
-        load_profile(run, "/nonexistent", "conda")
+        load_profile(PROFILE, run, "/nonexistent", "conda")
     with pytest.raises(Exception, match="SOFTWARE .* is 'mamba'; allowed: 'conda', 'none'"):
-        load_profile(run, str(tmp_path), "mamba")
+        load_profile(PROFILE, run, str(tmp_path), "mamba")

@@ -17,19 +17,11 @@ import pytest
 import yaml
 
 from pipeline import resolve
-from pipeline.config import check_config
-from pipeline.overrides import validate
 from pipeline.resolve import ConfigError
-from tests.conftest import default
+from tests.conftest import default, dry_check
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT = default()
-
-
-def dry_check(config: dict) -> None:
-    """What the Snakefile does with a config before it builds the DAG."""
-    validate(config)
-    check_config(config)
 
 
 def _set(config: dict, dotted: str, value) -> None:

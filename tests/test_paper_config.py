@@ -11,21 +11,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from snakemake.utils import validate
 
 from pipeline import resolve, study
-from pipeline.config import check_config
 from pipeline.finetune.protocol import Protocol
-from tests.conftest import paper
+from tests.conftest import dry_check, paper
 from tests.run_specs import finetune_specs
 
 REPO = Path(__file__).resolve().parents[1]
-SCHEMA = str(REPO / "pipeline" / "schemas" / "config.schema.yaml")
-
-
-def dry_check(config: dict) -> None:
-    validate(config, SCHEMA)
-    check_config(config)
 
 
 def test_smc_bench_tasks_run_their_own_recipe():

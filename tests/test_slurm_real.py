@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import tiny_study
+from tests.conftest import member_minutes, tiny_study
 
 REPO = Path(__file__).resolve().parents[1]
 RUN = "results/runs/m/syn_sentiment/fraction-1/{compression}/{mode}/seed{seed}"
@@ -231,16 +231,6 @@ def wait_until(predicate, what: str, timeout: float = 180) -> None:
         if time.time() > end:
             pytest.fail(f"timed out waiting for {what}")
         time.sleep(0.5)
-
-
-def member_minutes(attempt: int) -> int:
-    """One tiny-study fine-tune's walltime request (cost model, default throughput row)."""
-    from pipeline.cluster import walltime
-    from pipeline.cluster.plan import load_plan
-
-    plan = load_plan(tiny_study(Path("results"), [0.5], ["dense"], [0], [1.0]))
-    wc = {"model": "m", "task": "syn_sentiment", "difficulty": "fraction-1", "mode": "dense"}
-    return walltime.requested_minutes(plan, "finetune", wc, attempt)
 
 
 def hhmmss(minutes: int) -> str:
