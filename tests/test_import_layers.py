@@ -14,14 +14,13 @@ from __future__ import annotations
 import ast
 import contextlib
 import re
-import sys
 import tomllib
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-PACKAGE = REPO / "pipeline"
+from tests.import_graph import PACKAGE, REPO, components, module_name, package_edges
+
 # Files outside the package that name its modules in strings Python imports at run time.
 STRING_IMPORTERS = [
     REPO / "Snakefile",
@@ -40,11 +39,6 @@ FIGURES_CYCLE = {
 EXPECTED_CYCLES: list[set[str]] = (
     [FIGURES_CYCLE] if "def figure_rows" in (PACKAGE / "figures" / "planned.py").read_text() else []
 )
-
-
-def module_name(path: Path) -> str:
-    parts = list(path.relative_to(REPO).with_suffix("").parts)
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
 MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
@@ -114,15 +108,6 @@ def import_graph() -> dict[str, set[str]]:
     }
 
 
-def package_edges(graph: dict[str, set[str]]) -> dict[str, set[str]]:
-    """The graph without edges from a module to the packages above it (``a.b.c`` ->
-    ``a.b``): Python runs a package's ``__init__`` before its submodules anyway, and a
-    package re-exporting a name from its own submodule is no cycle between layers."""
-    return {
-        mod: {dep for dep in deps if not mod.startswith(dep + ".")} for mod, deps in graph.items()
-    }
-
-
 def find_cycle(graph: dict[str, set[str]], members: set[str]) -> list[str]:
     """One closed path through a strongly connected component (``a -> b -> ... -> a``)."""
     start = min(members)
@@ -140,42 +125,6 @@ def find_cycle(graph: dict[str, set[str]], members: set[str]) -> list[str]:
                 previous[succ] = node
                 queue.append(succ)
     raise AssertionError(f"no cycle through {start}")  # unreachable for a real component
-
-
-def components(graph: dict[str, set[str]]) -> list[set[str]]:
-    """The strongly connected components with more than one module (Tarjan)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    found: list[set[str]] = []
-
-    def connect(node: str) -> None:
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        on_stack.add(node)
-        for succ in sorted(graph.get(node, ())):
-            if succ not in index:
-                connect(succ)
-                low[node] = min(low[node], low[succ])
-            elif succ in on_stack:
-                low[node] = min(low[node], index[succ])
-        if low[node] == index[node]:
-            component: set[str] = set()
-            while True:
-                member = stack.pop()
-                on_stack.discard(member)
-                component.add(member)
-                if member == node:
-                    break
-            if len(component) > 1:
-                found.append(component)
-
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10 * len(graph)))
-    for node in sorted(graph):
-        if node not in index:
-            connect(node)
-    return found
 
 
 def cycle_report(graph: dict[str, set[str]]) -> list[str]:

@@ -12,14 +12,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-PACKAGE = REPO / "pipeline"
-
-
-def module_name(path: Path) -> str:
-    parts = list(path.relative_to(REPO).with_suffix("").parts)
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
+from tests.import_graph import PACKAGE, REPO, components, module_name, package_edges
 
 MODULES = sorted(module_name(p) for p in PACKAGE.rglob("*.py"))
 
@@ -64,53 +57,13 @@ def import_graph() -> dict[str, set[str]]:
     }
 
 
-def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
-    """The strongly connected components with more than one module (Tarjan)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    found: list[list[str]] = []
-
-    def connect(node: str) -> None:
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        on_stack.add(node)
-        for succ in sorted(graph.get(node, ())):
-            if succ not in index:
-                connect(succ)
-                low[node] = min(low[node], low[succ])
-            elif succ in on_stack:
-                low[node] = min(low[node], index[succ])
-        if low[node] == index[node]:
-            component = []
-            while True:
-                member = stack.pop()
-                on_stack.discard(member)
-                component.append(member)
-                if member == node:
-                    break
-            if len(component) > 1:
-                found.append(sorted(component))
-
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10 * len(graph)))
-    for node in sorted(graph):
-        if node not in index:
-            connect(node)
-    return found
-
-
 def test_module_level_imports_have_no_cycle():
     graph = import_graph()
     # A package's __init__ that imports its own submodules is not a cycle: Python runs the
     # package first and the submodule then finds it initialised. Count edges into a
     # package from its own submodules only.
-    graph = {
-        mod: {dep for dep in deps if not (mod.startswith(dep + ".") and dep in _parents(mod))}
-        for mod, deps in graph.items()
-    }
-    assert cycles(graph) == []
-    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert components(package_edges(graph)) == []
+    assert components({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [{"a", "b", "c"}]
 
 
 def test_the_cycles_the_issue_named_are_gone():
