@@ -9,58 +9,38 @@ from dataclasses import dataclass
 
 import pyarrow.parquet as pq
 import pytest
-from test_finetune_architectures import GENERATION_ROWS, tiny_mbart  # noqa: F401 (fixture)
+from test_finetune_architectures import GENERATION_ROWS, CopyTask, tiny_mbart  # noqa: F401 (fixture)
 
 from pipeline.cli import main
-from pipeline.compress.magnitude import global_magnitude_masks
-from pipeline.compress.masks import save_masks
-from pipeline.compress.prunable import prunable_parameters
 from pipeline.examples import EXAMPLES, EXAMPLES_TABLE, item_ids, read_examples
 from pipeline.finetune.protocol import Protocol
-from pipeline.finetune.run import load_for_task, run_cell
-from pipeline.finetune.spec import RunSpec
+from pipeline.finetune.run import load_for_task
 from pipeline.io import write_json
 from pipeline.tasks.metrics import from_examples
 from pipeline.tasks.registry import get_task
-
-
-def _run(tiny_roberta, tiny_world, out, seed, compression="dense", mode="dense", masks=None):
-    record = run_cell(
-        RunSpec(
-            study="t",
-            setting="data_fraction",
-            model_name="tiny",
-            model_dir=tiny_roberta,
-            task_name="syn_sentiment",
-            world_dir=tiny_world,
-            difficulty="fraction-0.5",
-            compression=compression,
-            masks_path=masks,
-            mode_name=mode,
-            protocol=Protocol(lr=3e-3, steps=80, batch_size=16, max_length=24, seed=seed),
-            subset_seed=seed,  # as in the study: a seed also draws the data-fraction subset
-            progress=False,
-            examples_path=out / "examples.parquet",
-        )
-    )
-    write_json(out / "metrics.json", record)
-    return record
+from tests.conftest import tiny_run
 
 
 @pytest.fixture(scope="module")
-def runs(tiny_roberta, tiny_world, tmp_path_factory):
-    from transformers import AutoModel
-
+def runs(tiny_roberta, tiny_world, mask_file, tmp_path_factory):
     root = tmp_path_factory.mktemp("runs")
-    mask = root / "mask.npz"
-    params = prunable_parameters(AutoModel.from_pretrained(str(tiny_roberta)))
-    save_masks(mask, global_magnitude_masks(params, "0.5"))
     cells = [(0, "dense", "dense"), (1, "dense", "dense"), (0, "magnitude-0.5", "sparse")]
     out = []
     for seed, compression, mode in cells:
         folder = root / f"{compression}-{mode}-{seed}"
-        masks = mask if compression != "dense" else None
-        out.append((folder, _run(tiny_roberta, tiny_world, folder, seed, compression, mode, masks)))
+        record = tiny_run(
+            tiny_roberta,
+            tiny_world,
+            compression,
+            mode,
+            masks_path=mask_file if compression != "dense" else None,
+            difficulty="fraction-0.5",
+            protocol=Protocol(lr=3e-3, steps=80, batch_size=16, max_length=24, seed=seed),
+            subset_seed=seed,  # as in the study: a seed also draws the data-fraction subset
+            examples_path=folder / "examples.parquet",
+        )
+        write_json(folder / "metrics.json", record)
+        out.append((folder, record))
     return out
 
 
@@ -151,24 +131,11 @@ def test_collect_names_a_run_without_examples(runs, tmp_path, capsys):
 
 
 @dataclass(frozen=True)
-class ChrfCopyTask:
-    """A generation task scored by corpus chrF (sacreBLEU), to check the generation path."""
+class ChrfCopyTask(CopyTask):
+    """The copy task scored by corpus chrF (sacreBLEU), to check the generation path."""
 
     name: str = "tiny_chrf"
-    kind: str = "generation"
     metric: str = "chrf"
-
-    def source_target(self, row):
-        return row["source"], row["target"]
-
-    def references(self, row):
-        return [row["target"]]
-
-    def generate_kwargs(self, tokenizer):
-        return {"max_new_tokens": 4, "num_beams": 1, "do_sample": False}
-
-    def postprocess(self, text):
-        return " ".join(text.split())
 
     def score(self, references, predictions):
         from sacrebleu.metrics import CHRF

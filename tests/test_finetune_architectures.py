@@ -22,6 +22,7 @@ from pipeline.finetune.protocol import Protocol
 from pipeline.finetune.run import load_for_task
 from pipeline.finetune.trainer import Loaded, Session, make_accelerator, train
 from pipeline.tasks.base import ClassificationTask
+from tests.conftest import train_dense
 
 WORDS = [
     "red",
@@ -286,16 +287,7 @@ def test_evaluation_by_generation_scores_what_the_model_generates(architectures,
     protocol = Protocol(lr=lr, steps=steps, batch_size=6, max_length=16, seed=0, warmup_ratio=0.0)
     adapter, model, tokenizer = load_for_task(model_dir, task, protocol.seed)
     before = adapter.evaluate(model, tokenizer, task, rows, 16, 4)
-    train(
-        Loaded(adapter, model, tokenizer),
-        task,
-        rows,
-        protocol,
-        get_mode("dense"),
-        (prunable_parameters(model), None),
-        make_accelerator(protocol),
-        Session(progress=False),
-    )
+    train_dense(adapter, model, tokenizer, task, rows, protocol)
     after = adapter.evaluate(model, tokenizer, task, rows, 16, 4)
     assert before["metrics"]["exact_match"] == 0.0
     assert after["metrics"]["exact_match"] == 1.0

@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ import torch
 from pipeline.finetune.checkpoint import Checkpoints
 from pipeline.finetune.protocol import Protocol
 from pipeline.finetune.trainer import HOLD_ENV, TrainingState, make_accelerator
-from tests.conftest import child_env
+from tests.conftest import child_env, finetune_command, tiny_spec
 
 # 96 training rows / batch 16 = 6 steps per epoch, 18 steps; a tiny wall-time interval
 # checkpoints after every step. Killed after step 10 (and its checkpoint), the run resumes
@@ -28,24 +27,18 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _command(tiny_roberta: Path, tiny_world: Path, mask_file: Path, run: Path) -> list[str]:
     """The finetune verb's command; the last argument is the run spec (JSON)."""
-    spec = {
-        "study": "t",
-        "setting": "data_fraction",
-        "model_name": "tiny",
-        "model_dir": str(tiny_roberta),
-        "task_name": "syn_sentiment",
-        "world_dir": str(tiny_world),
-        "difficulty": "fraction-1",
-        "compression": "magnitude-0.5",
-        "masks_path": str(mask_file),
-        "mode_name": "sparse",
-        "protocol": {**PROTOCOL, "seed": 3},
-        "checkpoint_minutes": 1e-9,
-        "out_dir": str(run / "finetuned"),
-        "out": str(run / "metrics.json"),
-        "progress": False,
-    }
-    return [sys.executable, "-m", "pipeline", "finetune", json.dumps(spec)]
+    spec = tiny_spec(
+        tiny_roberta,
+        tiny_world,
+        compression="magnitude-0.5",
+        masks_path=str(mask_file),
+        mode_name="sparse",
+        protocol={**PROTOCOL, "seed": 3},
+        checkpoint_minutes=1e-9,
+        out_dir=str(run / "finetuned"),
+        out=str(run / "metrics.json"),
+    )
+    return finetune_command(spec)
 
 
 def _weights(folder: Path) -> dict[str, torch.Tensor]:

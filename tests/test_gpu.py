@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.conftest import TINY_PRETRAIN
+from tests.conftest import TINY_PRETRAIN, train_dense
 
 DEVICE = os.environ.get("JUNKDNA_GPU_CHECK_DEVICE", "cuda")
 pytestmark = [
@@ -103,12 +103,10 @@ def finetune(model: Path, world: Path, out: Path, device: str, **cell: str) -> d
 def test_every_parameter_and_batch_is_on_the_device(models, tiny_world):
     """In-process: a hook on every forward pass (training, evaluation, generation) checks
     the inputs; the parameters are checked after loading and after training."""
-    from pipeline.compress.prunable import prunable_parameters
     from pipeline.device import model_devices, resolve
-    from pipeline.finetune.modes import get_mode
     from pipeline.finetune.protocol import Protocol
     from pipeline.finetune.run import load_for_task
-    from pipeline.finetune.trainer import Loaded, Session, make_accelerator, train
+    from pipeline.finetune.trainer import make_accelerator
     from pipeline.tasks.registry import get_task
 
     placement = resolve(DEVICE)
@@ -134,17 +132,7 @@ def test_every_parameter_and_batch_is_on_the_device(models, tiny_world):
 
         hook = model.register_forward_pre_hook(on_device, with_kwargs=True)
         rows = task.load_split("validation", tiny_world)[:32]
-        params = prunable_parameters(model)
-        train(
-            Loaded(adapter, model, tokenizer),
-            task,
-            rows,
-            protocol,
-            get_mode("dense"),
-            (params, None),
-            accelerator,
-            Session(progress=False),
-        )
+        train_dense(adapter, model, tokenizer, task, rows, protocol, accelerator)
         adapter.evaluate(model, tokenizer, task, rows, protocol.max_length, 8)
         hook.remove()
         assert len(seen) >= 3 + 4 and all(seen), kind  # 3 steps + 4 evaluation batches

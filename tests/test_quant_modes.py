@@ -13,31 +13,25 @@ from pipeline.compress.quantize import off_grid, rtn_quantize
 from pipeline.finetune.modes import get_mode
 from pipeline.finetune.modes.base import quantization_bits
 from pipeline.finetune.protocol import Protocol
-from pipeline.finetune.run import run_cell
-from pipeline.finetune.spec import RunSpec
+from tests.conftest import tiny_run
 
 # 96 rows / batch 16: 12 steps over 2 epochs.
 PROTOCOL = Protocol(lr=1e-3, epochs=2, batch_size=16, max_length=24, seed=4, warmup_ratio=0.0)
 
 
-def _cell(model_dir, world, out, compression, mode, masks=None, **kwargs):
-    return run_cell(
-        RunSpec(
-            study="t",
-            setting="across_tasks",
-            model_name="tiny",
-            model_dir=model_dir,
-            task_name="syn_sentiment",
-            world_dir=world,
-            difficulty="task-all",
-            compression=compression,
-            masks_path=masks,
-            mode_name=mode,
-            protocol=PROTOCOL,
-            out_dir=out,
-            progress=False,
-            **kwargs,
-        )
+def _cell(model_dir, world, out, compression, mode, masks=None, protocol=PROTOCOL, **fields):
+    """A cell of the across-tasks setting, its fine-tuned weights written to ``out``."""
+    return tiny_run(
+        model_dir,
+        world,
+        compression,
+        mode,
+        setting="across_tasks",
+        difficulty="task-all",
+        masks_path=masks,
+        protocol=protocol,
+        out_dir=out,
+        **fields,
     )
 
 
@@ -119,12 +113,7 @@ def test_ptq_in_fp16_quantizes_and_verifies_its_grid_in_fp32(
     from dataclasses import replace
 
     fp16 = replace(PROTOCOL, precision="fp16")
-    row = run_cell(RunSpec(
-        study="t", setting="across_tasks", model_name="tiny", model_dir=tiny_roberta,
-        task_name="syn_sentiment", world_dir=tiny_world, difficulty="task-all",
-        compression="rtn-4bit", masks_path=None, mode_name="ptq", protocol=fp16,
-        out_dir=tmp_path / "ptq", progress=False,
-    ))  # fmt: skip
+    row = _cell(tiny_roberta, tiny_world, tmp_path / "ptq", "rtn-4bit", "ptq", protocol=fp16)
     assert row["protocol"]["precision"] == "fp16"
     assert row["training"]["weights_dtype"] == "float32"
     assert row["loss"] == pytest.approx(row["loss"]) and 0 < row["loss"] < 100

@@ -9,9 +9,7 @@ from pipeline.compress.magnitude import global_magnitude_masks
 from pipeline.compress.masks import load_masks, save_masks
 from pipeline.compress.prunable import prunable_parameters, sparsity_report
 from pipeline.finetune.protocol import Protocol
-from pipeline.finetune.run import run_cell
-from pipeline.finetune.spec import RunSpec
-from tests.conftest import magnitude_mask
+from tests.conftest import magnitude_mask, tiny_run
 
 PROTOCOL = Protocol(lr=1e-3, epochs=1, batch_size=16, max_length=24, seed=3)
 
@@ -62,26 +60,6 @@ def test_mask_file_round_trips_bit_exactly(backbone, tmp_path):
     assert packed == sum((p.numel() + 7) // 8 for p in params.values())
 
 
-def _cell(tiny_roberta, tiny_world, tmp_path, mode, compression, masks=None, out=None):
-    return run_cell(
-        RunSpec(
-            study="t",
-            setting="data_fraction",
-            model_name="tiny",
-            model_dir=tiny_roberta,
-            task_name="syn_sentiment",
-            world_dir=tiny_world,
-            difficulty="fraction-1",
-            compression=compression,
-            masks_path=masks,
-            mode_name=mode,
-            protocol=PROTOCOL,
-            out_dir=out,
-            progress=False,
-        )
-    )
-
-
 @pytest.fixture(scope="module")
 def mask_06(backbone, tmp_path_factory):
     """The backbone's magnitude masks at sparsity 0.6."""
@@ -93,8 +71,14 @@ def test_sparse_mode_keeps_every_pruned_weight_exactly_zero(
 ):
     from transformers import AutoModelForSequenceClassification
 
-    record = _cell(
-        tiny_roberta, tiny_world, tmp_path, "sparse", "magnitude-0.6", mask_06, tmp_path / "ft"
+    record = tiny_run(
+        tiny_roberta,
+        tiny_world,
+        "magnitude-0.6",
+        "sparse",
+        masks_path=mask_06,
+        protocol=PROTOCOL,
+        out_dir=tmp_path / "ft",
     )
     assert record["achieved_sparsity"] >= 0.6 - 1e-6
     model = AutoModelForSequenceClassification.from_pretrained(str(tmp_path / "ft"))
@@ -111,8 +95,8 @@ def test_sparse_mode_keeps_every_pruned_weight_exactly_zero(
 
 
 def test_same_seed_gives_identical_metrics_twice(tiny_roberta, tiny_world, tmp_path):
-    first = _cell(tiny_roberta, tiny_world, tmp_path, "dense", "dense")
-    second = _cell(tiny_roberta, tiny_world, tmp_path, "dense", "dense")
+    first = tiny_run(tiny_roberta, tiny_world, "dense", "dense", protocol=PROTOCOL)
+    second = tiny_run(tiny_roberta, tiny_world, "dense", "dense", protocol=PROTOCOL)
     assert first["metrics"] == second["metrics"]
     assert first["loss"] == second["loss"]
     assert first["protocol_hash"] == second["protocol_hash"]
@@ -120,4 +104,4 @@ def test_same_seed_gives_identical_metrics_twice(tiny_roberta, tiny_world, tmp_p
 
 def test_mode_and_compression_must_fit(tiny_roberta, tiny_world, tmp_path, mask_06):
     with pytest.raises(ValueError, match="do not fit"):
-        _cell(tiny_roberta, tiny_world, tmp_path, "sparse", "dense")
+        tiny_run(tiny_roberta, tiny_world, "dense", "sparse", protocol=PROTOCOL)

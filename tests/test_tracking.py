@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from pipeline.finetune.tracking import Tracker, scalar_metrics
-from tests.conftest import child_env
+from tests.conftest import child_env, finetune_command, tiny_spec
 from tests.run_specs import finetune_specs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,23 +34,17 @@ def _scalars(logdir: Path) -> dict[str, list[tuple[int, float]]]:
 def test_tensorboard_events_hold_the_runs_losses_and_metrics(tiny_roberta, tiny_world, tmp_path):
     run = tmp_path / "run"
     tracking = tmp_path / "tracking"
-    spec = {
-        "study": "t",
-        "setting": "data_fraction",
-        "model_name": "tiny",
-        "model_dir": str(tiny_roberta),
-        "task_name": "syn_sentiment",
-        "world_dir": str(tiny_world),
-        "difficulty": "fraction-1",
-        "compression": "dense",
-        "mode_name": "dense",
-        "protocol": {**PROTOCOL, "seed": 3},
-        "out": str(run / "metrics.json"),
-        "progress": False,
-        "tracking": "tensorboard",
-        "tracking_dir": str(tracking),
-    }
-    command = [sys.executable, "-m", "pipeline", "finetune", json.dumps(spec)]
+    spec = tiny_spec(
+        tiny_roberta,
+        tiny_world,
+        compression="dense",
+        mode_name="dense",
+        protocol={**PROTOCOL, "seed": 3},
+        out=str(run / "metrics.json"),
+        tracking="tensorboard",
+        tracking_dir=str(tracking),
+    )
+    command = finetune_command(spec)
     done = subprocess.run(command, env=child_env(), capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     record = json.loads((run / "metrics.json").read_text())
