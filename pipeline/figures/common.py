@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from pipeline.analysis.stats import seed_band
 from pipeline.io import atomic_path
 
 # Reference lines (dense = 1, tolerance) carry this gid so tests and readers can tell them
@@ -77,6 +78,29 @@ def reference_line(ax: Any, y: float, label: str, style: str = "--") -> None:
     line = ax.axhline(y, color="grey", lw=0.8, ls=style, zorder=0)
     line.set_gid(REFERENCE)
     line.set_label(f"_{label}")
+
+
+def seed_lines(
+    ax: Any, frame: Any, x: str, y: str, hue: str, order: list[str], colors: Any, confidence: float
+) -> None:
+    """One marked line per ``hue`` level (in ``order``, coloured by ``colors``) through the
+    mean over seeds at each ``x``, its band the seeds' interval at ``confidence``; no legend
+    (the figures write their own)."""
+    import seaborn as sns
+
+    sns.lineplot(
+        frame,
+        x=x,
+        y=y,
+        hue=hue,
+        hue_order=order,
+        palette=colors,
+        marker="o",
+        markersize=4,
+        errorbar=seed_band(confidence),
+        legend=False,
+        ax=ax,
+    )
 
 
 def require_rows(frame: Any, what: str) -> None:

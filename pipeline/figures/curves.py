@@ -18,7 +18,6 @@ from typing import Any
 from pipeline.analysis.curves import annotate, curves
 from pipeline.analysis.difficulty import ACROSS_TASKS
 from pipeline.analysis.options import Analysis
-from pipeline.analysis.stats import seed_band
 from pipeline.analysis.undefined_ratio import excluded_rows
 from pipeline.figures import labels
 from pipeline.figures.common import (
@@ -29,6 +28,7 @@ from pipeline.figures.common import (
     reference_line,
     require_rows,
     runs_note,
+    seed_lines,
 )
 from pipeline.figures.planned import drawn_budget, planned_rows
 from pipeline.finetune.modes import MODES
@@ -201,21 +201,8 @@ class CurveFigure:
         return fig
 
     def _panel(self, ax: Any, sub: Any, colors: dict[str, Any], analysis: Analysis) -> None:
-        import seaborn as sns
-
-        sns.lineplot(
-            sub,
-            x="x",
-            y="normalized",
-            hue=self.hue,
-            hue_order=[h for h in colors if h in set(sub[self.hue])],
-            palette=colors,
-            marker="o",
-            markersize=4,
-            errorbar=seed_band(analysis.confidence),
-            legend=False,
-            ax=ax,
-        )
+        order = [h for h in colors if h in set(sub[self.hue])]
+        seed_lines(ax, sub, "x", "normalized", self.hue, order, colors, analysis.confidence)
         ax.set_ylabel("normalized score (÷ dense)")
         reference_line(ax, 1.0, "dense")
         reference_line(ax, analysis.tolerance, "tolerance", ":")

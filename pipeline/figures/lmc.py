@@ -17,9 +17,8 @@ import numpy as np
 from pipeline.analysis.difficulty import hardness
 from pipeline.analysis.lmc import PATH, barrier_summary
 from pipeline.analysis.options import Analysis
-from pipeline.analysis.stats import seed_band
 from pipeline.figures import labels
-from pipeline.figures.common import pyplot, require_rows
+from pipeline.figures.common import pyplot, require_rows, seed_lines
 from pipeline.paths import split_difficulty
 from pipeline.study import Study, lmc_end_points
 
@@ -107,19 +106,7 @@ def draw(lmc: Any, analysis: Analysis) -> Any:
         (axes[0], "loss", "validation loss", "loss"),
         (axes[1], "value", f"validation {metric}", "metric"),
     ):
-        sns.lineplot(
-            frame,
-            x="alpha",
-            y=column,
-            hue="path",
-            hue_order=order,
-            palette=colors,
-            marker="o",
-            markersize=4,
-            errorbar=seed_band(analysis.confidence),
-            legend=False,
-            ax=ax,
-        )
+        seed_lines(ax, frame, "alpha", column, "path", order, colors, analysis.confidence)
         ax.set_xlabel("α  (0 = dense fine-tuned, 1 = sparse fine-tuned)")
         ax.set_ylabel(label)
         high, low = ("loss_peak", "loss_line") if kind == "loss" else ("metric_line", "metric_low")
