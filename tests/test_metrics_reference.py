@@ -4,6 +4,7 @@ called directly on fixtures (the task objects' own scoring path is what is check
 
 import json
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -28,18 +29,17 @@ REFERENCES = [
 ]
 
 
-def test_bleu_equals_the_sacrebleu_cli(tmp_path):
-    ref, hyp = tmp_path / "ref.txt", tmp_path / "hyp.txt"
+def sacrebleu_cli(folder: Path, metric: str) -> dict:
+    """sacreBLEU's own command line on REFERENCES and HYPOTHESES: its JSON (score, signature)."""
+    ref, hyp = folder / "ref.txt", folder / "hyp.txt"
     ref.write_text("\n".join(REFERENCES) + "\n", encoding="utf-8")
     hyp.write_text("\n".join(HYPOTHESES) + "\n", encoding="utf-8")
-    cli = json.loads(
-        subprocess.run(
-            ["sacrebleu", str(ref), "-i", str(hyp), "-m", "bleu", "-w", "6", "-f", "json"],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-    )
+    command = ["sacrebleu", str(ref), "-i", str(hyp), "-m", metric, "-w", "6", "-f", "json"]
+    return json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+
+
+def test_bleu_equals_the_sacrebleu_cli(tmp_path):
+    cli = sacrebleu_cli(tmp_path, "bleu")
     task = get_task("opus100")
     ours = task.score([[r] for r in REFERENCES], HYPOTHESES)["bleu"]
     assert 0 < ours < 100
@@ -48,17 +48,7 @@ def test_bleu_equals_the_sacrebleu_cli(tmp_path):
 
 
 def test_chrf_beside_bleu_equals_the_sacrebleu_cli(tmp_path):
-    ref, hyp = tmp_path / "ref.txt", tmp_path / "hyp.txt"
-    ref.write_text("\n".join(REFERENCES) + "\n", encoding="utf-8")
-    hyp.write_text("\n".join(HYPOTHESES) + "\n", encoding="utf-8")
-    cli = json.loads(
-        subprocess.run(
-            ["sacrebleu", str(ref), "-i", str(hyp), "-m", "chrf", "-w", "6", "-f", "json"],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-    )
+    cli = sacrebleu_cli(tmp_path, "chrf")
     ours = get_task("syn_translation").score([[r] for r in REFERENCES], HYPOTHESES)["chrf"]
     assert 0 < ours < 100
     assert ours == pytest.approx(cli["score"], abs=1e-5)

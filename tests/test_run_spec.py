@@ -20,7 +20,7 @@ from pipeline.finetune.protocol import Protocol
 from pipeline.finetune.run import run_cell
 from pipeline.finetune.spec import RunSpec
 from pipeline.overrides import study_config
-from tests.conftest import snakemake_dry_run, tiny_study
+from tests.conftest import snakemake, snakemake_dry_run, tiny_study
 from tests.run_specs import finetune_specs
 
 REPO = Path(__file__).resolve().parents[1]
@@ -172,24 +172,15 @@ def test_a_changed_spec_reruns_the_cell_and_a_changed_interval_does_not(tmp_path
     config = tiny_study(tmp_path / "results", [0.5], ["dense"], [0], [1.0])
     cell = f"{tmp_path / 'results'}/runs/m/syn_sentiment/fraction-1/dense/dense/seed0/metrics.json"
 
-    def snakemake(*args: str) -> str:
-        (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
-        done = subprocess.run(
-            [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
-            + ["--directory", str(tmp_path), "--configfile", str(tmp_path / "config.yaml")]
-            + ["--cores", "1", cell, *args],
-            capture_output=True,
-            text=True,
-            cwd=REPO,
-            timeout=900,
-        )
+    def build(*args: str) -> str:
+        done = snakemake(tmp_path, config, cell, *args, cores=1)
         assert done.returncode == 0, done.stderr[-3000:]
         return done.stdout + done.stderr
 
-    snakemake()
+    build()
     config["checkpoint_minutes"] = 5
     config["tracking"] = {"backend": "tensorboard"}
-    assert "Nothing to be done" in snakemake("-n")
+    assert "Nothing to be done" in build("-n")
     config["protocol"]["lr"] = 0.002
-    planned = snakemake("-n")
+    planned = build("-n")
     assert "rule finetune:" in planned and "Params have changed" in planned
