@@ -4,10 +4,12 @@ never resumed."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -47,6 +49,32 @@ def _weights(folder: Path) -> dict[str, torch.Tensor]:
     return load_file(str(folder / "model.safetensors"))
 
 
+@contextlib.contextmanager
+def held_run(command: list[str], step: int, log: Path) -> Iterator[subprocess.Popen]:
+    """The finetune ``command`` started to pause after ``step`` (HOLD_ENV), its stderr in
+    ``log``: the process, once it says it holds there; killed on the way out if it still
+    runs. The test fails if the run ends before that step."""
+    with log.open("w") as err:
+        proc = subprocess.Popen(
+            command,
+            env=child_env(**{HOLD_ENV: str(step)}),
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+            cwd=ROOT,
+        )
+        try:
+            for line in proc.stdout:
+                if line.startswith(f"holding at step {step}"):
+                    break
+            else:
+                pytest.fail(f"run ended before step {step}: {log.read_text()[-2000:]}")
+            yield proc
+        finally:
+            proc.kill()
+            proc.wait(timeout=60)
+
+
 def test_killed_run_resumes_to_bit_identical_weights_and_metrics(
     tiny_roberta, tiny_world, mask_file, tmp_path
 ):
@@ -61,25 +89,8 @@ def test_killed_run_resumes_to_bit_identical_weights_and_metrics(
     )
 
     command = _command(tiny_roberta, tiny_world, mask_file, killed)
-    with (tmp_path / "stderr.log").open("w") as err:
-        proc = subprocess.Popen(
-            command,
-            env=child_env(**{HOLD_ENV: "10"}),
-            stdout=subprocess.PIPE,
-            stderr=err,
-            text=True,
-            cwd=ROOT,
-        )
-        try:
-            for line in proc.stdout:
-                if line.startswith("holding at step 10"):
-                    break
-            else:
-                pytest.fail(f"run ended before step 10: {(tmp_path / 'stderr.log').read_text()}")
-            os.kill(proc.pid, signal.SIGKILL)
-        finally:
-            proc.kill()
-            proc.wait(timeout=60)
+    with held_run(command, 10, tmp_path / "stderr.log") as proc:
+        os.kill(proc.pid, signal.SIGKILL)
     assert proc.returncode == -signal.SIGKILL
     assert not (killed / "metrics.json").exists()
     assert [p.name for p in (killed / "checkpoint").iterdir()] == ["step-00000010"]

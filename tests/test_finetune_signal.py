@@ -9,11 +9,8 @@ import json
 import signal
 import subprocess
 
-import pytest
-
-from pipeline.finetune.trainer import HOLD_ENV
 from tests.conftest import child_env
-from tests.test_finetune_resume import ROOT, _command, _weights
+from tests.test_finetune_resume import ROOT, _command, _weights, held_run
 
 
 def _signal_only(command: list[str]) -> list[str]:
@@ -52,20 +49,11 @@ def test_sigterm_checkpoints_and_the_retry_ends_as_an_uninterrupted_run(
         env=child_env(), check=True, capture_output=True, cwd=ROOT, timeout=300,
     )  # fmt: skip
     command = _signal_only(_command(tiny_roberta, tiny_world, mask_file, stopped))
-    proc = subprocess.Popen(
-        command, env=child_env(**{HOLD_ENV: "7"}), stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, cwd=ROOT,
-    )  # fmt: skip
-    try:
-        for line in proc.stdout:
-            if line.startswith("holding at step 7"):
-                break
-        else:
-            pytest.fail(f"run ended before step 7: {proc.stderr.read()[-2000:]}")
+    log = tmp_path / "stderr.log"
+    with held_run(command, 7, log) as proc:
         proc.send_signal(number)
-        _, err = proc.communicate(timeout=120)
-    finally:
-        proc.kill()
+        proc.communicate(timeout=120)
+    err = log.read_text()
     assert proc.returncode == 1, err[-2000:]
     name = signal.Signals(number).name
     assert f"finetune: {name} at step 7 of 18: checkpoint in" in err
