@@ -4,6 +4,7 @@ without changing a result. On CPU: the GPU side of the same checks is tests/test
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,10 @@ from pipeline.device import Placement, model_devices, resolve
 from pipeline.finetune.adapters.base import length_sorted
 from pipeline.finetune.checkpoint import Checkpoints
 from pipeline.finetune.protocol import Protocol
-from pipeline.finetune.run import load_for_task, run_cell
-from pipeline.finetune.spec import RunSpec
+from pipeline.finetune.run import load_for_task
 from pipeline.finetune.trainer import TrainingState, make_accelerator
 from pipeline.tasks.registry import get_task
+from tests.conftest import tiny_run
 from tests.test_finetune_architectures import (  # noqa: F401  (fixtures)
     CLASSIFICATION,
     CLASSIFICATION_ROWS,
@@ -119,20 +120,11 @@ def test_finetune_verb_runs_on_the_device_it_is_given(tiny_roberta, tiny_world, 
 
 
 def test_zero_shot_cell_loads_in_its_precision_on_the_device(tiny_roberta, tiny_world):
-    common = dict(
-        study="t",
-        setting="book",
-        model_name="m",
-        model_dir=tiny_roberta,
-        task_name="syn_sentiment",
-        world_dir=tiny_world,
-        difficulty="fraction-1",
-        compression="dense",
-        masks_path=None,
-        mode_name="zero_shot",
+    cell = functools.partial(
+        tiny_run, tiny_roberta, tiny_world, "dense", "zero_shot", setting="book", model_name="m"
     )
     bf16 = Protocol.from_dict({**PROTOCOL, "precision": "bf16", "seed": 0})
-    record = run_cell(RunSpec(**common, protocol=bf16, device="cpu"))
+    record = cell(protocol=bf16, device="cpu")
     assert record["training"] == {
         "steps": 0,
         "n_train": 0,
@@ -140,13 +132,11 @@ def test_zero_shot_cell_loads_in_its_precision_on_the_device(tiny_roberta, tiny_
         "devices": ["cpu"],
         "weights_dtype": "bfloat16",  # loaded in the protocol's dtype: no fp32 copy
     }
-    fp32 = run_cell(
-        RunSpec(**common, protocol=Protocol.from_dict({**PROTOCOL, "seed": 0}), device="cpu")
-    )
+    fp32 = cell(protocol=Protocol.from_dict({**PROTOCOL, "seed": 0}), device="cpu")
     assert fp32["training"]["weights_dtype"] == "float32"
     assert 0.0 <= record["value"] <= 1.0 and abs(record["value"] - fp32["value"]) < 0.2
     with pytest.raises(ValueError, match="--device 'meta'"):
-        run_cell(RunSpec(**common, protocol=bf16, device="meta"))
+        cell(protocol=bf16, device="meta")
 
 
 def test_lmc_job_runs_on_the_device_it_is_given(tiny_roberta, tiny_world, tmp_path, capsys):

@@ -7,12 +7,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.finetune.protocol import Protocol
-from pipeline.finetune.run import run_cell
-from pipeline.finetune.spec import RunSpec
 from pipeline.io import read_jsonl
 from pipeline.study import cells
 from pipeline.tasks.registry import get_task
-from tests.conftest import TINY_PRETRAIN, TINY_SIZE
+from tests.conftest import TINY_PRETRAIN, TINY_SIZE, tiny_run
 
 
 @pytest.fixture(scope="module")
@@ -45,21 +43,16 @@ def test_one_cloze_per_fact_split_by_corpus_frequency(tiny_world):
 def test_readout_matches_the_fill_mask_pipeline(tiny_world, pretrained):
     from transformers import pipeline
 
-    record = run_cell(
-        RunSpec(
-            study="t",
-            setting="fact_recall",
-            model_name="m",
-            model_dir=pretrained,
-            task_name="syn_fact_recall",
-            world_dir=tiny_world,
-            difficulty="freq-all",
-            compression="dense",
-            masks_path=None,
-            mode_name="zero_shot",
-            protocol=Protocol(lr=1e-3, steps=1, batch_size=8, max_length=24, seed=0),
-            progress=False,
-        )
+    record = tiny_run(
+        pretrained,
+        tiny_world,
+        "dense",
+        "zero_shot",
+        setting="fact_recall",
+        model_name="m",
+        task_name="syn_fact_recall",
+        difficulty="freq-all",
+        protocol=Protocol(lr=1e-3, steps=1, batch_size=8, max_length=24, seed=0),
     )
     rows = get_task("syn_fact_recall").load_split("validation", tiny_world)
     fill = pipeline("fill-mask", model=str(pretrained), device="cpu")

@@ -10,12 +10,10 @@ import pytest
 
 from pipeline.analysis.gates import gates_markdown, gates_table, standard_error
 from pipeline.finetune.protocol import Protocol
-from pipeline.finetune.run import run_cell
-from pipeline.finetune.spec import RunSpec
 from pipeline.tasks.chance import chance_level
 from pipeline.tasks.registry import get_task
 from pipeline.world import build_world
-from tests.conftest import TINY_SIZE, TINY_WORLD
+from tests.conftest import TINY_SIZE, TINY_WORLD, tiny_run
 
 SETTINGS = {
     "data_fraction": {
@@ -155,22 +153,15 @@ def _grammar_level(world, model, steps, tmp_path):
 
     protocol = Protocol(lr=0.005, steps=steps, batch_size=32, max_length=24, seed=0)
     examples_path = tmp_path / f"examples-{steps}.parquet"
-    record = run_cell(
-        RunSpec(
-            study="t",
-            setting="data_fraction",
-            model_name="m",
-            model_dir=model,
-            task_name="syn_grammar",
-            world_dir=world,
-            difficulty="fraction-1",
-            compression="dense",
-            masks_path=None,
-            mode_name="dense",
-            protocol=protocol,
-            progress=False,
-            examples_path=examples_path,
-        )
+    record = tiny_run(
+        model,
+        world,
+        "dense",
+        "dense",
+        model_name="m",
+        task_name="syn_grammar",
+        protocol=protocol,
+        examples_path=examples_path,
     )
     results = pd.DataFrame([record])
     keys = ["setting", "model", "task", "difficulty", "compression", "mode", "seed"]

@@ -11,7 +11,7 @@ from pipeline.analysis.tables import normalize
 from pipeline.tasks.qa import exact_match, lenient_containment, token_f1
 from pipeline.tasks.registry import get_task
 from pipeline.tasks.subsets import fraction_indices
-from tests.conftest import default
+from tests.conftest import default, tiny_run
 from tests.run_specs import finetune_specs
 
 
@@ -179,8 +179,6 @@ def test_quantized_sparse_fine_tuning_stays_on_the_grid(tiny_roberta, tiny_world
     from pipeline.cli import main
     from pipeline.compress.prunable import prunable_parameters
     from pipeline.finetune.protocol import Protocol
-    from pipeline.finetune.run import run_cell
-    from pipeline.finetune.spec import RunSpec
 
     folder = tmp_path / "rtn-4bit"
     assert (
@@ -203,22 +201,17 @@ def test_quantized_sparse_fine_tuning_stays_on_the_grid(tiny_roberta, tiny_world
         )
         == 0
     )
-    run_cell(
-        RunSpec(
-            study="t",
-            setting="across_tasks",
-            model_name="m",
-            model_dir=tiny_roberta,
-            task_name="syn_sentiment",
-            world_dir=tiny_world,
-            difficulty="task-all",
-            compression="rtn-4bit",
-            masks_path=folder / "mask.npz",
-            mode_name="sparse",
-            protocol=Protocol(lr=1e-2, epochs=1, batch_size=16, max_length=24, seed=0),
-            out_dir=tmp_path / "ft",
-            progress=False,
-        )
+    tiny_run(
+        tiny_roberta,
+        tiny_world,
+        "rtn-4bit",
+        "sparse",
+        setting="across_tasks",
+        model_name="m",
+        difficulty="task-all",
+        masks_path=folder / "mask.npz",
+        protocol=Protocol(lr=1e-2, epochs=1, batch_size=16, max_length=24, seed=0),
+        out_dir=tmp_path / "ft",
     )
     from safetensors.torch import load_file
 
