@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.tasks.protocol import Tokens
+from pipeline.tasks.protocol import MeasuredAcrossTasks, Tokens
 
 # Hand-written on purpose: Python's eval() would run arbitrary model output, and the
 # expression libraries (sympy's parser included) call eval on their input. Walking the
@@ -73,7 +73,7 @@ def answer_correct(prediction: str, answer: float, rel_tol: float = 1e-4) -> flo
 
 
 @dataclass(frozen=True)
-class ArithmeticTask:
+class ArithmeticTask(MeasuredAcrossTasks):
     """Generate the equation of a word problem (the GenerationTask protocol of
     pipeline/finetune/adapters/base.py); scored by answer accuracy."""
 
@@ -95,17 +95,6 @@ class ArithmeticTask:
     difficulty_axes: tuple[str, ...] = ("task",)
     chance: str = "most_frequent_answer"  # pipeline/tasks/chance.py
     label: str = ""  # how figures and tables name the task ("SST-2", "grammar")
-
-    @property
-    def metric(self) -> str:
-        return self.metrics[0]
-
-    def configure(self, difficulty: str, options: dict[str, Any]) -> ArithmeticTask:
-        """The same task at every level (across-task difficulty is measured, not set)."""
-        return self
-
-    def reference_score(self, world_dir: Path | None) -> float | None:
-        return self.human_score
 
     def load_split(self, split: str, data_dir: Path | None) -> list[dict[str, Any]]:
         """Rows of ``split`` ("train" or "validation") of the staged data (hub schema)."""

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.metrics import LABEL_METRICS
-from pipeline.tasks.protocol import Tokens
+from pipeline.tasks.protocol import MeasuredAcrossTasks, Tokens
 
 
 def winogrande_choices(row: dict[str, Any]) -> tuple[str, list[str], int]:
@@ -43,7 +43,7 @@ CHOICES = {"winogrande": winogrande_choices, "csqa": csqa_choices}
 
 
 @dataclass(frozen=True)
-class MultipleChoiceTask:
+class MultipleChoiceTask(MeasuredAcrossTasks):
     """Pick one of ``num_choices`` endings for a context."""
 
     name: str
@@ -60,17 +60,6 @@ class MultipleChoiceTask:
     difficulty_axes: tuple[str, ...] = ("task",)
     chance: str = "majority"  # pipeline/tasks/chance.py
     label: str = ""  # how figures and tables name the task ("SST-2", "grammar")
-
-    @property
-    def metric(self) -> str:
-        return self.metrics[0]
-
-    def configure(self, difficulty: str, options: dict[str, Any]) -> MultipleChoiceTask:
-        """The same task at every level (across-task difficulty is measured, not set)."""
-        return self
-
-    def reference_score(self, world_dir: Path | None) -> float | None:
-        return self.human_score
 
     def choices(self, row: dict[str, Any]) -> tuple[str, list[str], int]:
         """(context, one ending per choice, index of the right ending) of one row."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, Self, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -66,3 +66,23 @@ class Task(Protocol):
         object, a source sentence; a hub row is its own item): what intervals resample.
         Never finer than the inputs: rows with identical inputs share an item."""
         ...
+
+
+class MeasuredAcrossTasks:
+    """The members of a hub task whose difficulty is measured across tasks, not set (the
+    arithmetic and multiple-choice tasks): the same task at every level, its reference the
+    paper's human score, its headline metric its first."""
+
+    metrics: tuple[str, ...]
+    human_score: float | None
+
+    @property
+    def metric(self) -> str:
+        return self.metrics[0]
+
+    def configure(self, difficulty: str, options: dict[str, Any]) -> Self:
+        """The same task at every level (across-task difficulty is measured, not set)."""
+        return self
+
+    def reference_score(self, world_dir: Path | None) -> float | None:
+        return self.human_score
