@@ -9,6 +9,7 @@ resources, so the dry-run text is the interface (hand-written parser: no library
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import subprocess
@@ -107,6 +108,19 @@ def job_stats(text: str) -> dict[str, int]:
         for line in table.splitlines()
         if (m := STATS_RE.match(line)) and m["rule"] != "total"
     }
+
+
+def add_dry_run_arguments(p: argparse.ArgumentParser) -> None:
+    """The arguments of a verb that reads a profile's dry run: its targets, the profile
+    (:func:`run_dry_run`) and the workflow folder (:func:`local_rules`)."""
+    p.add_argument("targets", nargs="*", default=["all_figures"], help="snakemake targets")
+    p.add_argument("--profile", default="slurm", help="snakemake profile (folder or name)")
+    p.add_argument(
+        "--workflow",
+        type=Path,
+        default=Path("."),
+        help="workflow folder (Snakefile, rules/): tells local rules apart",
+    )
 
 
 def run_dry_run(profile: str, targets: list[str], extra: list[str]) -> str:

@@ -15,12 +15,13 @@ import argparse
 import shlex
 from pathlib import Path
 
+from pipeline.cluster import requested
+
 HELP = "check every job of the profile's dry run against the partition's limits (sinfo)"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("targets", nargs="*", default=["all_figures"], help="snakemake targets")
-    p.add_argument("--profile", default="slurm", help="snakemake profile (folder or name)")
+    requested.add_dry_run_arguments(p)
     p.add_argument(
         "--snakemake-args",
         default="",
@@ -36,16 +37,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         type=Path,
         help="the SLURM plugin's partition file instead of sinfo/scontrol",
     )
-    p.add_argument(
-        "--workflow",
-        type=Path,
-        default=Path("."),
-        help="workflow folder (Snakefile, rules/): tells local rules apart",
-    )
 
 
 def run(args: argparse.Namespace) -> None:
-    from pipeline.cluster import requested
     from pipeline.cluster.slurm_limits import (
         check_submissions,
         partitions,

@@ -13,14 +13,14 @@ import argparse
 import shlex
 from pathlib import Path
 
+from pipeline.cluster import requested
 from pipeline.device import add_device_argument
 
 HELP = "GPU-hours of the study on the cluster, per setting and rule (cost model)"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("targets", nargs="*", default=["all_figures"], help="snakemake targets")
-    p.add_argument("--profile", default="slurm", help="snakemake profile (folder or name)")
+    requested.add_dry_run_arguments(p)
     p.add_argument(
         "--configfile",
         type=Path,
@@ -42,12 +42,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--dry-run-output",
         type=Path,
         help="read a saved `snakemake -n` output instead of running one",
-    )
-    p.add_argument(
-        "--workflow",
-        type=Path,
-        default=Path("."),
-        help="workflow folder (Snakefile, rules/): tells local rules apart",
     )
     p.add_argument("--json", type=Path, help="also write the summary as JSON")
     p.add_argument(
@@ -92,7 +86,6 @@ def _table(title: str, rows: dict[str, dict], total: float) -> None:
 def run(args: argparse.Namespace) -> None:
     import yaml
 
-    from pipeline.cluster import requested
     from pipeline.cluster.plan import ROWS_FILE, load_plan
     from pipeline.io import write_json
 
