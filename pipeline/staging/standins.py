@@ -20,6 +20,16 @@ from pathlib import Path
 from typing import Any
 
 TINY = {"hidden_size": 16, "num_attention_heads": 2, "intermediate_size": 32}
+# The encoder-decoder stand-ins' (BART, mBART) width: one layer a side.
+TINY_SEQ2SEQ = {
+    "d_model": 16,
+    "encoder_layers": 1,
+    "decoder_layers": 1,
+    "encoder_attention_heads": 2,
+    "decoder_attention_heads": 2,
+    "encoder_ffn_dim": 32,
+    "decoder_ffn_dim": 32,
+}
 
 
 def _save_bin(model: Any, folder: Path, shards: int) -> None:
@@ -103,13 +113,7 @@ def build_bart(folder: Path, texts: list[str], seed: int = 0) -> None:
     torch.manual_seed(seed)
     config = BartConfig(
         vocab_size=len(vocab),
-        d_model=16,
-        encoder_layers=1,
-        decoder_layers=1,
-        encoder_attention_heads=2,
-        decoder_attention_heads=2,
-        encoder_ffn_dim=32,
-        decoder_ffn_dim=32,
+        **TINY_SEQ2SEQ,
         max_position_embeddings=1024,
         pad_token_id=1,
         bos_token_id=0,
@@ -128,13 +132,7 @@ def build_mbart(folder: Path, texts: list[str], seed: int = 0) -> None:
     _sentencepiece(texts, folder / "sentencepiece.bpe.model", 500, model_type="bpe")
     config = MBartConfig(
         vocab_size=8,  # replaced below, once the tokenizer (and its language codes) exists
-        d_model=16,
-        encoder_layers=1,
-        decoder_layers=1,
-        encoder_attention_heads=2,
-        decoder_attention_heads=2,
-        encoder_ffn_dim=32,
-        decoder_ffn_dim=32,
+        **TINY_SEQ2SEQ,
         max_position_embeddings=1026,
         scale_embedding=True,
     )
