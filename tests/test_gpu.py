@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from pipeline.staging.standins import TINY_SEQ2SEQ
 from tests.conftest import TINY_PRETRAIN, train_dense
 
 DEVICE = os.environ.get("JUNKDNA_GPU_CHECK_DEVICE", "cuda")
@@ -30,15 +31,7 @@ pytestmark = [
 ]
 ROOT = Path(__file__).resolve().parents[1]
 PROTOCOL = {"lr": 1e-3, "epochs": 1, "batch_size": 16, "max_length": 32}
-MBART_SIZE = {
-    "d_model": 16,
-    "encoder_layers": 1,
-    "decoder_layers": 1,
-    "encoder_attention_heads": 2,
-    "decoder_attention_heads": 2,
-    "encoder_ffn_dim": 32,
-    "decoder_ffn_dim": 32,
-}
+MBART_SIZE = TINY_SEQ2SEQ  # the stand-ins' encoder-decoder width
 LLAMA_SIZE = {
     "hidden_size": 16,
     "num_hidden_layers": 2,
