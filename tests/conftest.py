@@ -134,6 +134,10 @@ TINY_WORLD = {
     "tasks": {
         "syn_sentiment": {"train": 96, "validation": 48, "noise": 0.05, "seen_fraction": 0.5},
         "syn_factcheck": {"train": 96, "validation": 48, "noise": 0.1, "seen_fraction": 0.5},
+        "syn_xfactcheck": {
+            **{"train": 96, "validation": 48, "noise": 0.1, "seen_fraction": 0.5},
+            "language": "min_b",
+        },
     },
 }
 TINY_SIZE = {

@@ -25,6 +25,7 @@ ACROSS = {
     "syn_sentiment": (0.86, 0.95),
     "syn_paraphrase": (0.72, 0.92),
     "syn_factcheck": (0.64, 0.95),
+    "syn_xfactcheck": (0.58, 0.95),
     "syn_grammar": (0.62, 0.95),
 }
 HARD = {"fraction-0.1": 1.0, "lang-minority": 1.0, "book-closed": 1.0, "freq-rare": 1.0}

@@ -83,7 +83,7 @@ def test_partial_configfile_overlays_the_default_study(tmp_path):
     assert {job["seed"] for job in jobs} == {"0", "1"}
     # every setting of the default study is still planned
     tasks = {job["task"] for job in jobs}
-    assert {"syn_grammar", "syn_translation", "syn_factcheck", "syn_paraphrase"} <= tasks
+    assert {"syn_grammar", "syn_translation", "syn_factcheck", "syn_xfactcheck"} <= tasks
 
 
 def test_whole_study_configfile_replaces_and_config_goes_on_top(tmp_path):

@@ -22,6 +22,7 @@ def _world(tmp_path, negation: float):
         "syn_sentiment": {**spec, "negation": negation},
         "syn_factcheck": spec,
         "syn_paraphrase": spec,
+        "syn_xfactcheck": {**spec, "language": "min_b"},
     }
     out = tmp_path / f"world-{negation}"
     build_world({**TINY_WORLD, "n_adjectives": 16, "tasks": tasks}, out)
@@ -35,7 +36,7 @@ def _probe(world, task_name):
         for split in ("train", "validation")
     )
     accuracy = probe_accuracy(
-        train, validation, task.text_fields, oracle_embeddings(world, "maj_a")
+        train, validation, task.text_fields, oracle_embeddings(world, *TINY_WORLD["languages"])
     )
     return accuracy, majority_rate(validation)
 
@@ -45,7 +46,9 @@ def world(tmp_path_factory):
     return _world(tmp_path_factory.mktemp("probe"), negation=0.5)
 
 
-@pytest.mark.parametrize("task_name", ["syn_sentiment", "syn_factcheck", "syn_paraphrase"])
+@pytest.mark.parametrize(
+    "task_name", ["syn_sentiment", "syn_factcheck", "syn_paraphrase", "syn_xfactcheck"]
+)
 def test_embeddings_alone_stay_at_chance(world, task_name):
     accuracy, chance = _probe(world, task_name)
     assert accuracy <= chance + MARGIN, (task_name, accuracy, chance)

@@ -74,7 +74,7 @@ def test_the_default_study_plans_every_figure_kind():
     assert {
         "fig1_data_fraction",
         "fig4_across_tasks",
-        "fig5_modes_data_fraction",
+        "modes_languages",  # claim (c)'s transfer modes (setting 1 runs sparse transfer only)
         "fig9_data_fraction_nm4",
         "quantization",
         "fig10_lmc",
@@ -140,14 +140,14 @@ def test_a_single_valued_facet_does_not_stack_panels_in_one_column(drawn):
 
 def test_easy_and_hard_are_marked(drawn):
     legend = [t.get_text() for t in drawn["fig4_across_tasks"].legends[0].get_texts()]
-    assert legend[0].startswith("paraphrase (easy, gap")  # setting 4's two tasks
-    assert legend[1].startswith("fact check (hard, gap")
+    assert legend[0].startswith("fact check (easy, gap")  # setting 4's two tasks
+    assert legend[1].startswith("cross-lingual fact check (hard, gap")
     fig1 = [t.get_text() for t in drawn["fig1_data_fraction"].legends[0].get_texts()]
     assert fig1[:2] == ["100% data (easy)", "2.5% data (hard)"]
     fig2 = [t.get_text() for t in drawn["fig2_languages"].legends[0].get_texts()]
     assert fig2[:2] == ["majority languages (easy)", "minority languages (hard)"]
     quant = [t.get_text() for t in drawn["quantization"].legends[0].get_texts()]
-    assert quant[0].startswith("paraphrase (easy") and not any("difficulty" in t for t in quant)
+    assert quant[0].startswith("fact check (easy") and not any("difficulty" in t for t in quant)
 
 
 def test_measured_difficulty_draws_the_control_apart_from_the_model(drawn, tables):
@@ -156,7 +156,7 @@ def test_measured_difficulty_draws_the_control_apart_from_the_model(drawn, table
     assert model_ax.get_title().startswith("model under study: tiny_roberta\n")
     assert control_ax.get_title().startswith("control, never compressed: tiny_roberta_scratch")
     names = [t.get_text() for t in model_ax.get_yticklabels()]
-    assert names == ["paraphrase", "fact check"]  # each task once
+    assert names == ["fact check", "cross-lingual fact check"]  # each task once
     data = FIGURES["measured_difficulty"].data(tables["normalized"], ANALYSIS)
     model = data[~data["control"]].set_index("task")["difficulty"]
     widths = [p.get_width() for p in model_ax.patches]

@@ -283,6 +283,7 @@ def test_figure_targets_follow_the_config():
     config = default()
     config["settings"] = {"data_fraction": config["settings"]["data_fraction"]}
     config["settings"]["data_fraction"].pop("methods", None)  # every method of the study
+    config["settings"]["data_fraction"].pop("modes", None)  # and every mode
     config["compression"] = {"methods": ["magnitude"], "sparsities": [0.5]}
     config["modes"] = ["dense", "sparse"]
     base = set(planned_figures(Study.from_config(config)))

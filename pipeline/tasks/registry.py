@@ -15,6 +15,7 @@ from pipeline.tasks.synthetic import (
     SYN_RTE,
     SYN_SENTIMENT,
     SYN_SIMILARITY,
+    SYN_XFACTCHECK,
 )
 from pipeline.tasks.translation import OPUS100, SYN_TRANSLATION
 
@@ -26,6 +27,7 @@ TASKS: dict[str, Task] = {
         SYN_PARAPHRASE,
         SYN_SIMILARITY,
         SYN_FACTCHECK,
+        SYN_XFACTCHECK,
         SYN_RTE,
         SYN_TRANSLATION,
         SYN_TRIVIAQA,

@@ -112,6 +112,16 @@ SYN_FACTCHECK = PromptedTask(  # QNLI; the sentence's answer masked: is it the o
     source="synthetic",
     item=("question",),  # "what is R of E?": the fact (E, R), whatever object is claimed
 )
+SYN_XFACTCHECK = PromptedTask(  # QNLI, the claim in a second language (world.json says which)
+    name="syn_xfactcheck",
+    label="cross-lingual fact check",
+    text_fields=("question", "sentence"),
+    num_labels=2,
+    metrics=("accuracy",),
+    source="synthetic",
+    prompt="translation",  # the claim's object sits where that language's order puts it
+    item=("question",),  # the fact (E, R), as in syn_factcheck
+)
 SYN_RTE = ClassificationTask(  # RTE
     name="syn_rte",
     label="entailment",
@@ -126,5 +136,12 @@ SYN_RTE = ClassificationTask(  # RTE
 # their dense score must beat the from-scratch control (pipeline/analysis/gates.py).
 # Grammar (word order) and the open book can be learnt from the task's own data.
 NEEDS_PRETRAINING = frozenset(
-    {"syn_sentiment", "syn_paraphrase", "syn_factcheck", "syn_similarity", "syn_fact_recall"}
+    {
+        "syn_sentiment",
+        "syn_paraphrase",
+        "syn_factcheck",
+        "syn_xfactcheck",
+        "syn_similarity",
+        "syn_fact_recall",
+    }
 )

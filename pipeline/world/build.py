@@ -45,9 +45,19 @@ DEFAULT_WORLD: dict[str, Any] = {
         "syn_paraphrase": {"train": 2000, "validation": 600, "noise": 0.1, "seen_fraction": 0.4},
         "syn_similarity": {"train": 2000, "validation": 600, "noise": 0.5, "seen_fraction": 0.4},
         # a tenth of the entities trains (the readout is all it learns): the facts of the
-        # other nine tenths are the validation's items
-        "syn_factcheck": {"train": 2000, "validation": 600, "noise": 0.1, "seen_fraction": 0.1},
+        # other nine tenths are the validation's items, each asked about three times (true
+        # and false claims; evaluation is cheap, and repeats shrink the noise within an item)
+        "syn_factcheck": {"train": 2000, "validation": 1200, "noise": 0.1, "seen_fraction": 0.1},
         "syn_rte": {"train": 400, "validation": 300, "noise": 0.1},
+        # factcheck with its claims in a second language (last: the other tasks keep their
+        # random streams, which are numbered by position)
+        "syn_xfactcheck": {
+            "train": 2000,
+            "validation": 1200,
+            "noise": 0.1,
+            "seen_fraction": 0.1,
+            "language": "maj_b",
+        },
     },
     # parallel: pre-training lines for the seq2seq model (pipeline/world/tasks.py)
     "translation": {"train": 400, "validation": 150, "parallel": 2000},
@@ -131,7 +141,7 @@ def build_world(params: dict[str, Any], out_dir: str | Path) -> None:
             _write_parquet(tmp / "tasks" / name / "validation.parquet", val.rows)
             meta[name] = {**spec, "reference": _reference(val.rows, val.clean_labels)}
             if name in PROMPTS:
-                meta[name]["prompt"] = PROMPTS[name](world)
+                meta[name]["prompt"] = PROMPTS[name](world, spec)
             if "accuracy" in meta[name]["reference"]:
                 meta[name]["bayes_accuracy"] = meta[name]["reference"]["accuracy"]
         pairs = translation_pairs(world, p["translation"], np.random.default_rng([p["seed"], 100]))

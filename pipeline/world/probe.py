@@ -28,13 +28,15 @@ def model_embeddings(model_dir: str | Path) -> Callable[[str], np.ndarray]:
     return lambda word: matrix[tokenizer.convert_tokens_to_ids(word)]
 
 
-def oracle_embeddings(world_dir: str | Path, language: str) -> Callable[[str], np.ndarray]:
-    """word -> one-hot identity plus polarity (+1/-1 for adjectives, 0 otherwise)."""
+def oracle_embeddings(world_dir: str | Path, *languages: str) -> Callable[[str], np.ndarray]:
+    """word -> one-hot identity of its concept (shared by the ``languages``' words for it:
+    the oracle also knows every translation) plus polarity (+1/-1 for adjectives, 0
+    otherwise)."""
     from pipeline.io import read_json
 
-    lexicon = read_json(Path(world_dir) / "lexicon.json")[language]
-    concept_of = {word: concept for concept, word in lexicon.items()}
-    index = {word: i for i, word in enumerate(sorted(concept_of))}
+    lexicons = read_json(Path(world_dir) / "lexicon.json")
+    concept_of = {word: c for lang in languages for c, word in lexicons[lang].items()}
+    index = {c: i for i, c in enumerate(sorted(set(concept_of.values())))}
     polarity = {
         c: 1.0 if positive else -1.0
         for c, positive in read_json(Path(world_dir) / "world.json")["polarity"].items()
@@ -42,8 +44,8 @@ def oracle_embeddings(world_dir: str | Path, language: str) -> Callable[[str], n
 
     def embed(word: str) -> np.ndarray:
         vector = np.zeros(len(index) + 1)
-        if word in index:
-            vector[index[word]] = 1.0
+        if word in concept_of:
+            vector[index[concept_of[word]]] = 1.0
             vector[-1] = polarity.get(concept_of[word], 0.0)
         return vector
 

@@ -186,11 +186,28 @@ def similarity(w: World, spec: dict, rng: np.random.Generator) -> tuple[Split, S
     return split(spec["train"], seen), split(spec["validation"], None)
 
 
+def _claim_language(w: World, spec: dict) -> Language:
+    """The language a fact-check task states its claims in: ``spec["language"]`` (the
+    cross-lingual variant), else the pivot."""
+    name = spec.get("language", w.pivot.name)
+    for lang in w.languages:
+        if lang.name == name:
+            return lang
+    raise ValueError(
+        f"world task language {name!r}: not a language of the world; "
+        f"allowed: {[lang.name for lang in w.languages]}"
+    )
+
+
 def factcheck(w: World, spec: dict, rng: np.random.Generator) -> tuple[Split, Split]:
     """QNLI schema; label 0 = entailment (GLUE's coding). Truth is stated only in the corpus,
     and validation asks only about entities training never shows: memorising the training
-    facts (all a model from scratch can do) is worth nothing there."""
+    facts (all a model from scratch can do) is worth nothing there. With ``language`` the
+    claim is stated in that language and the question stays in the pivot's (the
+    cross-lingual variant): the same facts, read through a language the corpus states them
+    in less often."""
     c = w.concepts
+    claims = _claim_language(w, spec)
     seen = _seen(rng, c.entities, spec["seen_fraction"])
 
     def maker(entities):
@@ -206,7 +223,7 @@ def factcheck(w: World, spec: dict, rng: np.random.Generator) -> tuple[Split, Sp
                 obj = c.objects[rng.integers(len(c.objects))]
             return {
                 "question": " ".join(w.pivot.words(["WHAT", relation, entity])),
-                "sentence": fact_sentence(w.pivot, c, entity, relation, obj),
+                "sentence": fact_sentence(claims, c, entity, relation, obj),
             }, int(not entailed)
 
         return make
@@ -235,7 +252,7 @@ def entailment(w: World, spec: dict, rng: np.random.Generator) -> tuple[Split, S
     )
 
 
-def sentiment_prompt(w: World) -> dict:
+def sentiment_prompt(w: World, spec: dict) -> dict:
     """The verbalizer prompt of sentiment (pipeline/tasks/synthetic.py): "I <mask> SENTENCE"
     in the pivot's order, the sentence ("E is ADJ") the object of the corpus's opinions
     ("I like/hate E, it is A"), whose verbs the pre-trained head links to an adjective's
@@ -250,7 +267,7 @@ def sentiment_prompt(w: World) -> dict:
     }
 
 
-def paraphrase_prompt(w: World) -> dict:
+def paraphrase_prompt(w: World, spec: dict) -> dict:
     """The answer prompt of paraphrase: "Q1 EQUALS Q2", the corpus's own parallel lines,
     with Q2's object (its place in the second language's word order) masked: the claim
     "Q2 says what Q1 says" holds iff that object is what the model translates Q1's to."""
@@ -260,9 +277,23 @@ def paraphrase_prompt(w: World) -> dict:
     }
 
 
-PROMPTS: dict[str, Callable[[World], dict]] = {
+def xfactcheck_prompt(w: World, spec: dict) -> dict:
+    """The answer prompt of the cross-lingual fact check: the claim alone (as the corpus
+    states facts), its object masked at the object's place in the claim language's word
+    order (its words share none with the pivot's question, so the answer cloze's "the word
+    the claim adds" cannot find it)."""
+    claims = _claim_language(w, spec)
+    return {
+        "template": "{sentence}",
+        "answer": {"field": "sentence", "position": claims.order.index(2)},
+    }
+
+
+# task -> its prompt, from the world and the world task's options (``spec``)
+PROMPTS: dict[str, Callable[[World, dict], dict]] = {
     "syn_sentiment": sentiment_prompt,
     "syn_paraphrase": paraphrase_prompt,
+    "syn_xfactcheck": xfactcheck_prompt,
 }
 
 GLUE_GENERATORS: dict[str, Callable[[World, dict, np.random.Generator], tuple[Split, Split]]] = {
@@ -271,6 +302,7 @@ GLUE_GENERATORS: dict[str, Callable[[World, dict, np.random.Generator], tuple[Sp
     "syn_paraphrase": paraphrase,
     "syn_similarity": similarity,
     "syn_factcheck": factcheck,
+    "syn_xfactcheck": factcheck,  # with the world task's ``language``
     "syn_rte": entailment,
 }
 
