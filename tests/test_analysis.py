@@ -621,3 +621,31 @@ def test_random_control_is_compared_with_the_method_it_copies():
         Analysis.from_dict({"random_control": "magnitude"})
     with pytest.raises(ValueError, match="unknown keys.*matched_to"):
         Analysis.from_dict({"matched_to": "magnitude_nm"})
+
+
+def test_a_level_without_headroom_is_listed_once_per_pre_training_seed_that_has_it():
+    """With replicated pre-training, a replicated model's level at chance is listed at each
+    pre-training seed, named; a model pre-trained once enters every seed's study but is
+    listed once, with no seed."""
+    from pipeline.analysis.verdict import markdown, verdict
+
+    parts = []
+    for pretrain in (0, 1, 2):
+        for model in ("m", "z"):
+            rows = results_rows(drop_harder_faster, seeds=2, tasks=("syn_a",))
+            parts.append(rows.assign(model=model, pretrain_seed=pretrain))
+    once = results_rows(drop_harder_faster, seeds=2, tasks=("syn_a",))
+    parts.append(once.assign(model="u", pretrain_seed=None))
+    frame = pd.concat(parts, ignore_index=True)
+    frame.loc[frame["model"].isin(["z", "u"]), "value"] = 0.5  # at chance
+    result = verdict(normalize(frame), ANALYSIS, "t")
+    listed = [(e["model"], e["difficulty"], e["pretrain_seed"]) for e in result["excluded_levels"]]
+    fractions = sorted({d for _, d, _ in listed})
+    assert sorted(listed, key=str) == sorted(
+        [("z", d, s) for d in fractions for s in (0, 1, 2)] + [("u", d, None) for d in fractions],
+        key=str,
+    )
+    assert len(fractions) == len(FRACTIONS)
+    page = markdown(result)
+    assert "(fine_tuned, pre-training seed 2): dense 0.500" in page
+    assert f"data_fraction/u/syn_a/{fractions[0]} (fine_tuned): dense 0.500" in page

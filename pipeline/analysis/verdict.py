@@ -22,7 +22,13 @@ from pipeline.analysis.gates import failed_levels, gates_markdown, headroom, wit
 from pipeline.analysis.options import Analysis
 from pipeline.analysis.points import POINT, build_points, stack
 from pipeline.analysis.provenance import provenance
-from pipeline.analysis.resample import NORMALIZATIONS, PRETRAIN, pretrain_seeds, run_replicates
+from pipeline.analysis.resample import (
+    GATE_KEYS,
+    NORMALIZATIONS,
+    PRETRAIN,
+    pretrain_seeds,
+    run_replicates,
+)
 from pipeline.analysis.undefined_ratio import excluded_levels
 
 
@@ -63,6 +69,7 @@ def evaluate(
         points, gate = _points(normalized, examples, analysis, drop)
         return judge(points, analysis), gate
     column = normalized[PRETRAIN]
+    replicated = set(normalized.loc[column.notna(), "model"])
     per_seed, gates = [], []
     for seed in seeds:
         mask = (column == seed) | column.isna()
@@ -79,7 +86,10 @@ def evaluate(
         sub_drop = None if drop is None else np.asarray(drop, dtype=bool)[mask.to_numpy()]
         points, gate = _points(normalized[mask], ex, analysis, sub_drop, draw_seeds=False)
         per_seed.append(points)
-        gates.append(gate.assign(**{PRETRAIN: seed}))
+        # a level of a model pre-trained once enters every seed's study: listed once
+        gates.append(
+            gate.assign(**{PRETRAIN: [seed if m in replicated else None for m in gate["model"]]})
+        )
     keys = [tuple(r) for r in per_seed[0].frame[POINT].itertuples(index=False)]
     common = set(keys).intersection(
         *({tuple(r) for r in p.frame[POINT].itertuples(index=False)} for p in per_seed[1:])
@@ -89,7 +99,8 @@ def evaluate(
         p.subset([tuple(r) in common for r in p.frame[POINT].itertuples(index=False)])
         for p in per_seed
     ]
-    return judge(stack(aligned, group=len(seeds)), analysis), pd.concat(gates)
+    gate = pd.concat(gates).drop_duplicates(subset=[*GATE_KEYS, PRETRAIN])
+    return judge(stack(aligned, group=len(seeds)), analysis), gate
 
 
 def item_counts(examples: Any | None) -> list[dict[str, Any]]:
@@ -191,6 +202,13 @@ def _at_seed(failed_level: dict[str, Any]) -> str:
     """Where a replicated level failed: it leaves the claims at every pre-training seed."""
     seed = failed_level.get("pretrain_seed")
     return "" if seed is None else f" at pre-training seed {seed} (so at every seed)"
+
+
+def _instance(level: dict[str, Any]) -> str:
+    """A level's regime, and its pre-training seed where the study replicates pre-training
+    (the same level is listed once per seed)."""
+    seed = level.get("pretrain_seed")
+    return level["regime"] if seed is None else f"{level['regime']}, pre-training seed {int(seed)}"
 
 
 def _records(table: Any) -> list[dict[str, Any]]:
@@ -402,7 +420,7 @@ def markdown(result: dict[str, Any]) -> str:
     excluded = result["excluded_levels"]
     if excluded:
         lines += [
-            f"- {e['setting']}/{e['model']}/{e['task']}/{e['difficulty']} ({e['regime']}): "
+            f"- {e['setting']}/{e['model']}/{e['task']}/{e['difficulty']} ({_instance(e)}): "
             f"dense {e['dense']:.3f} < chance {e['chance']:.3f} + {a['headroom_se']:g} × SE "
             f"{e['se']:.3f} ({e['how']})"
             for e in excluded
