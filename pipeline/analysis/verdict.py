@@ -161,12 +161,15 @@ def summary(result: dict[str, Any]) -> list[str]:
         if claim["verdict"] == INCONCLUSIVE:
             line += f" -- {_what_decides(j)}"
         groups.setdefault(claim["verdict"], []).append(line)
-    margin = result["analysis"]["margin"]
+    margin, level = result["analysis"]["margin"], result["analysis"]["confidence"]
     lines = [
         "Each claim is judged on the chance-corrected scale (the share of the dense model's "
-        f"headroom above chance that survives compression): it **holds** when its interval "
-        f"lies above 0, **does not hold** when it lies below the margin {margin['chance']:g} "
-        "fixed before the data, and is **inconclusive** in between.",
+        "headroom above chance that survives compression): it **holds** when its one-sided "
+        f"{level:.0%} lower bound lies above 0 (Holm across the claims), **does not hold** "
+        f"when its one-sided {level:.0%} upper bound lies below the margin "
+        f"{margin['chance']:g} fixed before the data, and is **inconclusive** in between. "
+        f"Brackets show the two-sided {level:.0%} interval, which is wider: a verdict may "
+        "stand beside a bracket that crosses 0 or the margin.",
         "",
     ]
     for verdict_, title in (
