@@ -189,6 +189,9 @@ def _check_world_contents(config: dict[str, Any], setting: str) -> None:
     for key, task in tasks:
         if TASKS[task].source == "synthetic" and task in GLUE_GENERATORS:
             _must_be_in(key, task, world["tasks"])
+            if "language" in world["tasks"][task]:  # the cross-lingual fact check's claims
+                language = world["tasks"][task]["language"]
+                _must_be_in(f"world.tasks.{task}.language", language, list(world["languages"]))
     if "pivot" not in block or TASKS[block["task"]].source != "synthetic":
         return
     languages = list(world["languages"])

@@ -119,6 +119,22 @@ CASES = [
         {"settings.languages.groups.minority": ["min_d", "min_z"]},
         "settings.languages.groups.minority[1]",
     ),
+    (
+        "claims in a language the world lacks",
+        {
+            "world.tasks": {
+                "syn_grammar": {"train": 10, "validation": 10, "noise": 0.1},
+                "syn_factcheck": {"train": 10, "validation": 10, "noise": 0.1},
+                "syn_xfactcheck": {
+                    "train": 10,
+                    "validation": 10,
+                    "noise": 0.1,
+                    "language": "maj_q",
+                },
+            }
+        },
+        "world.tasks.syn_xfactcheck.language",
+    ),
     ("a pivot the world lacks", {"settings.languages.pivot": "maj_q"}, "settings.languages.pivot"),
     (
         "a world language that is not its pivot",

@@ -30,6 +30,12 @@ class Language:
     def words(self, concepts: list[str]) -> list[str]:
         return [self.lexicon[c] for c in concepts]
 
+    @property
+    def object_position(self) -> int:
+        """Where a one-word object stands in this language's one-word-per-role clause (the
+        word answer prompts mask)."""
+        return self.order.index(CLAUSE_ROLES.index("object"))
+
 
 def _word(rng: np.random.Generator, syllables: int) -> str:
     return "".join(

@@ -188,15 +188,10 @@ def similarity(w: World, spec: dict, rng: np.random.Generator) -> tuple[Split, S
 
 def _claim_language(w: World, spec: dict) -> Language:
     """The language a fact-check task states its claims in: ``spec["language"]`` (the
-    cross-lingual variant), else the pivot."""
+    cross-lingual variant; pipeline/config.py checks it names a world language before any
+    job starts), else the pivot."""
     name = spec.get("language", w.pivot.name)
-    for lang in w.languages:
-        if lang.name == name:
-            return lang
-    raise ValueError(
-        f"world task language {name!r}: not a language of the world; "
-        f"allowed: {[lang.name for lang in w.languages]}"
-    )
+    return next(lang for lang in w.languages if lang.name == name)
 
 
 def factcheck(w: World, spec: dict, rng: np.random.Generator) -> tuple[Split, Split]:
@@ -273,7 +268,7 @@ def paraphrase_prompt(w: World, spec: dict) -> dict:
     "Q2 says what Q1 says" holds iff that object is what the model translates Q1's to."""
     return {
         "template": f"{{question1}} {w.pivot.lexicon['EQUALS']} {{question2}}",
-        "answer": {"field": "question2", "position": w.second.order.index(2)},
+        "answer": {"field": "question2", "position": w.second.object_position},
     }
 
 
@@ -285,7 +280,7 @@ def xfactcheck_prompt(w: World, spec: dict) -> dict:
     claims = _claim_language(w, spec)
     return {
         "template": "{sentence}",
-        "answer": {"field": "sentence", "position": claims.order.index(2)},
+        "answer": {"field": "sentence", "position": claims.object_position},
     }
 
 
