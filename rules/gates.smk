@@ -25,6 +25,7 @@ rule gates:
         settings=json.dumps(config["settings"]),
         world=lambda wc, input: f"--world {input.world}" if input.world else "",
         tolerance=Analysis.from_config(config).published_tolerance,
+        headroom=Analysis.from_config(config).headroom_se,
     log:
         f"{R}/logs/gates.log",
     conda:
@@ -32,4 +33,5 @@ rule gates:
     shell:
         "python -m pipeline gates --table {input.table} --settings {params.settings:q} "
         "--examples {input.examples} {params.world} --published-tolerance {params.tolerance} "
+        "--headroom-se {params.headroom} "
         "--out-csv {output.csv} --out-md {output.md} > {log} 2>&1"

@@ -76,6 +76,13 @@ def test_gates_pass_with_headroom_and_fail_without(tiny_world):
     level = gates_table(pd.DataFrame(low), SETTINGS, tiny_world).iloc[0]
     assert not level["gate_headroom"] and not level["passed"]
 
+    # analysis.headroom_se sets the gate: the same level fails a gate one SE above its
+    # headroom, and the table's Markdown states the gate it was judged by.
+    gate = math.ceil(table.iloc[0]["headroom_se"]) + 1
+    strict = gates_table(pd.DataFrame(rows), SETTINGS, tiny_world, min_headroom_se=gate)
+    assert not strict.iloc[0]["gate_headroom"] and not strict.iloc[0]["passed"]
+    assert f"dense >= chance + {gate} SE" in gates_markdown(strict, gate)
+
     # Headroom, but no lead over scratch on a task that needs pre-trained knowledge.
     tied = [dict(r, value=good) for r in rows]
     level = gates_table(pd.DataFrame(tied), SETTINGS, tiny_world).iloc[0]

@@ -53,6 +53,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.analysis.difficulty import ACROSS_TASKS, hardness
+from pipeline.analysis.options import Analysis
 from pipeline.analysis.resample import (
     CELL_KEYS,
     DENSE,
@@ -68,7 +69,6 @@ from pipeline.paths import split_difficulty
 from pipeline.study import task_options
 from pipeline.tasks.synthetic import NEEDS_PRETRAINING
 
-MIN_HEADROOM_SE = 5.0
 MIN_GAP = 0.10
 MAX_REVERSAL_SE = 2.0
 PUBLISHED_TOLERANCE = 0.03  # analysis.published_tolerance (a fraction of the metric)
@@ -156,7 +156,7 @@ def gates_table(
     results: Any,
     settings: dict[str, Any],
     world_dir: Path | None,
-    min_headroom_se: float = MIN_HEADROOM_SE,
+    min_headroom_se: float = Analysis.headroom_se,  # analysis.headroom_se
     min_gap: float = MIN_GAP,
     examples: Any = None,
     published_tolerance: float = PUBLISHED_TOLERANCE,
@@ -526,8 +526,9 @@ def _cell(value: Any) -> str:
     return "–" if value is pd.NA else str(value)
 
 
-def gates_markdown(table: Any) -> str:
-    """The table as a Markdown section the verdict can include."""
+def gates_markdown(table: Any, min_headroom_se: float = Analysis.headroom_se) -> str:
+    """The table as a Markdown section the verdict can include; ``min_headroom_se``: the
+    headroom gate the table was judged by (analysis.headroom_se)."""
     shown = [
         *KEY,
         "n_seeds",
@@ -548,7 +549,7 @@ def gates_markdown(table: Any) -> str:
     lines = [
         "## Difficulty gates: headroom on every level",
         "",
-        f"Gate: dense >= chance + {MIN_HEADROOM_SE:g} SE of the evaluation set; on tasks "
+        f"Gate: dense >= chance + {min_headroom_se:g} SE of the evaluation set; on tasks "
         f"that need pre-trained knowledge, dense - scratch >= {MIN_GAP:g} of the metric's "
         f"range; a level of a named difficulty axis does not score above its easier "
         f"neighbour by more than {MAX_REVERSAL_SE:g} SE (contrast_se: easier minus this "

@@ -465,7 +465,7 @@ def markdown(result: dict[str, Any]) -> str:
         import pandas as pd
 
         table = pd.DataFrame(result["gates"])
-        lines += ["", gates_markdown(table)]
+        lines += ["", gates_markdown(table, a["headroom_se"])]
     if result.get("provenance"):
         lines += ["", "## Provenance", ""] + _provenance(result["provenance"])
     return "\n".join(lines) + "\n"

@@ -17,6 +17,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--examples", type=Path, help="examples Parquet table (bootstrap standard errors)"
     )
     p.add_argument(
+        "--headroom-se",
+        type=float,
+        default=5.0,
+        help="analysis.headroom_se: a level passes only if dense >= chance + this many SE",
+    )
+    p.add_argument(
         "--published-tolerance",
         type=float,
         default=0.03,
@@ -39,11 +45,12 @@ def run(args: argparse.Namespace) -> None:
         pd.read_parquet(args.table),
         json.loads(args.settings),
         args.world,
+        min_headroom_se=args.headroom_se,
         examples=examples,
         published_tolerance=args.published_tolerance,
     )
     with atomic_path(args.out_csv) as tmp:
         table.to_csv(tmp, index=False, float_format="%.4g")
     with atomic_path(args.out_md) as tmp:
-        Path(tmp).write_text(gates_markdown(table))
+        Path(tmp).write_text(gates_markdown(table, args.headroom_se))
     print(table.to_string(index=False))
