@@ -1,4 +1,5 @@
-"""The paper's Fig. 1-9 (and a quantization counterpart) as row selections and layouts.
+"""The paper's Fig. 1-9 (with a quantization counterpart, and the transfer modes of setting
+2, where the default study judges claim (c)) as row selections and layouts.
 
 Figure numbers follow the paper: 1-4 are settings 1-4 under sparse transfer (every pruning
 method of the study: unstructured, N:M, the random control), 5-6 the four transfer modes
